@@ -1,0 +1,1 @@
+"""Contracts of the assistance service (student aid): commands, events, queries."""

@@ -1,0 +1,88 @@
+"""The envelopes every service speaks: events on the bus, commands and their replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.types import CountyCode, Department
+
+
+class EventEnvelope(BaseModel):
+    """One fact as published on `events.<service>.<county>.<stream_type>.<event_type>`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID = Field(description="Unique id; also the Nats-Msg-Id of the message.")
+    event_type: str = Field(description="Past-tense name, e.g. StudentRegistered.")
+    schema_version: int = Field(ge=1, description="Version of the payload schema.")
+    service: str = Field(description="Service that recorded the event, e.g. assistance.")
+    position: int = Field(ge=1, description="Order of the event within its service.")
+    stream_id: str = Field(description="Aggregate the event belongs to.")
+    stream_type: str = Field(description="Kind of aggregate, e.g. student.")
+    version: int = Field(ge=1, description="1..n within the stream, without gaps.")
+    county: CountyCode
+    occurred_at: datetime = Field(description="When the command that caused it was issued.")
+    recorded_at: datetime = Field(description="When the service stored the event.")
+    actor: str = Field(description="Person or system account that issued the command.")
+    department: Department
+    correlation_id: UUID = Field(description="Shared by everything one user action caused.")
+    causation_id: UUID | None = Field(description="Message that directly caused this one.")
+    command_id: UUID | None = Field(description="Command that produced the event.")
+    payload: dict[str, Any] = Field(description="The event's own fields, per its schema.")
+
+
+class CommandEnvelope(BaseModel):
+    """A request to change state, sent on `commands.<service>.<command_name>`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    command_id: UUID = Field(description="Idempotency key: a repeat gets the first answer.")
+    command_type: str = Field(description="Imperative name, e.g. RegisterStudent.")
+    actor: str = Field(min_length=1, description="Who issues the command.")
+    department: Department
+    correlation_id: UUID = Field(description="Shared by everything one user action caused.")
+    causation_id: UUID | None = Field(None, description="Message that caused this command.")
+    issued_at: datetime = Field(description="When the command was issued (timezone-aware).")
+    payload: dict[str, Any] = Field(description="The command's own fields, per its schema.")
+
+
+class Accepted(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["accepted"] = "accepted"
+    command_id: UUID
+    stream_id: str = Field(description="Stream the command was applied to.")
+    version: int = Field(ge=0, description="Stream version after the command.")
+    event_ids: list[UUID] = Field(description="Events recorded; empty when nothing changed.")
+
+
+class Rejected(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["rejected"] = "rejected"
+    command_id: UUID | None
+    code: str = Field(description="Machine-readable reason, e.g. invalid_command, conflict.")
+    message: str = Field(description="Human-readable reason.")
+
+
+CommandResult = Annotated[Accepted | Rejected, Field(discriminator="status")]
+
+
+class CommandRequest(BaseModel):
+    """One or more commands of the same type in one message; each is decided on its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commands: list[CommandEnvelope] = Field(min_length=1, max_length=1000)
+
+
+class CommandReply(BaseModel):
+    """Results in the order of the request's commands."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    results: list[CommandResult]

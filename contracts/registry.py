@@ -1,0 +1,106 @@
+"""Every published event and accepted command, by name and schema version, with upcasters.
+
+Consumers call `parse_event` to get the typed payload at its latest version whatever version
+was published; a published version never changes, a new one comes with an upcaster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.assistance import commands as assistance_commands
+from contracts.assistance import events as assistance_events
+from contracts.envelope import EventEnvelope
+from contracts.types import Contract
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    service: str
+    stream_type: str
+    event_type: str
+    version: int
+    model: type[Contract]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    service: str
+    command_type: str
+    model: type[Contract]
+
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec("assistance", "student", "StudentRegistered", 1, assistance_events.StudentRegistered),
+    EventSpec("assistance", "student", "AidGranted", 1, assistance_events.AidGranted),
+)
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("assistance", "RegisterStudent", assistance_commands.RegisterStudent),
+    CommandSpec("assistance", "GrantTermAid", assistance_commands.GrantTermAid),
+)
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(event_type, from_version) -> function turning that payload into version from_version + 1."""
+
+
+class UnknownEvent(LookupError):
+    pass
+
+
+_BY_KEY = {(s.event_type, s.version): s for s in EVENTS}
+_LATEST = {s.event_type: max(t.version for t in EVENTS if t.event_type == s.event_type) for s in EVENTS}
+_BY_MODEL = {s.model: s for s in EVENTS}
+COMMAND_MODELS = {c.command_type: c.model for c in COMMANDS}
+
+
+def event_spec(event_type: str, version: int) -> EventSpec:
+    try:
+        return _BY_KEY[(event_type, version)]
+    except KeyError:
+        raise UnknownEvent(f"unknown event {event_type} v{version}") from None
+
+
+def spec_of(event: Contract) -> EventSpec:
+    """The published name and version of an event payload instance."""
+    try:
+        return _BY_MODEL[type(event)]
+    except KeyError:
+        raise UnknownEvent(f"{type(event).__name__} is not a registered event") from None
+
+
+def latest_version(event_type: str) -> int:
+    try:
+        return _LATEST[event_type]
+    except KeyError:
+        raise UnknownEvent(f"unknown event type {event_type}") from None
+
+
+def upcast(
+    event_type: str, version: int, payload: dict[str, Any], upcasters: dict[tuple[str, int], Upcaster] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Bring a payload to the latest version of its event type, one step at a time."""
+    steps = UPCASTERS if upcasters is None else upcasters
+    target = latest_version(event_type)
+    while version < target:
+        payload = steps[(event_type, version)](payload)
+        version += 1
+    return version, payload
+
+
+def parse_event(envelope: EventEnvelope) -> Contract:
+    """Validate the payload of an envelope against its contract, at the latest version."""
+    version, payload = upcast(envelope.event_type, envelope.schema_version, envelope.payload)
+    return event_spec(envelope.event_type, version).model.model_validate(payload)
+
+
+def events_of(service: str) -> tuple[EventSpec, ...]:
+    return tuple(s for s in EVENTS if s.service == service)
+
+
+def commands_of(service: str) -> tuple[CommandSpec, ...]:
+    return tuple(c for c in COMMANDS if c.service == service)

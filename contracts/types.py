@@ -1,0 +1,103 @@
+"""Value types shared by every contract: codes, terms, stages and money."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+CountyCode = Annotated[
+    str, Field(pattern=r"^\d{6}$", description="Six-digit administrative code, e.g. 610831.")
+]
+Department = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Responsible unit identifier from the plan, e.g. aid_center.",
+    ),
+]
+RegistryId = Annotated[
+    str,
+    Field(
+        pattern=r"^[GJL]?\d{17}[\dX]$",
+        description="National student registry number: optional G/J/L prefix, 17 digits and a "
+        "check character (digit or X).",
+    ),
+]
+
+_TERM = re.compile(r"^(\d{4})-(spring|autumn)$")
+
+
+def _check_term(value: str) -> str:
+    match = _TERM.match(value)
+    if not match or not 2000 <= int(match.group(1)) <= 2100:
+        raise ValueError("a term looks like 2017-autumn or 2018-spring")
+    return value
+
+
+Term = Annotated[
+    str,
+    AfterValidator(_check_term),
+    Field(description="School term: YEAR-autumn starts a school year, YEAR-spring ends it."),
+]
+
+Amount = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        max_digits=14,
+        decimal_places=2,
+        description="Yuan, non-negative, at most two decimals (a string in JSON).",
+    ),
+]
+
+
+class Stage(StrEnum):
+    """Education stages of the one-stop aid chain, preschool to university."""
+
+    PRESCHOOL = "preschool"
+    PRIMARY = "primary"
+    JUNIOR = "junior"
+    HIGH_SCHOOL = "high_school"
+    VOCATIONAL = "vocational"
+    UNDERGRADUATE = "undergraduate"
+    JUNIOR_COLLEGE = "junior_college"
+
+
+GRADES: dict[Stage, int] = {
+    Stage.PRESCHOOL: 3,
+    Stage.PRIMARY: 6,
+    Stage.JUNIOR: 3,
+    Stage.HIGH_SCHOOL: 3,
+    Stage.VOCATIONAL: 3,
+    Stage.UNDERGRADUATE: 5,
+    Stage.JUNIOR_COLLEGE: 3,
+}
+"""Highest grade of each stage (five-year undergraduate programmes exist, e.g. medicine)."""
+
+
+def check_grade(stage: Stage, grade: int) -> None:
+    if not 1 <= grade <= GRADES[stage]:
+        raise ValueError(f"grade {grade} does not exist in {stage.value} (1-{GRADES[stage]})")
+
+
+class Contract(BaseModel):
+    """Base of every command and event payload: immutable and closed to unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StudentPersonal(Contract):
+    """Personal data of a student, kept apart so it can be encrypted and shredded per person."""
+
+    student_registry_id: RegistryId
+    name: str = Field(min_length=1, max_length=100, description="Full name as on the roster.")
+    gender: str = Field(pattern=r"^(male|female)$", description="male or female.")
+    birth_date: date = Field(description="Date of birth.")
+    household_id: str = Field(
+        min_length=1, max_length=40, description="Registered-poor household number."
+    )

@@ -1,0 +1,274 @@
+"""The Postgres event store of one service: the source of truth, with its outbox.
+
+`unique (stream_id, version)` is the optimistic concurrency control; the events, their outbox
+rows, the stream index and the command results of one append commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from contracts.envelope import EventEnvelope
+from shared.migrations import Migration, migrate
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "events, streams, outbox, commands",
+        """
+        CREATE TABLE "{schema}".events (
+            position       bigserial PRIMARY KEY,
+            event_id       uuid NOT NULL CONSTRAINT events_event_id_key UNIQUE,
+            stream_id      text NOT NULL,
+            stream_type    text NOT NULL,
+            version        int  NOT NULL CHECK (version > 0),
+            event_type     text NOT NULL,
+            schema_version int  NOT NULL,
+            county         text NOT NULL,
+            data           jsonb NOT NULL,
+            metadata       jsonb NOT NULL,
+            recorded_at    timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT events_stream_version_key UNIQUE (stream_id, version)
+        );
+        CREATE INDEX events_recorded_at_idx ON "{schema}".events (recorded_at);
+        CREATE TABLE "{schema}".streams (
+            stream_id   text PRIMARY KEY,
+            stream_type text NOT NULL,
+            county      text NOT NULL,
+            version     int  NOT NULL,
+            updated_at  timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX streams_type_county_idx ON "{schema}".streams (stream_type, county, stream_id);
+        CREATE TABLE "{schema}".outbox (
+            position bigint PRIMARY KEY REFERENCES "{schema}".events (position)
+        );
+        CREATE TABLE "{schema}".commands (
+            command_id   uuid PRIMARY KEY,
+            command_type text NOT NULL,
+            stream_id    text NOT NULL,
+            result       jsonb NOT NULL,
+            recorded_at  timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StreamWrite:
+    """New events for one stream, appended only if the stream is still at expected_version."""
+
+    stream_id: str
+    stream_type: str
+    county: str
+    expected_version: int
+    events: Sequence[NewEvent]
+    metadata: dict[str, Any]
+    command_id: UUID | None = None
+    command_type: str = ""
+    result: dict[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    position: int
+    event_id: UUID
+    stream_id: str
+    stream_type: str
+    version: int
+    event_type: str
+    schema_version: int
+    county: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+
+    def envelope(self, service: str) -> EventEnvelope:
+        """The event as published on the bus."""
+        m = self.metadata
+        return EventEnvelope(
+            event_id=self.event_id,
+            event_type=self.event_type,
+            schema_version=self.schema_version,
+            service=service,
+            position=self.position,
+            stream_id=self.stream_id,
+            stream_type=self.stream_type,
+            version=self.version,
+            county=self.county,
+            occurred_at=m["occurred_at"],
+            recorded_at=self.recorded_at,
+            actor=m["actor"],
+            department=m["department"],
+            correlation_id=m["correlation_id"],
+            causation_id=m.get("causation_id"),
+            command_id=m.get("command_id"),
+            payload=self.data,
+        )
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the stream since it was loaded."""
+
+
+class DuplicateCommand(Exception):
+    """The command id was already recorded by a concurrent writer."""
+
+
+EVENT_COLUMNS = (
+    "position, event_id, stream_id, stream_type, version, event_type, schema_version,"
+    " county, data, metadata, recorded_at"
+)
+
+
+def to_recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(**dict(row))
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.notify_channel = f"eduplan_outbox_{schema}"
+
+    async def setup(self) -> None:
+        async with self.pool.acquire() as conn:
+            await migrate(conn, self.schema, "eventstore", MIGRATIONS)
+
+    async def load(self, stream_id: str) -> list[RecordedEvent]:
+        return (await self.load_streams([stream_id]))[stream_id]
+
+    async def load_streams(self, stream_ids: Iterable[str]) -> dict[str, list[RecordedEvent]]:
+        ids = list(dict.fromkeys(stream_ids))
+        rows = await self.pool.fetch(
+            f'SELECT {EVENT_COLUMNS} FROM "{self.schema}".events'
+            " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version",
+            ids,
+        )
+        streams: dict[str, list[RecordedEvent]] = {i: [] for i in ids}
+        for row in rows:
+            streams[row["stream_id"]].append(to_recorded(row))
+        return streams
+
+    async def read_all(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        rows = await self.pool.fetch(
+            f'SELECT {EVENT_COLUMNS} FROM "{self.schema}".events'
+            " WHERE position > $1 ORDER BY position LIMIT $2",
+            after,
+            limit,
+        )
+        return [to_recorded(r) for r in rows]
+
+    async def stream_ids(
+        self, stream_type: str, county: str, after: str = "", limit: int = 1000
+    ) -> list[str]:
+        rows = await self.pool.fetch(
+            f'SELECT stream_id FROM "{self.schema}".streams'
+            " WHERE stream_type = $1 AND county = $2 AND stream_id > $3"
+            " ORDER BY stream_id LIMIT $4",
+            stream_type,
+            county,
+            after,
+            limit,
+        )
+        return [r["stream_id"] for r in rows]
+
+    async def command_results(self, command_ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+        rows = await self.pool.fetch(
+            f'SELECT command_id, result FROM "{self.schema}".commands'
+            " WHERE command_id = ANY($1::uuid[])",
+            list(command_ids),
+        )
+        return {r["command_id"]: r["result"] for r in rows}
+
+    async def append(self, writes: Sequence[StreamWrite]) -> None:
+        """Append all writes in one transaction, or raise and append nothing.
+
+        Writes to the same stream must come in version order with consecutive expectations.
+        """
+        writes = [w for w in writes if w.events]
+        if not writes:
+            return
+        events = [
+            (e.event_id, w.stream_id, w.stream_type, w.expected_version + i, e.event_type,
+             e.schema_version, w.county, e.data, w.metadata)
+            for w in writes
+            for i, e in enumerate(w.events, start=1)
+        ]
+        heads = {w.stream_id: (w.stream_type, w.county, w.expected_version + len(w.events))
+                 for w in writes}
+        commands = [(w.command_id, w.command_type, w.stream_id, w.result)
+                    for w in writes if w.command_id is not None]
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self._insert_events(conn, events)
+                await self._upsert_streams(conn, heads)
+                if commands:
+                    await self._insert_commands(conn, commands)
+                await conn.execute("SELECT pg_notify($1, '')", self.notify_channel)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_stream_version_key":
+                raise ConcurrencyConflict(exc.detail or str(exc)) from exc
+            if exc.constraint_name == "commands_pkey":
+                raise DuplicateCommand(exc.detail or str(exc)) from exc
+            raise
+
+    async def _insert_events(self, conn: asyncpg.Connection, events: list[tuple[Any, ...]]) -> None:
+        columns = list(zip(*events, strict=True))
+        await conn.execute(
+            f"""
+            WITH ins AS (
+                INSERT INTO "{self.schema}".events (event_id, stream_id, stream_type, version,
+                    event_type, schema_version, county, data, metadata)
+                SELECT e, s, st, v, t, sv, c, d, m
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
+                            $7::text[], $8::jsonb[], $9::jsonb[])
+                     WITH ORDINALITY AS x(e, s, st, v, t, sv, c, d, m, n)
+                ORDER BY n
+                RETURNING position
+            )
+            INSERT INTO "{self.schema}".outbox (position) SELECT position FROM ins
+            """,
+            *columns,
+        )
+
+    async def _upsert_streams(
+        self, conn: asyncpg.Connection, heads: dict[str, tuple[str, str, int]]
+    ) -> None:
+        await conn.execute(
+            f"""
+            INSERT INTO "{self.schema}".streams (stream_id, stream_type, county, version)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
+            ON CONFLICT (stream_id) DO UPDATE
+                SET version = EXCLUDED.version, county = EXCLUDED.county, updated_at = now()
+            """,
+            list(heads),
+            [h[0] for h in heads.values()],
+            [h[1] for h in heads.values()],
+            [h[2] for h in heads.values()],
+        )
+
+    async def _insert_commands(
+        self, conn: asyncpg.Connection, commands: list[tuple[Any, ...]]
+    ) -> None:
+        await conn.execute(
+            f"""
+            INSERT INTO "{self.schema}".commands (command_id, command_type, stream_id, result)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
+            """,
+            *zip(*commands, strict=True),
+        )

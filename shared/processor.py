@@ -1,0 +1,201 @@
+"""Command processing: load, decide, append with the expected version, answer.
+
+Commands of one request are decided together and appended in one transaction; if another
+writer got there first, each command is retried alone from a fresh load a bounded number of
+times, then answered as a conflict. A repeated command id gets the answer stored the first time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import structlog
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
+from contracts.registry import COMMAND_MODELS, event_spec, spec_of, upcast
+from shared.decider import CommandHandler, Rejection
+from shared.eventstore import (
+    ConcurrencyConflict,
+    DuplicateCommand,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    StreamWrite,
+)
+
+log = structlog.get_logger()
+_RESULT = TypeAdapter[CommandResult](CommandResult)
+
+
+@dataclass
+class _Prepared:
+    index: int
+    envelope: CommandEnvelope
+    handler: CommandHandler[Any]
+    command: BaseModel
+    stream_id: str
+
+
+@dataclass
+class _Decision:
+    prepared: _Prepared
+    result: CommandResult
+    write: StreamWrite | None
+
+
+def payload_of(event: RecordedEvent) -> BaseModel:
+    """The typed payload of a stored event, upcast to its latest version."""
+    version, data = upcast(event.event_type, event.schema_version, event.data)
+    return event_spec(event.event_type, version).model.model_validate(data)
+
+
+class CommandProcessor:
+    def __init__(
+        self,
+        store: EventStore,
+        handlers: Mapping[str, CommandHandler[Any]],
+        permissions: Mapping[str, frozenset[str]],
+        max_attempts: int = 5,
+    ) -> None:
+        self.store = store
+        self.handlers = handlers
+        self.permissions = permissions
+        self.max_attempts = max_attempts
+
+    async def handle(self, envelopes: Sequence[CommandEnvelope]) -> list[CommandResult]:
+        results: list[CommandResult | None] = [None] * len(envelopes)
+        stored = await self.store.command_results(e.command_id for e in envelopes)
+        prepared: list[_Prepared] = []
+        first_index: dict[UUID, int] = {}
+        for i, envelope in enumerate(envelopes):
+            if envelope.command_id in stored:
+                results[i] = _RESULT.validate_python(stored[envelope.command_id])
+            elif envelope.command_id in first_index:
+                continue  # a repeat inside the request: answered below with the first's result
+            else:
+                first_index[envelope.command_id] = i
+                try:
+                    prepared.append(self._prepare(i, envelope))
+                except Rejection as r:
+                    results[i] = Rejected(command_id=envelope.command_id, code=r.code, message=r.message)
+        if prepared:
+            try:
+                decisions = await self._decide(prepared)
+                await self.store.append([d.write for d in decisions if d.write])
+                for d in decisions:
+                    results[d.prepared.index] = d.result
+            except (ConcurrencyConflict, DuplicateCommand) as exc:
+                log.info("batch_conflict_retrying_one_by_one", reason=str(exc), size=len(prepared))
+                for p in prepared:
+                    results[p.index] = await self._handle_alone(p)
+        for i, envelope in enumerate(envelopes):
+            if results[i] is None:
+                results[i] = results[first_index[envelope.command_id]]
+        return [r for r in results if r is not None]
+
+    def _prepare(self, index: int, envelope: CommandEnvelope) -> _Prepared:
+        handler = self.handlers.get(envelope.command_type)
+        if handler is None:
+            raise Rejection("unknown_command", f"this service has no command {envelope.command_type}")
+        if envelope.department not in self.permissions.get(envelope.command_type, frozenset()):
+            allowed = ", ".join(sorted(self.permissions.get(envelope.command_type, ()))) or "nobody"
+            raise Rejection(
+                "not_permitted",
+                f"{envelope.department} may not issue {envelope.command_type} (allowed: {allowed})",
+            )
+        try:
+            command = COMMAND_MODELS[envelope.command_type].model_validate(envelope.payload)
+        except ValidationError as exc:
+            raise Rejection("invalid_command", _describe(exc)) from None
+        return _Prepared(index, envelope, handler, command, handler.stream_id(command))
+
+    async def _decide(self, prepared: Sequence[_Prepared]) -> list[_Decision]:
+        loaded = await self.store.load_streams(p.stream_id for p in prepared)
+        heads: dict[str, tuple[Any, int]] = {}
+        decisions = []
+        for p in prepared:
+            aggregate = p.handler.aggregate
+            if p.stream_id not in heads:
+                events = loaded[p.stream_id]
+                heads[p.stream_id] = (aggregate.fold(map(payload_of, events)), len(events))
+            state, version = heads[p.stream_id]
+            try:
+                new_events = list(p.handler.decide(state, p.command))
+            except Rejection as r:
+                rejected = Rejected(command_id=p.envelope.command_id, code=r.code, message=r.message)
+                decisions.append(_Decision(p, rejected, None))
+                continue
+            new_state = aggregate.fold(new_events, state)
+            heads[p.stream_id] = (new_state, version + len(new_events))
+            decisions.append(self._write(p, new_events, aggregate.county(new_state), version))
+        return decisions
+
+    def _write(
+        self, p: _Prepared, new_events: list[BaseModel], county: str, version: int
+    ) -> _Decision:
+        recorded = [
+            NewEvent(uuid4(), spec.event_type, spec.version, e.model_dump(mode="json"))
+            for e, spec in ((e, spec_of(e)) for e in new_events)
+        ]
+        accepted = Accepted(
+            command_id=p.envelope.command_id,
+            stream_id=p.stream_id,
+            version=version + len(recorded),
+            event_ids=[e.event_id for e in recorded],
+        )
+        envelope = p.envelope
+        write = StreamWrite(
+            stream_id=p.stream_id,
+            stream_type=p.handler.aggregate.stream_type,
+            county=county,
+            expected_version=version,
+            events=recorded,
+            metadata={
+                "actor": envelope.actor,
+                "department": envelope.department,
+                "correlation_id": str(envelope.correlation_id),
+                "causation_id": str(envelope.causation_id or envelope.command_id),
+                "command_id": str(envelope.command_id),
+                "occurred_at": envelope.issued_at.isoformat(),
+            },
+            command_id=envelope.command_id,
+            command_type=envelope.command_type,
+            result=accepted.model_dump(mode="json"),
+        )
+        return _Decision(p, accepted, write if recorded else None)
+
+    async def _handle_alone(self, p: _Prepared) -> CommandResult:
+        for attempt in range(1, self.max_attempts + 1):
+            stored = await self.store.command_results([p.envelope.command_id])
+            if p.envelope.command_id in stored:
+                return _RESULT.validate_python(stored[p.envelope.command_id])
+            (decision,) = await self._decide([p])
+            try:
+                if decision.write:
+                    await self.store.append([decision.write])
+                return decision.result
+            except (ConcurrencyConflict, DuplicateCommand):
+                log.info("command_conflict", stream_id=p.stream_id, attempt=attempt)
+                await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+        stored = await self.store.command_results([p.envelope.command_id])
+        if p.envelope.command_id in stored:
+            return _RESULT.validate_python(stored[p.envelope.command_id])
+        return Rejected(
+            command_id=p.envelope.command_id,
+            code="conflict",
+            message=f"stream {p.stream_id} kept changing; {self.max_attempts} attempts failed",
+        )
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(x) for x in err["loc"]) or "command"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,45 @@
+"""Stable pseudonymous ids from natural keys that are personal data (e.g. registry numbers).
+
+A keyed hash keeps stream ids free of personal data, yet the same roster line always maps to
+the same stream, so importing twice cannot register a person twice. The key lives in the
+service's own schema, created once, and travels with its backups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from uuid import UUID
+
+import asyncpg
+
+from shared.migrations import Migration, migrate
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "pseudonym key",
+        'CREATE TABLE "{schema}".pseudonym_key (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)',
+    ),
+)
+
+
+class Pseudonyms:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def uuid(self, kind: str, natural_key: str) -> UUID:
+        digest = hmac.new(self._key, f"{kind}:{natural_key}".encode(), hashlib.sha256).digest()
+        return UUID(bytes=digest[:16])
+
+
+async def load_pseudonyms(pool: asyncpg.Pool, schema: str) -> Pseudonyms:
+    async with pool.acquire() as conn:
+        await migrate(conn, schema, "pseudonyms", MIGRATIONS)
+        await conn.execute(
+            f'INSERT INTO "{schema}".pseudonym_key (id, key) VALUES (1, $1) ON CONFLICT DO NOTHING',
+            secrets.token_bytes(32),
+        )
+        key = await conn.fetchval(f'SELECT key FROM "{schema}".pseudonym_key WHERE id = 1')
+    return Pseudonyms(bytes(key))

@@ -1,0 +1,162 @@
+"""The outbox relay: publishes committed events to JetStream, in position order, exactly once.
+
+Each outbox row is published with `Nats-Msg-Id = event_id` and deleted only after JetStream
+acknowledged it; a re-publish after a crash falls into the stream's duplicate window. One
+relay per service is active (Postgres advisory lock); others wait as hot standbys. LISTEN/NOTIFY
+wakes it right after a commit; while NATS is down, rows simply wait in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+
+import asyncpg
+import structlog
+from nats.js import JetStreamContext
+
+from contracts.subjects import event_subject
+from shared.db import connect
+from shared.eventstore import EVENT_COLUMNS, RecordedEvent, to_recorded
+
+log = structlog.get_logger()
+
+
+def headers_of(event: RecordedEvent) -> dict[str, str]:
+    return {
+        "Nats-Msg-Id": str(event.event_id),
+        "Eduplan-Event-Type": event.event_type,
+        "Eduplan-Schema-Version": str(event.schema_version),
+        "Eduplan-Stream-Id": event.stream_id,
+        "Eduplan-Version": str(event.version),
+        "Eduplan-Correlation-Id": str(event.metadata.get("correlation_id", "")),
+    }
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        dsn: str,
+        schema: str,
+        service: str,
+        js: JetStreamContext,
+        namespace: str = "",
+        batch_size: int = 500,
+        ack_timeout: float = 5.0,
+        idle_poll: float = 1.0,
+    ) -> None:
+        self.dsn = dsn
+        self.schema = schema
+        self.service = service
+        self.js = js
+        self.namespace = namespace
+        self.batch_size = batch_size
+        self.ack_timeout = ack_timeout
+        self.idle_poll = idle_poll
+        self.published = 0
+        self._wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set; survives lost database and NATS connections."""
+        while not stop.is_set():
+            try:
+                await self._run_while_leader(stop)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("relay_database_unavailable", error=str(exc), service=self.service)
+                await _sleep_or_stop(stop, 1.0)
+
+    async def _run_while_leader(self, stop: asyncio.Event) -> None:
+        conn = await connect(self.dsn)
+        try:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key()):
+                await _sleep_or_stop(stop, self.idle_poll)
+                return
+            log.info("relay_active", service=self.service)
+            await conn.add_listener(f"eduplan_outbox_{self.schema}", lambda *_: self._wake.set())
+            backoff = 0.1
+            while not stop.is_set() and not conn.is_closed():
+                self._wake.clear()
+                try:
+                    sent = await self.publish_pending(conn)
+                    backoff = 0.1
+                except PublishFailed as exc:
+                    log.warning("relay_nats_unavailable", error=str(exc), retry_in=backoff)
+                    await _sleep_or_stop(stop, backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if sent < self.batch_size:
+                    waiter = asyncio.create_task(self._wake.wait())
+                    stopper = asyncio.create_task(stop.wait())
+                    await asyncio.wait({waiter, stopper}, timeout=self.idle_poll,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                    waiter.cancel()
+                    stopper.cancel()
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
+
+    async def publish_pending(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch; delete the acknowledged prefix. Returns how many were published."""
+        rows = await conn.fetch(
+            f'SELECT {", ".join("e." + c.strip() for c in EVENT_COLUMNS.split(","))}'
+            f' FROM "{self.schema}".outbox o JOIN "{self.schema}".events e USING (position)'
+            " ORDER BY o.position LIMIT $1",
+            self.batch_size,
+        )
+        if not rows:
+            return 0
+        events = [to_recorded(r) for r in rows]
+        acked = await self._publish(events)
+        if acked:
+            await conn.execute(
+                f'DELETE FROM "{self.schema}".outbox WHERE position = ANY($1::bigint[])',
+                [e.position for e in events[:acked]],
+            )
+            self.published += acked
+        if acked < len(events):
+            raise PublishFailed(f"{len(events) - acked} of {len(events)} events not acknowledged")
+        return acked
+
+    async def _publish(self, events: list[RecordedEvent]) -> int:
+        """Pipeline the batch; return the length of the prefix JetStream acknowledged."""
+        futures = []
+        try:
+            for event in events:
+                futures.append(
+                    await self.js.publish_async(
+                        event_subject(self.service, event.county, event.stream_type,
+                                      event.event_type, self.namespace),
+                        event_payload(self.service, event),
+                        wait_stall=self.ack_timeout,
+                        headers=headers_of(event),
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001 - any client error means: retry later
+            log.warning("relay_publish_error", error=repr(exc))
+        acked = 0
+        for future in futures:
+            try:
+                await asyncio.wait_for(future, self.ack_timeout)
+            except Exception:  # noqa: BLE001 - timeouts, API errors: the rest is retried
+                break
+            acked += 1
+        for future in futures[acked:]:
+            future.cancel()
+        return acked
+
+    def _lock_key(self) -> int:
+        return zlib.crc32(f"eduplan.relay.{self.schema}".encode())
+
+
+class PublishFailed(Exception):
+    pass
+
+
+def event_payload(service: str, event: RecordedEvent) -> bytes:
+    return event.envelope(service).model_dump_json().encode()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,103 @@
+"""The life of one domain service process: store, command endpoint, outbox relay.
+
+A service module supplies `configure`, which registers its handlers and queries; everything
+else (connections, migrations, the JetStream stream, the relay, shutdown) is the same for all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NATS
+
+from shared.db import create_pool
+from shared.eventstore import EventStore
+from shared.jetstream import connect_nats, ensure_stream
+from shared.logging import configure_logging
+from shared.relay import OutboxRelay
+from shared.servers import redact
+from shared.settings import Settings, get_settings
+
+log = structlog.get_logger()
+DEFAULT_NATS = "nats://127.0.0.1:4222"
+DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/eduplan"
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: Settings
+    nats_url: str
+    database_url: str
+    pool: asyncpg.Pool
+    store: EventStore
+    broker: NatsBroker
+    relay_nats: NATS
+    relay: OutboxRelay
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def namespace(self) -> str:
+        return self.settings.namespace
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.broker.stop()
+        with contextlib.suppress(Exception):
+            await self.relay_nats.drain()
+        await self.pool.close()
+
+
+Configure = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+async def start_service(
+    name: str,
+    configure: Configure,
+    settings: Settings | None = None,
+    *,
+    nats_url: str | None = None,
+    database_url: str | None = None,
+) -> ServiceRuntime:
+    settings = settings or get_settings()
+    nats_url = nats_url or settings.nats_url or DEFAULT_NATS
+    database_url = database_url or settings.database_url or DEFAULT_DATABASE
+    pool = await create_pool(database_url, max_size=12)
+    store = EventStore(pool, schema=name)
+    await store.setup()
+    relay_nats = await connect_nats(nats_url, f"{name}-relay", wait=10)
+    js = relay_nats.jetstream(timeout=10)
+    await ensure_stream(js, name, settings.namespace, settings.duplicate_window)
+    broker = NatsBroker(nats_url, log_level=10, max_reconnect_attempts=-1)
+    relay = OutboxRelay(database_url, name, name, js, settings.namespace)
+    runtime = ServiceRuntime(
+        name, settings, nats_url, database_url, pool, store, broker, relay_nats, relay
+    )
+    await configure(runtime)
+    await broker.start()
+    runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{name}-relay"))
+    log.info("service_started", service=name, nats=nats_url, database=redact(database_url))
+    return runtime
+
+
+async def serve_forever(name: str, configure: Configure) -> None:
+    """Run a service until SIGINT or SIGTERM, then stop cleanly."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json, service=name)
+    runtime = await start_service(name, configure, settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    log.info("service_stopping", service=name)
+    await runtime.close()

@@ -1,0 +1,48 @@
+"""Every setting of the platform, read from `EDUPLAN_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One place for configuration; each service reads the fields it needs."""
+
+    model_config = SettingsConfigDict(env_prefix="EDUPLAN_", frozen=True)
+
+    nats_url: str | None = Field(
+        None, description="NATS server; unset means 127.0.0.1:4222 if it answers, else embedded."
+    )
+    database_url: str | None = Field(
+        None, description="PostgreSQL DSN; unset means 127.0.0.1:5432 if it answers, else embedded."
+    )
+    namespace: str = Field(
+        "",
+        pattern=r"^[a-z0-9_]*$",
+        description="Prefix for streams and subjects, so several deployments share one NATS.",
+    )
+    state_dir: Path = Field(
+        Path(".eduplan"), description="Where embedded servers keep their data and logs."
+    )
+    http_host: str = Field("127.0.0.1", description="Projection service HTTP bind address.")
+    http_port: int = Field(8080, description="Projection service HTTP port.")
+    reporting_url: str = Field(
+        "http://127.0.0.1:8080", description="Where the CLI finds the projection service."
+    )
+    log_level: str = Field("INFO", description="structlog level: DEBUG, INFO, WARNING, ERROR.")
+    log_json: bool | None = Field(
+        None, description="JSON logs; unset means JSON unless stderr is a terminal."
+    )
+    command_timeout: float = Field(30.0, gt=0, description="Seconds a CLI waits for a reply.")
+    duplicate_window: float = Field(
+        2 * 3600.0, gt=0, description="JetStream de-duplication window, seconds."
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
