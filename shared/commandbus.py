@@ -116,8 +116,11 @@ class CommandClient:
         """Send commands of one type in one request; resend on timeout (ids make it safe)."""
         subject = command_subject(self.service, commands[0].command_type, self.namespace)
         body = CommandRequest(commands=list(commands)).model_dump_json().encode()
-        data = await self._request(subject, body)
-        return CommandReply.model_validate_json(data).results
+        results = CommandReply.model_validate_json(await self._request(subject, body)).results
+        if len(results) != len(commands):
+            reasons = "; ".join(r.message for r in results if isinstance(r, Rejected))
+            raise ServiceUnavailable(f"the request was refused as a whole: {reasons}")
+        return results
 
     async def query(self, query: BaseModel, answer: type[R]) -> R:
         subject = query_subject(self.service, type(query).__name__, self.namespace)

@@ -285,14 +285,14 @@ def resolve_servers(
 
     try:
         nats = resolve(
-            "NATS", nats_url, LOCAL_NATS_URL, 4222, lambda: EmbeddedNats(state_dir / "nats")
+            "NATS", nats_url, LOCAL_NATS_URL, 4222, lambda: EmbeddedNats(state_dir / "nats", port=4222)
         )
         database = resolve(
             "PostgreSQL",
             database_url,
             LOCAL_DATABASE_URL,
             5432,
-            lambda: EmbeddedPostgres(state_dir / "postgres"),
+            lambda: EmbeddedPostgres(state_dir / "postgres", port=5432),
         )
     except BaseException:
         ServerEndpoints("", "", started).stop_all()

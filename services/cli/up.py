@@ -1,0 +1,145 @@
+"""`eduplan up`: everything on one machine, for a county office or a developer.
+
+Servers come from the settings, else the conventional local ports, else embedded ones under
+the state dir; then each service runs as its own process. Ctrl-C stops what was started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from rich.console import Console
+
+from contracts.assistance.queries import ListStudentIds, StudentIdPage
+from shared.commandbus import CommandClient
+from shared.jetstream import connect_nats
+from shared.servers import redact, resolve_servers
+from shared.settings import Settings
+
+SERVICES = {"assistance": "services.assistance", "projection": "services.projection"}
+DATABASE = "eduplan"
+
+
+def run_up(settings: Settings, console: Console) -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    endpoints = resolve_servers(
+        settings.nats_url, settings.database_url, settings.state_dir, log=console.print
+    )
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        database_url = settings.database_url or asyncio.run(
+            ensure_database(endpoints.database_url, DATABASE)
+        )
+        env = {**os.environ, "EDUPLAN_NATS_URL": endpoints.nats_url,
+               "EDUPLAN_DATABASE_URL": database_url}
+        for name, module in SERVICES.items():
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", module], env=env, start_new_session=True
+            )
+        asyncio.run(wait_until_ready(settings, endpoints.nats_url, processes))
+        console.print(
+            f"\n[bold green]eduplan is up[/bold green]\n"
+            f"  NATS           {endpoints.nats_url}\n"
+            f"  PostgreSQL     {redact(database_url)}\n"
+            f"  assistance     pid {processes['assistance'].pid}, commands on NATS\n"
+            f"  projection     pid {processes['projection'].pid}, "
+            f"reports at http://{settings.http_host}:{settings.http_port}/api/aid-coverage\n"
+            f"Try: eduplan import-roster roster.csv · press Ctrl-C to stop everything.",
+            highlight=False,
+        )
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    console.print(f"[red]{name} stopped (exit {process.returncode}); stopping all[/red]")
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("\nstopping ...")
+        return 0
+    finally:
+        stop_processes(processes)
+        endpoints.stop_all()
+        console.print("stopped.")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_processes(processes: dict[str, subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes.values():
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def ensure_database(server_url: str, name: str) -> str:
+    """Create the platform's database on a server we found or started; return its DSN."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    head, _, tail = server_url.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{tail}" if tail else "")
+
+
+async def wait_until_ready(
+    settings: Settings, nats_url: str, processes: dict[str, subprocess.Popen[bytes]],
+    timeout: float = 60.0,
+) -> None:
+    nc = await connect_nats(nats_url, "eduplan-up", wait=10)
+    client = CommandClient(nc, "assistance", settings.namespace, timeout=1, retries=0)
+    deadline = time.monotonic() + timeout
+    try:
+        for name, ready in (("assistance", _assistance_ready(client)),
+                            ("projection", _projection_ready(settings))):
+            while not await ready():
+                if processes[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited with status {processes[name].returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not become ready within {timeout:.0f} s")
+                await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
+
+
+def _assistance_ready(client: CommandClient) -> Callable[[], Awaitable[bool]]:
+    async def ready() -> bool:
+        try:
+            await client.query(ListStudentIds(county="000000", limit=1), StudentIdPage)
+        except Exception:  # noqa: BLE001 - not answering yet
+            return False
+        return True
+
+    return ready
+
+
+def _projection_ready(settings: Settings) -> Callable[[], Awaitable[bool]]:
+    url = f"http://{settings.http_host}:{settings.http_port}/health"
+
+    async def ready() -> bool:
+        try:
+            await asyncio.to_thread(urllib.request.urlopen, url, timeout=1)
+        except OSError:
+            return False
+        return True
+
+    return ready
