@@ -8,15 +8,23 @@ from typing import Any
 import asyncpg
 
 
+class RawJson(str):
+    """JSON text already serialised (e.g. by pydantic); written to json/jsonb as it is."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
-            name, encoder=_dumps, decoder=json.loads, schema="pg_catalog", format="text"
+            name, encoder=_encode, decoder=json.loads, schema="pg_catalog", format="text"
         )
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+def _encode(value: Any) -> str:
+    return value if isinstance(value, RawJson) else dumps(value)
+
+
+def dumps(value: Any) -> RawJson:
+    return RawJson(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.envelope import EventEnvelope
+from shared.db import RawJson, dumps
 from shared.migrations import Migration, migrate
 
 MIGRATIONS = (
@@ -65,7 +66,7 @@ class NewEvent:
     event_id: UUID
     event_type: str
     schema_version: int
-    data: dict[str, Any]
+    data: dict[str, Any] | RawJson
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class StreamWrite:
     metadata: dict[str, Any]
     command_id: UUID | None = None
     command_type: str = ""
-    result: dict[str, Any] | None = field(default=None)
+    result: dict[str, Any] | RawJson | None = field(default=None)
 
 
 @dataclass(frozen=True)
@@ -205,8 +206,8 @@ class EventStore:
             return
         events = [
             (e.event_id, w.stream_id, w.stream_type, w.expected_version + i, e.event_type,
-             e.schema_version, w.county, e.data, w.metadata)
-            for w in writes
+             e.schema_version, w.county, e.data, metadata)
+            for w, metadata in ((w, dumps(w.metadata)) for w in writes)
             for i, e in enumerate(w.events, start=1)
         ]
         heads = {w.stream_id: (w.stream_type, w.county, w.expected_version + len(w.events))

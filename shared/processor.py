@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
 from contracts.registry import COMMAND_MODELS, event_spec, spec_of, upcast
+from shared.db import RawJson
 from shared.decider import CommandHandler, Rejection
 from shared.eventstore import (
     ConcurrencyConflict,
@@ -140,7 +141,7 @@ class CommandProcessor:
         self, p: _Prepared, new_events: list[BaseModel], county: str, version: int
     ) -> _Decision:
         recorded = [
-            NewEvent(uuid4(), spec.event_type, spec.version, e.model_dump(mode="json"))
+            NewEvent(uuid4(), spec.event_type, spec.version, RawJson(e.model_dump_json()))
             for e, spec in ((e, spec_of(e)) for e in new_events)
         ]
         accepted = Accepted(
@@ -166,7 +167,7 @@ class CommandProcessor:
             },
             command_id=envelope.command_id,
             command_type=envelope.command_type,
-            result=accepted.model_dump(mode="json"),
+            result=RawJson(accepted.model_dump_json()),
         )
         return _Decision(p, accepted, write if recorded else None)
 
