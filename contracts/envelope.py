@@ -53,8 +53,8 @@ class CommandEnvelope(BaseModel):
 class Accepted(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    status: Literal["accepted"] = "accepted"
-    command_id: UUID
+    status: Literal["accepted"] = Field("accepted", description="The command was applied.")
+    command_id: UUID = Field(description="Command this result answers.")
     stream_id: str = Field(description="Stream the command was applied to.")
     version: int = Field(ge=0, description="Stream version after the command.")
     event_ids: list[UUID] = Field(description="Events recorded; empty when nothing changed.")
@@ -63,8 +63,10 @@ class Accepted(BaseModel):
 class Rejected(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    status: Literal["rejected"] = "rejected"
-    command_id: UUID | None
+    status: Literal["rejected"] = Field("rejected", description="Nothing was written.")
+    command_id: UUID | None = Field(
+        description="Command this result answers; none when the message could not be read."
+    )
     code: str = Field(description="Machine-readable reason, e.g. invalid_command, conflict.")
     message: str = Field(description="Human-readable reason.")
 
@@ -77,7 +79,9 @@ class CommandRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    commands: list[CommandEnvelope] = Field(min_length=1, max_length=1000)
+    commands: list[CommandEnvelope] = Field(
+        min_length=1, max_length=1000, description="Commands of one type, decided in order."
+    )
 
 
 class CommandReply(BaseModel):
@@ -85,4 +89,4 @@ class CommandReply(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    results: list[CommandResult]
+    results: list[CommandResult] = Field(description="One result per command of the request.")

@@ -27,16 +27,20 @@ def dumps(value: Any) -> RawJson:
     return RawJson(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, name: str = "eduplan"
+) -> asyncpg.Pool:
+    """`name` shows as application_name in pg_stat_activity, so operators see who is who."""
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+        server_settings={"application_name": name},
     )
     assert pool is not None
     return pool
 
 
-async def connect(dsn: str) -> asyncpg.Connection:
+async def connect(dsn: str, name: str = "eduplan") -> asyncpg.Connection:
     """A single connection with the same codecs as the pools (for LISTEN and locks)."""
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": name})
     await _init_connection(conn)
     return conn

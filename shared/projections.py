@@ -206,7 +206,7 @@ class ProjectionRunner:
             await setup_projection(conn, self.schema, self.projection)
 
     async def run(self, stop: asyncio.Event) -> None:
-        lock = await connect(self.dsn)
+        lock = await connect(self.dsn, f"eduplan-projection-lock-{self.projection.name}")
         try:
             key = zlib.crc32(f"eduplan.projection.{self.schema}.{self.projection.name}".encode())
             while not await lock.fetchval("SELECT pg_try_advisory_lock($1)", key):

@@ -1,9 +1,11 @@
-"""The outbox relay: publishes committed events to JetStream, in position order, exactly once.
+"""The outbox relay: publishes committed events to JetStream, in outbox order, exactly once.
 
 Each outbox row is published with `Nats-Msg-Id = event_id` and deleted only after JetStream
-acknowledged it; a re-publish after a crash falls into the stream's duplicate window. One
-relay per service is active (Postgres advisory lock); others wait as hot standbys. LISTEN/NOTIFY
-wakes it right after a commit; while NATS is down, rows simply wait in the outbox.
+acknowledged it; a re-publish after a crash falls into the stream's duplicate window. Each
+message also names its predecessor (`Nats-Expected-Last-Msg-Id`), so when one message of a
+pipelined batch is lost, JetStream refuses the ones behind it instead of storing them out of
+order. One relay per service is active (Postgres advisory lock); others wait as hot standbys.
+LISTEN/NOTIFY wakes it right after a commit; while NATS is down, rows wait in the outbox.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncpg
 import structlog
 from nats.js import JetStreamContext
 
-from contracts.subjects import event_subject
+from contracts.subjects import event_subject, stream_name
 from shared.db import connect
 from shared.eventstore import EVENT_COLUMNS, RecordedEvent, to_recorded
 
@@ -55,7 +57,9 @@ class OutboxRelay:
         self.ack_timeout = ack_timeout
         self.idle_poll = idle_poll
         self.published = 0
+        self.stream = stream_name(service, namespace)
         self._wake = asyncio.Event()
+        self._last_published: str | None = None  # msg id JetStream holds last; None: unknown
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; survives lost database and NATS connections."""
@@ -67,12 +71,13 @@ class OutboxRelay:
                 await _sleep_or_stop(stop, 1.0)
 
     async def _run_while_leader(self, stop: asyncio.Event) -> None:
-        conn = await connect(self.dsn)
+        conn = await connect(self.dsn, f"eduplan-{self.service}-relay")
         try:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key()):
                 await _sleep_or_stop(stop, self.idle_poll)
                 return
             log.info("relay_active", service=self.service)
+            self._last_published = None
             await conn.add_listener(f"eduplan_outbox_{self.schema}", lambda *_: self._wake.set())
             backoff = 0.1
             while not stop.is_set() and not conn.is_closed():
@@ -107,6 +112,8 @@ class OutboxRelay:
         if not rows:
             return 0
         events = [to_recorded(r) for r in rows]
+        if self._last_published is None:
+            self._last_published = await self._stream_last_msg_id()
         acked = await self._publish(events)
         if acked:
             await conn.execute(
@@ -115,21 +122,29 @@ class OutboxRelay:
             )
             self.published += acked
         if acked < len(events):
+            self._last_published = None  # what JetStream holds is uncertain: ask again
             raise PublishFailed(f"{len(events) - acked} of {len(events)} events not acknowledged")
         return acked
 
     async def _publish(self, events: list[RecordedEvent]) -> int:
         """Pipeline the batch; return the length of the prefix JetStream acknowledged."""
         futures = []
+        previous = self._last_published
         try:
             for event in events:
+                headers = headers_of(event)
+                if previous:
+                    headers["Nats-Expected-Last-Msg-Id"] = previous
+                else:
+                    headers["Nats-Expected-Last-Sequence"] = "0"  # the stream's first message
+                previous = str(event.event_id)
                 futures.append(
                     await self.js.publish_async(
                         event_subject(self.service, event.county, event.stream_type,
                                       event.event_type, self.namespace),
                         event_payload(self.service, event),
                         wait_stall=self.ack_timeout,
-                        headers=headers_of(event),
+                        headers=headers,
                     )
                 )
         except Exception as exc:  # noqa: BLE001 - any client error means: retry later
@@ -143,7 +158,20 @@ class OutboxRelay:
             acked += 1
         for future in futures[acked:]:
             future.cancel()
+        if acked:
+            self._last_published = str(events[acked - 1].event_id)
         return acked
+
+    async def _stream_last_msg_id(self) -> str:
+        """The Nats-Msg-Id of the stream's last message; empty when the stream is empty."""
+        try:
+            info = await self.js.stream_info(self.stream)
+            if not info.state.last_seq:
+                return ""
+            last = await self.js.get_msg(self.stream, info.state.last_seq)
+        except Exception as exc:  # noqa: BLE001 - NATS down or stream missing: retry later
+            raise PublishFailed(f"cannot read the last message of {self.stream}: {exc!r}") from exc
+        return (last.headers or {}).get("Nats-Msg-Id", "")
 
     def _lock_key(self) -> int:
         return zlib.crc32(f"eduplan.relay.{self.schema}".encode())

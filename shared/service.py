@@ -71,7 +71,7 @@ async def start_service(
     settings = settings or get_settings()
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
-    pool = await create_pool(database_url, max_size=12)
+    pool = await create_pool(database_url, max_size=12, name=f"eduplan-{name}")
     store = EventStore(pool, schema=name)
     await store.setup()
     relay_nats = await connect_nats(nats_url, f"{name}-relay", wait=10)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         None, description="JSON logs; unset means JSON unless stderr is a terminal."
     )
     command_timeout: float = Field(30.0, gt=0, description="Seconds a CLI waits for a reply.")
+    projection_batch_size: int = Field(
+        2000, ge=1, le=10_000, description="Events a projection applies per transaction."
+    )
     duplicate_window: float = Field(
         2 * 3600.0, gt=0, description="JetStream de-duplication window, seconds."
     )

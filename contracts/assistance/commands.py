@@ -18,7 +18,7 @@ class RegisterStudent(Contract):
     stage: Stage = Field(description="Current education stage.")
     grade: int = Field(description="Grade within the stage, 1-based.")
     boarding: bool = Field(description="Boards at school (compulsory boarders get an allowance).")
-    personal: StudentPersonal
+    personal: StudentPersonal = Field(description="Personal data from the roster line.")
 
     @model_validator(mode="after")
     def _grade_exists(self) -> Self:

@@ -18,7 +18,7 @@ class StudentRegistered(Contract):
     stage: Stage = Field(description="Stage at registration.")
     grade: int = Field(ge=1, description="Grade within the stage at registration.")
     boarding: bool = Field(description="Boards at school.")
-    personal: StudentPersonal
+    personal: StudentPersonal = Field(description="Personal data, shredded per person.")
 
 
 class AidGranted(Contract):

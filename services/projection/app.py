@@ -78,10 +78,11 @@ async def start_projection_service(
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
     tune_gc_for_batches()
-    pool = await create_pool(database_url, max_size=8)
+    pool = await create_pool(database_url, max_size=8, name="eduplan-projection")
     nc = await connect_nats(nats_url, "projection", wait=10)
     runners = [
-        ProjectionRunner(pool, database_url, nc, p, SCHEMA, settings.namespace)
+        ProjectionRunner(pool, database_url, nc, p, SCHEMA, settings.namespace,
+                         settings.projection_batch_size)
         for p in projections()
     ]
     service = ProjectionService(settings, pool, nc, runners)

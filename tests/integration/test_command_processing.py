@@ -1,0 +1,332 @@
+"""The command processor of the assistance service on the real event store (no NATS)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from pydantic import BaseModel
+
+from contracts.assistance.commands import GrantTermAid
+from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
+from services.assistance.catalogue import load_catalogue
+from services.assistance.handlers import command_handlers, load_permissions, student_id
+from shared.commandbus import new_command
+from shared.eventstore import EventStore, NewEvent, StreamWrite
+from shared.processor import CommandProcessor
+from shared.pseudonyms import load_pseudonyms
+from tests.support.builders import register_student
+
+pytestmark = pytest.mark.integration
+
+TERM = "2017-autumn"
+PRIMARY_BOARDER_PROGRAMMES = 2  # boarding living allowance and nutrition meal subsidy
+
+
+async def processor_on(store: EventStore, max_attempts: int = 5) -> CommandProcessor:
+    pseudonyms = await load_pseudonyms(store.pool, "assistance")
+    handlers = command_handlers(load_catalogue(), pseudonyms)
+    return CommandProcessor(store, handlers, load_permissions(), max_attempts=max_attempts)
+
+
+@pytest.fixture
+async def processor(store: EventStore) -> CommandProcessor:
+    return await processor_on(store)
+
+
+def issued(payload: BaseModel, department: str = "aid_center") -> CommandEnvelope:
+    return new_command(payload, actor="tester", department=department)
+
+
+def with_payload(envelope: CommandEnvelope, **changes: Any) -> CommandEnvelope:
+    return envelope.model_copy(update={"payload": {**envelope.payload, **changes}})
+
+
+def accepted(result: CommandResult) -> Accepted:
+    assert isinstance(result, Accepted), result
+    return result
+
+
+def rejected(result: CommandResult) -> Rejected:
+    assert isinstance(result, Rejected), result
+    return result
+
+
+async def registered(processor: CommandProcessor) -> UUID:
+    (result,) = await processor.handle([issued(register_student())])
+    return UUID(accepted(result).stream_id)
+
+
+async def counts(pool: asyncpg.Pool) -> dict[str, int]:
+    tables = ("events", "outbox", "commands", "streams")
+    return {t: await pool.fetchval(f"SELECT count(*) FROM assistance.{t}") for t in tables}
+
+
+async def event_types(store: EventStore, stream_id: UUID) -> list[str]:
+    return [e.event_type for e in await store.load(str(stream_id))]
+
+
+class RacingStore(EventStore):
+    """Before each append touching a target stream, a competitor really appends to it first."""
+
+    def __init__(self, pool: asyncpg.Pool, targets: set[str], times: int = 1_000) -> None:
+        super().__init__(pool, "assistance")
+        self.targets = targets
+        self.times = times
+        self.competitors: list[UUID] = []
+
+    async def append(self, writes: Sequence[StreamWrite]) -> None:
+        for w in writes:
+            if w.stream_id in self.targets and w.events and len(self.competitors) < self.times:
+                await super().append([self._competing(w)])
+        await super().append(writes)
+
+    def _competing(self, w: StreamWrite) -> StreamWrite:
+        event_id = uuid4()
+        self.competitors.append(event_id)
+        grant = {
+            "student_id": w.stream_id, "term": f"{2000 + len(self.competitors)}-spring",
+            "programme": "competitor", "stage": "primary", "grade": 2,
+            "amount": "1.00", "annual_amount": "2.00",
+        }
+        event = NewEvent(event_id, "AidGranted", 1, grant)
+        return StreamWrite(w.stream_id, w.stream_type, w.county, w.expected_version, [event], {})
+
+
+async def test_the_same_command_handled_twice_in_sequence_is_stored_once(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    student = await registered(processor)
+    command = issued(GrantTermAid(student_id=student, term=TERM))
+    (first,) = await processor.handle([command])
+    (second,) = await processor.handle([command])
+    assert first == second
+    assert len(accepted(first).event_ids) == PRIMARY_BOARDER_PROGRAMMES
+    assert await event_types(store, student) == ["StudentRegistered"] + ["AidGranted"] * 2
+
+
+async def test_the_same_command_handled_twice_concurrently_is_stored_once(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    student = await registered(processor)
+    command = issued(GrantTermAid(student_id=student, term=TERM))
+    (first,), (second,) = await asyncio.gather(
+        processor.handle([command]), processor.handle([command])
+    )
+    assert first == second
+    stored = [e.event_id for e in await store.load(str(student))][1:]
+    assert accepted(first).event_ids == stored
+    assert len(stored) == PRIMARY_BOARDER_PROGRAMMES
+
+
+async def test_a_command_repeated_in_one_request_gets_the_first_answer_and_applies_once(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    student = await registered(processor)
+    command = issued(GrantTermAid(student_id=student, term=TERM))
+    other = issued(GrantTermAid(student_id=student, term="2018-spring"))
+    results = await processor.handle([command, other, command])
+    assert len(results) == 3
+    assert results[0] == results[2]
+    assert accepted(results[0]).command_id == command.command_id
+    assert accepted(results[1]).command_id == other.command_id
+    assert await event_types(store, student) == ["StudentRegistered"] + ["AidGranted"] * 4
+
+
+async def test_of_two_concurrent_grants_one_stores_and_the_loser_retries_to_no_change(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    student = await registered(processor)
+    grants = [issued(GrantTermAid(student_id=student, term=TERM)) for _ in range(2)]
+    (a,), (b,) = await asyncio.gather(*(processor.handle([g]) for g in grants))
+    event_counts = sorted([len(accepted(a).event_ids), len(accepted(b).event_ids)])
+    assert event_counts == [0, PRIMARY_BOARDER_PROGRAMMES]
+    assert accepted(a).version == accepted(b).version == 1 + PRIMARY_BOARDER_PROGRAMMES
+    granted = await store.pool.fetchval(
+        "SELECT count(*) FROM assistance.events WHERE event_type = 'AidGranted'"
+    )
+    assert granted == PRIMARY_BOARDER_PROGRAMMES
+
+
+async def test_when_retries_are_exhausted_the_answer_is_conflict_and_only_the_competitor_is_stored(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    student = await registered(processor)
+    racing = RacingStore(pool, {str(student)})
+    command = issued(GrantTermAid(student_id=student, term=TERM))
+    (result,) = await (await processor_on(racing, max_attempts=1)).handle([command])
+    assert rejected(result).code == "conflict"
+    stored = await racing.load(str(student))
+    assert [e.event_type for e in stored] == ["StudentRegistered", "AidGranted", "AidGranted"]
+    assert [e.event_id for e in stored[1:]] == racing.competitors
+    assert await racing.command_results([command.command_id]) == {}
+
+
+async def test_a_command_that_lost_a_race_once_is_retried_and_accepted(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    student = await registered(processor)
+    racing = RacingStore(pool, {str(student)}, times=1)
+    command = issued(GrantTermAid(student_id=student, term=TERM))
+    (result,) = await (await processor_on(racing)).handle([command])
+    assert accepted(result).version == 2 + PRIMARY_BOARDER_PROGRAMMES
+    assert await racing.command_results([command.command_id]) == {
+        command.command_id: result.model_dump(mode="json")
+    }
+
+
+async def test_a_batch_with_one_conflicting_command_falls_back_and_accepts_the_others(
+    processor: CommandProcessor, pool: asyncpg.Pool, store: EventStore
+) -> None:
+    contested, *others = [await registered(processor) for _ in range(3)]
+    racing = RacingStore(pool, {str(contested)})
+    grants = [issued(GrantTermAid(student_id=s, term=TERM)) for s in (contested, *others)]
+    results = await (await processor_on(racing, max_attempts=1)).handle(grants)
+    assert rejected(results[0]).code == "conflict"
+    for student, result in zip(others, results[1:], strict=True):
+        assert len(accepted(result).event_ids) == PRIMARY_BOARDER_PROGRAMMES
+        assert [e.event_id for e in await store.load(str(student))][1:] == result.event_ids
+    assert await event_types(store, contested) == ["StudentRegistered"] + ["AidGranted"] * 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"stage": "primary", "grade": 9}, "grade"),
+        ({"school": ""}, "school"),
+        ({"county": "6108"}, "county"),
+    ],
+)
+async def test_an_invalid_registration_is_rejected_naming_the_field_and_writes_nothing(
+    processor: CommandProcessor, pool: asyncpg.Pool, changes: dict[str, Any], field: str
+) -> None:
+    await registered(processor)
+    before = await counts(pool)
+    (result,) = await processor.handle([with_payload(issued(register_student()), **changes)])
+    assert rejected(result).code == "invalid_command"
+    assert field in result.message
+    assert await counts(pool) == before
+
+
+async def test_a_bad_registry_id_is_rejected_naming_the_field_and_writes_nothing(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    command = issued(register_student())
+    personal = {**command.payload["personal"], "student_registry_id": "12345"}
+    before = await counts(pool)
+    (result,) = await processor.handle([with_payload(command, personal=personal)])
+    assert rejected(result).code == "invalid_command"
+    assert "personal.student_registry_id" in result.message
+    assert await counts(pool) == before
+
+
+async def test_a_bad_term_is_rejected_naming_the_field_and_writes_nothing(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    student = await registered(processor)
+    command = issued(GrantTermAid(student_id=student, term=TERM))
+    before = await counts(pool)
+    (result,) = await processor.handle([with_payload(command, term="2017-summer")])
+    assert rejected(result).code == "invalid_command"
+    assert result.message.startswith("term:")
+    assert await counts(pool) == before
+
+
+async def test_a_command_from_a_department_without_permission_is_refused(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    before = await counts(pool)
+    (result,) = await processor.handle([issued(register_student(), department="finance")])
+    assert rejected(result).code == "not_permitted"
+    assert "aid_center" in result.message
+    assert await counts(pool) == before
+
+
+async def test_an_unknown_command_type_is_refused(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    command = issued(register_student()).model_copy(update={"command_type": "ExpelStudent"})
+    before = await counts(pool)
+    (result,) = await processor.handle([command])
+    assert rejected(result).code == "unknown_command"
+    assert "ExpelStudent" in result.message
+    assert await counts(pool) == before
+
+
+async def test_a_grant_for_an_unknown_student_is_refused(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    await registered(processor)
+    before = await counts(pool)
+    command = issued(GrantTermAid(student_id=uuid4(), term=TERM))
+    (result,) = await processor.handle([command])
+    assert rejected(result).code == "not_registered"
+    assert await counts(pool) == before
+
+
+async def test_a_rejected_command_in_a_batch_does_not_stop_the_others(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    student = await registered(processor)
+    results = await processor.handle([
+        issued(GrantTermAid(student_id=uuid4(), term=TERM)),
+        issued(GrantTermAid(student_id=student, term=TERM)),
+    ])
+    assert rejected(results[0]).code == "not_registered"
+    assert len(accepted(results[1]).event_ids) == PRIMARY_BOARDER_PROGRAMMES
+
+
+async def test_registering_the_same_roster_line_twice_registers_once(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    line = register_student()
+    (first,) = await processor.handle([issued(line)])
+    (second,) = await processor.handle([issued(line)])
+    assert len(accepted(first).event_ids) == 1
+    assert accepted(second).event_ids == []
+    assert second.stream_id == first.stream_id
+    assert second.version == 1
+    assert await store.stream_ids("student", "610831") == [first.stream_id]
+
+
+async def test_a_changed_roster_line_for_a_registered_student_is_refused(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    line = register_student(grade=2)
+    await processor.handle([issued(line)])
+    before = await counts(pool)
+    changed = register_student(grade=3, registry=line.personal.student_registry_id)
+    (result,) = await processor.handle([issued(changed)])
+    assert rejected(result).code == "already_registered"
+    assert await counts(pool) == before
+
+
+async def test_registering_one_roster_line_twice_concurrently_registers_once(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    line = register_student()
+    (a,), (b,) = await asyncio.gather(
+        processor.handle([issued(line)]), processor.handle([issued(line)])
+    )
+    assert sorted([len(accepted(a).event_ids), len(accepted(b).event_ids)]) == [0, 1]
+    assert await event_types(store, UUID(a.stream_id)) == ["StudentRegistered"]
+
+
+async def test_the_student_stream_id_is_stable_and_free_of_the_registry_number(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    line = register_student()
+    registry = line.personal.student_registry_id
+    (result,) = await processor.handle([issued(line)])
+    stream_id = accepted(result).stream_id
+    assert registry not in stream_id
+    assert registry[1:] not in stream_id
+    assert registry[7:15] not in stream_id.replace("-", "")  # not even the birth date
+    reloaded = await load_pseudonyms(store.pool, "assistance")
+    assert student_id(reloaded, registry) == stream_id
+    assert (await store.load(stream_id))[0].stream_id == stream_id
+    assert student_id(reloaded, register_student().personal.student_registry_id) != stream_id

@@ -1,0 +1,38 @@
+"""The assistance service's command processing on a test's own event store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from contracts.envelope import CommandResult
+from services.assistance.catalogue import load_catalogue
+from services.assistance.handlers import command_handlers, load_permissions
+from shared.commandbus import new_command
+from shared.eventstore import EventStore
+from shared.processor import CommandProcessor
+from shared.pseudonyms import load_pseudonyms
+from tests.support.builders import register_student
+
+
+async def processor_for(store: EventStore, max_attempts: int = 5) -> CommandProcessor:
+    pseudonyms = await load_pseudonyms(store.pool, store.schema)
+    return CommandProcessor(
+        store, command_handlers(load_catalogue(), pseudonyms), load_permissions(), max_attempts
+    )
+
+
+async def register_students(
+    processor: CommandProcessor, count: int, county: str = "610831", batch: int = 100
+) -> list[CommandResult]:
+    results: list[CommandResult] = []
+    for start in range(0, count, batch):
+        commands = [
+            new_command(register_student(county=county), actor="tester", department="aid_center")
+            for _ in range(min(batch, count - start))
+        ]
+        results += await processor.handle(commands)
+    return results
+
+
+def ids(results: Sequence[CommandResult]) -> list[str]:
+    return [r.stream_id for r in results if r.status == "accepted"]
