@@ -19,7 +19,10 @@ from shared.jetstream import connect_nats
 from shared.servers import ServerEndpoints
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings
+from shared.logging import configure_logging
 from shared.testing import Sandbox, create_sandbox, drop_sandbox, test_servers
+
+configure_logging("WARNING", json=False)
 
 
 @pytest.fixture(scope="session")
