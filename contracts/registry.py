@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts.assistance import commands as assistance_commands
 from contracts.assistance import events as assistance_events
 from contracts.envelope import EventEnvelope
@@ -49,12 +51,14 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 
 class UnknownEvent(LookupError):
-    pass
+    """No contract is registered under that event type and version."""
 
 
 _BY_KEY = {(s.event_type, s.version): s for s in EVENTS}
-_LATEST = {s.event_type: max(t.version for t in EVENTS if t.event_type == s.event_type) for s in EVENTS}
-_BY_MODEL = {s.model: s for s in EVENTS}
+_LATEST = {
+    s.event_type: max(t.version for t in EVENTS if t.event_type == s.event_type) for s in EVENTS
+}
+_BY_MODEL: dict[type[BaseModel], EventSpec] = {s.model: s for s in EVENTS}
 COMMAND_MODELS = {c.command_type: c.model for c in COMMANDS}
 
 
@@ -65,7 +69,7 @@ def event_spec(event_type: str, version: int) -> EventSpec:
         raise UnknownEvent(f"unknown event {event_type} v{version}") from None
 
 
-def spec_of(event: Contract) -> EventSpec:
+def spec_of(event: BaseModel) -> EventSpec:
     """The published name and version of an event payload instance."""
     try:
         return _BY_MODEL[type(event)]
@@ -81,11 +85,15 @@ def latest_version(event_type: str) -> int:
 
 
 def upcast(
-    event_type: str, version: int, payload: dict[str, Any], upcasters: dict[tuple[str, int], Upcaster] | None = None
+    event_type: str,
+    version: int,
+    payload: dict[str, Any],
+    upcasters: dict[tuple[str, int], Upcaster] | None = None,
+    target: int | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Bring a payload to the latest version of its event type, one step at a time."""
+    """Bring a payload to `target` (default: the latest version), one step at a time."""
     steps = UPCASTERS if upcasters is None else upcasters
-    target = latest_version(event_type)
+    target = latest_version(event_type) if target is None else target
     while version < target:
         payload = steps[(event_type, version)](payload)
         version += 1

@@ -82,7 +82,7 @@ GRADES: dict[Stage, int] = {
 
 def check_grade(stage: Stage, grade: int) -> None:
     if not 1 <= grade <= GRADES[stage]:
-        raise ValueError(f"grade {grade} does not exist in {stage.value} (1-{GRADES[stage]})")
+        raise ValueError(f"{stage.value} has grades 1-{GRADES[stage]} only")
 
 
 class Contract(BaseModel):

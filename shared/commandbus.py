@@ -19,7 +19,13 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from pydantic import BaseModel, ValidationError
 
-from contracts.envelope import CommandEnvelope, CommandReply, CommandRequest, CommandResult, Rejected
+from contracts.envelope import (
+    CommandEnvelope,
+    CommandReply,
+    CommandRequest,
+    CommandResult,
+    Rejected,
+)
 from contracts.subjects import command_subject, query_subject, snake_case
 from shared.processor import CommandProcessor
 
@@ -47,11 +53,16 @@ def add_command_endpoint(
             return _reply([Rejected(command_id=None, code="invalid_request", message=str(exc))])
         misplaced = [c for c in request.commands if snake_case(c.command_type) != name]
         if misplaced:
-            return _reply([
-                Rejected(command_id=c.command_id, code="wrong_subject",
-                         message=f"{c.command_type} was sent on the subject of {name}")
-                for c in request.commands
-            ])
+            return _reply(
+                [
+                    Rejected(
+                        command_id=c.command_id,
+                        code="wrong_subject",
+                        message=f"{c.command_type} was sent on the subject of {name}",
+                    )
+                    for c in request.commands
+                ]
+            )
         results = await processor.handle(request.commands)
         log.debug("commands_handled", command=name, count=len(results))
         return _reply(results)
@@ -71,7 +82,11 @@ def add_query_endpoint(
         try:
             result = await answer(query.model_validate_json(msg.body))
         except ValidationError as exc:
-            return Rejected(command_id=None, code="invalid_query", message=str(exc)).model_dump_json().encode()
+            return (
+                Rejected(command_id=None, code="invalid_query", message=str(exc))
+                .model_dump_json()
+                .encode()
+            )
         return result.model_dump_json().encode()
 
 

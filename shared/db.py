@@ -32,7 +32,10 @@ async def create_pool(
 ) -> asyncpg.Pool:
     """`name` shows as application_name in pg_stat_activity, so operators see who is who."""
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
         server_settings={"application_name": name},
     )
     assert pool is not None

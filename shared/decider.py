@@ -14,7 +14,7 @@ from pydantic import BaseModel
 S = TypeVar("S")
 
 
-class Rejection(Exception):  # noqa: N818 - a domain answer, not a failure of the system
+class Rejection(Exception):
     """A command refused for a reason the issuer can act on; nothing is written."""
 
     def __init__(self, code: str, message: str) -> None:

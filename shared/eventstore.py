@@ -200,27 +200,35 @@ class EventStore:
         """Append all writes in one transaction, or raise and append nothing.
 
         Writes to the same stream must come in version order with consecutive expectations.
+        A write without events but with a command id records only the command's answer.
         """
-        writes = [w for w in writes if w.events]
-        if not writes:
+        with_events = [w for w in writes if w.events]
+        commands = [
+            (w.command_id, w.command_type, w.stream_id, w.result)
+            for w in writes
+            if w.command_id is not None
+        ]
+        if not with_events and not commands:
             return
         events = [
             (e.event_id, w.stream_id, w.stream_type, w.expected_version + i, e.event_type,
              e.schema_version, w.county, e.data, metadata)
-            for w, metadata in ((w, dumps(w.metadata)) for w in writes)
+            for w, metadata in ((w, dumps(w.metadata)) for w in with_events)
             for i, e in enumerate(w.events, start=1)
-        ]
-        heads = {w.stream_id: (w.stream_type, w.county, w.expected_version + len(w.events))
-                 for w in writes}
-        commands = [(w.command_id, w.command_type, w.stream_id, w.result)
-                    for w in writes if w.command_id is not None]
+        ]  # fmt: skip
+        heads = {
+            w.stream_id: (w.stream_type, w.county, w.expected_version + len(w.events))
+            for w in with_events
+        }
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                await self._insert_events(conn, events)
-                await self._upsert_streams(conn, heads)
+                if events:
+                    await self._insert_events(conn, events)
+                    await self._upsert_streams(conn, heads)
                 if commands:
                     await self._insert_commands(conn, commands)
-                await conn.execute("SELECT pg_notify($1, '')", self.notify_channel)
+                if events:
+                    await conn.execute("SELECT pg_notify($1, '')", self.notify_channel)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_key":
                 raise ConcurrencyConflict(exc.detail or str(exc)) from exc

@@ -26,7 +26,7 @@ async def connect_nats(url: str, name: str, *, wait: float = 0) -> NATS:
                 url,
                 name=name,
                 max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
+                reconnect_time_wait=1,
                 connect_timeout=2,
             )
             return client

@@ -13,7 +13,7 @@ import asyncpg
 class Migration:
     version: int
     name: str
-    sql: str  # may use {schema}; runs in one transaction
+    sql: str  # `{schema}` stands for the schema name; runs in one transaction
 
 
 async def migrate(
@@ -42,7 +42,7 @@ async def migrate(
         for m in sorted(migrations, key=lambda m: m.version):
             if m.version in done:
                 continue
-            await conn.execute(m.sql.format(schema=schema))
+            await conn.execute(m.sql.replace("{schema}", schema))
             await conn.execute(
                 f'INSERT INTO "{schema}".schema_migrations (component, version, name)'
                 " VALUES ($1, $2, $3)",

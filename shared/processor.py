@@ -2,7 +2,9 @@
 
 Commands of one request are decided together and appended in one transaction; if another
 writer got there first, each command is retried alone from a fresh load a bounded number of
-times, then answered as a conflict. A repeated command id gets the answer stored the first time.
+times, then answered as a conflict. Every accepted answer is stored with its command id (even
+when nothing changed), so a repeat gets the first answer; a rejection writes nothing, so a
+repeated rejected command is decided again on the state of the moment.
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ class CommandProcessor:
                 try:
                     prepared.append(self._prepare(i, envelope))
                 except Rejection as r:
-                    results[i] = Rejected(command_id=envelope.command_id, code=r.code, message=r.message)
+                    results[i] = Rejected(
+                        command_id=envelope.command_id, code=r.code, message=r.message
+                    )
         if prepared:
             try:
                 decisions = await self._decide(prepared)
@@ -103,7 +107,9 @@ class CommandProcessor:
     def _prepare(self, index: int, envelope: CommandEnvelope) -> _Prepared:
         handler = self.handlers.get(envelope.command_type)
         if handler is None:
-            raise Rejection("unknown_command", f"this service has no command {envelope.command_type}")
+            raise Rejection(
+                "unknown_command", f"this service has no command {envelope.command_type}"
+            )
         if envelope.department not in self.permissions.get(envelope.command_type, frozenset()):
             allowed = ", ".join(sorted(self.permissions.get(envelope.command_type, ()))) or "nobody"
             raise Rejection(
@@ -129,7 +135,9 @@ class CommandProcessor:
             try:
                 new_events = list(p.handler.decide(state, p.command))
             except Rejection as r:
-                rejected = Rejected(command_id=p.envelope.command_id, code=r.code, message=r.message)
+                rejected = Rejected(
+                    command_id=p.envelope.command_id, code=r.code, message=r.message
+                )
                 decisions.append(_Decision(p, rejected, None))
                 continue
             new_state = aggregate.fold(new_events, state)
@@ -169,7 +177,7 @@ class CommandProcessor:
             command_type=envelope.command_type,
             result=RawJson(accepted.model_dump_json()),
         )
-        return _Decision(p, accepted, write if recorded else None)
+        return _Decision(p, accepted, write)
 
     async def _handle_alone(self, p: _Prepared) -> CommandResult:
         for attempt in range(1, self.max_attempts + 1):
@@ -198,5 +206,5 @@ def _describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(x) for x in err["loc"]) or "command"
-        parts.append(f"{where}: {err['msg']}")
+        parts.append(f"{where}: {str(err['msg']).removeprefix('Value error, ')}")
     return "; ".join(parts)

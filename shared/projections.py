@@ -88,12 +88,18 @@ async def apply_batch(
     `parked_before=False` promises no event of this projection is parked, saving a query.
     """
     async with conn.transaction():
-        checkpoint = await conn.fetchval(
-            f'SELECT stream_seq FROM "{schema}".projection_checkpoints'
-            " WHERE projection = $1 AND source = $2 FOR UPDATE",
-            projection.name, source,
-        ) or 0
-        fresh = sorted((d for d in deliveries if d.stream_seq > checkpoint), key=lambda d: d.stream_seq)
+        checkpoint = (
+            await conn.fetchval(
+                f'SELECT stream_seq FROM "{schema}".projection_checkpoints'
+                " WHERE projection = $1 AND source = $2 FOR UPDATE",
+                projection.name,
+                source,
+            )
+            or 0
+        )
+        fresh = sorted(
+            (d for d in deliveries if d.stream_seq > checkpoint), key=lambda d: d.stream_seq
+        )
         if not fresh:
             return BatchOutcome(0, len(deliveries), 0)
         envelopes = [EventEnvelope.model_validate_json(d.data) for d in fresh]
@@ -106,7 +112,9 @@ async def apply_batch(
             f'INSERT INTO "{schema}".projection_checkpoints (projection, source, stream_seq)'
             " VALUES ($1, $2, $3) ON CONFLICT (projection, source)"
             " DO UPDATE SET stream_seq = EXCLUDED.stream_seq, updated_at = now()",
-            projection.name, source, fresh[-1].stream_seq,
+            projection.name,
+            source,
+            fresh[-1].stream_seq,
         )
     return BatchOutcome(len(ordered), len(deliveries) - len(fresh) + skipped, parked_change)
 
@@ -122,17 +130,23 @@ async def _in_stream_order(
     stream_ids = list({e.stream_id for e in envelopes})
     known = dict(
         await conn.fetch(
-            f'SELECT v.stream_id, v.version FROM unnest($2::text[]) AS s (stream_id)'
+            f"SELECT v.stream_id, v.version FROM unnest($2::text[]) AS s (stream_id)"
             f' JOIN "{schema}".projection_stream_versions v'
             " ON v.projection = $1 AND v.stream_id = s.stream_id",
-            name, stream_ids,
+            name,
+            stream_ids,
         )
     )
     waiting: dict[str, dict[int, EventEnvelope]] = {}
-    released = [] if not parked_before else await conn.fetch(
-        f'DELETE FROM "{schema}".projection_parked p USING unnest($2::text[]) AS s (stream_id)'
-        " WHERE p.projection = $1 AND p.stream_id = s.stream_id RETURNING p.envelope",
-        name, stream_ids,
+    released = (
+        []
+        if not parked_before
+        else await conn.fetch(
+            f'DELETE FROM "{schema}".projection_parked p USING unnest($2::text[]) AS s (stream_id)'
+            " WHERE p.projection = $1 AND p.stream_id = s.stream_id RETURNING p.envelope",
+            name,
+            stream_ids,
+        )
     )
     for row in released:
         parked_event = EventEnvelope.model_validate(row["envelope"])
@@ -153,7 +167,9 @@ async def _in_stream_order(
                 current += 1
                 ordered.append(later.pop(current))
             known[event.stream_id] = current
-    still_waiting = [e for w in waiting.values() for v, e in w.items() if v > known.get(e.stream_id, 0)]
+    still_waiting = [
+        e for w in waiting.values() for v, e in w.items() if v > known.get(e.stream_id, 0)
+    ]
     if still_waiting:
         log.warning("events_parked", projection=name, count=len(still_waiting))
         await conn.executemany(
@@ -167,7 +183,9 @@ async def _in_stream_order(
             f'INSERT INTO "{schema}".projection_stream_versions (projection, stream_id, version)'
             " SELECT $1, * FROM unnest($2::text[], $3::int[])"
             " ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version",
-            name, list(changed), [known[s] for s in changed],
+            name,
+            list(changed),
+            [known[s] for s in changed],
         )
     return ordered, skipped, len(still_waiting) - len(released)
 
@@ -214,7 +232,9 @@ class ProjectionRunner:
                     await asyncio.wait_for(stop.wait(), 1.0)
                 if stop.is_set():
                     return
-            await asyncio.gather(*(self._follow(source, stop) for source in self.projection.sources))
+            await asyncio.gather(
+                *(self._follow(source, stop) for source in self.projection.sources)
+            )
         finally:
             await lock.close()
 
@@ -222,7 +242,8 @@ class ProjectionRunner:
         value = await self.pool.fetchval(
             f'SELECT stream_seq FROM "{self.schema}".projection_checkpoints'
             " WHERE projection = $1 AND source = $2",
-            self.projection.name, source,
+            self.projection.name,
+            source,
         )
         return int(value or 0)
 
@@ -232,10 +253,20 @@ class ProjectionRunner:
         while not stop.is_set():
             try:
                 await self._follow_once(source, stop)
-            except (NotFoundError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                    NatsError) as exc:
-                log.warning("projection_waiting", projection=self.projection.name,
-                            source=source, error=repr(exc), retry_in=backoff)
+            except (
+                NotFoundError,
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                NatsError,
+            ) as exc:
+                log.warning(
+                    "projection_waiting",
+                    projection=self.projection.name,
+                    source=source,
+                    error=repr(exc),
+                    retry_in=backoff,
+                )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -258,6 +289,12 @@ class ProjectionRunner:
             await puller.ack(batch[-1])
             self.applied += outcome.applied
             self.parked += outcome.parked_change
-            log.debug("batch_applied", projection=self.projection.name, source=source,
-                      applied=outcome.applied, skipped=outcome.skipped, parked=self.parked,
-                      last_seq=batch[-1].stream_seq)
+            log.debug(
+                "batch_applied",
+                projection=self.projection.name,
+                source=source,
+                applied=outcome.applied,
+                skipped=outcome.skipped,
+                parked=self.parked,
+                last_seq=batch[-1].stream_seq,
+            )

@@ -1,8 +1,8 @@
 """Stable pseudonymous ids from natural keys that are personal data (e.g. registry numbers).
 
-A keyed hash (BLAKE2b with a 256-bit key) keeps stream ids free of personal data, yet the same roster line always maps to
-the same stream, so importing twice cannot register a person twice. The key lives in the
-service's own schema, created once, and travels with its backups.
+A keyed hash (BLAKE2b, 256-bit key) keeps stream ids free of personal data, yet the same
+roster line always maps to the same stream, so importing twice cannot register a person twice.
+The key lives in the service's own schema, created once, and travels with its backups.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ MIGRATIONS = (
     Migration(
         1,
         "pseudonym key",
-        'CREATE TABLE "{schema}".pseudonym_key (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)',
+        'CREATE TABLE "{schema}".pseudonym_key'
+        " (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)",
     ),
 )
 

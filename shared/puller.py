@@ -74,7 +74,9 @@ class DurablePuller:
                 max_waiting=16,
             ),
         )
-        log.info("consumer_positioned", stream=self.stream, durable=self.durable, start=checkpoint + 1)
+        log.info(
+            "consumer_positioned", stream=self.stream, durable=self.durable, start=checkpoint + 1
+        )
 
     async def batches(self, stop: asyncio.Event) -> AsyncIterator[list[Delivery]]:
         """Yield batches in stream order; the next pull is already under way while you work."""
@@ -115,7 +117,9 @@ class DurablePuller:
 
         inbox = self.nc.new_inbox()
         sub = await self.nc.subscribe(
-            inbox, cb=on_message, pending_msgs_limit=self.batch_size * 4,
+            inbox,
+            cb=on_message,
+            pending_msgs_limit=self.batch_size * 4,
             pending_bytes_limit=256 * 1024 * 1024,
         )
         subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.durable}"
@@ -125,8 +129,11 @@ class DurablePuller:
             while not stop.is_set():
                 # While behind, ask for what is there now; once caught up, wait for one message.
                 want = 1 if caught_up else self.batch_size
-                request = {"batch": want, "expires": int(self.wait * 1e9)} if caught_up else {
-                    "batch": want, "no_wait": True}
+                request = (
+                    {"batch": want, "expires": int(self.wait * 1e9)}
+                    if caught_up
+                    else {"batch": want, "no_wait": True}
+                )
                 pending, done = [], asyncio.Event()
                 await self.nc.publish(subject, json.dumps(request).encode(), reply=inbox)
                 try:

@@ -93,8 +93,11 @@ class OutboxRelay:
                 if sent < self.batch_size:
                     waiter = asyncio.create_task(self._wake.wait())
                     stopper = asyncio.create_task(stop.wait())
-                    await asyncio.wait({waiter, stopper}, timeout=self.idle_poll,
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(
+                        {waiter, stopper},
+                        timeout=self.idle_poll,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
                     waiter.cancel()
                     stopper.cancel()
         finally:
@@ -104,7 +107,7 @@ class OutboxRelay:
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
         """Publish one batch; delete the acknowledged prefix. Returns how many were published."""
         rows = await conn.fetch(
-            f'SELECT {", ".join("e." + c.strip() for c in EVENT_COLUMNS.split(","))}'
+            f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))}"
             f' FROM "{self.schema}".outbox o JOIN "{self.schema}".events e USING (position)'
             " ORDER BY o.position LIMIT $1",
             self.batch_size,
@@ -140,20 +143,25 @@ class OutboxRelay:
                 previous = str(event.event_id)
                 futures.append(
                     await self.js.publish_async(
-                        event_subject(self.service, event.county, event.stream_type,
-                                      event.event_type, self.namespace),
+                        event_subject(
+                            self.service,
+                            event.county,
+                            event.stream_type,
+                            event.event_type,
+                            self.namespace,
+                        ),
                         event_payload(self.service, event),
                         wait_stall=self.ack_timeout,
                         headers=headers,
                     )
                 )
-        except Exception as exc:  # noqa: BLE001 - any client error means: retry later
+        except Exception as exc:
             log.warning("relay_publish_error", error=repr(exc))
         acked = 0
         for future in futures:
             try:
                 await asyncio.wait_for(future, self.ack_timeout)
-            except Exception:  # noqa: BLE001 - timeouts, API errors: the rest is retried
+            except Exception:
                 break
             acked += 1
         for future in futures[acked:]:
@@ -169,9 +177,9 @@ class OutboxRelay:
             if not info.state.last_seq:
                 return ""
             last = await self.js.get_msg(self.stream, info.state.last_seq)
-        except Exception as exc:  # noqa: BLE001 - NATS down or stream missing: retry later
+        except Exception as exc:
             raise PublishFailed(f"cannot read the last message of {self.stream}: {exc!r}") from exc
-        return (last.headers or {}).get("Nats-Msg-Id", "")
+        return str((last.headers or {}).get("Nats-Msg-Id", ""))
 
     def _lock_key(self) -> int:
         return zlib.crc32(f"eduplan.relay.{self.schema}".encode())

@@ -285,7 +285,11 @@ def resolve_servers(
 
     try:
         nats = resolve(
-            "NATS", nats_url, LOCAL_NATS_URL, 4222, lambda: EmbeddedNats(state_dir / "nats", port=4222)
+            "NATS",
+            nats_url,
+            LOCAL_NATS_URL,
+            4222,
+            lambda: EmbeddedNats(state_dir / "nats", port=4222),
         )
         database = resolve(
             "PostgreSQL",

@@ -86,7 +86,10 @@ async def drop_sandbox(sandbox: Sandbox) -> None:
 def start_process(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", module],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

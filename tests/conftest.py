@@ -16,10 +16,10 @@ from shared.commandbus import CommandClient
 from shared.db import create_pool
 from shared.eventstore import EventStore
 from shared.jetstream import connect_nats
+from shared.logging import configure_logging
 from shared.servers import ServerEndpoints
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings
-from shared.logging import configure_logging
 from shared.testing import Sandbox, create_sandbox, drop_sandbox, test_servers
 
 configure_logging("WARNING", json=False)

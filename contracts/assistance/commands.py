@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Self
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from contracts.types import Contract, CountyCode, Stage, StudentPersonal, Term, check_grade
 
@@ -20,10 +19,12 @@ class RegisterStudent(Contract):
     boarding: bool = Field(description="Boards at school (compulsory boarders get an allowance).")
     personal: StudentPersonal = Field(description="Personal data from the roster line.")
 
-    @model_validator(mode="after")
-    def _grade_exists(self) -> Self:
-        check_grade(self.stage, self.grade)
-        return self
+    @field_validator("grade")
+    @classmethod
+    def _grade_exists(cls, grade: int, info: ValidationInfo) -> int:
+        if "stage" in info.data:
+            check_grade(info.data["stage"], grade)
+        return grade
 
 
 class GrantTermAid(Contract):

@@ -1,19 +1,29 @@
-"""The aid catalogue: which programmes each stage gets, and how much per term. Data, not code."""
+"""The aid catalogue: which programmes each stage gets, and how much per term. Data, not code.
+
+The file is checked as a whole when loaded: a mistake names the programme and the field, and
+a catalogue with any mistake is refused rather than half applied.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from contracts.types import Stage
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from contracts.types import GRADES, Amount, CountyCode, Stage
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("aid_catalogue.toml")
 Payment = Literal["half_per_term", "autumn_once"]
 CENT = Decimal("0.01")
+
+
+class CatalogueError(ValueError):
+    """The catalogue file cannot be used; nothing of it applies."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,7 @@ class Entitlement:
     programme: str
     amount: Decimal
     annual_amount: Decimal
+    once: bool = False  # granted once in a student's life, not once per year
 
 
 @dataclass(frozen=True)
@@ -41,9 +52,11 @@ class AidProgramme:
             return None
         if self.boarding_only and not boarding:
             return None
+        autumn = term.endswith("autumn")
         if self.payment == "autumn_once":
-            return Entitlement(self.id, annual, annual) if term.endswith("autumn") else None
-        return Entitlement(self.id, (annual / 2).quantize(CENT), annual)
+            return Entitlement(self.id, annual, annual, once=True) if autumn else None
+        first_half = (annual / 2).quantize(CENT, ROUND_HALF_UP)
+        return Entitlement(self.id, first_half if autumn else annual - first_half, annual)
 
 
 @dataclass(frozen=True)
@@ -57,27 +70,78 @@ class AidCatalogue:
         return [e for e in found if e is not None]
 
 
+class _ProgrammeSpec(BaseModel):
+    """One [[programme]] table of the catalogue file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    payment: Payment
+    amounts: dict[Stage, Amount]
+    county_amounts: dict[CountyCode, dict[Stage, Amount]] = {}
+    grades: list[int] | None = None
+    boarding_only: bool = False
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _grades_exist(self) -> Self:
+        stages = set(self.amounts) | {s for t in self.county_amounts.values() for s in t}
+        for grade in self.grades or []:
+            if not any(1 <= grade <= GRADES[s] for s in stages):
+                raise ValueError(f"grade {grade} exists in none of the stages {sorted(stages)}")
+        return self
+
+
+class _CatalogueSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    programme: list[_ProgrammeSpec] = Field(min_length=1)
+
+
 def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> AidCatalogue:
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    return AidCatalogue(tuple(_programme(p) for p in data["programme"]))
-
-
-def _amounts(table: Mapping[str, str]) -> dict[Stage, Decimal]:
-    return {Stage(stage): Decimal(amount).quantize(CENT) for stage, amount in table.items()}
-
-
-def _programme(p: Mapping[str, object]) -> AidProgramme:
-    grades = p.get("grades")
-    return AidProgramme(
-        id=str(p["id"]),
-        name=str(p["name"]),
-        payment=p["payment"],  # type: ignore[arg-type]
-        amounts=_amounts(p["amounts"]),  # type: ignore[arg-type]
-        county_amounts={
-            county: _amounts(table)
-            for county, table in p.get("county_amounts", {}).items()  # type: ignore[attr-defined]
-        },
-        grades=frozenset(grades) if isinstance(grades, list) else None,
-        boarding_only=bool(p.get("boarding_only", False)),
+    try:
+        with path.open("rb") as f:
+            spec = _CatalogueSpec.model_validate(tomllib.load(f))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{path}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        raise CatalogueError(f"{path}: {_describe(exc, path)}") from None
+    ids = [p.id for p in spec.programme]
+    if len(ids) != len(set(ids)):
+        raise CatalogueError(
+            f"{path}: programme ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}"
+        )
+    return AidCatalogue(
+        tuple(
+            AidProgramme(
+                id=p.id,
+                name=p.name,
+                payment=p.payment,
+                amounts=_to_cents(p.amounts),
+                county_amounts={county: _to_cents(t) for county, t in p.county_amounts.items()},
+                grades=frozenset(p.grades) if p.grades is not None else None,
+                boarding_only=p.boarding_only,
+            )
+            for p in spec.programme
+        )
     )
+
+
+def _to_cents(amounts: Mapping[Stage, Decimal]) -> dict[Stage, Decimal]:
+    return {stage: amount.quantize(CENT) for stage, amount in amounts.items()}
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    with path.open("rb") as f:
+        raw = tomllib.load(f).get("programme", [])
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        where = ".".join(str(x) for x in loc)
+        if len(loc) >= 2 and loc[0] == "programme" and isinstance(loc[1], int):
+            index = loc[1]
+            name = raw[index].get("id", f"#{index + 1}") if index < len(raw) else f"#{index + 1}"
+            where = ".".join(str(x) for x in [f"programme {name}", *loc[2:]])
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

@@ -76,7 +76,8 @@ def register(state: Student, command: RegisterStudent, student_id: UUID) -> list
 def grant_term_aid(
     state: Student, command: GrantTermAid, catalogue: AidCatalogue
 ) -> list[BaseModel]:
-    """Grant every programme of the student's stage for the term, each at most once."""
+    """Grant every programme of the student's stage for the term, each at most once per term;
+    a one-off programme (the freshman travel grant) at most once at all."""
     if not state.registered:
         raise Rejection("not_registered", f"no registered student {command.student_id}")
     return [
@@ -93,12 +94,24 @@ def grant_term_aid(
             state.county, state.stage, state.grade, state.boarding, command.term
         )
         if (command.term, e.programme) not in state.granted
+        and not (e.once and any(programme == e.programme for _, programme in state.granted))
     ]
 
 
 def _same_registration(state: Student, command: RegisterStudent) -> bool:
-    return (state.county, state.school, state.stage, state.grade, state.boarding, state.personal) == (
-        command.county, command.school, command.stage, command.grade, command.boarding,
+    return (
+        state.county,
+        state.school,
+        state.stage,
+        state.grade,
+        state.boarding,
+        state.personal,
+    ) == (
+        command.county,
+        command.school,
+        command.stage,
+        command.grade,
+        command.boarding,
         command.personal,
     )
 

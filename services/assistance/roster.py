@@ -18,13 +18,36 @@ from pydantic import ValidationError
 from contracts.assistance.commands import RegisterStudent
 
 COLUMNS = (
-    "student_registry_id", "name", "gender", "birth_date", "county_code", "school", "stage",
-    "grade", "boarding", "household_id",
+    "student_registry_id",
+    "name",
+    "gender",
+    "birth_date",
+    "county_code",
+    "school",
+    "stage",
+    "grade",
+    "boarding",
+    "household_id",
 )
-_GENDERS = {"male": "male", "m": "male", "男": "male", "female": "female", "f": "female", "女": "female"}
+_GENDERS = {
+    "male": "male",
+    "m": "male",
+    "男": "male",
+    "female": "female",
+    "f": "female",
+    "女": "female",
+}
 _BOOLEANS = {
-    "true": True, "yes": True, "y": True, "1": True, "是": True,
-    "false": False, "no": False, "n": False, "0": False, "否": False,
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "是": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "否": False,
 }
 
 
@@ -70,22 +93,28 @@ def _judge(line: int, names: list[str], row: list[str], seen: dict[str, int]) ->
     cells = {n: v.strip() for n, v in zip(names, row, strict=True)}
     registry_id = cells["student_registry_id"].upper()
     if registry_id in seen:
-        return RosterLine(line, None, f"duplicate student_registry_id {registry_id} (first on line {seen[registry_id]})")
+        return RosterLine(
+            line,
+            None,
+            f"duplicate student_registry_id {registry_id} (first on line {seen[registry_id]})",
+        )
     try:
-        command = RegisterStudent.model_validate({
-            "county": cells["county_code"],
-            "school": cells["school"],
-            "stage": cells["stage"].lower(),
-            "grade": cells["grade"],
-            "boarding": _BOOLEANS.get(cells["boarding"].lower(), cells["boarding"]),
-            "personal": {
-                "student_registry_id": registry_id,
-                "name": cells["name"],
-                "gender": _GENDERS.get(cells["gender"].lower(), cells["gender"]),
-                "birth_date": cells["birth_date"],
-                "household_id": cells["household_id"],
-            },
-        })
+        command = RegisterStudent.model_validate(
+            {
+                "county": cells["county_code"],
+                "school": cells["school"],
+                "stage": cells["stage"].lower(),
+                "grade": cells["grade"],
+                "boarding": _BOOLEANS.get(cells["boarding"].lower(), cells["boarding"]),
+                "personal": {
+                    "student_registry_id": registry_id,
+                    "name": cells["name"],
+                    "gender": _GENDERS.get(cells["gender"].lower(), cells["gender"]),
+                    "birth_date": cells["birth_date"],
+                    "household_id": cells["household_id"],
+                },
+            }
+        )
     except ValidationError as exc:
         return RosterLine(line, None, _reasons(exc))
     seen[registry_id] = line
@@ -108,7 +137,8 @@ def _reasons(exc: ValidationError) -> str:
         where = ".".join(str(x) for x in err["loc"])
         column = _FIELD_NAMES.get(where, where)
         value = f" (got {err['input']!r})" if column and not isinstance(err["input"], dict) else ""
-        parts.append(f"{column}: {err['msg']}{value}" if column else str(err["msg"]))
+        message = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"{column}: {message}{value}" if column else message)
     return "; ".join(parts)
 
 

@@ -37,8 +37,13 @@ _SCHOOLS = {
     Stage.JUNIOR_COLLEGE: ["榆林职业技术学院", "陕西工业职业技术学院"],
 }
 _START_AGE = {
-    Stage.PRESCHOOL: 3, Stage.PRIMARY: 6, Stage.JUNIOR: 12, Stage.HIGH_SCHOOL: 15,
-    Stage.VOCATIONAL: 15, Stage.UNDERGRADUATE: 18, Stage.JUNIOR_COLLEGE: 18,
+    Stage.PRESCHOOL: 3,
+    Stage.PRIMARY: 6,
+    Stage.JUNIOR: 12,
+    Stage.HIGH_SCHOOL: 15,
+    Stage.VOCATIONAL: 15,
+    Stage.UNDERGRADUATE: 18,
+    Stage.JUNIOR_COLLEGE: 18,
 }
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
@@ -53,7 +58,9 @@ def registry_id(county: str, birth: date, serial: int) -> str:
 
 
 def sample_rows(
-    county: str = "610831", counts: dict[Stage, int] | None = None, seed: int = 2017,
+    county: str = "610831",
+    counts: dict[Stage, int] | None = None,
+    seed: int = 2017,
     school_year: int = 2017,
 ) -> list[dict[str, str]]:
     rng = random.Random(seed)
@@ -71,18 +78,21 @@ def sample_rows(
                 serial += 1
                 rid = registry_id(county, birth, serial)
             used.add(rid)
-            rows.append({
-                "student_registry_id": rid,
-                "name": rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.randint(1, 2))),
-                "gender": rng.choice(["male", "female"]),
-                "birth_date": birth.isoformat(),
-                "county_code": county,
-                "school": rng.choice(_SCHOOLS[stage]),
-                "stage": stage.value,
-                "grade": str(grade),
-                "boarding": "true" if stage in (Stage.PRIMARY, Stage.JUNIOR) else "false",
-                "household_id": f"{county}{rng.randint(0, 10**8 - 1):08d}",
-            })
+            rows.append(
+                {
+                    "student_registry_id": rid,
+                    "name": rng.choice(_SURNAMES)
+                    + "".join(rng.choices(_GIVEN, k=rng.randint(1, 2))),
+                    "gender": rng.choice(["male", "female"]),
+                    "birth_date": birth.isoformat(),
+                    "county_code": county,
+                    "school": rng.choice(_SCHOOLS[stage]),
+                    "stage": stage.value,
+                    "grade": str(grade),
+                    "boarding": "true" if stage in (Stage.PRIMARY, Stage.JUNIOR) else "false",
+                    "household_id": f"{county}{rng.randint(0, 10**8 - 1):08d}",
+                }
+            )
     return rows
 
 

@@ -78,9 +78,14 @@ async def import_roster(
         progress(1)
     good = [ln for ln in lines if ln.command is not None]
     commands = [
-        new_command(ln.command, actor=issuer.actor, department=issuer.department,
-                    correlation_id=issuer.correlation_id)
-        for ln in good if ln.command is not None
+        new_command(
+            ln.command,
+            actor=issuer.actor,
+            department=issuer.department,
+            correlation_id=issuer.correlation_id,
+        )
+        for ln in good
+        if ln.command is not None
     ]
     results = await send_in_batches(client, commands, batch_size, in_flight, progress)
     for ln, result in zip(good, results, strict=True):
@@ -113,8 +118,12 @@ async def grant_aid(
     in_flight: int = 4,
 ) -> Outcome:
     commands = [
-        new_command(GrantTermAid(student_id=UUID(s), term=term), actor=issuer.actor,
-                    department=issuer.department, correlation_id=issuer.correlation_id)
+        new_command(
+            GrantTermAid(student_id=UUID(s), term=term),
+            actor=issuer.actor,
+            department=issuer.department,
+            correlation_id=issuer.correlation_id,
+        )
         for s in student_ids
     ]
     outcome = Outcome()

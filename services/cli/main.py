@@ -24,8 +24,11 @@ from shared.jetstream import connect_nats
 from shared.service import DEFAULT_NATS
 from shared.settings import get_settings
 
-app = typer.Typer(help="Education targeted poverty alleviation: commands and reports.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Education targeted poverty alleviation: commands and reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 report_app = typer.Typer(help="Reports from the projection service.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 console = Console()
@@ -33,7 +36,9 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-ActorOption = Annotated[str, typer.Option(help="Who issues the commands (audit trail).")]
+ActorOption = Annotated[
+    str, typer.Option(help="Who issues the commands (audit trail); default: your login name.")
+]
 DeptOption = Annotated[str, typer.Option(help="Issuing department, e.g. aid_center.")]
 
 
@@ -54,10 +59,14 @@ def _run(work: Callable[[CommandClient], Awaitable[T]]) -> T:
     async def main() -> T:
         try:
             nc = await connect_nats(settings.nats_url or DEFAULT_NATS, "eduplan-cli")
-        except Exception as exc:  # noqa: BLE001 - any failure to connect reads the same to a user
-            raise ServiceUnavailable(f"cannot reach NATS at {settings.nats_url or DEFAULT_NATS}: {exc}") from None
+        except Exception as exc:
+            raise ServiceUnavailable(
+                f"cannot reach NATS at {settings.nats_url or DEFAULT_NATS}: {exc}"
+            ) from None
         try:
-            return await work(CommandClient(nc, "assistance", settings.namespace, settings.command_timeout))
+            return await work(
+                CommandClient(nc, "assistance", settings.namespace, settings.command_timeout)
+            )
         finally:
             await nc.close()
 
@@ -69,8 +78,13 @@ def _run(work: Callable[[CommandClient], Awaitable[T]]) -> T:
 
 
 def _progress(description: str, total: int) -> tuple[Progress, Callable[[int], None]]:
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), console=err)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
     task = bar.add_task(description, total=total)
     return bar, lambda n: bar.advance(task, n)
 
@@ -89,7 +103,7 @@ def _report_outcome(outcome: Outcome, as_json: bool, headline: str) -> None:
 @app.command("import-roster")
 def import_roster(
     roster: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Roster CSV file.")],
-    actor: ActorOption = getpass.getuser(),
+    actor: ActorOption = "",
     department: DeptOption = "aid_center",
     as_json: JsonOption = False,
     batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 250,
@@ -105,11 +119,12 @@ def import_roster(
         err.print(f"[red]error:[/red] {roster}: {exc}; nothing was registered")
         raise typer.Exit(2) from None
     bar, advance = _progress("registering", len(lines))
-    issuer = Issuer(actor, department)
+    issuer = Issuer(actor or getpass.getuser(), department)
     with bar:
         outcome = _run(lambda c: aid.import_roster(c, lines, issuer, advance, batch_size))
     _report_outcome(
-        outcome, as_json,
+        outcome,
+        as_json,
         "{registered} registered, {unchanged} already registered, {rejected} rejected",
     )
 
@@ -118,14 +133,14 @@ def import_roster(
 def grant_aid(
     term: Annotated[str, typer.Option(help="Term, e.g. 2017-autumn.")],
     county: Annotated[str, typer.Option(help="County code, e.g. 610831.")],
-    actor: ActorOption = getpass.getuser(),
+    actor: ActorOption = "",
     department: DeptOption = "aid_center",
     as_json: JsonOption = False,
 ) -> None:
     """Grant every registered student of the county their stage's aid for the term, once."""
     _check(term, Term, "--term")
     _check(county, CountyCode, "--county")
-    issuer = Issuer(actor, department)
+    issuer = Issuer(actor or getpass.getuser(), department)
 
     async def work(client: CommandClient) -> Outcome:
         students = await aid.registered_students(client, county)
@@ -135,7 +150,8 @@ def grant_aid(
 
     outcome = _run(work)
     _report_outcome(
-        outcome, as_json,
+        outcome,
+        as_json,
         "{students_granted} students granted ({grants} grants), "
         "{students_unchanged} already had their aid, {rejected} rejected",
     )

@@ -38,8 +38,14 @@ def coverage_table(rows: list[dict[str, Any]], term: str, county: str | None) ->
         table.add_column(column, justify="left" if column == "stage" else "right")
     for r in rows:
         style = "bold red" if r["missing"] else None
-        table.add_row(r["stage"], str(r["registered"]), str(r["aided"]), str(r["missing"]),
-                      r["amount_granted"], style=style)
+        table.add_row(
+            r["stage"],
+            str(r["registered"]),
+            str(r["aided"]),
+            str(r["missing"]),
+            r["amount_granted"],
+            style=style,
+        )
     totals = [sum(r[k] for r in rows) for k in ("registered", "aided", "missing")]
     amount = sum((Decimal(r["amount_granted"]) for r in rows), Decimal("0.00"))
     table.add_row("total", *map(str, totals), str(amount), style="bold")
@@ -51,8 +57,15 @@ def missing_table(rows: list[dict[str, Any]], term: str) -> Table:
     for column in ("registry id", "name", "county", "school", "stage", "grade", "reason"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["registry_id"], r["name"], r["county"], r["school"], r["stage"],
-                      str(r["grade"]), r["reason"])
+        table.add_row(
+            r["registry_id"],
+            r["name"],
+            r["county"],
+            r["school"],
+            r["stage"],
+            str(r["grade"]),
+            r["reason"],
+        )
     return table
 
 

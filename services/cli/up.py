@@ -39,8 +39,11 @@ def run_up(settings: Settings, console: Console) -> int:
         database_url = settings.database_url or asyncio.run(
             ensure_database(endpoints.database_url, DATABASE)
         )
-        env = {**os.environ, "EDUPLAN_NATS_URL": endpoints.nats_url,
-               "EDUPLAN_DATABASE_URL": database_url}
+        env = {
+            **os.environ,
+            "EDUPLAN_NATS_URL": endpoints.nats_url,
+            "EDUPLAN_DATABASE_URL": database_url,
+        }
         for name, module in SERVICES.items():
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", module], env=env, start_new_session=True
@@ -59,7 +62,9 @@ def run_up(settings: Settings, console: Console) -> int:
         while True:
             for name, process in processes.items():
                 if process.poll() is not None:
-                    console.print(f"[red]{name} stopped (exit {process.returncode}); stopping all[/red]")
+                    console.print(
+                        f"[red]{name} stopped (exit {process.returncode}); stopping all[/red]"
+                    )
                     return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -102,15 +107,19 @@ async def ensure_database(server_url: str, name: str) -> str:
 
 
 async def wait_until_ready(
-    settings: Settings, nats_url: str, processes: dict[str, subprocess.Popen[bytes]],
+    settings: Settings,
+    nats_url: str,
+    processes: dict[str, subprocess.Popen[bytes]],
     timeout: float = 60.0,
 ) -> None:
     nc = await connect_nats(nats_url, "eduplan-up", wait=10)
     client = CommandClient(nc, "assistance", settings.namespace, timeout=1, retries=0)
     deadline = time.monotonic() + timeout
     try:
-        for name, ready in (("assistance", _assistance_ready(client)),
-                            ("projection", _projection_ready(settings))):
+        for name, ready in (
+            ("assistance", _assistance_ready(client)),
+            ("projection", _projection_ready(settings)),
+        ):
             while not await ready():
                 if processes[name].poll() is not None:
                     raise RuntimeError(f"{name} exited with status {processes[name].returncode}")
@@ -125,7 +134,7 @@ def _assistance_ready(client: CommandClient) -> Callable[[], Awaitable[bool]]:
     async def ready() -> bool:
         try:
             await client.query(ListStudentIds(county="000000", limit=1), StudentIdPage)
-        except Exception:  # noqa: BLE001 - not answering yet
+        except Exception:
             return False
         return True
 

@@ -42,8 +42,8 @@ MIGRATIONS = (
 
 class AidCoverageProjection:
     name = "aid_coverage"
-    sources = ("assistance",)
-    migrations = MIGRATIONS
+    sources: tuple[str, ...] = ("assistance",)
+    migrations: tuple[Migration, ...] = MIGRATIONS
 
     async def apply(
         self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
@@ -66,15 +66,35 @@ class _Rows:
 
     def student_registered(self, e: EventEnvelope) -> None:
         p = e.payload
-        self.students.append((p["student_id"], p["county"], p["school"], p["stage"],
-                              p["grade"], p["boarding"], e.recorded_at))
-        self.personal.append((p["student_id"], p["personal"]["student_registry_id"],
-                              p["personal"]["name"]))
+        self.students.append(
+            (
+                p["student_id"],
+                p["county"],
+                p["school"],
+                p["stage"],
+                p["grade"],
+                p["boarding"],
+                e.recorded_at,
+            )
+        )
+        self.personal.append(
+            (p["student_id"], p["personal"]["student_registry_id"], p["personal"]["name"])
+        )
 
     def aid_granted(self, e: EventEnvelope) -> None:
         p = e.payload
-        self.grants.append((p["student_id"], p["term"], p["programme"], e.county, p["stage"],
-                            Decimal(p["amount"]), e.event_id, e.recorded_at))
+        self.grants.append(
+            (
+                p["student_id"],
+                p["term"],
+                p["programme"],
+                e.county,
+                p["stage"],
+                Decimal(p["amount"]),
+                e.event_id,
+                e.recorded_at,
+            )
+        )
 
     async def write(self, conn: asyncpg.Connection, schema: str) -> None:
         if self.students:
@@ -123,20 +143,23 @@ async def coverage(
         WHERE $2::text IS NULL OR s.county = $2
         GROUP BY s.stage
         """,
-        term, county,
+        term,
+        county,
     )
     by_stage = {r["stage"]: r for r in rows}
     report = []
     for stage in Stage:
         r = by_stage.get(stage.value)
         registered, aided = (r["registered"], r["aided"]) if r else (0, 0)
-        report.append({
-            "stage": stage.value,
-            "registered": registered,
-            "aided": aided,
-            "missing": registered - aided,
-            "amount_granted": str(r["amount_granted"] if r else Decimal("0.00")),
-        })
+        report.append(
+            {
+                "stage": stage.value,
+                "registered": registered,
+                "aided": aided,
+                "missing": registered - aided,
+                "amount_granted": str(r["amount_granted"] if r else Decimal("0.00")),
+            }
+        )
     return report
 
 
@@ -159,7 +182,9 @@ async def missing_aid(
         ORDER BY s.registered_at, s.student_id
         LIMIT $3
         """,
-        term, county, limit,
+        term,
+        county,
+        limit,
     )
     return [
         {**dict(r), "student_id": str(r["student_id"]), "reason": f"no aid granted for {term}"}

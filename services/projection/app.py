@@ -81,8 +81,9 @@ async def start_projection_service(
     pool = await create_pool(database_url, max_size=8, name="eduplan-projection")
     nc = await connect_nats(nats_url, "projection", wait=10)
     runners = [
-        ProjectionRunner(pool, database_url, nc, p, SCHEMA, settings.namespace,
-                         settings.projection_batch_size)
+        ProjectionRunner(
+            pool, database_url, nc, p, SCHEMA, settings.namespace, settings.projection_batch_size
+        )
         for p in projections()
     ]
     service = ProjectionService(settings, pool, nc, runners)
@@ -91,8 +92,13 @@ async def start_projection_service(
         service.tasks.append(asyncio.create_task(runner.run(service.stop)))
     if serve_http:
         app = ReportingApp(pool, SCHEMA, service.health)
-        config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
-                                log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            lifespan="on",
+        )
         service.server = _QuietServer(config)
         service.tasks.append(asyncio.create_task(service.server.serve()))
     log.info("projection_service_started", http=f"http://{settings.http_host}:{settings.http_port}")

@@ -31,7 +31,9 @@ class MissingQuery(CoverageQuery):
 
 
 class ReportingApp:
-    def __init__(self, pool: asyncpg.Pool, schema: str, health: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, schema: str, health: Callable[[], Awaitable[Any]]
+    ) -> None:
         self.pool = pool
         self.schema = schema
         self.routes: dict[str, Handler] = {
@@ -54,7 +56,9 @@ class ReportingApp:
             return
         handler = self.routes.get(scope["path"])
         if scope["method"] != "GET" or handler is None:
-            await _respond(send, 404, {"error": "not_found", "message": f"no route {scope['path']}"})
+            await _respond(
+                send, 404, {"error": "not_found", "message": f"no route {scope['path']}"}
+            )
             return
         query = parse_qs(scope.get("query_string", b"").decode())
         params = {k: v[-1] for k, v in query.items()}
@@ -69,11 +73,13 @@ class ReportingApp:
 
 async def _respond(send: Send, status: int, body: Any) -> None:
     data = json.dumps(body, ensure_ascii=False, default=str).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json; charset=utf-8")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json; charset=utf-8")],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 

@@ -20,7 +20,9 @@ def issued(payload: object, department: str = "aid_center") -> CommandEnvelope:
     return new_command(payload, actor="tester", department=department)  # type: ignore[arg-type]
 
 
-async def test_a_command_gets_a_typed_answer(assistance: ServiceRuntime, client: CommandClient) -> None:
+async def test_a_command_gets_a_typed_answer(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
     (result,) = await client.send([issued(register_student())])
     assert isinstance(result, Accepted)
     assert result.version == 1

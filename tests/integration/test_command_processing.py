@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -19,6 +19,7 @@ from shared.commandbus import new_command
 from shared.eventstore import EventStore, NewEvent, StreamWrite
 from shared.processor import CommandProcessor
 from shared.pseudonyms import load_pseudonyms
+from shared.testing import wait_for
 from tests.support.builders import register_student
 
 pytestmark = pytest.mark.integration
@@ -70,6 +71,22 @@ async def event_types(store: EventStore, stream_id: UUID) -> list[str]:
     return [e.event_type for e in await store.load(str(stream_id))]
 
 
+async def raced(pool: asyncpg.Pool, *calls: Awaitable[list[CommandResult]]) -> list[CommandResult]:
+    """Run the calls so that each has loaded and decided before any of them may append."""
+    async with pool.acquire() as gate, gate.transaction():
+        await gate.execute("LOCK TABLE assistance.events IN SHARE MODE")
+        tasks = [asyncio.ensure_future(c) for c in calls]
+
+        async def all_waiting() -> bool:
+            return await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ) == len(tasks)
+
+        await wait_for(all_waiting, timeout=10)
+    return [result for task in tasks for result in await task]
+
+
 class RacingStore(EventStore):
     """Before each append touching a target stream, a competitor really appends to it first."""
 
@@ -89,9 +106,13 @@ class RacingStore(EventStore):
         event_id = uuid4()
         self.competitors.append(event_id)
         grant = {
-            "student_id": w.stream_id, "term": f"{2000 + len(self.competitors)}-spring",
-            "programme": "competitor", "stage": "primary", "grade": 2,
-            "amount": "1.00", "annual_amount": "2.00",
+            "student_id": w.stream_id,
+            "term": f"{2000 + len(self.competitors)}-spring",
+            "programme": "competitor",
+            "stage": "primary",
+            "grade": 2,
+            "amount": "1.00",
+            "annual_amount": "2.00",
         }
         event = NewEvent(event_id, "AidGranted", 1, grant)
         return StreamWrite(w.stream_id, w.stream_type, w.county, w.expected_version, [event], {})
@@ -114,8 +135,8 @@ async def test_the_same_command_handled_twice_concurrently_is_stored_once(
 ) -> None:
     student = await registered(processor)
     command = issued(GrantTermAid(student_id=student, term=TERM))
-    (first,), (second,) = await asyncio.gather(
-        processor.handle([command]), processor.handle([command])
+    first, second = await raced(
+        store.pool, processor.handle([command]), processor.handle([command])
     )
     assert first == second
     stored = [e.event_id for e in await store.load(str(student))][1:]
@@ -142,7 +163,7 @@ async def test_of_two_concurrent_grants_one_stores_and_the_loser_retries_to_no_c
 ) -> None:
     student = await registered(processor)
     grants = [issued(GrantTermAid(student_id=student, term=TERM)) for _ in range(2)]
-    (a,), (b,) = await asyncio.gather(*(processor.handle([g]) for g in grants))
+    a, b = await raced(store.pool, *(processor.handle([g]) for g in grants))
     event_counts = sorted([len(accepted(a).event_ids), len(accepted(b).event_ids)])
     assert event_counts == [0, PRIMARY_BOARDER_PROGRAMMES]
     assert accepted(a).version == accepted(b).version == 1 + PRIMARY_BOARDER_PROGRAMMES
@@ -272,10 +293,12 @@ async def test_a_rejected_command_in_a_batch_does_not_stop_the_others(
     processor: CommandProcessor, store: EventStore
 ) -> None:
     student = await registered(processor)
-    results = await processor.handle([
-        issued(GrantTermAid(student_id=uuid4(), term=TERM)),
-        issued(GrantTermAid(student_id=student, term=TERM)),
-    ])
+    results = await processor.handle(
+        [
+            issued(GrantTermAid(student_id=uuid4(), term=TERM)),
+            issued(GrantTermAid(student_id=student, term=TERM)),
+        ]
+    )
     assert rejected(results[0]).code == "not_registered"
     assert len(accepted(results[1]).event_ids) == PRIMARY_BOARDER_PROGRAMMES
 
@@ -309,8 +332,8 @@ async def test_registering_one_roster_line_twice_concurrently_registers_once(
     processor: CommandProcessor, store: EventStore
 ) -> None:
     line = register_student()
-    (a,), (b,) = await asyncio.gather(
-        processor.handle([issued(line)]), processor.handle([issued(line)])
+    a, b = await raced(
+        store.pool, processor.handle([issued(line)]), processor.handle([issued(line)])
     )
     assert sorted([len(accepted(a).event_ids), len(accepted(b).event_ids)]) == [0, 1]
     assert await event_types(store, UUID(a.stream_id)) == ["StudentRegistered"]
@@ -330,3 +353,19 @@ async def test_the_student_stream_id_is_stable_and_free_of_the_registry_number(
     assert student_id(reloaded, registry) == stream_id
     assert (await store.load(stream_id))[0].stream_id == stream_id
     assert student_id(reloaded, register_student().personal.student_registry_id) != stream_id
+
+
+async def test_a_repeated_command_that_changed_nothing_gets_its_first_answer(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    (registered,) = await processor.handle([issued(register_student())])
+    student = UUID(accepted(registered).stream_id)
+    await processor.handle([issued(GrantTermAid(student_id=student, term=TERM))])
+    repeat = issued(GrantTermAid(student_id=student, term=TERM))
+    (first,) = await processor.handle([repeat])
+    assert accepted(first).event_ids == []
+    await processor.handle([issued(GrantTermAid(student_id=student, term="2018-spring"))])
+    before = await counts(pool)
+    (again,) = await processor.handle([repeat])
+    assert again == first, "the stored answer, not a new decision at the newer version"
+    assert await counts(pool) == before

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -15,6 +17,7 @@ from shared.eventstore import (
     NewEvent,
     StreamWrite,
 )
+from shared.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +53,22 @@ def write(
 async def counts(store: EventStore) -> dict[str, int]:
     tables = ("events", "outbox", "commands", "streams")
     return {t: await store.pool.fetchval(f"SELECT count(*) FROM assistance.{t}") for t in tables}
+
+
+async def raced(pool: asyncpg.Pool, *calls: Awaitable[Any]) -> list[Any]:
+    """Run the calls so that all of them are inserting before any may commit; gather outcomes."""
+    async with pool.acquire() as gate, gate.transaction():
+        await gate.execute("LOCK TABLE assistance.events IN SHARE MODE")
+        tasks = [asyncio.ensure_future(c) for c in calls]
+
+        async def all_waiting() -> bool:
+            return await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ) == len(tasks)
+
+        await wait_for(all_waiting, timeout=10)
+    return await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_append_then_load_gives_versions_one_to_n_in_position_order(
@@ -113,10 +132,8 @@ async def test_of_two_concurrent_appends_at_one_version_exactly_one_wins(
 ) -> None:
     await store.append([write("s-1", 0, events(1))])
     mine, theirs = events(20, "mine"), events(20, "theirs")
-    outcomes = await asyncio.gather(
-        store.append([write("s-1", 1, mine)]),
-        store.append([write("s-1", 1, theirs)]),
-        return_exceptions=True,
+    outcomes = await raced(
+        store.pool, store.append([write("s-1", 1, mine)]), store.append([write("s-1", 1, theirs)])
     )
     assert sum(o is None for o in outcomes) == 1
     assert sum(isinstance(o, ConcurrencyConflict) for o in outcomes) == 1
@@ -134,10 +151,12 @@ async def test_a_multi_stream_append_with_one_conflict_writes_nothing(
     before = await counts(store)
     fresh_command = uuid4()
     with pytest.raises(ConcurrencyConflict):
-        await store.append([
-            write("fresh", 0, events(2), command_id=fresh_command),
-            write("taken", 0, events(1), command_id=uuid4()),
-        ])
+        await store.append(
+            [
+                write("fresh", 0, events(2), command_id=fresh_command),
+                write("taken", 0, events(1), command_id=uuid4()),
+            ]
+        )
     assert await counts(store) == before
     assert await store.load("fresh") == []
     assert await store.command_results([fresh_command]) == {}
@@ -157,8 +176,15 @@ async def test_a_reused_command_id_raises_duplicate_command_and_writes_nothing(
     assert await store.command_results([command_id]) == {command_id: {"status": "accepted"}}
 
 
-async def test_writes_without_events_append_nothing(store: EventStore) -> None:
-    await store.append([write("s-1", 0, [], command_id=uuid4())])
+async def test_a_write_without_events_keeps_only_the_commands_answer(store: EventStore) -> None:
+    command_id = uuid4()
+    await store.append([write("s-1", 0, [], command_id=command_id)])
+    assert await counts(store) == {"events": 0, "outbox": 0, "commands": 1, "streams": 0}
+    assert await store.command_results([command_id]) == {command_id: {"status": "accepted"}}
+
+
+async def test_a_write_without_events_or_command_appends_nothing(store: EventStore) -> None:
+    await store.append([write("s-1", 0, [], command_id=None)])
     assert await counts(store) == {"events": 0, "outbox": 0, "commands": 0, "streams": 0}
 
 

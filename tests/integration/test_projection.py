@@ -19,6 +19,7 @@ from contracts.envelope import EventEnvelope
 from contracts.subjects import event_subject, stream_name
 from services.projection.aid_coverage import AidCoverageProjection
 from shared.commandbus import CommandClient
+from shared.jetstream import ensure_stream
 from shared.projections import ProjectionRunner, apply_batch
 from shared.puller import Delivery, stream_sequence
 from shared.service import ServiceRuntime
@@ -46,14 +47,19 @@ async def checkpoint(pool: asyncpg.Pool, schema: str = "reporting") -> int:
 
 async def rows_in_read_model(pool: asyncpg.Pool) -> int:
     """Each StudentRegistered and each AidGranted adds exactly one row to one of these tables."""
-    return int(await pool.fetchval(
-        "SELECT (SELECT count(*) FROM reporting.aid_students)"
-        " + (SELECT count(*) FROM reporting.aid_grants)"
-    ))
+    return int(
+        await pool.fetchval(
+            "SELECT (SELECT count(*) FROM reporting.aid_students)"
+            " + (SELECT count(*) FROM reporting.aid_grants)"
+        )
+    )
 
 
 async def test_killed_mid_batch_and_restarted_it_ends_equal_to_an_uninterrupted_run(
-    assistance: ServiceRuntime, client: CommandClient, pool: asyncpg.Pool, nc: NATS,
+    assistance: ServiceRuntime,
+    client: CommandClient,
+    pool: asyncpg.Pool,
+    nc: NATS,
     sandbox: Sandbox,
 ) -> None:
     events = await fill_through_service(client, pool, 1500, ("2017-autumn", "2018-spring"))
@@ -65,13 +71,19 @@ async def test_killed_mid_batch_and_restarted_it_ends_equal_to_an_uninterrupted_
     log = Path(tempfile.mkdtemp()) / "projection.log"
     victim = start_process("services.projection", env, log)
     try:
+
         async def inside_a_batch() -> bool:
-            return bool(await pool.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
-                " AND application_name = 'eduplan-projection' AND xact_start IS NOT NULL"
-                " AND query LIKE '%reporting%'",
-                sandbox.database,
-            )) and await checkpoint(pool) > 0
+            return (
+                bool(
+                    await pool.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
+                        " AND application_name = 'eduplan-projection' AND xact_start IS NOT NULL"
+                        " AND query LIKE '%reporting%'",
+                        sandbox.database,
+                    )
+                )
+                and await checkpoint(pool) > 0
+            )
 
         await wait_for(inside_a_batch, timeout=60, interval=0.002)
         os.kill(victim.pid, signal.SIGKILL)
@@ -85,6 +97,7 @@ async def test_killed_mid_batch_and_restarted_it_ends_equal_to_an_uninterrupted_
 
     survivor = start_process("services.projection", env, log)
     try:
+
         async def caught_up() -> bool:
             return await checkpoint(pool) == last
 
@@ -96,7 +109,10 @@ async def test_killed_mid_batch_and_restarted_it_ends_equal_to_an_uninterrupted_
 
 
 async def test_redelivered_and_republished_events_change_nothing(
-    assistance: ServiceRuntime, client: CommandClient, pool: asyncpg.Pool, nc: NATS,
+    assistance: ServiceRuntime,
+    client: CommandClient,
+    pool: asyncpg.Pool,
+    nc: NATS,
     sandbox: Sandbox,
 ) -> None:
     await fill_through_service(client, pool, 200)
@@ -112,53 +128,100 @@ async def test_redelivered_and_republished_events_change_nothing(
         messages += await sub.fetch(500, timeout=5)
     redelivered = [Delivery(stream_sequence(m.reply), m.data, m.reply) for m in messages]
     async with pool.acquire() as conn:
-        outcome = await apply_batch(conn, "reporting", AidCoverageProjection(), "assistance", redelivered)
+        outcome = await apply_batch(
+            conn, "reporting", AidCoverageProjection(), "assistance", redelivered
+        )
     assert (outcome.applied, outcome.skipped) == (0, last)
 
     # A re-publish after the duplicate window: same event, new message id, new stream sequence.
-    await js.publish(messages[-1].subject, messages[-1].data, headers={"Nats-Msg-Id": str(uuid.uuid4())})
-    runner = await run_to_end(pool, sandbox.database_url, nc, sandbox.namespace, "reporting", last + 1)
+    await js.publish(
+        messages[-1].subject, messages[-1].data, headers={"Nats-Msg-Id": str(uuid.uuid4())}
+    )
+    runner = await run_to_end(
+        pool, sandbox.database_url, nc, sandbox.namespace, "reporting", last + 1
+    )
     assert runner.applied == 0
     assert await snapshot(pool, "reporting") == before
 
 
-def envelope(stream_id: str, version: int, event_type: str, payload: dict[str, object]) -> EventEnvelope:
+def envelope(
+    stream_id: str, version: int, event_type: str, payload: dict[str, object]
+) -> EventEnvelope:
     now = datetime.now(UTC)
     return EventEnvelope(
-        event_id=uuid.uuid4(), event_type=event_type, schema_version=1, service="assistance",
-        position=version, stream_id=stream_id, stream_type="student", version=version,
-        county="610831", occurred_at=now, recorded_at=now, actor="tester",
-        department="aid_center", correlation_id=uuid.uuid4(), causation_id=None,
-        command_id=uuid.uuid4(), payload=payload,
+        event_id=uuid.uuid4(),
+        event_type=event_type,
+        schema_version=1,
+        service="assistance",
+        position=version,
+        stream_id=stream_id,
+        stream_type="student",
+        version=version,
+        county="610831",
+        occurred_at=now,
+        recorded_at=now,
+        actor="tester",
+        department="aid_center",
+        correlation_id=uuid.uuid4(),
+        causation_id=None,
+        command_id=uuid.uuid4(),
+        payload=payload,
     )
 
 
 async def test_an_event_ahead_of_its_stream_waits_for_the_gap_to_close(
     pool: asyncpg.Pool, nc: NATS, sandbox: Sandbox
 ) -> None:
-    from shared.jetstream import ensure_stream
-
     js = nc.jetstream()
     await ensure_stream(js, "assistance", sandbox.namespace)
     student = str(uuid.uuid4())
-    registered = envelope(student, 1, "StudentRegistered", {
-        "student_id": student, "county": "610831", "school": "子洲中学", "stage": "high_school",
-        "grade": 1, "boarding": False, "personal": {
-            "student_registry_id": "G61083120020301001X", "name": "李华", "gender": "female",
-            "birth_date": "2002-03-01", "household_id": "61083100000001"}})
+    registered = envelope(
+        student,
+        1,
+        "StudentRegistered",
+        {
+            "student_id": student,
+            "county": "610831",
+            "school": "子洲中学",
+            "stage": "high_school",
+            "grade": 1,
+            "boarding": False,
+            "personal": {
+                "student_registry_id": "G61083120020301001X",
+                "name": "李华",
+                "gender": "female",
+                "birth_date": "2002-03-01",
+                "household_id": "61083100000001",
+            },
+        },
+    )
 
     def granted(version: int, programme: str) -> EventEnvelope:
-        return envelope(student, version, "AidGranted", {
-            "student_id": student, "term": "2017-autumn", "programme": programme,
-            "stage": "high_school", "grade": 1, "amount": "1250.00", "annual_amount": "2500.00"})
+        return envelope(
+            student,
+            version,
+            "AidGranted",
+            {
+                "student_id": student,
+                "term": "2017-autumn",
+                "programme": programme,
+                "stage": "high_school",
+                "grade": 1,
+                "amount": "1250.00",
+                "annual_amount": "2500.00",
+            },
+        )
 
     async def publish(*events: EventEnvelope) -> None:
         for e in events:
-            subject = event_subject("assistance", "610831", "student", e.event_type, sandbox.namespace)
+            subject = event_subject(
+                "assistance", "610831", "student", e.event_type, sandbox.namespace
+            )
             await js.publish(subject, e.model_dump_json().encode())
 
-    runner = ProjectionRunner(pool, sandbox.database_url, nc, AidCoverageProjection(),
-                              namespace=sandbox.namespace)
+    runner = ProjectionRunner(
+        pool, sandbox.database_url, nc, AidCoverageProjection(), namespace=sandbox.namespace
+    )
     await runner.setup()
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))

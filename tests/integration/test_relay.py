@@ -49,7 +49,11 @@ async def start_relay(
     store: EventStore, sandbox: Sandbox, nc: NATS, **options: float
 ) -> tuple[OutboxRelay, asyncio.Event, asyncio.Task[None]]:
     relay = OutboxRelay(
-        sandbox.database_url, "assistance", "assistance", nc.jetstream(), sandbox.namespace,
+        sandbox.database_url,
+        "assistance",
+        "assistance",
+        nc.jetstream(),
+        sandbox.namespace,
         **options,  # type: ignore[arg-type]
     )
     stop = asyncio.Event()

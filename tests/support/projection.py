@@ -25,7 +25,10 @@ READ_MODEL_TABLES = {
 
 
 async def fill_through_service(
-    client: CommandClient, pool: asyncpg.Pool, students: int, terms: tuple[str, ...] = ("2017-autumn",)
+    client: CommandClient,
+    pool: asyncpg.Pool,
+    students: int,
+    terms: tuple[str, ...] = ("2017-autumn",),
 ) -> int:
     """Register `students` pilot-shaped students, grant each term, wait until all is published.
 
@@ -53,7 +56,9 @@ async def stream_last_seq(nc: NATS, namespace: str) -> int:
 
 async def snapshot(pool: asyncpg.Pool, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     return {
-        table: [tuple(r) for r in await pool.fetch(f'SELECT * FROM "{schema}".{table} ORDER BY {key}')]
+        table: [
+            tuple(r) for r in await pool.fetch(f'SELECT * FROM "{schema}".{table} ORDER BY {key}')
+        ]
         for table, key in READ_MODEL_TABLES.items()
     }
 
