@@ -13,13 +13,13 @@ from pydantic import BaseModel
 
 from contracts.assistance.commands import GrantTermAid
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
-from services.assistance.catalogue import load_catalogue
-from services.assistance.handlers import command_handlers, load_permissions, student_id
+from services.assistance.handlers import student_id
 from shared.commandbus import new_command
 from shared.eventstore import EventStore, NewEvent, StreamWrite
 from shared.processor import CommandProcessor
 from shared.pseudonyms import load_pseudonyms
 from shared.testing import wait_for
+from tests.support.assistance import processor_for
 from tests.support.builders import register_student
 
 pytestmark = pytest.mark.integration
@@ -28,15 +28,9 @@ TERM = "2017-autumn"
 PRIMARY_BOARDER_PROGRAMMES = 2  # boarding living allowance and nutrition meal subsidy
 
 
-async def processor_on(store: EventStore, max_attempts: int = 5) -> CommandProcessor:
-    pseudonyms = await load_pseudonyms(store.pool, "assistance")
-    handlers = command_handlers(load_catalogue(), pseudonyms)
-    return CommandProcessor(store, handlers, load_permissions(), max_attempts=max_attempts)
-
-
 @pytest.fixture
 async def processor(store: EventStore) -> CommandProcessor:
-    return await processor_on(store)
+    return await processor_for(store)
 
 
 def issued(payload: BaseModel, department: str = "aid_center") -> CommandEnvelope:
@@ -179,7 +173,7 @@ async def test_when_retries_are_exhausted_the_answer_is_conflict_and_only_the_co
     student = await registered(processor)
     racing = RacingStore(pool, {str(student)})
     command = issued(GrantTermAid(student_id=student, term=TERM))
-    (result,) = await (await processor_on(racing, max_attempts=1)).handle([command])
+    (result,) = await (await processor_for(racing, max_attempts=1)).handle([command])
     assert rejected(result).code == "conflict"
     stored = await racing.load(str(student))
     assert [e.event_type for e in stored] == ["StudentRegistered", "AidGranted", "AidGranted"]
@@ -193,7 +187,7 @@ async def test_a_command_that_lost_a_race_once_is_retried_and_accepted(
     student = await registered(processor)
     racing = RacingStore(pool, {str(student)}, times=1)
     command = issued(GrantTermAid(student_id=student, term=TERM))
-    (result,) = await (await processor_on(racing)).handle([command])
+    (result,) = await (await processor_for(racing)).handle([command])
     assert accepted(result).version == 2 + PRIMARY_BOARDER_PROGRAMMES
     assert await racing.command_results([command.command_id]) == {
         command.command_id: result.model_dump(mode="json")
@@ -206,7 +200,7 @@ async def test_a_batch_with_one_conflicting_command_falls_back_and_accepts_the_o
     contested, *others = [await registered(processor) for _ in range(3)]
     racing = RacingStore(pool, {str(contested)})
     grants = [issued(GrantTermAid(student_id=s, term=TERM)) for s in (contested, *others)]
-    results = await (await processor_on(racing, max_attempts=1)).handle(grants)
+    results = await (await processor_for(racing, max_attempts=1)).handle(grants)
     assert rejected(results[0]).code == "conflict"
     for student, result in zip(others, results[1:], strict=True):
         assert len(accepted(result).event_ids) == PRIMARY_BOARDER_PROGRAMMES
