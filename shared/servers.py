@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, TypeAlias
 if TYPE_CHECKING:
     from pgserver.postgres_server import PostgresServer
 
-LOCAL_NATS_URL = "nats://127.0.0.1:4222"
-LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_SYSTEM_USER = "postgres"
 PG_BINARIES = ("initdb", "pg_ctl", "postgres")
 
@@ -257,8 +255,14 @@ def resolve_servers(
     database_url: str | None,
     state_dir: Path,
     log: Callable[[str], None] = print,
+    nats_port: int = 4222,
+    database_port: int = 5432,
 ) -> ServerEndpoints:
-    """Configured URL, else the conventional local port if it answers, else an embedded server."""
+    """Configured URL, else the conventional local port if it answers, else an embedded server.
+
+    An embedded server takes the conventional port itself (nothing answered there), so clients
+    with default settings find it.
+    """
     started: list[EmbeddedServer] = []
 
     def resolve(
@@ -287,16 +291,16 @@ def resolve_servers(
         nats = resolve(
             "NATS",
             nats_url,
-            LOCAL_NATS_URL,
-            4222,
-            lambda: EmbeddedNats(state_dir / "nats", port=4222),
+            f"nats://127.0.0.1:{nats_port}",
+            nats_port,
+            lambda: EmbeddedNats(state_dir / "nats", port=nats_port),
         )
         database = resolve(
             "PostgreSQL",
             database_url,
-            LOCAL_DATABASE_URL,
-            5432,
-            lambda: EmbeddedPostgres(state_dir / "postgres", port=5432),
+            f"postgresql://postgres@127.0.0.1:{database_port}/postgres",
+            database_port,
+            lambda: EmbeddedPostgres(state_dir / "postgres", port=database_port),
         )
     except BaseException:
         ServerEndpoints("", "", started).stop_all()

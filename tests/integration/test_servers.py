@@ -143,3 +143,43 @@ def test_configured_urls_start_nothing(tmp_path: Path) -> None:
     assert len(lines) == 2
     assert "secret" not in "".join(lines)
     assert not list(tmp_path.iterdir())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_with_nothing_listening_both_servers_are_embedded_and_stopped_after(
+    world_readable_dir: Path,
+) -> None:
+    lines: list[str] = []
+    nats_port, database_port = _free_port(), _free_port()
+    endpoints = resolve_servers(
+        None,
+        None,
+        world_readable_dir,
+        log=lines.append,
+        nats_port=nats_port,
+        database_port=database_port,
+    )
+    try:
+        assert endpoints.nats_url == f"nats://127.0.0.1:{nats_port}"
+        assert f"127.0.0.1:{database_port}" in endpoints.database_url
+        assert [type(s) for s in endpoints.started] == [EmbeddedNats, EmbeddedPostgres]
+        assert all("started embedded" in line for line in lines)
+        asyncio.run(_publish(endpoints.nats_url))
+
+        async def select_one() -> int:
+            conn = await asyncpg.connect(endpoints.database_url)
+            try:
+                return int(await conn.fetchval("SELECT 1"))
+            finally:
+                await conn.close()
+
+        assert asyncio.run(select_one()) == 1
+    finally:
+        endpoints.stop_all()
+    assert not port_open("127.0.0.1", nats_port)
+    assert not port_open("127.0.0.1", database_port)
