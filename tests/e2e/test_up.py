@@ -31,8 +31,12 @@ def test_up_prints_where_everything_is_and_ctrl_c_stops_it(sandbox: Sandbox) -> 
     port = free_port()
     env = sandbox.env(EDUPLAN_HTTP_PORT=str(port), EDUPLAN_LOG_LEVEL="WARNING")
     up = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "up"], env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "services.cli.main", "up"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     assert up.stdout is not None
     output = []
