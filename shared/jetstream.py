@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import unquote, urlsplit
 
 import nats
 import structlog
@@ -17,14 +18,18 @@ log = structlog.get_logger()
 
 
 async def connect_nats(url: str, name: str, *, wait: float = 0) -> NATS:
-    """Connect, reconnecting forever once connected; retry the first connect for `wait` s."""
+    """Connect, reconnecting forever once connected; retry the first connect for `wait` s.
+
+    `url` may list several servers separated by commas. Credentials in the first URL are also
+    passed as options, so they reach cluster nodes discovered later as well.
+    """
     deadline = asyncio.get_running_loop().time() + wait
     while True:
         try:
             client = FastHeaderClient()
             await client.connect(
-                url,
                 name=name,
+                **server_options(url),  # type: ignore[arg-type]
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=1,
                 connect_timeout=2,
@@ -36,7 +41,23 @@ async def connect_nats(url: str, name: str, *, wait: float = 0) -> NATS:
             await asyncio.sleep(0.5)
 
 
-def stream_config(service: str, namespace: str, duplicate_window: float) -> StreamConfig:
+def server_options(url: str) -> dict[str, object]:
+    """Connect options for a URL that may list several servers separated by commas.
+
+    Credentials in the first URL are also passed as options: nats-py does not carry them over
+    to the cluster nodes it discovers later.
+    """
+    servers = [u.strip() for u in url.split(",") if u.strip()]
+    first = urlsplit(servers[0])
+    options: dict[str, object] = {"servers": servers}
+    if first.username:
+        options |= {"user": unquote(first.username), "password": unquote(first.password or "")}
+    return options
+
+
+def stream_config(
+    service: str, namespace: str, duplicate_window: float, replicas: int = 1
+) -> StreamConfig:
     return StreamConfig(
         name=stream_name(service, namespace),
         description=f"Events of the {service} service: facts, kept for replay and audit.",
@@ -45,14 +66,19 @@ def stream_config(service: str, namespace: str, duplicate_window: float) -> Stre
         storage=StorageType.FILE,
         max_age=0,
         duplicate_window=duplicate_window,
+        num_replicas=replicas,
     )
 
 
 async def ensure_stream(
-    js: JetStreamContext, service: str, namespace: str = "", duplicate_window: float = 7200
+    js: JetStreamContext,
+    service: str,
+    namespace: str = "",
+    duplicate_window: float = 7200,
+    replicas: int = 1,
 ) -> StreamInfo:
     """Create the service's stream, or bring an existing one to the configured settings."""
-    config = stream_config(service, namespace, duplicate_window)
+    config = stream_config(service, namespace, duplicate_window, replicas)
     try:
         await js.stream_info(config.name or "")
     except NotFoundError:

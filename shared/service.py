@@ -19,7 +19,7 @@ from nats.aio.client import Client as NATS
 
 from shared.db import create_pool
 from shared.eventstore import EventStore
-from shared.jetstream import connect_nats, ensure_stream
+from shared.jetstream import connect_nats, ensure_stream, server_options
 from shared.logging import configure_logging
 from shared.relay import OutboxRelay
 from shared.servers import redact
@@ -76,8 +76,10 @@ async def start_service(
     await store.setup()
     relay_nats = await connect_nats(nats_url, f"{name}-relay", wait=10)
     js = relay_nats.jetstream(timeout=10)
-    await ensure_stream(js, name, settings.namespace, settings.duplicate_window)
-    broker = NatsBroker(nats_url, log_level=10, max_reconnect_attempts=-1)
+    await ensure_stream(
+        js, name, settings.namespace, settings.duplicate_window, settings.stream_replicas
+    )
+    broker = NatsBroker(log_level=10, max_reconnect_attempts=-1, **server_options(nats_url))  # type: ignore[arg-type]
     relay = OutboxRelay(database_url, name, name, js, settings.namespace)
     runtime = ServiceRuntime(
         name, settings, nats_url, database_url, pool, store, broker, relay_nats, relay
@@ -85,7 +87,7 @@ async def start_service(
     await configure(runtime)
     await broker.start()
     runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{name}-relay"))
-    log.info("service_started", service=name, nats=nats_url, database=redact(database_url))
+    log.info("service_started", service=name, nats=redact(nats_url), database=redact(database_url))
     return runtime
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(
         2000, ge=1, le=10_000, description="Events a projection applies per transaction."
     )
+    stream_replicas: int = Field(
+        1, ge=1, le=5, description="Copies JetStream keeps of each service's stream (cluster)."
+    )
     duplicate_window: float = Field(
         2 * 3600.0, gt=0, description="JetStream de-duplication window, seconds."
     )

@@ -51,7 +51,7 @@ def run_up(settings: Settings, console: Console) -> int:
         asyncio.run(wait_until_ready(settings, endpoints.nats_url, processes))
         console.print(
             f"\n[bold green]eduplan is up[/bold green]\n"
-            f"  NATS           {endpoints.nats_url}\n"
+            f"  NATS           {redact(endpoints.nats_url)}\n"
             f"  PostgreSQL     {redact(database_url)}\n"
             f"  assistance     pid {processes['assistance'].pid}, commands on NATS\n"
             f"  projection     pid {processes['projection'].pid}, "

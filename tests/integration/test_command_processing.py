@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,9 +17,9 @@ from shared.commandbus import new_command
 from shared.eventstore import EventStore, NewEvent, StreamWrite
 from shared.processor import CommandProcessor
 from shared.pseudonyms import load_pseudonyms
-from shared.testing import wait_for
 from tests.support.assistance import processor_for
 from tests.support.builders import register_student
+from tests.support.races import raced
 
 pytestmark = pytest.mark.integration
 
@@ -63,22 +62,6 @@ async def counts(pool: asyncpg.Pool) -> dict[str, int]:
 
 async def event_types(store: EventStore, stream_id: UUID) -> list[str]:
     return [e.event_type for e in await store.load(str(stream_id))]
-
-
-async def raced(pool: asyncpg.Pool, *calls: Awaitable[list[CommandResult]]) -> list[CommandResult]:
-    """Run the calls so that each has loaded and decided before any of them may append."""
-    async with pool.acquire() as gate, gate.transaction():
-        await gate.execute("LOCK TABLE assistance.events IN SHARE MODE")
-        tasks = [asyncio.ensure_future(c) for c in calls]
-
-        async def all_waiting() -> bool:
-            return await pool.fetchval(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ) == len(tasks)
-
-        await wait_for(all_waiting, timeout=10)
-    return [result for task in tasks for result in await task]
 
 
 class RacingStore(EventStore):
@@ -129,7 +112,7 @@ async def test_the_same_command_handled_twice_concurrently_is_stored_once(
 ) -> None:
     student = await registered(processor)
     command = issued(GrantTermAid(student_id=student, term=TERM))
-    first, second = await raced(
+    (first,), (second,) = await raced(
         store.pool, processor.handle([command]), processor.handle([command])
     )
     assert first == second
@@ -157,7 +140,7 @@ async def test_of_two_concurrent_grants_one_stores_and_the_loser_retries_to_no_c
 ) -> None:
     student = await registered(processor)
     grants = [issued(GrantTermAid(student_id=student, term=TERM)) for _ in range(2)]
-    a, b = await raced(store.pool, *(processor.handle([g]) for g in grants))
+    (a,), (b,) = await raced(store.pool, *(processor.handle([g]) for g in grants))
     event_counts = sorted([len(accepted(a).event_ids), len(accepted(b).event_ids)])
     assert event_counts == [0, PRIMARY_BOARDER_PROGRAMMES]
     assert accepted(a).version == accepted(b).version == 1 + PRIMARY_BOARDER_PROGRAMMES
@@ -326,7 +309,7 @@ async def test_registering_one_roster_line_twice_concurrently_registers_once(
     processor: CommandProcessor, store: EventStore
 ) -> None:
     line = register_student()
-    a, b = await raced(
+    (a,), (b,) = await raced(
         store.pool, processor.handle([issued(line)]), processor.handle([issued(line)])
     )
     assert sorted([len(accepted(a).event_ids), len(accepted(b).event_ids)]) == [0, 1]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -17,7 +15,7 @@ from shared.eventstore import (
     NewEvent,
     StreamWrite,
 )
-from shared.testing import wait_for
+from tests.support.races import raced
 
 pytestmark = pytest.mark.integration
 
@@ -53,22 +51,6 @@ def write(
 async def counts(store: EventStore) -> dict[str, int]:
     tables = ("events", "outbox", "commands", "streams")
     return {t: await store.pool.fetchval(f"SELECT count(*) FROM assistance.{t}") for t in tables}
-
-
-async def raced(pool: asyncpg.Pool, *calls: Awaitable[Any]) -> list[Any]:
-    """Run the calls so that all of them are inserting before any may commit; gather outcomes."""
-    async with pool.acquire() as gate, gate.transaction():
-        await gate.execute("LOCK TABLE assistance.events IN SHARE MODE")
-        tasks = [asyncio.ensure_future(c) for c in calls]
-
-        async def all_waiting() -> bool:
-            return await pool.fetchval(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ) == len(tasks)
-
-        await wait_for(all_waiting, timeout=10)
-    return await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_append_then_load_gives_versions_one_to_n_in_position_order(

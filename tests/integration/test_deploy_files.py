@@ -1,0 +1,408 @@
+"""The deployment files: docker-compose.yml against the settings, and the NATS configuration
+checked by nats-server itself and enforced by a real server (who may publish, read, request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+import yaml
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from shared.jetstream import ensure_stream
+from shared.puller import DurablePuller
+from shared.servers import _free_port, _nats_binary, port_open
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+NATS_DIR = ROOT / "deploy" / "nats"
+NATS_CONF = NATS_DIR / "nats-server.conf"
+CLUSTER_CONF = NATS_DIR / "cluster.conf"
+
+# `${NAME:-default}` in compose; `$NAME` in a nats-server config.
+COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+CONF_VARIABLE = re.compile(r"\$([A-Za-z_]\w*)")
+URL_CREDENTIALS = re.compile(
+    r"^(?P<scheme>[a-z]+)://(?P<user>[^:@/]+):(?P<password>.+)@(?P<host>[^@/]+)"
+)
+
+
+def _compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment, whether written as a mapping or as a list of KEY=VALUE."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def _credentials(url: str) -> tuple[str, str]:
+    """User and password (as written, variable and all) of a URL."""
+    match = URL_CREDENTIALS.match(url)
+    assert match, f"no user:password in {url}"
+    return match["user"], match["password"]
+
+
+def _conf_variables(*files: Path) -> set[str]:
+    names: set[str] = set()
+    for path in files:
+        text = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
+        names |= set(CONF_VARIABLE.findall(text))
+    return names
+
+
+def _password_var(user: str) -> str:
+    return f"NATS_{user.upper()}_PASSWORD"
+
+
+def _test_env() -> dict[str, str]:
+    """Every variable the NATS configs reference, with throwaway values."""
+    env = {**os.environ}
+    for name in _conf_variables(NATS_CONF, CLUSTER_CONF):
+        env[name] = f"test-{name.lower()}"
+    env["NATS_SERVER_NAME"] = "nats-1"
+    for node in (1, 2, 3):
+        env[f"NATS_ROUTE_{node}"] = (
+            f"nats-route://route:{env['NATS_ROUTE_PASSWORD']}@nats-{node}:6222"
+        )
+    return env
+
+
+# --- docker-compose.yml ---------------------------------------------------------------------
+
+
+def test_compose_has_the_services_with_their_commands() -> None:
+    services = _compose()["services"]
+
+    assert {"nats", "postgres", "assistance", "projection"} <= set(services)
+    assert services["assistance"]["command"] == ["python", "-m", "services.assistance"]
+    assert services["projection"]["command"] == ["python", "-m", "services.projection"]
+    for name in ("assistance", "projection"):
+        assert services[name]["build"], f"{name} is built from the Dockerfile"
+        env = _environment(services[name])
+        assert {"EDUPLAN_NATS_URL", "EDUPLAN_DATABASE_URL"} <= set(env)
+        assert env.get("EDUPLAN_NAMESPACE", "") == "", "the NATS permissions assume no namespace"
+        for dependency in ("nats", "postgres"):
+            assert services[name]["depends_on"][dependency]["condition"] == "service_healthy"
+    for name in ("nats", "postgres", "projection"):
+        assert services[name]["healthcheck"]["test"], f"{name} has a healthcheck"
+
+    projection = _environment(services["projection"])
+    assert projection["EDUPLAN_HTTP_HOST"] == "0.0.0.0"
+    assert any(
+        str(port).endswith(f":{projection['EDUPLAN_HTTP_PORT']}")
+        for port in services["projection"]["ports"]
+    )
+    assert (ROOT / "Dockerfile").is_file()
+
+
+def test_every_eduplan_variable_in_compose_is_a_setting() -> None:
+    used = {
+        key
+        for service in _compose()["services"].values()
+        for key in _environment(service)
+        if key.startswith("EDUPLAN_")
+    }
+    fields = {f"EDUPLAN_{name.upper()}" for name in Settings.model_fields}
+
+    assert used, "the services are configured through EDUPLAN_* variables"
+    assert used <= fields, f"not settings: {sorted(used - fields)}"
+
+
+def test_compose_credentials_match_the_servers() -> None:
+    """Each service's NATS and PostgreSQL password is the very variable (and default) that the
+    nats and postgres containers get, for a user that nats-server.conf defines."""
+    services = _compose()["services"]
+    nats_env = _environment(services["nats"])
+    postgres_env = _environment(services["postgres"])
+    conf = NATS_CONF.read_text()
+    roles = {"assistance": "assistance", "projection": "projection"}
+
+    for name, role in roles.items():
+        env = _environment(services[name])
+        user, password = _credentials(env["EDUPLAN_NATS_URL"])
+        assert user == name
+        assert re.search(rf"user: {user}\s+password: \${_password_var(user)}\b", conf)
+        assert password == f"${{{_password_var(user)}:-{_default(nats_env[_password_var(user)])}}}"
+
+        user, password = _credentials(env["EDUPLAN_DATABASE_URL"])
+        assert user == role
+        pg_var = f"PG_{role.upper()}_PASSWORD"
+        assert password == f"${{{pg_var}:-{_default(postgres_env[pg_var])}}}"
+        assert f"'{role}'" in (ROOT / "deploy" / "postgres" / "init.sql").read_text()
+
+    assert _environment(services["postgres"])["POSTGRES_DB"] == "eduplan"
+    mounts = {str(v).split(":")[0]: str(v).split(":")[1] for v in services["nats"]["volumes"]}
+    assert mounts["./deploy/nats"] == "/etc/nats"
+    assert "/etc/nats/nats-server.conf" in services["nats"]["command"]
+    mounts = {str(v).split(":")[0]: str(v).split(":")[1] for v in services["postgres"]["volumes"]}
+    assert mounts["./deploy/postgres"] == "/docker-entrypoint-initdb.d"
+
+
+def _default(expression: str) -> str:
+    match = COMPOSE_VARIABLE.fullmatch(expression)
+    assert match, f"{expression} is not ${{VAR:-default}}"
+    return match[2] or ""
+
+
+# --- nats-server configuration ----------------------------------------------------------------
+
+
+def test_nats_configs_keep_passwords_out_of_the_file() -> None:
+    for path in (NATS_CONF, CLUSTER_CONF):
+        for value in re.findall(r"^\s*password\s*[:=]\s*(\S+)", path.read_text(), re.MULTILINE):
+            assert value.startswith("$"), f"{path.name}: a literal password {value!r}"
+
+
+@pytest.mark.parametrize("conf", [NATS_CONF, CLUSTER_CONF], ids=lambda p: p.name)
+def test_nats_server_accepts_the_config(conf: Path) -> None:
+    result = subprocess.run(
+        [_nats_binary(), "-t", "-c", str(conf)],
+        env=_test_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_nats_server_refuses_the_config_without_its_passwords() -> None:
+    env = {k: v for k, v in _test_env().items() if k != "NATS_ASSISTANCE_PASSWORD"}
+    result = subprocess.run(
+        [_nats_binary(), "-t", "-c", str(NATS_CONF)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "NATS_ASSISTANCE_PASSWORD" in result.stderr
+
+
+# --- the permissions, on a real nats-server -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """nats-server with deploy/nats/nats-server.conf, its store and monitor port overridden."""
+    work = tmp_path_factory.mktemp("nats-deploy")
+    shutil.copy(NATS_CONF, work / NATS_CONF.name)
+    # A later key replaces an earlier one, and includes are relative to the including file.
+    (work / "test.conf").write_text(
+        f"include ./{NATS_CONF.name}\n"
+        f'jetstream {{ store_dir: "{work / "jetstream"}" }}\n'
+        "http_port: 0\n"
+    )
+    port = _free_port()
+    log = work / "nats.log"
+    process = subprocess.Popen(
+        [
+            _nats_binary(),
+            "-c",
+            str(work / "test.conf"),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-l",
+            str(log),
+        ],
+        env=_test_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not port_open("127.0.0.1", port, timeout=0.1):
+            assert process.poll() is None, log.read_text() if log.exists() else "no log"
+            assert time.monotonic() < deadline, "nats-server did not start"
+            time.sleep(0.02)
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Client:
+    """A connection as one user, collecting the errors the server reports asynchronously."""
+
+    def __init__(self, nc: NATS, errors: list[str]) -> None:
+        self.nc = nc
+        self.errors = errors
+
+    async def violation(self, subject: str) -> bool:
+        """Whether the server reported a permissions violation on `subject`; takes it off
+        `errors`, so that what stays there is unexpected."""
+        await self.nc.flush()  # the server answers in order: its -ERR comes before the PONG
+        for _ in range(20):
+            for error in self.errors:
+                text = error.lower()
+                if "permissions violation" in text and f'"{subject.lower()}"' in text:
+                    self.errors.remove(error)
+                    return True
+            await asyncio.sleep(0.01)
+        return False
+
+
+Connect = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+async def connect(secured_nats: str) -> Any:
+    clients: list[Client] = []
+
+    async def connect_as(user: str, **options: Any) -> Client:
+        errors: list[str] = []
+
+        async def on_error(exc: Exception) -> None:
+            errors.append(str(exc))
+
+        nc = await nats.connect(
+            secured_nats,
+            user=user,
+            password=_test_env()[_password_var(user)],
+            error_cb=on_error,
+            allow_reconnect=False,
+            name=f"test-{user}",
+            **options,
+        )
+        clients.append(Client(nc, errors))
+        return clients[-1]
+
+    yield connect_as
+    for client in clients:
+        await client.nc.close()
+
+
+@pytest.mark.integration
+async def test_services_publish_only_their_own_events(connect: Connect) -> None:
+    assistance = await connect("assistance")
+    js = assistance.nc.jetstream(timeout=2)
+
+    await ensure_stream(js, "assistance")  # create ...
+    await ensure_stream(js, "assistance")  # ... and update, as at every start
+    ack = await js.publish(
+        "events.assistance.610831.student.X", b"{}", headers={"Nats-Msg-Id": "X-1"}
+    )
+    assert ack.stream == "ASSISTANCE"
+    assert (await js.get_msg("ASSISTANCE", ack.seq)).headers == {"Nats-Msg-Id": "X-1"}
+    assert not assistance.errors
+
+    await assistance.nc.publish("events.staffing.x", b"{}")
+    assert await assistance.violation("events.staffing.x")
+    await assistance.nc.publish("$JS.API.STREAM.CREATE.STAFFING", b"{}")
+    assert await assistance.violation("$JS.API.STREAM.CREATE.STAFFING")
+
+    staffing = await connect("staffing")
+    await staffing.nc.publish("events.assistance.610831.student.Y", b"{}")
+    assert await staffing.violation("events.assistance.610831.student.Y")
+
+
+@pytest.mark.integration
+async def test_projection_reads_streams_but_publishes_no_event(connect: Connect) -> None:
+    assistance = await connect("assistance")
+    js = assistance.nc.jetstream(timeout=2)
+    await ensure_stream(js, "assistance")
+    await js.publish("events.assistance.610831.student.P", b"{}")
+    last = (await js.stream_info("ASSISTANCE")).state.last_seq
+
+    projection = await connect("projection")
+    await projection.nc.publish("events.assistance.x", b"{}")
+    assert await projection.violation("events.assistance.x")
+
+    # What shared/puller.py does: consumer info, create, pull, ack; recreate at a checkpoint.
+    puller = DurablePuller(projection.nc, "ASSISTANCE", "reporting_aid_coverage")
+    await puller.ensure_consumer(last - 1)
+    pjs = projection.nc.jetstream(timeout=2)
+    sub = await pjs.pull_subscribe_bind("reporting_aid_coverage", "ASSISTANCE")
+    [msg] = await sub.fetch(1, timeout=2)
+    assert msg.subject == "events.assistance.610831.student.P"
+    await msg.ack_sync()
+    await puller.ensure_consumer(0)  # disagrees with the consumer: delete and recreate
+    assert not projection.errors
+
+
+@pytest.mark.integration
+async def test_cli_sends_commands_and_services_answer(connect: Connect) -> None:
+    assistance = await connect("assistance")
+
+    async def answer(msg: Msg) -> None:
+        await msg.respond(b'{"results": []}')  # allowed as a response, without _INBOX rights
+
+    await assistance.nc.subscribe("commands.assistance.*", queue="assistance", cb=answer)
+    await assistance.nc.flush()
+
+    cli = await connect("cli")
+    reply = await cli.nc.request("commands.assistance.register_student", b"{}", timeout=2)
+    assert reply.data == b'{"results": []}'
+    assert not cli.errors
+    assert not assistance.errors
+
+    await cli.nc.publish("events.assistance.x", b"{}")
+    assert await cli.violation("events.assistance.x")
+    await assistance.nc.publish("commands.assistance.register_student", b"{}")
+    assert await assistance.violation("commands.assistance.register_student")
+
+
+@pytest.mark.integration
+async def test_downstream_reader_sees_one_county_only(connect: Connect) -> None:
+    assistance = await connect("assistance")
+    js = assistance.nc.jetstream(timeout=2)
+    await ensure_stream(js, "assistance")
+    await js.publish("events.assistance.610831.student.D1", b"{}")
+    await js.publish("events.assistance.610832.student.D2", b"{}")
+
+    reader = await connect("downstream_610831", inbox_prefix="_INBOX_downstream_610831")
+    rjs = reader.nc.jetstream(timeout=2)
+    county = "events.assistance.610831.>"
+    await rjs.add_consumer(
+        "ASSISTANCE",
+        ConsumerConfig(
+            name="downstream_610831",
+            durable_name="downstream_610831",
+            filter_subject=county,
+            ack_policy=AckPolicy.EXPLICIT,
+        ),
+    )
+    sub = await rjs.pull_subscribe_bind("downstream_610831", "ASSISTANCE")
+    messages = await sub.fetch(100, timeout=1)
+    assert messages
+    assert {m.subject.split(".")[2] for m in messages} == {"610831"}
+    assert not reader.errors
+
+    denied = [
+        "$JS.API.CONSUMER.CREATE.ASSISTANCE.downstream_610831.events.>",  # every county
+        "$JS.API.CONSUMER.CREATE.ASSISTANCE.downstream_610831",  # filter only in the body
+        "$JS.API.CONSUMER.DURABLE.CREATE.ASSISTANCE.downstream_610831",  # idem
+        "$JS.API.CONSUMER.MSG.NEXT.ASSISTANCE.reporting_aid_coverage",  # someone else's
+        "$JS.API.DIRECT.GET.ASSISTANCE",  # any message by sequence
+    ]
+    for subject in denied:
+        await reader.nc.publish(subject, b"{}")
+        assert await reader.violation(subject), subject
+    await reader.nc.subscribe("_INBOX.>")  # everyone's replies and pull deliveries
+    assert await reader.violation("_INBOX.>")
