@@ -89,7 +89,9 @@ async def publish_limit(nats_url: str, namespace: str, messages: int = 30_000) -
 async def main() -> None:
     configure_logging("WARNING")
     workdir = Path(tempfile.mkdtemp(prefix="eduplan-bench-"))
-    endpoints = test_servers(Path(".eduplan"))
+    state_dir = Path(tempfile.mkdtemp(prefix="eduplan-bench-servers-"))
+    state_dir.chmod(0o755)  # embedded PostgreSQL runs as user postgres when we are root
+    endpoints = test_servers(state_dir)
     sandbox = await create_sandbox(endpoints.nats_url, endpoints.database_url, prefix="bench")
     service = start_process("services.assistance", sandbox.env(), workdir / "assistance.log")
     results: dict[str, float] = {}
