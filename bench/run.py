@@ -34,6 +34,7 @@ from shared.testing import (
     Sandbox,
     create_sandbox,
     drop_sandbox,
+    server_state_dir,
     start_process,
     stop_process,
     test_servers,
@@ -89,9 +90,7 @@ async def publish_limit(nats_url: str, namespace: str, messages: int = 30_000) -
 async def main() -> None:
     configure_logging("WARNING")
     workdir = Path(tempfile.mkdtemp(prefix="eduplan-bench-"))
-    state_dir = Path(tempfile.mkdtemp(prefix="eduplan-bench-servers-"))
-    state_dir.chmod(0o755)  # embedded PostgreSQL runs as user postgres when we are root
-    endpoints = test_servers(state_dir)
+    endpoints = test_servers(server_state_dir("eduplan-bench-servers-"))
     sandbox = await create_sandbox(endpoints.nats_url, endpoints.database_url, prefix="bench")
     service = start_process("services.assistance", sandbox.env(), workdir / "assistance.log")
     results: dict[str, float] = {}

@@ -6,47 +6,23 @@ was published; a published version never changes, a new one comes with an upcast
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from contracts.assistance import commands as assistance_commands
-from contracts.assistance import events as assistance_events
+from contracts import assistance, evaluation, pairing, staffing
 from contracts.envelope import EventEnvelope
+from contracts.specs import CommandSpec, EventSpec, Upcaster
 from contracts.types import Contract
 
-Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+SERVICES = (assistance, staffing, pairing, evaluation)
+"""Each service's contracts package declares EVENTS, COMMANDS and UPCASTERS."""
 
-
-@dataclass(frozen=True)
-class EventSpec:
-    service: str
-    stream_type: str
-    event_type: str
-    version: int
-    model: type[Contract]
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    service: str
-    command_type: str
-    model: type[Contract]
-
-
-EVENTS: tuple[EventSpec, ...] = (
-    EventSpec("assistance", "student", "StudentRegistered", 1, assistance_events.StudentRegistered),
-    EventSpec("assistance", "student", "AidGranted", 1, assistance_events.AidGranted),
-)
-
-COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("assistance", "RegisterStudent", assistance_commands.RegisterStudent),
-    CommandSpec("assistance", "GrantTermAid", assistance_commands.GrantTermAid),
-)
-
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+EVENTS: tuple[EventSpec, ...] = tuple(e for s in SERVICES for e in s.EVENTS)
+COMMANDS: tuple[CommandSpec, ...] = tuple(c for s in SERVICES for c in s.COMMANDS)
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    k: v for s in SERVICES for k, v in s.UPCASTERS.items()
+}
 """(event_type, from_version) -> function turning that payload into version from_version + 1."""
 
 

@@ -12,6 +12,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,13 @@ import asyncpg
 import nats
 
 from shared.servers import ServerEndpoints, resolve_servers
+
+
+def server_state_dir(prefix: str) -> Path:
+    """A fresh temp dir for embedded servers; open to user postgres, who runs them as root."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
 
 
 def test_servers(state_dir: Path) -> ServerEndpoints:

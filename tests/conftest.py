@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,17 +19,15 @@ from shared.logging import configure_logging
 from shared.servers import ServerEndpoints
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings
-from shared.testing import Sandbox, create_sandbox, drop_sandbox, test_servers
+from shared.testing import Sandbox, create_sandbox, drop_sandbox, server_state_dir, test_servers
 
 configure_logging("WARNING", json=False)
 
 
 @pytest.fixture(scope="session")
 def state_dir() -> Path:
-    """Where embedded servers live if a test run needs them (readable by user postgres)."""
-    path = Path(tempfile.mkdtemp(prefix="eduplan-test-"))
-    path.chmod(0o755)
-    return path
+    """Where embedded servers live if a test run needs them."""
+    return server_state_dir("eduplan-test-")
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import EventEnvelope
-from contracts.types import Stage
+from contracts.types import CountyCode, Stage, Term
 from shared.migrations import Migration
 
 MIGRATIONS = (
@@ -190,3 +191,31 @@ async def missing_aid(
         {**dict(r), "student_id": str(r["student_id"]), "reason": f"no aid granted for {term}"}
         for r in rows
     ]
+
+
+class CoverageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    term: Term
+    county: CountyCode | None = None
+
+
+class MissingQuery(CoverageQuery):
+    limit: int = Field(1000, ge=1, le=100_000)
+
+
+async def coverage_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    q = CoverageQuery.model_validate(params)
+    return await coverage(pool, schema, q.term, q.county)
+
+
+async def missing_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    q = MissingQuery.model_validate(params)
+    return await missing_aid(pool, schema, q.term, q.county, q.limit)
+
+
+PROJECTIONS = (AidCoverageProjection(),)
+ROUTES = {
+    "/api/aid-coverage": coverage_route,
+    "/api/students-missing-aid": missing_route,
+}

@@ -14,21 +14,17 @@ import structlog
 import uvicorn
 from nats.aio.client import Client as NATS
 
-from services.projection.aid_coverage import AidCoverageProjection
 from services.projection.http import ReportingApp
+from services.projection.read_models import projections, routes
 from shared.db import create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
-from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
+from shared.projections import ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
 
 log = structlog.get_logger()
 SCHEMA = "reporting"
-
-
-def projections() -> list[Projection]:
-    return [AidCoverageProjection()]
 
 
 class _QuietServer(uvicorn.Server):
@@ -91,7 +87,7 @@ async def start_projection_service(
         await runner.setup()
         service.tasks.append(asyncio.create_task(runner.run(service.stop)))
     if serve_http:
-        app = ReportingApp(pool, SCHEMA, service.health)
+        app = ReportingApp(pool, SCHEMA, routes(), service.health)
         config = uvicorn.Config(
             app,
             host=settings.http_host,

@@ -1,0 +1,196 @@
+"""What every `eduplan` command shares: consoles, options, the bus client, progress, reports."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+from uuid import UUID, uuid4
+
+import typer
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from contracts.envelope import Accepted, CommandEnvelope, CommandResult
+from services.cli import reports
+from shared.commandbus import CommandClient, ServiceUnavailable, new_command
+from shared.jetstream import connect_nats
+from shared.service import DEFAULT_NATS
+from shared.settings import get_settings
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ActorOption = Annotated[
+    str, typer.Option(help="Who issues the commands (audit trail); default: your login name.")
+]
+CountyOption = Annotated[str, typer.Option(help="County code, e.g. 610831.")]
+OptionalCountyOption = Annotated[
+    str | None, typer.Option(help="County code; omit for the province.")
+]
+Progressed = Callable[[int], None]
+
+
+def department_option(default: str) -> Any:
+    return typer.Option(default, help=f"Issuing department (default {default}).")
+
+
+def check(value: Any, kind: Any, name: str) -> Any:
+    """Validate one option with a contract type; a bad value is a usage error (exit 2)."""
+    if value is None:
+        return None
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise typer.BadParameter(message, param_hint=name) from None
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues the commands of one CLI invocation; they share one correlation id."""
+
+    actor: str
+    department: str
+    correlation_id: UUID = field(default_factory=uuid4)
+
+    @classmethod
+    def of(cls, actor: str, department: str) -> Issuer:
+        return cls(actor or getpass.getuser(), department)
+
+    def command(self, payload: BaseModel, command_id: UUID | None = None) -> CommandEnvelope:
+        return new_command(
+            payload,
+            actor=self.actor,
+            department=self.department,
+            correlation_id=self.correlation_id,
+            command_id=command_id,
+        )
+
+
+@dataclass
+class Outcome:
+    """What a batch run did: counts by kind, and each rejection with where it came from."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (where, code, message)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **dict(self.counts),
+            "rejected": [{"where": w, "code": c, "message": m} for w, c, m in self.rejected],
+        }
+
+    def tally(self, where: str, result: CommandResult, changed: str, unchanged: str) -> None:
+        """Count an accepted result as changed or unchanged, or keep its rejection."""
+        if isinstance(result, Accepted):
+            self.counts[changed if result.event_ids else unchanged] += 1
+        else:
+            self.rejected.append((where, result.code, result.message))
+        self.counts["rejected"] = len(self.rejected)
+
+
+async def send_in_batches(
+    client: CommandClient,
+    commands: Sequence[CommandEnvelope],
+    progress: Progressed,
+    batch_size: int = 250,
+    in_flight: int = 4,
+) -> list[CommandResult]:
+    """Send commands in batches, at most `in_flight` requests at a time; results in order."""
+    results: list[CommandResult | None] = [None] * len(commands)
+    gate = asyncio.Semaphore(in_flight)
+
+    async def send(start: int) -> None:
+        async with gate:
+            batch = commands[start : start + batch_size]
+            for i, result in enumerate(await client.send(batch)):
+                results[start + i] = result
+            progress(len(batch))
+
+    await asyncio.gather(*(send(s) for s in range(0, len(commands), batch_size)))
+    return [r for r in results if r is not None]
+
+
+def run(service: str, work: Callable[[CommandClient], Awaitable[T]]) -> T:
+    """Run `work` with a command client for `service`; unreachable means exit status 2."""
+    settings = get_settings()
+    url = settings.nats_url or DEFAULT_NATS
+
+    async def main() -> T:
+        try:
+            nc = await connect_nats(url, "eduplan-cli")
+        except Exception as exc:
+            raise ServiceUnavailable(f"cannot reach NATS at {url}: {exc}") from None
+        try:
+            client = CommandClient(nc, service, settings.namespace, settings.command_timeout)
+            return await work(client)
+        finally:
+            await nc.close()
+
+    try:
+        return asyncio.run(main())
+    except ServiceUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def send_one(service: str, command: CommandEnvelope, as_json: bool, done: str) -> Accepted:
+    """Send a single command; print its answer; a rejection is exit status 1."""
+    (result,) = run(service, lambda client: client.send([command]))
+    if as_json:
+        console.print_json(result.model_dump_json())
+    if not isinstance(result, Accepted):
+        if not as_json:
+            err.print(f"[red]rejected[/red] ({result.code}): {result.message}", highlight=False)
+        raise typer.Exit(1)
+    if not as_json:
+        console.print(done if result.event_ids else f"{done} (nothing changed)", highlight=False)
+    return result
+
+
+def progress(description: str, total: int) -> tuple[Progress, Progressed]:
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    task = bar.add_task(description, total=total)
+    return bar, lambda n: bar.advance(task, n)
+
+
+def report_outcome(outcome: Outcome, as_json: bool, headline: str) -> None:
+    """Print a batch outcome; any rejection makes the exit status 1."""
+    if as_json:
+        console.print_json(json.dumps(outcome.as_dict(), ensure_ascii=False))
+    else:
+        for where, code, message in outcome.rejected:
+            err.print(f"[yellow]{where}[/yellow]: {message} [dim]({code})[/dim]", highlight=False)
+        console.print(headline.format_map(defaultdict(int, outcome.counts)), highlight=False)
+    if outcome.rejected:
+        raise typer.Exit(1)
+
+
+def fetch(path: str, **params: str | None) -> Any:
+    """GET a report from the projection service; unreachable means exit status 2."""
+    try:
+        return reports.fetch(get_settings().reporting_url, path, **params)
+    except reports.ReportUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def show(rows: Any, as_json: bool, table: Callable[[Any], Any]) -> None:
+    if as_json:
+        console.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+    else:
+        console.print(table(rows))

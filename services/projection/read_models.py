@@ -1,0 +1,23 @@
+"""Every read model of the projection service, and every route of its HTTP API."""
+
+from __future__ import annotations
+
+from services.projection import aid_coverage, evaluation, pairing, staffing
+from services.projection.http import Route
+from shared.projections import Projection
+
+MODULES = (aid_coverage, staffing, pairing, evaluation)
+
+
+def projections() -> list[Projection]:
+    return [p for module in MODULES for p in module.PROJECTIONS]
+
+
+def routes() -> dict[str, Route]:
+    table: dict[str, Route] = {}
+    for module in MODULES:
+        clash = table.keys() & module.ROUTES.keys()
+        if clash:
+            raise ValueError(f"{module.__name__} repeats routes {sorted(clash)}")
+        table.update(module.ROUTES)
+    return table
