@@ -174,6 +174,21 @@ class EventStore:
         )
         return [to_recorded(r) for r in rows]
 
+    async def stream_version(self, stream_id: str) -> int:
+        """The stream's current version; 0 when it has no events."""
+        version = await self.pool.fetchval(
+            f'SELECT version FROM "{self.schema}".streams WHERE stream_id = $1', stream_id
+        )
+        return int(version or 0)
+
+    async def existing_streams(self, stream_ids: Iterable[str]) -> set[str]:
+        rows = await self.pool.fetch(
+            f"SELECT s.stream_id FROM unnest($1::text[]) AS x (stream_id)"
+            f' JOIN "{self.schema}".streams s USING (stream_id)',
+            list(stream_ids),
+        )
+        return {r["stream_id"] for r in rows}
+
     async def stream_ids(
         self, stream_type: str, county: str, after: str = "", limit: int = 1000
     ) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -65,13 +65,18 @@ class CommandProcessor:
         handlers: Mapping[str, CommandHandler[Any]],
         permissions: Mapping[str, frozenset[str]],
         max_attempts: int = 5,
+        prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`prepare` runs before each request, e.g. to refresh reference data decisions use."""
         self.store = store
         self.handlers = handlers
         self.permissions = permissions
         self.max_attempts = max_attempts
+        self.prepare = prepare
 
     async def handle(self, envelopes: Sequence[CommandEnvelope]) -> list[CommandResult]:
+        if self.prepare is not None:
+            await self.prepare()
         results: list[CommandResult | None] = [None] * len(envelopes)
         stored = await self.store.command_results(e.command_id for e in envelopes)
         prepared: list[_Prepared] = []

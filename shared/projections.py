@@ -24,6 +24,7 @@ from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 
 from contracts.envelope import EventEnvelope
+from contracts.registry import UnknownEvent, latest_version, upcast
 from contracts.subjects import stream_name
 from shared.db import connect
 from shared.migrations import Migration, migrate
@@ -102,7 +103,7 @@ async def apply_batch(
         )
         if not fresh:
             return BatchOutcome(0, len(deliveries), 0)
-        envelopes = [EventEnvelope.model_validate_json(d.data) for d in fresh]
+        envelopes = [at_latest_version(EventEnvelope.model_validate_json(d.data)) for d in fresh]
         ordered, skipped, parked_change = await _in_stream_order(
             conn, schema, projection.name, envelopes, parked_before
         )
@@ -117,6 +118,18 @@ async def apply_batch(
             fresh[-1].stream_seq,
         )
     return BatchOutcome(len(ordered), len(deliveries) - len(fresh) + skipped, parked_change)
+
+
+def at_latest_version(envelope: EventEnvelope) -> EventEnvelope:
+    """Projections see every event at its latest schema version (upcast when older)."""
+    try:
+        latest = latest_version(envelope.event_type)
+    except UnknownEvent:
+        return envelope
+    if envelope.schema_version >= latest:
+        return envelope
+    version, payload = upcast(envelope.event_type, envelope.schema_version, envelope.payload)
+    return envelope.model_copy(update={"schema_version": version, "payload": payload})
 
 
 async def _in_stream_order(

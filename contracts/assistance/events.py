@@ -1,24 +1,180 @@
-"""Events the assistance service publishes on `events.assistance.<county>.student.<type>`."""
+"""Events the assistance service publishes on `events.assistance.<county>.<stream>.<type>`.
+
+Student streams (`student`) carry a registered poor student's life on the roster and their
+aid; `catalogue` is the province's aid catalogue; `university_dispatch` one university's
+roster for one year; `funds_request` one request to the city for per-student public funds.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from pydantic import Field
 
+from contracts.assistance.commands import ProgrammeDefinition, UniversityAidEntry
+from contracts.assistance.types import (
+    AlertResolution,
+    FundsDecision,
+    LeaveReason,
+    PaymentChannel,
+    ProgrammeId,
+    Reference,
+    RevisionId,
+    SchoolName,
+    SchoolYear,
+)
 from contracts.types import Amount, Contract, CountyCode, Stage, StudentPersonal, Term
 
+StudentId = Field(description="Pseudonymous id; the stream id of the student.")
 
-class StudentRegistered(Contract):
-    """A registered poor student entered the aid roster."""
 
-    student_id: UUID = Field(description="Pseudonymous id; the stream id of the student.")
+class StudentRegisteredV1(Contract):
+    """A registered poor student entered the aid roster (version 1)."""
+
+    student_id: UUID = StudentId
     county: CountyCode
     school: str = Field(description="School at registration.")
     stage: Stage = Field(description="Stage at registration.")
     grade: int = Field(ge=1, description="Grade within the stage at registration.")
     boarding: bool = Field(description="Boards at school.")
     personal: StudentPersonal = Field(description="Personal data, shredded per person.")
+
+
+class StudentRegistered(StudentRegisteredV1):
+    """A registered poor student entered the aid roster.
+
+    Version 2 adds the school year the grade is for and the roster revision, if any, that
+    brought the student in; version 1 payloads read as both unknown.
+    """
+
+    school_year: SchoolYear | None = Field(description="School year of the grade; None: unknown.")
+    roster_revision: RevisionId | None = Field(
+        description="Revision that registered the student; None: the initial roster."
+    )
+
+
+class StudentDetailsRevised(Contract):
+    """A roster revision changed where or what the student studies, or their personal data."""
+
+    student_id: UUID = StudentId
+    revision: RevisionId
+    changed: list[str] = Field(description="Names of the fields that changed.")
+    county: CountyCode
+    school: SchoolName
+    stage: Stage = Field(description="Stage after the revision.")
+    grade: int = Field(ge=1, description="Grade after the revision.")
+    boarding: bool = Field(description="Boards at school after the revision.")
+    school_year: SchoolYear | None = Field(description="School year of the grade.")
+    personal: StudentPersonal = Field(description="Personal data after the revision.")
+
+
+class StudentRemovedFromRoster(Contract):
+    """The student is no longer on the poverty roster: no aid from the next grant run on."""
+
+    student_id: UUID = StudentId
+    revision: RevisionId
+    reason: str = Field(description="Why the student left the roster.")
+
+
+class StudentRestoredToRoster(Contract):
+    """A student removed by an earlier revision is on the roster again."""
+
+    student_id: UUID = StudentId
+    revision: RevisionId
+
+
+class StudentPromoted(Contract):
+    """Yearly promotion to the next grade of the same stage."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    from_grade: int = Field(ge=1, description="Grade before.")
+    to_grade: int = Field(ge=1, description="Grade for the school year.")
+
+
+class StudentGraduated(Contract):
+    """The student moved on from the last grade of a stage into grade 1 of the next stage."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    from_stage: Stage = Field(description="Stage completed.")
+    to_stage: Stage = Field(description="Stage entered.")
+    school: SchoolName
+    boarding: bool = Field(description="Boards at the new school.")
+
+
+class StudentTransferred(Contract):
+    """The student changed school, possibly county, without leaving education."""
+
+    student_id: UUID = StudentId
+    from_county: CountyCode
+    to_county: CountyCode
+    from_school: SchoolName
+    to_school: SchoolName
+    boarding: bool = Field(description="Boards at the new school.")
+    transferred_on: date = Field(description="Date of the transfer.")
+
+
+class StudentLeftSchool(Contract):
+    """The student left school with no transfer on record."""
+
+    student_id: UUID = StudentId
+    reason: LeaveReason = Field(description="Why the student left.")
+    left_on: date = Field(description="Date the student left.")
+    note: str = Field(description="What the school knows.")
+
+
+class StudentReturnedToSchool(Contract):
+    """A student who had left is back in school."""
+
+    student_id: UUID = StudentId
+    county: CountyCode
+    school: SchoolName
+    stage: Stage = Field(description="Stage on return.")
+    grade: int = Field(ge=1, description="Grade on return.")
+    boarding: bool = Field(description="Boards at school.")
+    returned_on: date = Field(description="Date back in school.")
+
+
+class DropoutAlertRaised(Contract):
+    """A compulsory-age student left school without a transfer: dropout prevention must act."""
+
+    student_id: UUID = StudentId
+    alert_id: str = Field(description="Alert id, unique per student: '<student_id>/<n>'.")
+    county: CountyCode
+    school: SchoolName
+    stage: Stage = Field(description="Stage the student left.")
+    grade: int = Field(ge=1, description="Grade the student left.")
+    reason: LeaveReason = Field(description="Reason given for leaving.")
+    left_on: date = Field(description="Date the student left.")
+
+
+class DropoutAlertResolved(Contract):
+    """The dropout alert is closed."""
+
+    student_id: UUID = StudentId
+    alert_id: str = Field(description="The alert closed.")
+    resolution: AlertResolution = Field(description="How it was resolved.")
+    resolved_on: date = Field(description="Date of the resolution.")
+    note: str = Field(description="Details for the record.")
+
+
+class StudentAidAssessed(Contract):
+    """Which programmes a student was entitled to for a term, decided at the grant run.
+
+    Recorded when the student is first assessed for the term and whenever the answer
+    changes (a catalogue change effective from that term), so reports know who was eligible
+    and why someone got nothing.
+    """
+
+    student_id: UUID = StudentId
+    term: Term
+    stage: Stage = Field(description="Stage assessed.")
+    grade: int = Field(ge=1, description="Grade assessed.")
+    boarding: bool = Field(description="Boarding, as assessed.")
+    entitled: list[ProgrammeId] = Field(description="Programmes the student is entitled to.")
+    reason: str = Field(description="Why nothing is granted, when nothing is; else empty.")
 
 
 class AidGranted(Contract):
@@ -33,3 +189,87 @@ class AidGranted(Contract):
     grade: int = Field(ge=1, description="Student's grade when granted.")
     amount: Amount = Field(description="Yuan granted for this term.")
     annual_amount: Amount = Field(description="Yearly standard the term amount derives from.")
+
+
+class AidPaid(Contract):
+    """Money was paid against a grant."""
+
+    student_id: UUID = StudentId
+    term: Term
+    programme: ProgrammeId
+    amount: Amount = Field(description="Yuan paid.")
+    paid_on: date = Field(description="Date of the payment.")
+    channel: PaymentChannel = Field(description="How the money reached the family.")
+    reference: Reference
+
+
+class AidGrantRevoked(Contract):
+    """An unpaid grant was withdrawn."""
+
+    student_id: UUID = StudentId
+    term: Term
+    programme: ProgrammeId
+    amount: Amount = Field(description="Yuan of the grant withdrawn.")
+    reason: str = Field(description="Why the grant was withdrawn.")
+    revoked_on: date = Field(description="Date of the decision.")
+
+
+class AidProgrammeSet(Contract):
+    """A programme of the catalogue, as in force from a term (new or changed)."""
+
+    effective_from: Term = Field(description="First term this definition applies to.")
+    definition: ProgrammeDefinition = Field(description="The programme as now defined.")
+
+
+class AidProgrammeWithdrawn(Contract):
+    """A programme is no longer granted from a term on."""
+
+    effective_from: Term = Field(description="First term without the programme.")
+    programme: ProgrammeId
+
+
+class UniversityRosterDispatched(Contract):
+    """The roster of registered poor students was sent to one university for a school year."""
+
+    county: CountyCode
+    university: SchoolName
+    school_year: SchoolYear
+    student_ids: list[UUID] = Field(description="Students sent to the university.")
+    dispatched_on: date = Field(description="Date sent.")
+    report_due_on: date = Field(description="Date the report is due.")
+
+
+class UniversityAidReported(Contract):
+    """A university reported the aid it gave the dispatched students (late if after due)."""
+
+    county: CountyCode
+    university: SchoolName
+    school_year: SchoolYear
+    report_no: int = Field(ge=1, description="1 for the first report; later ones add to it.")
+    received_on: date = Field(description="Date the report arrived.")
+    late: bool = Field(description="Received after the due date.")
+    entries: list[UniversityAidEntry] = Field(description="Aid given, per student and channel.")
+
+
+class PublicFundsRequested(Contract):
+    """The county asked the city for per-student public funds."""
+
+    request_id: str = Field(description="The county's request number.")
+    county: CountyCode
+    school_year: SchoolYear
+    students: int = Field(ge=1, description="Number of students the request covers.")
+    rate_per_student: Amount = Field(description="Yuan per student.")
+    requested_amount: Amount = Field(description="students x rate_per_student.")
+    requested_on: date = Field(description="Date of the request.")
+    addressed_to: str = Field(description="Who was asked, e.g. 榆林市.")
+
+
+class PublicFundsAnswered(Contract):
+    """The city answered a request for per-student public funds."""
+
+    request_id: str = Field(description="The request answered.")
+    county: CountyCode
+    decision: FundsDecision = Field(description="Approved fully, partly, or declined.")
+    approved_amount: Amount = Field(description="Yuan approved.")
+    answered_on: date = Field(description="Date of the answer.")
+    note: str = Field(description="Conditions or reasons given.")

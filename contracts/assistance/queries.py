@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from pydantic import Field
 
-from contracts.types import Contract, CountyCode
+from contracts.types import Contract, CountyCode, RegistryId
 
 
 class ListStudentIds(Contract):
@@ -17,3 +19,15 @@ class ListStudentIds(Contract):
 
 class StudentIdPage(Contract):
     student_ids: list[str] = Field(description="Student ids, ascending; fewer than limit at end.")
+
+
+class ResolveStudents(Contract):
+    """Which registered students the given registry numbers belong to."""
+
+    registry_ids: list[RegistryId] = Field(max_length=5000, description="Registry numbers.")
+
+
+class ResolvedStudents(Contract):
+    student_ids: dict[str, UUID] = Field(
+        description="Registry number -> student id, for the registered ones only."
+    )

@@ -1,26 +1,92 @@
-"""Wiring of the assistance service: its commands, its query, nothing connects at import."""
+"""Wiring of the assistance service: handlers, the catalogue in force, queries.
+
+Nothing connects at import; `configure` runs once the platform has a pool and a broker.
+"""
 
 from __future__ import annotations
 
-from contracts.assistance.queries import ListStudentIds, StudentIdPage
-from services.assistance.catalogue import load_catalogue
-from services.assistance.handlers import command_handlers, load_permissions
-from shared.commandbus import add_command_endpoint, add_query_endpoint
-from shared.processor import CommandProcessor
+from datetime import UTC, datetime
+
+from contracts.assistance.commands import LoadAidCatalogue
+from contracts.assistance.queries import (
+    ListStudentIds,
+    ResolvedStudents,
+    ResolveStudents,
+    StudentIdPage,
+)
+from services.assistance.catalogue import DEFAULT_EFFECTIVE_FROM, read_catalogue_file
+from services.assistance.domain.catalogue import CATALOGUE, CATALOGUE_STREAM, AidCatalogue
+from services.assistance.domain.terms import school_year_on
+from services.assistance.handlers import command_handlers, load_permissions, student_id
+from shared.commandbus import add_command_endpoint, add_query_endpoint, new_command
+from shared.eventstore import EventStore
+from shared.processor import CommandProcessor, payload_of
 from shared.pseudonyms import load_pseudonyms
 from shared.service import ServiceRuntime
 
 SERVICE = "assistance"
 
 
+class CatalogueInForce:
+    """The catalogue stream folded in memory, reloaded when its version moves."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.version = -1
+        self.catalogue = AidCatalogue()
+
+    async def refresh(self) -> None:
+        version = await self.store.stream_version(CATALOGUE_STREAM)
+        if version != self.version:
+            events = await self.store.load(CATALOGUE_STREAM)
+            self.catalogue = CATALOGUE.fold(map(payload_of, events))
+            self.version = version
+
+    def __call__(self) -> AidCatalogue:
+        return self.catalogue
+
+
+def current_school_year() -> int:
+    return school_year_on(datetime.now(UTC).date())
+
+
+async def build_processor(store: EventStore) -> tuple[CommandProcessor, CatalogueInForce]:
+    pseudonyms = await load_pseudonyms(store.pool, store.schema)
+    catalogue = CatalogueInForce(store)
+    handlers = command_handlers(catalogue, pseudonyms, current_school_year)
+    processor = CommandProcessor(store, handlers, load_permissions(), prepare=catalogue.refresh)
+    return processor, catalogue
+
+
+async def seed_catalogue(processor: CommandProcessor, catalogue: CatalogueInForce) -> None:
+    """A new deployment starts with the default catalogue (DOMAIN.md's 2016-2017 standards)."""
+    await catalogue.refresh()
+    if catalogue.version == 0:
+        command = LoadAidCatalogue(
+            effective_from=DEFAULT_EFFECTIVE_FROM, programmes=read_catalogue_file()
+        )
+        await processor.handle([new_command(command, actor="system", department="finance")])
+
+
 async def configure(runtime: ServiceRuntime) -> None:
-    pseudonyms = await load_pseudonyms(runtime.pool, runtime.store.schema)
-    handlers = command_handlers(load_catalogue(), pseudonyms)
-    processor = CommandProcessor(runtime.store, handlers, load_permissions())
+    store = runtime.store
+    processor, catalogue = await build_processor(store)
+    await seed_catalogue(processor, catalogue)
+    pseudonyms = await load_pseudonyms(store.pool, store.schema)
     add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
 
     async def list_student_ids(query: ListStudentIds) -> StudentIdPage:
-        ids = await runtime.store.stream_ids("student", query.county, query.after, query.limit)
+        ids = await store.stream_ids("student", query.county, query.after, query.limit)
         return StudentIdPage(student_ids=ids)
 
+    async def resolve_students(query: ResolveStudents) -> ResolvedStudents:
+        candidates = {r: student_id(pseudonyms, r) for r in query.registry_ids}
+        known = await store.existing_streams(candidates.values())
+        return ResolvedStudents(
+            student_ids={r: s for r, s in candidates.items() if s in known}  # type: ignore[misc]
+        )
+
     add_query_endpoint(runtime.broker, SERVICE, ListStudentIds, list_student_ids, runtime.namespace)
+    add_query_endpoint(
+        runtime.broker, SERVICE, ResolveStudents, resolve_students, runtime.namespace
+    )

@@ -1,14 +1,19 @@
-"""Command handlers of the assistance service: which stream, which decision."""
+"""Command handlers of the assistance service: which stream each command addresses, and
+which pure decision decides it."""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from contracts.assistance.commands import GrantTermAid, RegisterStudent
-from services.assistance import domain
-from services.assistance.catalogue import AidCatalogue
+from contracts.assistance import commands as c
+from services.assistance.domain import funds, student, university
+from services.assistance.domain.catalogue import CATALOGUE, CATALOGUE_STREAM, AidCatalogue, load
+from services.assistance.domain.funds import FUNDS, funds_stream
+from services.assistance.domain.student import STUDENT, Student
+from services.assistance.domain.university import DISPATCH, dispatch_stream
 from shared.decider import CommandHandler
 from shared.pseudonyms import Pseudonyms
 
@@ -20,20 +25,65 @@ def student_id(pseudonyms: Pseudonyms, registry_id: str) -> str:
 
 
 def command_handlers(
-    catalogue: AidCatalogue, pseudonyms: Pseudonyms
+    catalogue: Callable[[], AidCatalogue],
+    pseudonyms: Pseudonyms,
+    school_year: Callable[[], int],
 ) -> dict[str, CommandHandler[Any]]:
-    def register_stream(c: RegisterStudent) -> str:
-        return student_id(pseudonyms, c.personal.student_registry_id)
+    """`catalogue` gives the catalogue in force now; `school_year` the current school year."""
 
-    def register(s: domain.Student, c: RegisterStudent) -> list[Any]:
-        return domain.register(s, c, pseudonyms.uuid("student", c.personal.student_registry_id))
+    def by_registry(cmd: c.RegisterStudent) -> str:
+        return student_id(pseudonyms, cmd.personal.student_registry_id)
 
-    def grant(s: domain.Student, c: GrantTermAid) -> list[Any]:
-        return domain.grant_term_aid(s, c, catalogue)
+    def by_student(cmd: Any) -> str:
+        return str(cmd.student_id)
+
+    def register(s: Student, cmd: c.RegisterStudent) -> list[Any]:
+        return student.register(
+            s, cmd, pseudonyms.uuid("student", cmd.personal.student_registry_id), school_year()
+        )
+
+    def revise(s: Student, cmd: c.ReviseStudent) -> list[Any]:
+        return student.revise(
+            s, cmd, pseudonyms.uuid("student", cmd.personal.student_registry_id), school_year()
+        )
+
+    def grant(s: Student, cmd: c.GrantTermAid) -> list[Any]:
+        return student.grant_term_aid(s, cmd, catalogue())
+
+    def on_student(decide: Callable[[Student, Any], list[Any]]) -> CommandHandler[Student]:
+        return CommandHandler(STUDENT, by_student, decide)
 
     return {
-        "RegisterStudent": CommandHandler(domain.STUDENT, register_stream, register),
-        "GrantTermAid": CommandHandler(domain.STUDENT, lambda c: str(c.student_id), grant),
+        "RegisterStudent": CommandHandler(STUDENT, by_registry, register),
+        "ReviseStudent": CommandHandler(STUDENT, by_registry, revise),
+        "RemoveFromRoster": on_student(student.remove),
+        "PromoteStudent": on_student(student.promote),
+        "GraduateStudent": on_student(student.graduate),
+        "TransferStudent": on_student(student.transfer),
+        "RecordLeaving": on_student(student.leave),
+        "ReturnToSchool": on_student(student.return_to_school),
+        "ResolveDropoutAlert": on_student(student.resolve_alert),
+        "GrantTermAid": on_student(grant),
+        "PayTermAid": on_student(student.pay_term),
+        "PayAid": on_student(student.pay),
+        "RevokeAidGrant": on_student(student.revoke),
+        "LoadAidCatalogue": CommandHandler(CATALOGUE, lambda _: CATALOGUE_STREAM, load),
+        "DispatchUniversityRoster": CommandHandler(
+            DISPATCH,
+            lambda cmd: dispatch_stream(cmd.county, cmd.school_year, cmd.university),
+            university.dispatch,
+        ),
+        "RecordUniversityAidReport": CommandHandler(
+            DISPATCH,
+            lambda cmd: dispatch_stream(cmd.county, cmd.school_year, cmd.university),
+            university.report,
+        ),
+        "RequestPublicFunds": CommandHandler(
+            FUNDS, lambda cmd: funds_stream(cmd.county, cmd.request_id), funds.request
+        ),
+        "AnswerPublicFunds": CommandHandler(
+            FUNDS, lambda cmd: funds_stream(cmd.county, cmd.request_id), funds.answer
+        ),
     }
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.projection import aid_coverage, evaluation, pairing, staffing
+from services.projection import assistance, evaluation, pairing, staffing
 from services.projection.http import Route
 from shared.projections import Projection
 
-MODULES = (aid_coverage, staffing, pairing, evaluation)
+MODULES = (assistance, staffing, pairing, evaluation)
 
 
 def projections() -> list[Projection]:

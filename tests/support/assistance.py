@@ -5,20 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from contracts.envelope import CommandResult
-from services.assistance.catalogue import load_catalogue
-from services.assistance.handlers import command_handlers, load_permissions
+from services.assistance.app import build_processor, seed_catalogue
 from shared.commandbus import new_command
 from shared.eventstore import EventStore
 from shared.processor import CommandProcessor
-from shared.pseudonyms import load_pseudonyms
 from tests.support.builders import register_student
 
 
 async def processor_for(store: EventStore, max_attempts: int = 5) -> CommandProcessor:
-    pseudonyms = await load_pseudonyms(store.pool, store.schema)
-    return CommandProcessor(
-        store, command_handlers(load_catalogue(), pseudonyms), load_permissions(), max_attempts
-    )
+    """The service's own processor, with the default catalogue loaded (as at first start)."""
+    processor, catalogue = await build_processor(store)
+    processor.max_attempts = max_attempts
+    await seed_catalogue(processor, catalogue)
+    return processor
 
 
 async def register_students(
