@@ -58,6 +58,9 @@ class Accepted(BaseModel):
     stream_id: str = Field(description="Stream the command was applied to.")
     version: int = Field(ge=0, description="Stream version after the command.")
     event_ids: list[UUID] = Field(description="Events recorded; empty when nothing changed.")
+    event_types: list[str] = Field(
+        default_factory=list, description="Types of the events recorded, in the same order."
+    )
 
 
 class Rejected(BaseModel):

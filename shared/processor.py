@@ -162,6 +162,7 @@ class CommandProcessor:
             stream_id=p.stream_id,
             version=version + len(recorded),
             event_ids=[e.event_id for e in recorded],
+            event_types=[e.event_type for e in recorded],
         )
         envelope = p.envelope
         write = StreamWrite(

@@ -6,7 +6,7 @@ import asyncio
 import getpass
 import json
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
@@ -88,10 +88,20 @@ class Outcome:
             "rejected": [{"where": w, "code": c, "message": m} for w, c, m in self.rejected],
         }
 
-    def tally(self, where: str, result: CommandResult, changed: str, unchanged: str) -> None:
-        """Count an accepted result as changed or unchanged, or keep its rejection."""
+    def tally(
+        self,
+        where: str,
+        result: CommandResult,
+        changed: str,
+        unchanged: str,
+        expected: Mapping[str, str] | None = None,
+    ) -> None:
+        """Count an accepted result as changed or unchanged, a rejection whose code is
+        `expected` under its name (an outcome, not a failure), else keep the rejection."""
         if isinstance(result, Accepted):
             self.counts[changed if result.event_ids else unchanged] += 1
+        elif expected and result.code in expected:
+            self.counts[expected[result.code]] += 1
         else:
             self.rejected.append((where, result.code, result.message))
         self.counts["rejected"] = len(self.rejected)

@@ -45,7 +45,7 @@ def parse(*lines: str, header: str = HEADER) -> list[RosterLine]:
 
 
 def reported(result: list[RosterLine]) -> dict[int, str]:
-    return {r.line: r.error for r in result if r.command is None}
+    return {r.line: r.error for r in result if r.value is None}
 
 
 def test_a_good_file_gives_one_command_per_line() -> None:
@@ -58,7 +58,7 @@ def test_a_good_file_gives_one_command_per_line() -> None:
 
     assert [r.line for r in result] == [2, 3]
     assert reported(result) == {}
-    commands = [r.command for r in result if r.command]
+    commands = [r.value for r in result if r.value]
     assert [c.personal.student_registry_id for c in commands] == [first, second]
     assert [(c.stage, c.grade, c.boarding) for c in commands] == [
         (Stage.PRIMARY, 3, True),
@@ -93,7 +93,7 @@ def test_a_bad_value_is_reported_on_its_line_naming_the_column(
     assert reported(result).keys() == {3}
     assert column in reported(result)[3]
     assert value in reported(result)[3]
-    assert [r.line for r in result if r.command] == [2, 4]
+    assert [r.line for r in result if r.value] == [2, 4]
 
 
 def test_a_grade_beyond_the_stage_says_which_grades_exist() -> None:
@@ -126,7 +126,7 @@ def test_a_student_listed_twice_is_reported_pointing_at_the_first_line() -> None
     assert reported(result) == {
         5: f"duplicate student_registry_id {twice} (first on line 3)",
     }
-    assert len([r for r in result if r.command]) == 3
+    assert len([r for r in result if r.value]) == 3
 
 
 def test_a_line_with_broken_utf8_is_reported_and_the_others_still_read() -> None:
@@ -136,7 +136,7 @@ def test_a_line_with_broken_utf8_is_reported_and_the_others_still_read() -> None
     result = list(parse_roster(good + broken + b"\n" + line().encode() + b"\n"))
 
     assert reported(result) == {3: "not valid UTF-8"}
-    assert [r.line for r in result if r.command] == [2, 4]
+    assert [r.line for r in result if r.value] == [2, 4]
 
 
 def test_a_header_without_a_required_column_refuses_the_whole_file() -> None:
@@ -159,8 +159,8 @@ def test_the_header_may_differ_in_case_spacing_and_order() -> None:
     result = parse(",".join(values[c] for c in columns), header=header)
 
     assert reported(result) == {}
-    assert result[0].command is not None
-    assert result[0].command.personal.household_id == "61083104270318"
+    assert result[0].value is not None
+    assert result[0].value.personal.household_id == "61083104270318"
 
 
 def test_a_byte_order_mark_and_blank_lines_are_tolerated_and_counted() -> None:
@@ -178,7 +178,7 @@ def test_windows_line_endings_are_read() -> None:
     result = list(parse_roster(text.encode("utf-8")))
 
     assert reported(result) == {}
-    assert [r.command.stage for r in result if r.command] == [Stage.PRIMARY, Stage.JUNIOR]
+    assert [r.value.stage for r in result if r.value] == [Stage.PRIMARY, Stage.JUNIOR]
 
 
 def test_chinese_words_for_gender_and_yes_no_are_understood() -> None:
@@ -189,7 +189,7 @@ def test_chinese_words_for_gender_and_yes_no_are_understood() -> None:
         line(gender="f", boarding="0"),
     )
 
-    commands = [r.command for r in result]
+    commands = [r.value for r in result]
     assert all(commands)
     assert [(c.personal.gender, c.boarding) for c in commands if c] == [
         ("male", True),
@@ -206,8 +206,8 @@ def test_a_quoted_field_over_two_lines_keeps_the_following_line_numbers() -> Non
 
     assert [r.line for r in result] == [2, 4, 5, 6]
     assert reported(result).keys() == {5}
-    assert result[0].command is not None
-    assert result[0].command.school == "子洲县实验小学\n（东校区）"
+    assert result[0].value is not None
+    assert result[0].value.school == "子洲县实验小学\n（东校区）"
 
 
 def test_registry_ids_are_read_in_upper_case() -> None:
@@ -215,8 +215,8 @@ def test_registry_ids_are_read_in_upper_case() -> None:
 
     result = parse(line(registry.lower()))
 
-    assert result[0].command is not None
-    assert result[0].command.personal.student_registry_id == registry
+    assert result[0].value is not None
+    assert result[0].value.personal.student_registry_id == registry
 
 
 def test_a_roster_file_is_read_from_disk(tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ def test_a_roster_file_is_read_from_disk(tmp_path: Path) -> None:
     result = read_roster(path)
 
     assert len(result) == 1
-    assert result[0].command is not None
+    assert result[0].value is not None
 
 
 # The synthetic pilot roster
@@ -283,4 +283,4 @@ def test_the_sample_csv_reads_back_without_a_bad_line() -> None:
     assert reported(result) == {}
     assert len(result) == len(SAMPLE)
     assert result[-1].line == len(SAMPLE) + 1
-    assert {r.command.county for r in result if r.command} == {"610831"}
+    assert {r.value.county for r in result if r.value} == {"610831"}
