@@ -77,5 +77,5 @@ class FundsDecision(StrEnum):
 class Payment(StrEnum):
     """How a programme's yearly amount is granted per term."""
 
-    HALF_PER_TERM = "half_per_term"
-    AUTUMN_ONCE = "autumn_once"
+    HALF_PER_TERM = "half_per_term"  # half each autumn, the rest each spring
+    AUTUMN_ONCE = "autumn_once"  # a one-off: all of it once in a student's life, in an autumn

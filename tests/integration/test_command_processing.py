@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -10,8 +12,16 @@ import asyncpg
 import pytest
 from pydantic import BaseModel
 
-from contracts.assistance.commands import GrantTermAid
+from contracts.assistance.commands import (
+    GrantTermAid,
+    LoadAidCatalogue,
+    PayAid,
+    RemoveFromRoster,
+)
+from contracts.assistance.types import PaymentChannel
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
+from contracts.types import Stage
+from services.assistance.catalogue import read_catalogue_file
 from services.assistance.handlers import student_id
 from shared.commandbus import new_command
 from shared.eventstore import EventStore, NewEvent, StreamWrite
@@ -25,6 +35,8 @@ pytestmark = pytest.mark.integration
 
 TERM = "2017-autumn"
 PRIMARY_BOARDER_PROGRAMMES = 2  # boarding living allowance and nutrition meal subsidy
+FIRST_GRANT_EVENTS = 1 + PRIMARY_BOARDER_PROGRAMMES  # StudentAidAssessed, then one AidGranted each
+GRANT_EVENT_TYPES = ["StudentAidAssessed"] + ["AidGranted"] * PRIMARY_BOARDER_PROGRAMMES
 
 
 @pytest.fixture
@@ -103,8 +115,8 @@ async def test_the_same_command_handled_twice_in_sequence_is_stored_once(
     (first,) = await processor.handle([command])
     (second,) = await processor.handle([command])
     assert first == second
-    assert len(accepted(first).event_ids) == PRIMARY_BOARDER_PROGRAMMES
-    assert await event_types(store, student) == ["StudentRegistered"] + ["AidGranted"] * 2
+    assert len(accepted(first).event_ids) == FIRST_GRANT_EVENTS
+    assert await event_types(store, student) == ["StudentRegistered", *GRANT_EVENT_TYPES]
 
 
 async def test_the_same_command_handled_twice_concurrently_is_stored_once(
@@ -118,7 +130,7 @@ async def test_the_same_command_handled_twice_concurrently_is_stored_once(
     assert first == second
     stored = [e.event_id for e in await store.load(str(student))][1:]
     assert accepted(first).event_ids == stored
-    assert len(stored) == PRIMARY_BOARDER_PROGRAMMES
+    assert len(stored) == FIRST_GRANT_EVENTS
 
 
 async def test_a_command_repeated_in_one_request_gets_the_first_answer_and_applies_once(
@@ -132,7 +144,7 @@ async def test_a_command_repeated_in_one_request_gets_the_first_answer_and_appli
     assert results[0] == results[2]
     assert accepted(results[0]).command_id == command.command_id
     assert accepted(results[1]).command_id == other.command_id
-    assert await event_types(store, student) == ["StudentRegistered"] + ["AidGranted"] * 4
+    assert await event_types(store, student) == ["StudentRegistered", *GRANT_EVENT_TYPES * 2]
 
 
 async def test_of_two_concurrent_grants_one_stores_and_the_loser_retries_to_no_change(
@@ -142,12 +154,9 @@ async def test_of_two_concurrent_grants_one_stores_and_the_loser_retries_to_no_c
     grants = [issued(GrantTermAid(student_id=student, term=TERM)) for _ in range(2)]
     (a,), (b,) = await raced(store.pool, *(processor.handle([g]) for g in grants))
     event_counts = sorted([len(accepted(a).event_ids), len(accepted(b).event_ids)])
-    assert event_counts == [0, PRIMARY_BOARDER_PROGRAMMES]
-    assert accepted(a).version == accepted(b).version == 1 + PRIMARY_BOARDER_PROGRAMMES
-    granted = await store.pool.fetchval(
-        "SELECT count(*) FROM assistance.events WHERE event_type = 'AidGranted'"
-    )
-    assert granted == PRIMARY_BOARDER_PROGRAMMES
+    assert event_counts == [0, FIRST_GRANT_EVENTS]
+    assert accepted(a).version == accepted(b).version == 1 + FIRST_GRANT_EVENTS
+    assert await event_types(store, student) == ["StudentRegistered", *GRANT_EVENT_TYPES]
 
 
 async def test_when_retries_are_exhausted_the_answer_is_conflict_and_only_the_competitor_is_stored(
@@ -171,7 +180,7 @@ async def test_a_command_that_lost_a_race_once_is_retried_and_accepted(
     racing = RacingStore(pool, {str(student)}, times=1)
     command = issued(GrantTermAid(student_id=student, term=TERM))
     (result,) = await (await processor_for(racing)).handle([command])
-    assert accepted(result).version == 2 + PRIMARY_BOARDER_PROGRAMMES
+    assert accepted(result).version == 2 + FIRST_GRANT_EVENTS  # after the competitor's event
     assert await racing.command_results([command.command_id]) == {
         command.command_id: result.model_dump(mode="json")
     }
@@ -186,7 +195,7 @@ async def test_a_batch_with_one_conflicting_command_falls_back_and_accepts_the_o
     results = await (await processor_for(racing, max_attempts=1)).handle(grants)
     assert rejected(results[0]).code == "conflict"
     for student, result in zip(others, results[1:], strict=True):
-        assert len(accepted(result).event_ids) == PRIMARY_BOARDER_PROGRAMMES
+        assert len(accepted(result).event_ids) == FIRST_GRANT_EVENTS
         assert [e.event_id for e in await store.load(str(student))][1:] == result.event_ids
     assert await event_types(store, contested) == ["StudentRegistered"] + ["AidGranted"] * 2
 
@@ -277,7 +286,7 @@ async def test_a_rejected_command_in_a_batch_does_not_stop_the_others(
         ]
     )
     assert rejected(results[0]).code == "not_registered"
-    assert len(accepted(results[1]).event_ids) == PRIMARY_BOARDER_PROGRAMMES
+    assert len(accepted(results[1]).event_ids) == FIRST_GRANT_EVENTS
 
 
 async def test_registering_the_same_roster_line_twice_registers_once(
@@ -346,3 +355,69 @@ async def test_a_repeated_command_that_changed_nothing_gets_its_first_answer(
     (again,) = await processor.handle([repeat])
     assert again == first, "the stored answer, not a new decision at the newer version"
     assert await counts(pool) == before
+
+
+async def test_a_grant_for_a_student_removed_from_the_roster_is_refused_and_writes_nothing(
+    processor: CommandProcessor, pool: asyncpg.Pool, store: EventStore
+) -> None:
+    student = await registered(processor)
+    (removal,) = await processor.handle(
+        [issued(RemoveFromRoster(student_id=student, revision="2018"))]
+    )
+    assert len(accepted(removal).event_ids) == 1
+    before = await counts(pool)
+
+    (result,) = await processor.handle([issued(GrantTermAid(student_id=student, term=TERM))])
+
+    assert rejected(result).code == "not_eligible"
+    assert "2018" in result.message
+    assert await counts(pool) == before
+    assert await event_types(store, student) == ["StudentRegistered", "StudentRemovedFromRoster"]
+
+
+async def test_a_payment_over_the_grant_is_refused_and_writes_nothing(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    student = await registered(processor)
+    await processor.handle([issued(GrantTermAid(student_id=student, term=TERM))])
+    payment = PayAid(
+        student_id=student,
+        term=TERM,
+        programme="boarding_living_allowance",
+        amount=Decimal("500.01"),
+        paid_on=date(2017, 10, 10),
+        channel=PaymentChannel.ONE_CARD_ACCOUNT,
+        reference="ZZ-2017-10",
+    )
+    before = await counts(pool)
+
+    (result,) = await processor.handle([issued(payment, department="finance")])
+
+    assert rejected(result).code == "payment_exceeds_grant"
+    assert await counts(pool) == before
+
+
+async def test_a_catalogue_change_applies_from_its_term_and_keeps_earlier_grants(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    student = await registered(processor)
+    await processor.handle([issued(GrantTermAid(student_id=student, term=TERM))])
+    allowance = next(p for p in read_catalogue_file() if p.programme == "boarding_living_allowance")
+    dearer = allowance.model_copy(
+        update={"amounts": {**allowance.amounts, Stage.PRIMARY: Decimal("1200.00")}}
+    )
+    programmes = [dearer if p.programme == dearer.programme else p for p in read_catalogue_file()]
+    change = LoadAidCatalogue(effective_from="2018-autumn", programmes=programmes)
+
+    (loaded,) = await processor.handle([issued(change, department="finance")])
+    await processor.handle(
+        [issued(GrantTermAid(student_id=student, term=t)) for t in ("2018-spring", "2018-autumn")]
+    )
+
+    assert len(accepted(loaded).event_ids) == 1, "only the changed programme is recorded"
+    allowances = {
+        e.data["term"]: e.data["amount"]
+        for e in await store.load(str(student))
+        if e.event_type == "AidGranted" and e.data["programme"] == "boarding_living_allowance"
+    }
+    assert allowances == {TERM: "500.00", "2018-spring": "500.00", "2018-autumn": "600.00"}

@@ -36,8 +36,8 @@ def entitlement(
 ) -> Entitlement | None:
     """What a student is entitled to under one programme for one term, if anything."""
     annual = p.county_amounts.get(county, {}).get(stage, p.amounts.get(stage))
-    if annual is None or (p.grades is not None and grade not in p.grades):
-        return None
+    if not annual or (p.grades is not None and grade not in p.grades):
+        return None  # no amount, or 0.00: nothing to grant
     if p.boarding_only and not boarding:
         return None
     annual = annual.quantize(CENT)

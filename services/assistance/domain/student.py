@@ -61,6 +61,8 @@ NEXT_STAGES: Mapping[Stage, frozenset[Stage]] = {
     Stage.UNDERGRADUATE: frozenset(),
 }
 COMPULSORY = frozenset({Stage.PRIMARY, Stage.JUNIOR})
+COMPLETION_GRADE: Mapping[Stage, int] = {**GRADES, Stage.UNDERGRADUATE: 4}
+"""Earliest grade a stage can be completed in: bachelor programmes last four years (some five)."""
 ZERO = Decimal("0.00")
 
 
@@ -263,13 +265,19 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
     _require_active(state, command.student_id)
     if (state.stage, state.grade, state.school_year) == (command.to_stage, 1, command.school_year):
         return []
+    if state.school_year is not None and state.school_year >= command.school_year:
+        raise Rejection(
+            "already_placed",
+            f"grade {state.grade} of {state.stage.value} is the student's place for school year "
+            f"{state.school_year}: graduate them for a later school year",
+        )
     if command.to_stage not in NEXT_STAGES[state.stage]:
         allowed = ", ".join(sorted(s.value for s in NEXT_STAGES[state.stage])) or "none"
         raise Rejection(
             "invalid_transition",
             f"{state.stage.value} does not lead to {command.to_stage.value} (next: {allowed})",
         )
-    if state.grade < GRADES[state.stage]:
+    if state.grade < COMPLETION_GRADE[state.stage]:
         raise Rejection(
             "not_final_grade",
             f"grade {state.grade} is not the last of {state.stage.value} "
@@ -318,7 +326,7 @@ def leave(state: Student, command: RecordLeaving) -> list[BaseModel]:
     """
     _require_registered(state, command.student_id)
     _require_in_school(state)
-    if command.reason == LeaveReason.COMPLETED and state.grade < GRADES[state.stage]:
+    if command.reason == LeaveReason.COMPLETED and state.grade < COMPLETION_GRADE[state.stage]:
         raise Rejection(
             "not_final_grade",
             f"grade {state.grade} of {state.stage.value} is not a completion: give another reason",

@@ -43,7 +43,9 @@ def evolve(state: Dispatch, event: BaseModel) -> Dispatch:
 
 def dispatch(state: Dispatch, command: DispatchUniversityRoster) -> list[BaseModel]:
     """One dispatch per university and school year; sending the same roster again is a no-op."""
-    event = UniversityRosterDispatched(**command.model_dump())
+    event = UniversityRosterDispatched(
+        **command.model_dump(exclude={"student_ids"}), student_ids=sorted(command.student_ids)
+    )
     if state.dispatched is not None:
         if state.dispatched == event:
             return []
