@@ -679,12 +679,10 @@ def test_a_student_registered_in_grade_1_of_the_stage_for_that_year_is_not_gradu
 def test_a_student_in_the_last_grade_for_that_very_year_is_not_graduated_into_it() -> None:
     given = [student(Stage.PRIMARY, 6, school_year=2018)]
 
-    try:
-        then = when(given, domain.graduate, graduation(Stage.JUNIOR, school_year=2018))
-    except Rejection:
-        then = []
+    with pytest.raises(Rejection) as refused:
+        when(given, domain.graduate, graduation(Stage.JUNIOR, school_year=2018))
 
-    assert then == [], "the student is in grade 6 during 2018-2019: no junior grade 1 that year"
+    assert refused.value.code == "already_placed", "grade 6 is the student's place in 2018-2019"
 
 
 def test_a_student_off_the_roster_or_out_of_school_is_not_graduated() -> None:
