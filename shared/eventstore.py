@@ -226,11 +226,20 @@ class EventStore:
         if not with_events and not commands:
             return
         events = [
-            (e.event_id, w.stream_id, w.stream_type, w.expected_version + i, e.event_type,
-             e.schema_version, w.county, e.data, metadata)
+            (
+                e.event_id,
+                w.stream_id,
+                w.stream_type,
+                w.expected_version + i,
+                e.event_type,
+                e.schema_version,
+                w.county,
+                e.data,
+                metadata,
+            )
             for w, metadata in ((w, dumps(w.metadata)) for w in with_events)
             for i, e in enumerate(w.events, start=1)
-        ]  # fmt: skip
+        ]
         heads = {
             w.stream_id: (w.stream_type, w.county, w.expected_version + len(w.events))
             for w in with_events

@@ -1,10 +1,9 @@
-"""The projection runner: events from JetStream into read models, exactly once in effect.
+"""The projection runner: keeps a read model up to date from JetStream, exactly once in effect.
 
-Each batch is applied in one transaction together with the stream sequence it reached, so a
-crash anywhere leaves either the whole batch or none of it. Redelivered messages are skipped
-by that checkpoint; a repeated event (same stream and version) by the per-stream version. An
-event that arrives before its predecessor in the same stream is parked until the gap closes,
-never skipped.
+Batches are applied by `shared.batch_apply` (checkpoint in the same transaction, per-stream
+order, parking, dead letters). One runner per projection and schema is active (advisory lock);
+it can be paused (for a swap after a rebuild, or a retry of dead letters) and told to resume
+from its checkpoint.
 """
 
 from __future__ import annotations
@@ -12,195 +11,47 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import AsyncIterator
 
 import asyncpg
 import structlog
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from contracts.envelope import EventEnvelope
-from contracts.registry import UnknownEvent, latest_version, upcast
 from contracts.subjects import stream_name
+from shared.batch_apply import (
+    RUNNER_MIGRATIONS,
+    BatchOutcome,
+    Projection,
+    apply_batch,
+    at_latest_version,
+    retry_dead_letters,
+)
 from shared.db import connect
-from shared.migrations import Migration, migrate
-from shared.puller import Delivery, DurablePuller
+from shared.migrations import migrate
+from shared.puller import DurablePuller
+
+__all__ = [
+    "RUNNER_MIGRATIONS",
+    "BatchOutcome",
+    "Projection",
+    "ProjectionRunner",
+    "apply_batch",
+    "at_latest_version",
+    "setup_projection",
+    "tune_gc_for_batches",
+]
 
 log = structlog.get_logger()
-
-RUNNER_MIGRATIONS = (
-    Migration(
-        1,
-        "checkpoints, stream versions, parked events",
-        """
-        CREATE TABLE "{schema}".projection_checkpoints (
-            projection text NOT NULL, source text NOT NULL, stream_seq bigint NOT NULL,
-            updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (projection, source));
-        CREATE TABLE "{schema}".projection_stream_versions (
-            projection text NOT NULL, stream_id text NOT NULL, version int NOT NULL,
-            PRIMARY KEY (projection, stream_id));
-        CREATE TABLE "{schema}".projection_parked (
-            projection text NOT NULL, stream_id text NOT NULL, version int NOT NULL,
-            envelope jsonb NOT NULL, parked_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (projection, stream_id, version));
-        """,
-    ),
-)
-
-
-class Projection(Protocol):
-    """A read model: its tables and how a batch of events (in stream order) changes them."""
-
-    name: str
-    sources: tuple[str, ...]
-    migrations: tuple[Migration, ...]
-
-    async def apply(
-        self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
-    ) -> None: ...
-
-
-@dataclass
-class BatchOutcome:
-    applied: int
-    skipped: int
-    parked_change: int  # events parked minus events released from parking
 
 
 async def setup_projection(conn: asyncpg.Connection, schema: str, projection: Projection) -> None:
     await migrate(conn, schema, "projection_runner", RUNNER_MIGRATIONS)
     await migrate(conn, schema, f"projection:{projection.name}", projection.migrations)
-
-
-async def apply_batch(
-    conn: asyncpg.Connection,
-    schema: str,
-    projection: Projection,
-    source: str,
-    deliveries: Sequence[Delivery],
-    parked_before: bool = True,
-) -> BatchOutcome:
-    """Apply one batch and advance the checkpoint, in one transaction.
-
-    `parked_before=False` promises no event of this projection is parked, saving a query.
-    """
-    async with conn.transaction():
-        checkpoint = (
-            await conn.fetchval(
-                f'SELECT stream_seq FROM "{schema}".projection_checkpoints'
-                " WHERE projection = $1 AND source = $2 FOR UPDATE",
-                projection.name,
-                source,
-            )
-            or 0
-        )
-        fresh = sorted(
-            (d for d in deliveries if d.stream_seq > checkpoint), key=lambda d: d.stream_seq
-        )
-        if not fresh:
-            return BatchOutcome(0, len(deliveries), 0)
-        envelopes = [at_latest_version(EventEnvelope.model_validate_json(d.data)) for d in fresh]
-        ordered, skipped, parked_change = await _in_stream_order(
-            conn, schema, projection.name, envelopes, parked_before
-        )
-        if ordered:
-            await projection.apply(conn, schema, ordered)
-        await conn.execute(
-            f'INSERT INTO "{schema}".projection_checkpoints (projection, source, stream_seq)'
-            " VALUES ($1, $2, $3) ON CONFLICT (projection, source)"
-            " DO UPDATE SET stream_seq = EXCLUDED.stream_seq, updated_at = now()",
-            projection.name,
-            source,
-            fresh[-1].stream_seq,
-        )
-    return BatchOutcome(len(ordered), len(deliveries) - len(fresh) + skipped, parked_change)
-
-
-def at_latest_version(envelope: EventEnvelope) -> EventEnvelope:
-    """Projections see every event at its latest schema version (upcast when older)."""
-    try:
-        latest = latest_version(envelope.event_type)
-    except UnknownEvent:
-        return envelope
-    if envelope.schema_version >= latest:
-        return envelope
-    version, payload = upcast(envelope.event_type, envelope.schema_version, envelope.payload)
-    return envelope.model_copy(update={"schema_version": version, "payload": payload})
-
-
-async def _in_stream_order(
-    conn: asyncpg.Connection,
-    schema: str,
-    name: str,
-    envelopes: list[EventEnvelope],
-    parked_before: bool,
-) -> tuple[list[EventEnvelope], int, int]:
-    """Keep each stream's next versions; drop repeats; park early arrivals, release them later."""
-    stream_ids = list({e.stream_id for e in envelopes})
-    known = dict(
-        await conn.fetch(
-            f"SELECT v.stream_id, v.version FROM unnest($2::text[]) AS s (stream_id)"
-            f' JOIN "{schema}".projection_stream_versions v'
-            " ON v.projection = $1 AND v.stream_id = s.stream_id",
-            name,
-            stream_ids,
-        )
-    )
-    waiting: dict[str, dict[int, EventEnvelope]] = {}
-    released = (
-        []
-        if not parked_before
-        else await conn.fetch(
-            f'DELETE FROM "{schema}".projection_parked p USING unnest($2::text[]) AS s (stream_id)'
-            " WHERE p.projection = $1 AND p.stream_id = s.stream_id RETURNING p.envelope",
-            name,
-            stream_ids,
-        )
-    )
-    for row in released:
-        parked_event = EventEnvelope.model_validate(row["envelope"])
-        waiting.setdefault(parked_event.stream_id, {})[parked_event.version] = parked_event
-    ordered: list[EventEnvelope] = []
-    skipped = 0
-    for event in envelopes:
-        current = known.get(event.stream_id, 0)
-        if event.version <= current:
-            skipped += 1
-        elif event.version > current + 1:
-            waiting.setdefault(event.stream_id, {})[event.version] = event
-        else:
-            ordered.append(event)
-            current = event.version
-            later = waiting.get(event.stream_id, {})
-            while current + 1 in later:
-                current += 1
-                ordered.append(later.pop(current))
-            known[event.stream_id] = current
-    still_waiting = [
-        e for w in waiting.values() for v, e in w.items() if v > known.get(e.stream_id, 0)
-    ]
-    if still_waiting:
-        log.warning("events_parked", projection=name, count=len(still_waiting))
-        await conn.executemany(
-            f'INSERT INTO "{schema}".projection_parked (projection, stream_id, version, envelope)'
-            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            [(name, e.stream_id, e.version, e.model_dump(mode="json")) for e in still_waiting],
-        )
-    changed = {e.stream_id for e in ordered}
-    if changed:
-        await conn.execute(
-            f'INSERT INTO "{schema}".projection_stream_versions (projection, stream_id, version)'
-            " SELECT $1, * FROM unnest($2::text[], $3::int[])"
-            " ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version",
-            name,
-            list(changed),
-            [known[s] for s in changed],
-        )
-    return ordered, skipped, len(still_waiting) - len(released)
 
 
 def tune_gc_for_batches() -> None:
@@ -209,8 +60,20 @@ def tune_gc_for_batches() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def dead_letter_stream(namespace: str) -> StreamConfig:
+    prefix = f"{namespace}." if namespace else ""
+    return StreamConfig(
+        name=stream_name("deadletters", namespace),
+        description="Events a projection could not apply, with the error: for operators.",
+        subjects=[f"{prefix}deadletters.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        duplicate_window=3600,
+    )
+
+
 class ProjectionRunner:
-    """Keeps one projection up to date from each of its sources; one active per database."""
+    """Keeps one projection up to date from each of its sources; one active per schema."""
 
     def __init__(
         self,
@@ -231,6 +94,13 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.applied = 0
         self.parked = 0
+        self.dead = 0
+        self._applying = asyncio.Lock()
+        self._resume = asyncio.Event()
+
+    @property
+    def durable(self) -> str:
+        return f"{self.schema}_{self.projection.name}"
 
     async def setup(self) -> None:
         async with self.pool.acquire() as conn:
@@ -260,12 +130,73 @@ class ProjectionRunner:
         )
         return int(value or 0)
 
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No batch is applied inside; afterwards the runner resumes from its checkpoint."""
+        async with self._applying:
+            yield
+            await self._count_parked()
+        self._resume.set()
+
+    async def retry_dead_letters(self) -> tuple[int, int]:
+        """Apply the dead letters again (after a fix); returns (applied, still dead)."""
+        async with self.paused(), self.pool.acquire() as conn:
+            applied, dead = await retry_dead_letters(conn, self.schema, self.projection)
+        self.dead = dead
+        await self.publish_dead_letters()
+        return applied, dead
+
+    async def publish_dead_letters(self) -> None:
+        """Copy new dead letters to the DEADLETTERS stream (the table stays the record)."""
+        rows = await self.pool.fetch(
+            f'SELECT event_id, source, event_type, envelope, error, attempts FROM "{self.schema}"'
+            ".projection_dead_letters WHERE projection = $1 AND NOT published",
+            self.projection.name,
+        )
+        if not rows:
+            return
+        js = self.nc.jetstream()
+        config = dead_letter_stream(self.namespace)
+        with contextlib.suppress(Exception):
+            await js.add_stream(config)
+        prefix = f"{self.namespace}." if self.namespace else ""
+        for r in rows:
+            body = {
+                "projection": self.projection.name,
+                "error": r["error"],
+                "attempts": r["attempts"],
+                "envelope": r["envelope"],
+            }
+            await js.publish(
+                f"{prefix}deadletters.{self.projection.name}.{r['source']}.{r['event_type']}",
+                json.dumps(body, ensure_ascii=False).encode(),
+                headers={"Nats-Msg-Id": f"{self.projection.name}:{r['event_id']}:{r['attempts']}"},
+            )
+        await self.pool.execute(
+            f'UPDATE "{self.schema}".projection_dead_letters SET published = true'
+            " WHERE projection = $1 AND event_id = ANY($2::uuid[])",
+            self.projection.name,
+            [r["event_id"] for r in rows],
+        )
+
+    async def _count_parked(self) -> None:
+        """Refresh the counts of events waiting (parked) and set aside (dead letters)."""
+        self.parked, self.dead = await self.pool.fetchrow(
+            f'SELECT (SELECT count(*) FROM "{self.schema}".projection_parked'
+            " WHERE projection = $1),"
+            f' (SELECT count(*) FROM "{self.schema}".projection_dead_letters'
+            " WHERE projection = $1)",
+            self.projection.name,
+        )
+
     async def _follow(self, source: str, stop: asyncio.Event) -> None:
-        """Follow one source; after a failure (database, NATS), resume from the checkpoint."""
+        """Follow one source; after a failure (database, NATS) or a pause, resume from the
+        checkpoint."""
         backoff = 0.5
         while not stop.is_set():
             try:
                 await self._follow_once(source, stop)
+                backoff = 0.5
             except (
                 NotFoundError,
                 OSError,
@@ -285,29 +216,52 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, 10.0)
 
     async def _follow_once(self, source: str, stop: asyncio.Event) -> None:
-        durable = f"{self.schema}_{self.projection.name}"
         puller = DurablePuller(
-            self.nc, stream_name(source, self.namespace), durable, self.batch_size
+            self.nc, stream_name(source, self.namespace), self.durable, self.batch_size
         )
-        await puller.ensure_consumer(await self.checkpoint(source))
-        self.parked = await self.pool.fetchval(
-            f'SELECT count(*) FROM "{self.schema}".projection_parked WHERE projection = $1',
-            self.projection.name,
+        async with self._applying:
+            await puller.ensure_consumer(await self.checkpoint(source))
+            await self._count_parked()
+        self._resume.clear()
+        halt = asyncio.Event()
+        watcher = asyncio.create_task(_first_of(halt, stop, self._resume))
+        try:
+            async for batch in puller.batches(halt):
+                async with self._applying:
+                    if self._resume.is_set():
+                        return  # paused meanwhile: what was fetched may be stale; start over
+                    async with self.pool.acquire() as conn:
+                        outcome = await apply_batch(
+                            conn, self.schema, self.projection, source, batch, self.parked > 0
+                        )
+                    await puller.ack(batch[-1])
+                self._note(source, outcome, batch[-1].stream_seq)
+                if outcome.dead:
+                    await self.publish_dead_letters()
+        finally:
+            watcher.cancel()
+
+    def _note(self, source: str, outcome: BatchOutcome, last_seq: int) -> None:
+        self.applied += outcome.applied
+        self.parked += outcome.parked_change
+        self.dead += outcome.dead
+        log.debug(
+            "batch_applied",
+            projection=self.projection.name,
+            source=source,
+            applied=outcome.applied,
+            skipped=outcome.skipped,
+            parked=self.parked,
+            dead=outcome.dead,
+            last_seq=last_seq,
         )
-        async for batch in puller.batches(stop):
-            async with self.pool.acquire() as conn:
-                outcome = await apply_batch(
-                    conn, self.schema, self.projection, source, batch, self.parked > 0
-                )
-            await puller.ack(batch[-1])
-            self.applied += outcome.applied
-            self.parked += outcome.parked_change
-            log.debug(
-                "batch_applied",
-                projection=self.projection.name,
-                source=source,
-                applied=outcome.applied,
-                skipped=outcome.skipped,
-                parked=self.parked,
-                last_seq=batch[-1].stream_seq,
-            )
+
+
+async def _first_of(target: asyncio.Event, *events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        target.set()
+    finally:
+        for w in waiters:
+            w.cancel()

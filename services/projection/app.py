@@ -1,4 +1,9 @@
-"""Wiring of the projection service: runners for each read model and the HTTP API."""
+"""Wiring of the projection service: a runner per read model, the HTTP API and its admin side.
+
+Reports answer from schema `reporting`; with `as_of` (a date or time) or `as_of_position`
+(`<source>:<sequence>`, comma-separated, or one sequence for every source) they answer from
+a snapshot of the read model at that point.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -14,17 +20,22 @@ import structlog
 import uvicorn
 from nats.aio.client import Client as NATS
 
-from services.projection.http import ReportingApp
+from services.projection.admin import Admin
+from services.projection.dashboard import assets
+from services.projection.http import Handler, HttpError, ReportingApp, Route
 from services.projection.read_models import projections, routes
+from shared.asof import AsOf, Snapshots
 from shared.db import create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
-from shared.projections import ProjectionRunner, tune_gc_for_batches
+from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
 
 log = structlog.get_logger()
 SCHEMA = "reporting"
+CHINA = timezone(timedelta(hours=8), "CST")
+"""A plain date in `as_of` means the end of that day in China Standard Time (no DST)."""
 
 
 class _QuietServer(uvicorn.Server):
@@ -40,18 +51,29 @@ class ProjectionService:
     settings: Settings
     pool: asyncpg.Pool
     nc: NATS
-    runners: list[ProjectionRunner]
+    runners: dict[str, ProjectionRunner]
+    snapshots: Snapshots
     server: uvicorn.Server | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    async def health(self) -> dict[str, Any]:
+    async def health(self, _: dict[str, str] | None = None) -> dict[str, Any]:
         status = {}
-        for runner in self.runners:
+        for runner in self.runners.values():
             status[runner.projection.name] = {
                 source: await runner.checkpoint(source) for source in runner.projection.sources
             }
         return {"status": "ok", "checkpoints": status}
+
+    def read(self, route: Route, sources: tuple[Projection, ...]) -> Handler:
+        """A route answering from the live read model, or from a snapshot when asked as of."""
+
+        async def handle(params: dict[str, str]) -> Any:
+            as_of = _as_of(params.pop("as_of", None), params.pop("as_of_position", None), sources)
+            schema = SCHEMA if as_of is None else await self.snapshots.schema_for(sources, as_of)
+            return await route(self.pool, schema, params)
+
+        return handle
 
     async def close(self) -> None:
         self.stop.set()
@@ -61,6 +83,36 @@ class ProjectionService:
         with contextlib.suppress(Exception):
             await self.nc.drain()
         await self.pool.close()
+
+
+def _as_of(
+    moment: str | None, position: str | None, projections: tuple[Projection, ...]
+) -> AsOf | None:
+    if moment is None and position is None:
+        return None
+    try:
+        when = _moment(moment) if moment else None
+        positions = _positions(position, projections) if position else ()
+    except ValueError as exc:
+        raise HttpError(400, "bad_request", f"as_of: {exc}") from None
+    return AsOf(when, positions)
+
+
+def _moment(text: str) -> datetime:
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time.max, CHINA)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+
+
+def _positions(text: str, projections: tuple[Projection, ...]) -> tuple[tuple[str, int], ...]:
+    sources = sorted({s for p in projections for s in p.sources})
+    if text.isdigit():
+        return tuple((s, int(text)) for s in sources)
+    pairs = [part.split(":") for part in text.split(",")]
+    if any(len(p) != 2 or p[0] not in sources or not p[1].isdigit() for p in pairs):
+        raise ValueError(f"as_of_position is <source>:<sequence>,... with sources {sources}")
+    return tuple(sorted((p[0], int(p[1])) for p in pairs))
 
 
 async def start_projection_service(
@@ -76,18 +128,29 @@ async def start_projection_service(
     tune_gc_for_batches()
     pool = await create_pool(database_url, max_size=8, name="eduplan-projection")
     nc = await connect_nats(nats_url, "projection", wait=10)
-    runners = [
-        ProjectionRunner(
+    runners = {
+        p.name: ProjectionRunner(
             pool, database_url, nc, p, SCHEMA, settings.namespace, settings.projection_batch_size
         )
         for p in projections()
-    ]
-    service = ProjectionService(settings, pool, nc, runners)
-    for runner in runners:
+    }
+    service = ProjectionService(
+        settings, pool, nc, runners, Snapshots(pool, nc, settings.namespace)
+    )
+    for runner in runners.values():
         await runner.setup()
         service.tasks.append(asyncio.create_task(runner.run(service.stop)))
     if serve_http:
-        app = ReportingApp(pool, SCHEMA, routes(), service.health)
+        admin = Admin(service.runners, pool, SCHEMA, service.tasks)
+        app = ReportingApp(
+            get={
+                "/health": service.health,
+                **{path: service.read(*r) for path, r in routes().items()},
+                **admin.get_routes(),
+            },
+            post=admin.post_routes(),
+            assets=assets(),
+        )
         config = uvicorn.Config(
             app,
             host=settings.http_host,

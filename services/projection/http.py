@@ -1,7 +1,7 @@
-"""The reporting HTTP API: read models as JSON. A small ASGI app served by uvicorn.
+"""The reporting HTTP API: JSON for programs, a dashboard page for people. A small ASGI app.
 
-Routes come from the read-model modules (`ROUTES`); each takes the pool, the schema and the
-query parameters, validates them with a pydantic model and returns JSON-ready data.
+Read-model routes (`ROUTES` of the read-model modules) take the pool, the schema and the query
+parameters; they validate the parameters with a pydantic model (400 on bad input).
 """
 
 from __future__ import annotations
@@ -18,51 +18,73 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Route = Callable[[asyncpg.Pool, str, dict[str, str]], Awaitable[Any]]
+Handler = Callable[[dict[str, str]], Awaitable[Any]]
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Asset:
+    """A static file: body and content type."""
+
+    def __init__(self, body: bytes, content_type: str) -> None:
+        self.body, self.content_type = body, content_type
 
 
 class ReportingApp:
     def __init__(
         self,
-        pool: asyncpg.Pool,
-        schema: str,
-        routes: Mapping[str, Route],
-        health: Callable[[], Awaitable[Any]],
+        get: Mapping[str, Handler],
+        post: Mapping[str, Handler] | None = None,
+        assets: Mapping[str, Asset] | None = None,
     ) -> None:
-        self.pool = pool
-        self.schema = schema
-        self.routes = dict(routes)
-        self.health = health
+        self.routes = {"GET": dict(get), "POST": dict(post or {})}
+        self.assets = dict(assets or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
-        path = scope["path"]
-        route = self.routes.get(path)
-        if scope["method"] != "GET" or (route is None and path != "/health"):
-            await _respond(send, 404, {"error": "not_found", "message": f"no route {path}"})
+        path, method = scope["path"], scope["method"]
+        if method == "GET" and path in self.assets:
+            asset = self.assets[path]
+            await _send(send, 200, asset.body, asset.content_type)
+            return
+        handler = self.routes.get(method, {}).get(path)
+        if handler is None:
+            await _json(send, 404, {"error": "not_found", "message": f"no {method} {path}"})
             return
         query = parse_qs(scope.get("query_string", b"").decode())
         params = {k: v[-1] for k, v in query.items()}
         try:
-            body = await (route(self.pool, self.schema, params) if route else self.health())
+            body = await handler(params)
         except ValidationError as exc:
             errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            await _respond(send, 400, {"error": "bad_request", "message": errors})
+            await _json(send, 400, {"error": "bad_request", "message": errors})
             return
-        await _respond(send, 200, body)
+        except HttpError as exc:
+            await _json(send, exc.status, {"error": exc.code, "message": exc.message})
+            return
+        await _json(send, 200, body)
 
 
-async def _respond(send: Send, status: int, body: Any) -> None:
+async def _json(send: Send, status: int, body: Any) -> None:
     data = json.dumps(body, ensure_ascii=False, default=str).encode()
+    await _send(send, status, data, "application/json; charset=utf-8")
+
+
+async def _send(send: Send, status: int, body: bytes, content_type: str) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json; charset=utf-8")],
+            "headers": [(b"content-type", content_type.encode()), (b"cache-control", b"no-store")],
         }
     )
-    await send({"type": "http.response.body", "body": data})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

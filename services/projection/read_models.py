@@ -13,11 +13,12 @@ def projections() -> list[Projection]:
     return [p for module in MODULES for p in module.PROJECTIONS]
 
 
-def routes() -> dict[str, Route]:
-    table: dict[str, Route] = {}
+def routes() -> dict[str, tuple[Route, tuple[Projection, ...]]]:
+    """Path -> the route and the projections whose tables it reads (its module's)."""
+    table: dict[str, tuple[Route, tuple[Projection, ...]]] = {}
     for module in MODULES:
         clash = table.keys() & module.ROUTES.keys()
         if clash:
             raise ValueError(f"{module.__name__} repeats routes {sorted(clash)}")
-        table.update(module.ROUTES)
+        table |= {path: (route, tuple(module.PROJECTIONS)) for path, route in module.ROUTES.items()}
     return table

@@ -29,16 +29,15 @@ async def fill_through_service(
     pool: asyncpg.Pool,
     students: int,
     terms: tuple[str, ...] = ("2017-autumn",),
+    county: str = "610831",
 ) -> int:
-    """Register `students` pilot-shaped students, grant each term, wait until all is published.
-
-    Returns the number of events now in the service's stream.
-    """
-    rows = sample_rows(seed=students)[:students]
+    """Register `students` pilot-shaped students of a county, grant each term, wait until all
+    is published. Returns the number of events now in the service's store."""
+    rows = sample_rows(county, seed=students)[:students]
     lines = list(parse_roster(to_csv(rows).encode()))
     issuer = aid.Issuer("tester", "aid_center")
     await aid.import_roster(client, lines, issuer, lambda n: None)
-    ids = await aid.registered_students(client, "610831")
+    ids = await aid.registered_students(client, county)
     for term in terms:
         await aid.grant_aid(client, ids, term, issuer, lambda n: None)
 

@@ -1,0 +1,120 @@
+"""Time travel: read models as they were at a past moment or stream position.
+
+A snapshot is built into a schema of its own from sequence 1 of each source stream, by the
+same projection code, keeping only the events recorded by the moment (or up to the
+position). So a report "as of" equals the report computed when only those events existed.
+Snapshots are cached for a while and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import structlog
+from nats.aio.client import Client as NATS
+from nats.js.errors import NotFoundError
+
+from contracts.envelope import EventEnvelope
+from contracts.subjects import stream_name
+from shared.batch_apply import Projection, apply_batch
+from shared.projections import setup_projection
+from shared.puller import DurablePuller
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A past moment (events recorded up to it) or stream positions (source -> sequence)."""
+
+    moment: datetime | None = None
+    positions: tuple[tuple[str, int], ...] = ()
+
+    def key(self) -> str:
+        text = f"{self.moment.isoformat() if self.moment else ''}|{self.positions}"
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+class Snapshots:
+    def __init__(self, pool: asyncpg.Pool, nc: NATS, namespace: str, ttl: float = 900.0) -> None:
+        self.pool = pool
+        self.nc = nc
+        self.namespace = namespace
+        self.ttl = ttl
+        self._built: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def schema_for(self, projections: Sequence[Projection], as_of: AsOf) -> str:
+        """The schema of a snapshot of these projections as of that point (built if needed)."""
+        names = "_".join(sorted(p.name for p in projections))
+        schema = f"asof_{hashlib.sha1(names.encode()).hexdigest()[:6]}_{as_of.key()}"
+        async with self._locks.setdefault(schema, asyncio.Lock()):
+            if time.monotonic() - self._built.get(schema, -self.ttl) >= self.ttl:
+                await self._build(schema, projections, as_of)
+                self._built[schema] = time.monotonic()
+        await self._expire()
+        return schema
+
+    async def _build(self, schema: str, projections: Sequence[Projection], as_of: AsOf) -> None:
+        started = time.monotonic()
+        await self.pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        async with self.pool.acquire() as conn:
+            for projection in projections:
+                await setup_projection(conn, schema, projection)
+        limits = dict(as_of.positions)
+        sources = sorted({s for p in projections for s in p.sources})
+        for source in sources:
+            readers = [p for p in projections if source in p.sources]
+            await self._replay(schema, source, readers, as_of, limits.get(source))
+        log.info("snapshot_built", schema=schema, seconds=round(time.monotonic() - started, 2))
+
+    async def _replay(
+        self,
+        schema: str,
+        source: str,
+        projections: Sequence[Projection],
+        as_of: AsOf,
+        limit: int | None,
+    ) -> None:
+        stream = stream_name(source, self.namespace)
+        js = self.nc.jetstream()
+        try:
+            last = (await js.stream_info(stream)).state.last_seq
+        except NotFoundError:
+            return
+        end = min(last, limit) if limit is not None else last
+        if end == 0:
+            return
+        puller = DurablePuller(self.nc, stream, f"{schema}_{source}")
+        await puller.ensure_consumer(0)
+
+        def keep(e: EventEnvelope) -> bool:
+            return as_of.moment is None or e.recorded_at <= as_of.moment
+
+        stop = asyncio.Event()
+        try:
+            async for batch in puller.batches(stop):
+                within = [d for d in batch if d.stream_seq <= end]
+                async with self.pool.acquire() as conn:
+                    for projection in projections:
+                        await apply_batch(conn, schema, projection, source, within, True, keep)
+                await puller.ack(batch[-1])
+                if batch[-1].stream_seq >= end:
+                    stop.set()
+        finally:
+            with contextlib.suppress(NotFoundError):
+                await js.delete_consumer(stream, puller.durable)
+
+    async def _expire(self) -> None:
+        now = time.monotonic()
+        for schema, built in list(self._built.items()):
+            if now - built > self.ttl:
+                del self._built[schema]
+                await self.pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -1,0 +1,354 @@
+"""Applying one batch of events to a read model: exactly once, in stream order, poison-proof.
+
+The batch and the stream sequence it reached commit together, so a crash leaves all of a
+batch or none of it and redelivered messages are skipped by that checkpoint. Each stream's
+versions are checked: a repeat is skipped, an event ahead of its predecessor is parked until
+the gap closes, never skipped. An event the projection cannot apply is set aside as a dead
+letter with the error; later events of its stream wait (parked) until it is retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import asyncpg
+import structlog
+
+from contracts.envelope import EventEnvelope
+from contracts.registry import UnknownEvent, latest_version, upcast
+from shared.migrations import Migration
+from shared.puller import Delivery
+
+log = structlog.get_logger()
+
+RUNNER_MIGRATIONS = (
+    Migration(
+        1,
+        "checkpoints, stream versions, parked events",
+        """
+        CREATE TABLE "{schema}".projection_checkpoints (
+            projection text NOT NULL, source text NOT NULL, stream_seq bigint NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (projection, source));
+        CREATE TABLE "{schema}".projection_stream_versions (
+            projection text NOT NULL, stream_id text NOT NULL, version int NOT NULL,
+            PRIMARY KEY (projection, stream_id));
+        CREATE TABLE "{schema}".projection_parked (
+            projection text NOT NULL, stream_id text NOT NULL, version int NOT NULL,
+            envelope jsonb NOT NULL, parked_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (projection, stream_id, version));
+        """,
+    ),
+    Migration(
+        2,
+        "dead letters",
+        """
+        CREATE TABLE "{schema}".projection_dead_letters (
+            projection text NOT NULL, event_id uuid NOT NULL, source text NOT NULL,
+            stream_id text NOT NULL, version int NOT NULL, event_type text NOT NULL,
+            envelope jsonb NOT NULL, error text NOT NULL, attempts int NOT NULL DEFAULT 1,
+            failed_at timestamptz NOT NULL DEFAULT now(),
+            published boolean NOT NULL DEFAULT false, PRIMARY KEY (projection, event_id));
+        """,
+    ),
+)
+RUNNER_TABLES = (
+    "projection_checkpoints",
+    "projection_stream_versions",
+    "projection_parked",
+    "projection_dead_letters",
+    "schema_migrations",
+)
+
+
+CONNECTION_ERRORS = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError)
+"""Failures of the connection, not of an event: they stop the batch and are retried."""
+
+
+class Projection(Protocol):
+    """A read model: its tables and how a batch of events (in stream order) changes them."""
+
+    name: str
+    sources: tuple[str, ...]
+    migrations: tuple[Migration, ...]
+
+    async def apply(
+        self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
+    ) -> None: ...
+
+
+@dataclass
+class BatchOutcome:
+    applied: int
+    skipped: int
+    parked_change: int  # events parked minus events released from parking
+    dead: int = 0
+
+
+@dataclass
+class _Plan:
+    ordered: list[EventEnvelope]
+    skipped: int
+    waiting: list[EventEnvelope]
+    released: int
+    versions: dict[str, int] = field(default_factory=dict)  # stream -> version before the batch
+
+
+def at_latest_version(envelope: EventEnvelope) -> EventEnvelope:
+    """Projections see every event at its latest schema version (upcast when older)."""
+    try:
+        latest = latest_version(envelope.event_type)
+    except UnknownEvent:
+        return envelope
+    if envelope.schema_version >= latest:
+        return envelope
+    version, payload = upcast(envelope.event_type, envelope.schema_version, envelope.payload)
+    return envelope.model_copy(update={"schema_version": version, "payload": payload})
+
+
+async def apply_batch(
+    conn: asyncpg.Connection,
+    schema: str,
+    projection: Projection,
+    source: str,
+    deliveries: Sequence[Delivery],
+    parked_before: bool = True,
+    keep: Callable[[EventEnvelope], bool] | None = None,
+) -> BatchOutcome:
+    """Apply one batch and advance the checkpoint, in one transaction.
+
+    `parked_before=False` promises no event of this projection is parked, saving a query;
+    `keep` leaves out events (e.g. after an as-of date) while still advancing the checkpoint.
+    """
+    async with conn.transaction():
+        checkpoint = await conn.fetchval(
+            f'SELECT stream_seq FROM "{schema}".projection_checkpoints'
+            " WHERE projection = $1 AND source = $2 FOR UPDATE",
+            projection.name,
+            source,
+        )
+        fresh = sorted(
+            (d for d in deliveries if d.stream_seq > (checkpoint or 0)), key=lambda d: d.stream_seq
+        )
+        if not fresh:
+            return BatchOutcome(0, len(deliveries), 0)
+        envelopes = [at_latest_version(EventEnvelope.model_validate_json(d.data)) for d in fresh]
+        if keep is not None:
+            envelopes = [e for e in envelopes if keep(e)]
+        outcome = await _apply(conn, schema, projection, source, envelopes, parked_before)
+        await conn.execute(
+            f'INSERT INTO "{schema}".projection_checkpoints (projection, source, stream_seq)'
+            " VALUES ($1, $2, $3) ON CONFLICT (projection, source)"
+            " DO UPDATE SET stream_seq = EXCLUDED.stream_seq, updated_at = now()",
+            projection.name,
+            source,
+            fresh[-1].stream_seq,
+        )
+    outcome.skipped += len(deliveries) - len(fresh)
+    return outcome
+
+
+async def retry_dead_letters(
+    conn: asyncpg.Connection, schema: str, projection: Projection
+) -> tuple[int, int]:
+    """Apply the projection's dead letters again (after a fix); returns (applied, still dead).
+
+    Events of their streams that waited behind them follow in the same transaction.
+    """
+    async with conn.transaction():
+        rows = await conn.fetch(
+            f'DELETE FROM "{schema}".projection_dead_letters WHERE projection = $1'
+            " RETURNING source, envelope, attempts",
+            projection.name,
+        )
+        attempts = {r["envelope"]["event_id"]: r["attempts"] for r in rows}
+        by_source: dict[str, list[EventEnvelope]] = {}
+        for r in rows:
+            by_source.setdefault(r["source"], []).append(
+                EventEnvelope.model_validate(r["envelope"])
+            )
+        applied = dead = 0
+        for source, envelopes in by_source.items():
+            envelopes.sort(key=lambda e: (e.stream_id, e.version))
+            outcome = await _apply(conn, schema, projection, source, envelopes, True, attempts)
+            applied += outcome.applied
+            dead += outcome.dead
+    return applied, dead
+
+
+async def _apply(
+    conn: asyncpg.Connection,
+    schema: str,
+    projection: Projection,
+    source: str,
+    envelopes: list[EventEnvelope],
+    parked_before: bool,
+    attempts: dict[str, int] | None = None,
+) -> BatchOutcome:
+    name = projection.name
+    plan = await _plan(conn, schema, name, envelopes, parked_before)
+    applied, dead, blocked = await _apply_isolating_poison(conn, schema, projection, plan.ordered)
+    await _save_versions(conn, schema, name, plan.versions, applied)
+    waiting = plan.waiting + blocked
+    await _park(conn, schema, name, waiting)
+    if dead:
+        await _record_dead(conn, schema, name, source, dead, attempts or {})
+    parked_change = len(waiting) - plan.released
+    return BatchOutcome(len(applied), plan.skipped, parked_change, len(dead))
+
+
+async def _plan(
+    conn: asyncpg.Connection,
+    schema: str,
+    name: str,
+    envelopes: list[EventEnvelope],
+    parked_before: bool,
+) -> _Plan:
+    """Keep each stream's next versions; drop repeats; hold early arrivals, release waiters."""
+    stream_ids = list({e.stream_id for e in envelopes})
+    versions = dict(
+        await conn.fetch(
+            f"SELECT v.stream_id, v.version FROM unnest($2::text[]) AS s (stream_id)"
+            f' JOIN "{schema}".projection_stream_versions v'
+            " ON v.projection = $1 AND v.stream_id = s.stream_id",
+            name,
+            stream_ids,
+        )
+    )
+    waiting: dict[str, dict[int, EventEnvelope]] = {}
+    released = (
+        []
+        if not parked_before
+        else await conn.fetch(
+            f'DELETE FROM "{schema}".projection_parked p USING unnest($2::text[]) AS s (stream_id)'
+            " WHERE p.projection = $1 AND p.stream_id = s.stream_id RETURNING p.envelope",
+            name,
+            stream_ids,
+        )
+    )
+    for row in released:
+        parked_event = EventEnvelope.model_validate(row["envelope"])
+        waiting.setdefault(parked_event.stream_id, {})[parked_event.version] = parked_event
+    known = dict(versions)
+    ordered: list[EventEnvelope] = []
+    skipped = 0
+    for event in envelopes:
+        current = known.get(event.stream_id, 0)
+        if event.version <= current:
+            skipped += 1
+        elif event.version > current + 1:
+            waiting.setdefault(event.stream_id, {})[event.version] = event
+        else:
+            ordered.append(event)
+            current = event.version
+            later = waiting.get(event.stream_id, {})
+            while current + 1 in later:
+                current += 1
+                ordered.append(later.pop(current))
+            known[event.stream_id] = current
+    still = [e for w in waiting.values() for v, e in w.items() if v > known.get(e.stream_id, 0)]
+    return _Plan(ordered, skipped, still, len(released), versions)
+
+
+async def _apply_isolating_poison(
+    conn: asyncpg.Connection, schema: str, projection: Projection, ordered: list[EventEnvelope]
+) -> tuple[list[EventEnvelope], list[tuple[EventEnvelope, str]], list[EventEnvelope]]:
+    """Apply the batch; if it fails, apply event by event to find the poison.
+
+    Returns (applied, dead with their error, blocked behind a dead event of their stream).
+    """
+    if not ordered:
+        return [], [], []
+    try:
+        async with conn.transaction():
+            await projection.apply(conn, schema, ordered)
+        return ordered, [], []
+    except CONNECTION_ERRORS:
+        raise
+    except Exception as exc:
+        log.warning("batch_failed_isolating", projection=projection.name, error=repr(exc))
+    applied: list[EventEnvelope] = []
+    dead: list[tuple[EventEnvelope, str]] = []
+    blocked: list[EventEnvelope] = []
+    bad_streams: set[str] = set()
+    for event in ordered:
+        if event.stream_id in bad_streams:
+            blocked.append(event)
+            continue
+        try:
+            async with conn.transaction():
+                await projection.apply(conn, schema, [event])
+            applied.append(event)
+        except CONNECTION_ERRORS:
+            raise
+        except Exception as exc:
+            dead.append((event, f"{type(exc).__name__}: {exc}"))
+            bad_streams.add(event.stream_id)
+    return applied, dead, blocked
+
+
+async def _save_versions(
+    conn: asyncpg.Connection,
+    schema: str,
+    name: str,
+    before: dict[str, int],
+    applied: list[EventEnvelope],
+) -> None:
+    latest: dict[str, int] = {}
+    for event in applied:
+        latest[event.stream_id] = max(event.version, latest.get(event.stream_id, 0))
+    changed = {s: v for s, v in latest.items() if v > before.get(s, 0)}
+    if changed:
+        await conn.execute(
+            f'INSERT INTO "{schema}".projection_stream_versions (projection, stream_id, version)'
+            " SELECT $1, * FROM unnest($2::text[], $3::int[])"
+            " ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version",
+            name,
+            list(changed),
+            list(changed.values()),
+        )
+
+
+async def _park(
+    conn: asyncpg.Connection, schema: str, name: str, waiting: list[EventEnvelope]
+) -> None:
+    if waiting:
+        log.warning("events_parked", projection=name, count=len(waiting))
+        await conn.executemany(
+            f'INSERT INTO "{schema}".projection_parked (projection, stream_id, version, envelope)'
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            [(name, e.stream_id, e.version, e.model_dump(mode="json")) for e in waiting],
+        )
+
+
+async def _record_dead(
+    conn: asyncpg.Connection,
+    schema: str,
+    name: str,
+    source: str,
+    dead: list[tuple[EventEnvelope, str]],
+    attempts: dict[str, Any],
+) -> None:
+    log.error("events_dead_lettered", projection=name, count=len(dead), first=dead[0][1])
+    await conn.executemany(
+        f'INSERT INTO "{schema}".projection_dead_letters (projection, event_id, source,'
+        " stream_id, version, event_type, envelope, error, attempts)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (projection, event_id)"
+        " DO UPDATE SET error = EXCLUDED.error, attempts = EXCLUDED.attempts,"
+        " failed_at = now(), published = false",
+        [
+            (
+                name,
+                e.event_id,
+                source,
+                e.stream_id,
+                e.version,
+                e.event_type,
+                e.model_dump(mode="json"),
+                error,
+                attempts.get(str(e.event_id), 0) + 1,
+            )
+            for e, error in dead
+        ],
+    )
