@@ -190,10 +190,11 @@ def report_outcome(outcome: Outcome, as_json: bool, headline: str) -> None:
         raise typer.Exit(1)
 
 
-def fetch(path: str, **params: str | None) -> Any:
-    """GET a report from the projection service; unreachable means exit status 2."""
+def fetch(path: str, method: str = "GET", **params: str | None) -> Any:
+    """A report (or, with POST, an admin action) of the projection service; unreachable or
+    refused means exit status 2."""
     try:
-        return reports.fetch(get_settings().reporting_url, path, **params)
+        return reports.fetch(get_settings().reporting_url, path, method, **params)
     except reports.ReportUnavailable as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

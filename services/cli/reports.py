@@ -17,11 +17,12 @@ class ReportUnavailable(Exception):
     pass
 
 
-def fetch(base_url: str, path: str, **params: str | None) -> Any:
+def fetch(base_url: str, path: str, method: str = "GET", **params: str | None) -> Any:
     query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
     url = f"{base_url.rstrip('/')}{path}?{query}"
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=120) as response:
             return json.load(response)
     except urllib.error.HTTPError as exc:
         body = json.loads(exc.read() or b"{}")

@@ -1,0 +1,105 @@
+"""`eduplan projection ...`: operate the read models (status, rebuild, dead letters)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from services.cli import reports
+from services.cli.common import JsonOption, console, err, fetch, progress, show
+
+app = typer.Typer(
+    help="Operate the read models: status, rebuild, dead letters.", no_args_is_help=True
+)
+
+
+def _status_table(rows: list[dict[str, Any]]) -> Any:
+    flat = [
+        {
+            "projection": r["projection"],
+            "sources": ", ".join(
+                f"{s}: {v['checkpoint']}/{v['stream_last']}" for s, v in r["sources"].items()
+            ),
+            "lag": sum(v["lag"] for v in r["sources"].values()),
+            "parked": r["parked"],
+            "dead_letters": r["dead_letters"],
+            "rebuild": (r["rebuild"] or {}).get("state", ""),
+        }
+        for r in rows
+    ]
+    return reports.table(
+        "Read models", flat, ["projection", "sources", "lag", "parked", "dead_letters", "rebuild"]
+    )
+
+
+@app.command("status")
+def status(as_json: JsonOption = False) -> None:
+    """How far each read model has read its streams; parked events and dead letters."""
+    show(fetch("/admin/projections"), as_json, _status_table)
+
+
+@app.command("rebuild")
+def rebuild(
+    name: Annotated[str, typer.Argument(help="Projection, e.g. aid_coverage.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Rebuild a read model from the start of its streams while the current one keeps
+    serving, then swap it in. Shows progress; exit status 1 if the rebuild failed."""
+    fetch("/admin/projections/rebuild", "POST", projection=name)
+    bar, advance = progress(f"rebuilding {name}", 1)
+    done = 0
+    with bar:
+        while True:
+            (state,) = [r for r in fetch("/admin/projections") if r["projection"] == name]
+            current = state["rebuild"]
+            total = sum(current["targets"].values()) or 1
+            reached = min(sum(current["reached"].values()), total)
+            bar.update(bar.task_ids[0], total=total)
+            advance(reached - done)
+            done = reached
+            if current["state"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+    if as_json:
+        console.print_json(data=current)
+    else:
+        console.print(
+            f"{name}: {current['state']} in {current['seconds']} s "
+            f"({done} events){' — ' + current['error'] if current['error'] else ''}"
+        )
+    if current["state"] != "done":
+        raise typer.Exit(1)
+
+
+@app.command("dead-letters")
+def dead_letters(
+    projection: Annotated[str | None, typer.Option(help="Only this projection.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Events a read model could not apply, with the error."""
+    found = fetch("/api/dead-letters", projection=projection)
+    columns = ["projection", "event_type", "stream_id", "version", "attempts", "failed_at", "error"]
+    show(
+        found,
+        as_json,
+        lambda f: reports.table(f"{f['count']} dead letters", f["dead_letters"], columns),
+    )
+
+
+@app.command("retry-dead-letters")
+def retry_dead_letters(
+    projection: Annotated[str | None, typer.Option(help="Only this projection.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Apply the dead letters again (after a fix); events that waited behind them follow."""
+    result = fetch("/admin/projections/retry-dead-letters", "POST", projection=projection)
+    if as_json:
+        console.print_json(data=result)
+    else:
+        for name, counts in result.items():
+            console.print(f"{name}: {counts['applied']} applied, {counts['still_dead']} still dead")
+    if any(c["still_dead"] for c in result.values()):
+        err.print("[yellow]some events still fail: see `eduplan projection dead-letters`")
+        raise typer.Exit(1)
