@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import assistance, evaluation, pairing, projection, staffing
+from services.cli import assistance, audit, evaluation, pairing, projection, staffing
 from services.cli.common import console
 from shared.settings import get_settings
 
@@ -27,6 +27,7 @@ app.add_typer(staffing.app, name="staffing")
 app.add_typer(pairing.app, name="pairing")
 app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(projection.app, name="projection")
+app.add_typer(audit.app, name="audit")
 
 
 @app.command("sample-roster")
