@@ -10,12 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts import assistance, evaluation, pairing, staffing
+from contracts import alerts, assistance, evaluation, pairing, staffing
 from contracts.envelope import EventEnvelope
 from contracts.specs import CommandSpec, EventSpec, Upcaster
 from contracts.types import Contract
 
-SERVICES = (assistance, staffing, pairing, evaluation)
+SERVICES = (assistance, staffing, pairing, evaluation, alerts)
 """Each service's contracts package declares EVENTS, COMMANDS and UPCASTERS."""
 
 EVENTS: tuple[EventSpec, ...] = tuple(e for s in SERVICES for e in s.EVENTS)

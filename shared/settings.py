@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(
         2000, ge=1, le=10_000, description="Events a projection applies per transaction."
     )
+    reporting_database_url: str | None = Field(
+        None, description="Where the read models are, for the alerts service; unset: same."
+    )
+    alerts_interval: float = Field(
+        60.0, gt=0, description="Seconds between two sweeps of the alert rules."
+    )
     stream_replicas: int = Field(
         1, ge=1, le=5, description="Copies JetStream keeps of each service's stream (cluster)."
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.projection import assistance, audit, evaluation, pairing, staffing
+from services.projection import alerts, assistance, audit, evaluation, pairing, staffing
 from services.projection.http import Route
 from shared.projections import Projection
 
-MODULES = (assistance, staffing, pairing, evaluation, audit)
+MODULES = (assistance, staffing, pairing, evaluation, alerts, audit)
 
 
 def projections() -> list[Projection]:

@@ -1,0 +1,95 @@
+"""The detector: runs the rules, raises alerts for new gaps and resolves the closed ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+import structlog
+
+from contracts.alerts.commands import RaiseAlert, ResolveAlert
+from services.alerts.rules import Gap, Rule
+from shared.commandbus import new_command
+from shared.processor import CommandProcessor
+
+log = structlog.get_logger()
+ACTOR, DEPARTMENT = "alert-detector", "supervision_office"
+
+
+@dataclass
+class Sweep:
+    open_gaps: int
+    raised: int
+    resolved: int
+
+
+class Detector:
+    def __init__(
+        self,
+        processor: CommandProcessor,
+        reporting: asyncpg.Pool,
+        rules: Sequence[Rule],
+        schema: str = "reporting",
+    ) -> None:
+        self.processor = processor
+        self.reporting = reporting
+        self.rules = rules
+        self.schema = schema
+
+    async def sweep(self, today: date) -> Sweep:
+        """One pass: every rule, then the differences with the alerts open now."""
+        gaps: dict[str, Gap] = {}
+        async with self.reporting.acquire() as conn:
+            for rule in self.rules:
+                try:
+                    found = await rule(conn, self.schema, today)
+                except asyncpg.UndefinedTableError:
+                    continue  # that read model does not exist yet
+                gaps |= {g.key: g for g in found}
+        opened = await self.open_alerts()
+        raises = [
+            RaiseAlert(
+                alert_key=g.key,
+                kind=g.kind,
+                task_id=g.task_id,
+                county=g.county,
+                subject=g.subject,
+                detail=g.detail,
+                raised_on=today,
+            )
+            for key, g in sorted(gaps.items())
+            if key not in opened
+        ]
+        resolves = [
+            ResolveAlert(alert_key=key, resolved_on=today, how="the gap is closed")
+            for key in sorted(opened - gaps.keys())
+        ]
+        raised = await self._send(raises)
+        resolved = await self._send(resolves)
+        if raised or resolved:
+            log.info("alerts_swept", open_gaps=len(gaps), raised=raised, resolved=resolved)
+        return Sweep(len(gaps), raised, resolved)
+
+    async def open_alerts(self) -> set[str]:
+        store = self.processor.store
+        rows = await store.pool.fetch(
+            f"""SELECT stream_id FROM (
+                    SELECT DISTINCT ON (stream_id) stream_id, event_type
+                    FROM "{store.schema}".events WHERE stream_type = 'alert'
+                    ORDER BY stream_id, version DESC) last
+                WHERE event_type = 'AlertRaised'"""
+        )
+        return {r["stream_id"] for r in rows}
+
+    async def _send(self, commands: Sequence[RaiseAlert | ResolveAlert]) -> int:
+        changed = 0
+        for start in range(0, len(commands), 500):
+            batch = [
+                new_command(c, actor=ACTOR, department=DEPARTMENT)
+                for c in commands[start : start + 500]
+            ]
+            results = await self.processor.handle(batch)
+            changed += sum(1 for r in results if r.status == "accepted" and r.event_ids)
+        return changed

@@ -1,0 +1,132 @@
+"""Read model of alerts: open and resolved, per county and kind (from the ALERTS stream)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Literal
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+from contracts.alerts.events import AlertKind
+from contracts.envelope import EventEnvelope
+from contracts.types import CountyCode
+from services.projection.http import Route
+from shared.migrations import Migration
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "alerts",
+        """
+        CREATE TABLE "{schema}".alerts (
+            alert_key text PRIMARY KEY, kind text NOT NULL, task_id text NOT NULL,
+            county text NOT NULL, subject text NOT NULL, detail text NOT NULL,
+            raised_on date NOT NULL, resolved_on date, how text);
+        CREATE INDEX alerts_open_idx ON "{schema}".alerts (county, kind) WHERE resolved_on IS NULL;
+        """,
+    ),
+)
+
+
+class AlertsProjection:
+    name = "alerts"
+    sources: tuple[str, ...] = ("alerts",)
+    migrations: tuple[Migration, ...] = MIGRATIONS
+
+    async def apply(
+        self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
+    ) -> None:
+        """Latest state per alert key within the batch, then one upsert."""
+        latest: dict[str, tuple[Any, ...]] = {}
+        for e in events:
+            p = e.payload
+            if e.event_type == "AlertRaised":
+                latest[p["alert_key"]] = (
+                    p["alert_key"],
+                    p["kind"],
+                    p["task_id"],
+                    p["county"],
+                    p["subject"],
+                    p["detail"],
+                    date.fromisoformat(p["raised_on"]),
+                    None,
+                    None,
+                )
+            elif e.event_type == "AlertResolved":
+                raised = latest.get(p["alert_key"])
+                resolved = (date.fromisoformat(p["resolved_on"]), p["how"])
+                latest[p["alert_key"]] = (
+                    (*raised[:7], *resolved)
+                    if raised
+                    else (p["alert_key"], p["kind"], "", p["county"], "", "", None, *resolved)
+                )
+        if not latest:
+            return
+        await conn.execute(
+            f"""
+            INSERT INTO "{schema}".alerts AS a (alert_key, kind, task_id, county, subject, detail,
+                raised_on, resolved_on, how)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                $6::text[], $7::date[], $8::date[], $9::text[])
+            ON CONFLICT (alert_key) DO UPDATE SET
+                task_id = coalesce(nullif(EXCLUDED.task_id, ''), a.task_id),
+                subject = coalesce(nullif(EXCLUDED.subject, ''), a.subject),
+                detail = coalesce(nullif(EXCLUDED.detail, ''), a.detail),
+                raised_on = coalesce(EXCLUDED.raised_on, a.raised_on),
+                resolved_on = EXCLUDED.resolved_on, how = EXCLUDED.how
+            """,
+            *zip(*latest.values(), strict=True),
+        )
+
+
+class AlertQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    county: CountyCode | None = None
+    status: Literal["open", "resolved", "all"] = "open"
+    kind: AlertKind | None = None
+
+
+async def alerts(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    q = AlertQuery.model_validate(params)
+    rows = await pool.fetch(
+        f"""
+        SELECT * FROM "{schema}".alerts
+        WHERE ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR kind = $2)
+          AND ($3 = 'all' OR ($3 = 'open') = (resolved_on IS NULL))
+        ORDER BY raised_on, alert_key
+        """,
+        q.county,
+        q.kind.value if q.kind else None,
+        q.status,
+    )
+    return [
+        {
+            **{
+                k: r[k]
+                for k in ("alert_key", "kind", "task_id", "county", "subject", "detail", "how")
+            },
+            "status": "open" if r["resolved_on"] is None else "resolved",
+            "raised_on": r["raised_on"].isoformat() if r["raised_on"] else None,
+            "resolved_on": r["resolved_on"].isoformat() if r["resolved_on"] else None,
+        }
+        for r in rows
+    ]
+
+
+async def alert_counts(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    """Open alerts per county and kind (for the dashboard)."""
+    q = AlertQuery.model_validate(params)
+    rows = await pool.fetch(
+        f"""SELECT county, kind, count(*) AS open FROM "{schema}".alerts
+            WHERE resolved_on IS NULL AND ($1::text IS NULL OR county = $1)
+            GROUP BY county, kind ORDER BY county, kind""",
+        q.county,
+    )
+    return [dict(r) for r in rows]
+
+
+PROJECTIONS = (AlertsProjection(),)
+ROUTES: dict[str, Route] = {"/api/alerts": alerts, "/api/alerts/open-counts": alert_counts}

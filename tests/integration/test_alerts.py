@@ -1,0 +1,185 @@
+"""Alerts as events: raised when a task falls behind, resolved when the gap closes, on their
+own stream so downstream consumers can follow alerts alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from uuid import UUID
+
+import asyncpg
+import pytest
+from nats.aio.client import Client as NATS
+
+from contracts.assistance.commands import RecordLeaving, ReturnToSchool
+from contracts.assistance.types import LeaveReason
+from contracts.subjects import service_events
+from contracts.types import Stage
+from services.alerts.app import build_processor
+from services.alerts.detector import Detector
+from services.alerts.rules import RULES
+from services.assistance.roster import parse_roster
+from services.assistance.sample_roster import sample_rows, to_csv
+from services.cli import aid
+from services.cli.common import Issuer
+from services.projection import alerts as alert_reports
+from services.projection.alerts import AlertsProjection
+from shared.commandbus import CommandClient
+from shared.projections import ProjectionRunner
+from shared.service import ServiceRuntime, start_service
+from shared.settings import Settings
+from shared.testing import Sandbox, wait_for
+from tests.support.projection import run_to_end, stream_last_seq
+
+pytestmark = pytest.mark.integration
+TODAY = date(2017, 12, 20)
+ISSUER = Issuer("tester", "aid_center")
+
+
+@pytest.fixture
+async def alerts_service(settings: Settings) -> AsyncIterator[ServiceRuntime]:
+    """The alerts service's store, stream and relay; the test sweeps by hand."""
+
+    async def nothing_else(_: ServiceRuntime) -> None:
+        return None
+
+    runtime = await start_service("alerts", nothing_else, settings)
+    yield runtime
+    await runtime.close()
+
+
+async def register_every_stage(client: CommandClient) -> None:
+    rows = sample_rows(counts=dict.fromkeys(Stage, 6), seed=4)
+    lines = list(parse_roster(to_csv(rows).encode()))
+    await aid.import_roster(client, lines, ISSUER, lambda n: None, school_year=2017)
+
+
+async def a_primary_pupil(pool: asyncpg.Pool) -> UUID:
+    pupil = await pool.fetchval(
+        "SELECT student_id FROM reporting.aid_students WHERE stage = 'primary' LIMIT 1"
+    )
+    assert isinstance(pupil, UUID)
+    return pupil
+
+
+async def project(pool: asyncpg.Pool, nc: NATS, sandbox: Sandbox) -> None:
+    async def published() -> bool:
+        return not await pool.fetchval("SELECT count(*) FROM assistance.outbox")
+
+    await wait_for(published)
+    await run_to_end(
+        pool,
+        sandbox.database_url,
+        nc,
+        sandbox.namespace,
+        "reporting",
+        await stream_last_seq(nc, sandbox.namespace),
+    )
+
+
+async def test_alerts_are_raised_for_gaps_resolved_when_they_close_and_followed_alone(
+    assistance: ServiceRuntime,
+    alerts_service: ServiceRuntime,
+    client: CommandClient,
+    pool: asyncpg.Pool,
+    nc: NATS,
+    sandbox: Sandbox,
+) -> None:
+    received: list[dict[str, object]] = []
+
+    async def on_alert(msg: object) -> None:
+        received.append(json.loads(msg.data))  # type: ignore[attr-defined]
+
+    follower = await nc.jetstream().subscribe(
+        service_events("alerts", sandbox.namespace), cb=on_alert, ordered_consumer=True
+    )
+    await register_every_stage(client)
+    students = await aid.registered_students(client, "610831")
+    missed = students[:3]
+    await aid.grant_aid(client, students[3:], "2017-autumn", ISSUER, lambda n: None)
+    await project(pool, nc, sandbox)
+    detector = Detector(build_processor(alerts_service.store), pool, RULES)
+
+    first = await detector.sweep(TODAY)
+    again = await detector.sweep(TODAY)
+
+    assert (first.raised, first.resolved, again.raised) == (3, 0, 0)
+    assert await detector.open_alerts() == {f"missing_aid/2017-autumn/{s}" for s in missed}
+
+    await aid.grant_aid(client, missed, "2017-autumn", ISSUER, lambda n: None)
+    pupil = await a_primary_pupil(pool)
+    left = TODAY - timedelta(days=40)
+    leaving = RecordLeaving(student_id=pupil, reason=LeaveReason.DROPPED_OUT, left_on=left)
+    await client.send([ISSUER.command(leaving)])
+    await project(pool, nc, sandbox)
+    closing = await detector.sweep(TODAY)
+    assert (closing.resolved, closing.raised) == (3, 1)
+
+    async def all_followed() -> bool:
+        return len(received) == 3 + 3 + closing.raised
+
+    await wait_for(all_followed, timeout=30)
+    assert [m["event_type"] for m in received[:3]] == ["AlertRaised"] * 3
+    assert {m["service"] for m in received} == {"alerts"}, "alerts alone, nothing else"
+    await follower.unsubscribe()
+
+    runner = ProjectionRunner(
+        pool, sandbox.database_url, nc, AlertsProjection(), namespace=sandbox.namespace
+    )
+    await runner.setup()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+
+    async def projected() -> bool:
+        return await runner.checkpoint("alerts") >= len(received)
+
+    await wait_for(projected)
+    stop.set()
+    await task
+    resolved = await alert_reports.alerts(pool, "reporting", {"status": "resolved"})
+    assert sorted(r["alert_key"] for r in resolved) == sorted(
+        f"missing_aid/2017-autumn/{s}" for s in missed
+    )
+    assert all(r["resolved_on"] == TODAY.isoformat() for r in resolved)
+    still_open = await alert_reports.alerts(pool, "reporting", {"county": "610831"})
+    assert [r["kind"] for r in still_open] == ["dropout_open"] * closing.raised
+
+
+async def test_a_dropout_alert_open_a_month_raises_an_alert_until_the_pupil_returns(
+    assistance: ServiceRuntime,
+    alerts_service: ServiceRuntime,
+    client: CommandClient,
+    pool: asyncpg.Pool,
+    nc: NATS,
+    sandbox: Sandbox,
+) -> None:
+    await register_every_stage(client)
+    await project(pool, nc, sandbox)
+    pupil = await a_primary_pupil(pool)
+    leaving = RecordLeaving(student_id=pupil, reason=LeaveReason.ILLNESS, left_on=date(2017, 11, 1))
+    await client.send([ISSUER.command(leaving)])
+    await project(pool, nc, sandbox)
+    detector = Detector(build_processor(alerts_service.store), pool, RULES)
+
+    assert (await detector.sweep(date(2017, 11, 20))).raised == 0, "less than a month"
+    assert (await detector.sweep(date(2017, 12, 5))).raised == 1
+    await client.send(
+        [
+            ISSUER.command(
+                ReturnToSchool(
+                    student_id=pupil,
+                    county="610831",
+                    school="子洲县实验小学",
+                    stage="primary",
+                    grade=2,
+                    boarding=True,
+                    returned_on=date(2017, 12, 10),
+                )
+            )
+        ]
+    )
+    await project(pool, nc, sandbox)
+    assert (await detector.sweep(date(2017, 12, 12))).resolved == 1
+    assert await detector.open_alerts() == set()
