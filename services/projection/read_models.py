@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from services.projection import alerts, assistance, audit, evaluation, pairing, staffing
+from services.projection import alerts, assistance, audit, evaluation, pairing, plan, staffing
 from services.projection.http import Route
 from shared.projections import Projection
 
-MODULES = (assistance, staffing, pairing, evaluation, alerts, audit)
+WORK_STREAMS = (assistance, staffing, pairing, evaluation)
+MODULES = (*WORK_STREAMS, alerts, audit, plan)
 
 
 def projections() -> list[Projection]:
@@ -14,11 +15,14 @@ def projections() -> list[Projection]:
 
 
 def routes() -> dict[str, tuple[Route, tuple[Projection, ...]]]:
-    """Path -> the route and the projections whose tables it reads (its module's)."""
+    """Path -> the route and the projections whose tables it reads (its module's, or every
+    work stream's for reports across them)."""
+    work_streams = tuple(p for m in WORK_STREAMS for p in m.PROJECTIONS)
     table: dict[str, tuple[Route, tuple[Projection, ...]]] = {}
     for module in MODULES:
         clash = table.keys() & module.ROUTES.keys()
         if clash:
             raise ValueError(f"{module.__name__} repeats routes {sorted(clash)}")
-        table |= {path: (route, tuple(module.PROJECTIONS)) for path, route in module.ROUTES.items()}
+        reads = work_streams if getattr(module, "READS_WORK_STREAMS", False) else module.PROJECTIONS
+        table |= {path: (route, tuple(reads)) for path, route in module.ROUTES.items()}
     return table

@@ -1,0 +1,229 @@
+"""Plan progress: every task of a county's plan, its target, responsible units, the actual
+figure from the read models, and a status (done, on track, behind, not started).
+
+A county's plan is data: `plans/<county code>.yaml` (the pilot's is the 2017 plan for
+Zizhou). Each task names a metric; `MEASURES` maps a task to the function that measures it
+from the read models on a given day. The province is every county with a plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import asyncpg
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.types import CountyCode
+from services.projection import pairing_reports
+
+PLANS = Path(__file__).with_name("plans")
+Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
+STATUSES = ("done", "on_track", "behind", "not_started", "no_target")
+
+
+@dataclass(frozen=True)
+class Measure:
+    actual: str
+    status: str
+    detail: str = ""
+
+
+Measurer = Callable[[Db, str, str, date], Awaitable[Measure]]
+
+
+def school_year(day: date) -> int:
+    return day.year if day.month >= 9 else day.year - 1
+
+
+def by_share(done: int, of: int, due: bool) -> str:
+    """done when all are done; nothing yet is 'not started' (or 'behind' once due)."""
+    if of and done >= of:
+        return "done"
+    if done == 0:
+        return "behind" if due else "not_started"
+    return "behind" if due else "on_track"
+
+
+# Work stream 1: assistance ---------------------------------------------------------------
+
+
+async def university_dispatch(db: Db, schema: str, county: str, day: date) -> Measure:
+    year = school_year(day)
+    students = await db.fetchval(
+        f"""SELECT count(*) FROM "{schema}".aid_students WHERE county = $1 AND on_roster
+            AND in_school AND stage IN ('undergraduate', 'junior_college')""",
+        county,
+    )
+    dispatched = await db.fetchval(
+        f"""SELECT coalesce(sum(students), 0) FROM "{schema}".aid_university_dispatches
+            WHERE county = $1 AND school_year = $2""",
+        county,
+        year,
+    )
+    if not students:
+        return Measure("no registered poor university students", "no_target")
+    due = day > date(year, 11, 30)  # the autumn semester's dispatch
+    return Measure(
+        f"{dispatched} of {students} sent for {year}-{year + 1}",
+        by_share(dispatched, students, due),
+    )
+
+
+async def basic_aid(db: Db, schema: str, county: str, day: date) -> Measure:
+    term = await db.fetchval(
+        f"""SELECT term FROM "{schema}".aid_grants WHERE county = $1 GROUP BY term
+            ORDER BY split_part(term, '-', 1) DESC, split_part(term, '-', 2) ASC LIMIT 1""",
+        county,
+    )
+    if term is None:
+        return Measure("no grant run yet", "not_started")
+    row = await db.fetchrow(
+        f"""SELECT count(*) FILTER (WHERE s.in_school) AS eligible,
+                   count(*) FILTER (WHERE s.in_school AND EXISTS (
+                       SELECT 1 FROM "{schema}".aid_grants g
+                       WHERE g.student_id = s.student_id AND g.term = $2)) AS aided
+            FROM "{schema}".aid_students s WHERE s.county = $1 AND s.on_roster""",
+        county,
+        term,
+    )
+    missing = row["eligible"] - row["aided"]
+    return Measure(
+        f"{row['aided']} of {row['eligible']} eligible students aided in {term}",
+        "done" if missing == 0 else "behind",
+        f"{missing} missing" if missing else "",
+    )
+
+
+# Work stream 3: pairing ------------------------------------------------------------------
+
+
+async def active_pairs(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    target = s["target_active_pairs"]
+    if target is None:
+        return Measure(f"{s['active_pairs']} active pairs", "no_target")
+    return Measure(
+        f"{s['active_pairs']} of {target} pairs active",
+        by_share(s["active_pairs"], target, due=False),
+    )
+
+
+async def secondments(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    below = s["pairs_with_a_side_below_minimum"]
+    if not s["active_pairs"]:
+        return Measure("no active pair", "not_started")
+    status = "done" if below == 0 else ("on_track" if s["managers_seconded_on_day"] else "behind")
+    return Measure(
+        f"{s['managers_seconded_on_day']} managers seconded today",
+        status,
+        f"{below} pairs with a side below 1" if below else "",
+    )
+
+
+async def shadowing(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    periods, outside = s["shadowing_periods"], s["shadowing_outside_target"]
+    if not periods:
+        return Measure("no shadowing yet", "not_started")
+    return Measure(
+        f"{periods} shadowing periods",
+        "on_track" if outside == 0 else "behind",
+        f"{outside} outside 1-2 months" if outside else "",
+    )
+
+
+async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    passed, milestones = s["assessments_passed"], s["milestones_achieved"]
+    status = "on_track" if passed or milestones else "not_started"
+    return Measure(f"{passed} standardised assessments passed, {milestones} milestones", status)
+
+
+MEASURES: dict[str, Measurer] = {
+    "1.1": university_dispatch,
+    "1.2": basic_aid,
+    "3.1": active_pairs,
+    "3.2": secondments,
+    "3.3": shadowing,
+    "3.4": school_system,
+}
+
+
+@cache
+def plans() -> dict[str, dict[str, Any]]:
+    """county code -> its plan."""
+    found = {}
+    for path in sorted(PLANS.glob("*.yaml")):
+        plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found[plan["county"]["code"]] = plan
+    return found
+
+
+def _target(task: dict[str, Any]) -> str:
+    t = task.get("target", {})
+    if "value" in t:
+        return f"{t['metric']}: {t['value']}"
+    if "min" in t:
+        return f"{t['metric']}: {t['min']}-{t.get('max', '')}"
+    return str(t.get("metric", ""))
+
+
+async def county_progress(db: Db, schema: str, county: str, day: date) -> list[dict[str, Any]]:
+    plan = plans()[county]
+    units = plan.get("units", {})
+    rows = []
+    for task in plan["tasks"]:
+        measure = MEASURES.get(task["id"])
+        try:
+            result = await measure(db, schema, county, day) if measure else None
+        except asyncpg.UndefinedTableError:
+            result = Measure("that work stream's read model is not built yet", "not_started")
+        result = result or Measure("not measured: the plan gives no measurable target", "no_target")
+        rows.append(
+            {
+                "county": county,
+                "task_id": task["id"],
+                "stream": task["stream"],
+                "task_zh": task["zh"],
+                "target": _target(task),
+                "rhythm": task.get("rhythm", ""),
+                "units": [f"{u} {units.get(u, '')}".strip() for u in task.get("units", [])],
+                **asdict(result),
+            }
+        )
+    return rows
+
+
+class ProgressQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    county: CountyCode | None = None
+    today: date = Field(default_factory=date.today, description="Day the status is judged on.")
+
+
+async def progress_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    """One county's tasks, or (no county) every county's and per task the count of statuses."""
+    q = ProgressQuery.model_validate(params)
+    counties = [q.county] if q.county else sorted(plans())
+    if q.county and q.county not in plans():
+        return {"county": q.county, "tasks": [], "message": "no plan for this county"}
+    tasks = [row for c in counties for row in await county_progress(pool, schema, c, q.today)]
+    summary: dict[str, Counter[str]] = {}
+    for row in tasks:
+        summary.setdefault(row["task_id"], Counter())[row["status"]] += 1
+    return {
+        "county": q.county,
+        "today": q.today.isoformat(),
+        "tasks": tasks,
+        "province": [
+            {"task_id": t, **{s: c.get(s, 0) for s in STATUSES}} for t, c in summary.items()
+        ],
+    }
