@@ -21,7 +21,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.types import CountyCode
-from services.projection import pairing_reports
+from services.projection import (
+    pairing_reports,
+    staffing_coverage,
+    staffing_supply,
+    staffing_training,
+)
 
 PLANS = Path(__file__).with_name("plans")
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
@@ -101,6 +106,73 @@ async def basic_aid(db: Db, schema: str, county: str, day: date) -> Measure:
     )
 
 
+# Work stream 2: staffing -----------------------------------------------------------------
+
+
+def term_on(day: date) -> str:
+    """The term a day falls in: autumn from August to January, spring from February to July."""
+    if day.month >= 8:
+        return f"{day.year}-autumn"
+    return f"{day.year - 1}-autumn" if day.month == 1 else f"{day.year}-spring"
+
+
+def year_over(day: date) -> bool:
+    """The school year of `day` has ended (its spring term closes in July)."""
+    return day.month == 8
+
+
+async def master_teachers(db: Db, schema: str, county: str, day: date) -> Measure:
+    posts = await staffing_coverage.coverage(db, schema, term_on(day), county)
+    targeted = [p for p in posts if p["min"] is not None]
+    if not targeted:
+        return Measure("no master-teacher posts targeted", "no_target")
+    covered = sum(1 for p in targeted if p["teachers"] >= p["min"])
+    missing = sorted(p["subject"] for p in targeted if p["teachers"] < p["min"])
+    return Measure(
+        f"{covered} of {len(targeted)} subjects with their master teachers in {term_on(day)}",
+        by_share(covered, len(targeted), due=False),
+        f"lacking: {', '.join(missing)}" if missing else "",
+    )
+
+
+async def yearly_dispatch(db: Db, schema: str, county: str, day: date) -> Measure:
+    plan = await staffing_coverage.dispatch_plan(db, schema, county)
+    row = next((r for r in plan.get("years", []) if r["year"] == school_year(day)), None)
+    if row is None:
+        return Measure("no yearly dispatch plan for this school year", "no_target")
+    year, target = f"{row['year']}-{row['year'] + 1}", f"{row['min']}-{row['max']}"
+    actual = f"{row['dispatched']} dispatched in {year} (target {target})"
+    if row["status"] in ("within", "above", "covered"):
+        return Measure(actual, "done")
+    return Measure(actual, by_share(row["dispatched"], row["min"], year_over(day)))
+
+
+async def caravan_visits(db: Db, schema: str, county: str, day: date) -> Measure:
+    rows = await staffing_training.training_calendar(db, schema, county)
+    row = next((r for r in rows if r["year"] == school_year(day)), None)
+    if row is None:
+        return Measure("no training plan for this school year", "no_target")
+    held = [s for s in ("autumn", "spring") if row[s] == "held"]
+    missing = [s for s in ("autumn", "spring") if row[s] == "missing"]
+    actual = f"{row['autumn_visits']} autumn and {row['spring_visits']} spring caravan visits"
+    if missing:
+        return Measure(actual, "behind", f"missing: {', '.join(missing)}")
+    return Measure(actual, "done" if len(held) == 2 else "on_track" if held else "not_started")
+
+
+async def teacher_supply(db: Db, schema: str, county: str, day: date) -> Measure:
+    rows = await staffing_supply.supply(db, schema, county)
+    row = next((r for r in rows if r["year"] == school_year(day)), None)
+    if row is None:
+        return Measure("no supply targets for this school year", "no_target")
+    placed, target = row["normal_graduates_placed"], row["normal_graduates_target"]
+    return Measure(
+        f"{placed} of {target} normal graduates placed; {row['special_posts_filled']} special "
+        f"posts filled of {row['special_post_quota']}",
+        by_share(placed, target, year_over(day)),
+    )
+
+
 # Work stream 3: pairing ------------------------------------------------------------------
 
 
@@ -150,6 +222,10 @@ async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
 MEASURES: dict[str, Measurer] = {
     "1.1": university_dispatch,
     "1.2": basic_aid,
+    "2.1": master_teachers,
+    "2.1b": yearly_dispatch,
+    "2.2": caravan_visits,
+    "2.3": teacher_supply,
     "3.1": active_pairs,
     "3.2": secondments,
     "3.3": shadowing,
