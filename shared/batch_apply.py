@@ -23,6 +23,8 @@ from shared.puller import Delivery
 
 log = structlog.get_logger()
 
+# In projection_stream_versions and projection_parked, `stream_id` holds the stream key
+# '<service>/<stream id>' (see stream_key): a projection may read several services' streams.
 RUNNER_MIGRATIONS = (
     Migration(
         1,
@@ -93,6 +95,11 @@ class _Plan:
     waiting: list[EventEnvelope]
     released: int
     versions: dict[str, int] = field(default_factory=dict)  # stream -> version before the batch
+
+
+def stream_key(event: EventEnvelope) -> str:
+    """Streams are per service: the same stream id in two services are two streams."""
+    return f"{event.service}/{event.stream_id}"
 
 
 def at_latest_version(envelope: EventEnvelope) -> EventEnvelope:
@@ -206,7 +213,7 @@ async def _plan(
     parked_before: bool,
 ) -> _Plan:
     """Keep each stream's next versions; drop repeats; hold early arrivals, release waiters."""
-    stream_ids = list({e.stream_id for e in envelopes})
+    stream_ids = list({stream_key(e) for e in envelopes})
     versions = dict(
         await conn.fetch(
             f"SELECT v.stream_id, v.version FROM unnest($2::text[]) AS s (stream_id)"
@@ -229,25 +236,25 @@ async def _plan(
     )
     for row in released:
         parked_event = EventEnvelope.model_validate(row["envelope"])
-        waiting.setdefault(parked_event.stream_id, {})[parked_event.version] = parked_event
+        waiting.setdefault(stream_key(parked_event), {})[parked_event.version] = parked_event
     known = dict(versions)
     ordered: list[EventEnvelope] = []
     skipped = 0
     for event in envelopes:
-        current = known.get(event.stream_id, 0)
+        current = known.get(stream_key(event), 0)
         if event.version <= current:
             skipped += 1
         elif event.version > current + 1:
-            waiting.setdefault(event.stream_id, {})[event.version] = event
+            waiting.setdefault(stream_key(event), {})[event.version] = event
         else:
             ordered.append(event)
             current = event.version
-            later = waiting.get(event.stream_id, {})
+            later = waiting.get(stream_key(event), {})
             while current + 1 in later:
                 current += 1
                 ordered.append(later.pop(current))
-            known[event.stream_id] = current
-    still = [e for w in waiting.values() for v, e in w.items() if v > known.get(e.stream_id, 0)]
+            known[stream_key(event)] = current
+    still = [e for w in waiting.values() for v, e in w.items() if v > known.get(stream_key(e), 0)]
     return _Plan(ordered, skipped, still, len(released), versions)
 
 
@@ -273,7 +280,7 @@ async def _apply_isolating_poison(
     blocked: list[EventEnvelope] = []
     bad_streams: set[str] = set()
     for event in ordered:
-        if event.stream_id in bad_streams:
+        if stream_key(event) in bad_streams:
             blocked.append(event)
             continue
         try:
@@ -284,7 +291,7 @@ async def _apply_isolating_poison(
             raise
         except Exception as exc:
             dead.append((event, f"{type(exc).__name__}: {exc}"))
-            bad_streams.add(event.stream_id)
+            bad_streams.add(stream_key(event))
     return applied, dead, blocked
 
 
@@ -297,7 +304,7 @@ async def _save_versions(
 ) -> None:
     latest: dict[str, int] = {}
     for event in applied:
-        latest[event.stream_id] = max(event.version, latest.get(event.stream_id, 0))
+        latest[stream_key(event)] = max(event.version, latest.get(stream_key(event), 0))
     changed = {s: v for s, v in latest.items() if v > before.get(s, 0)}
     if changed:
         await conn.execute(
@@ -318,7 +325,7 @@ async def _park(
         await conn.executemany(
             f'INSERT INTO "{schema}".projection_parked (projection, stream_id, version, envelope)'
             " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            [(name, e.stream_id, e.version, e.model_dump(mode="json")) for e in waiting],
+            [(name, stream_key(e), e.version, e.model_dump(mode="json")) for e in waiting],
         )
 
 

@@ -137,7 +137,11 @@ async def _until_reached(
 
 
 async def _last_seq(runner: ProjectionRunner, source: str) -> int:
-    info = await runner.nc.jetstream().stream_info(stream_name(source, runner.namespace))
+    """The end of a source stream; a stream not created yet has nothing to read."""
+    try:
+        info = await runner.nc.jetstream().stream_info(stream_name(source, runner.namespace))
+    except NotFoundError:
+        return 0
     return int(info.state.last_seq)
 
 

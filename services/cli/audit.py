@@ -1,7 +1,234 @@
-"""`eduplan audit ...`: search and export the audit trail."""
+"""`eduplan audit ...`: search and export the audit trail, and list the events behind a figure.
+
+Filters combine; times are ISO dates (the whole day) or date and time, China Standard Time
+unless an offset is given. Everything is answered by the projection service's reporting API.
+"""
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from contracts.types import CountyCode, Stage, Term
+from services.cli import reports
+from services.cli.common import JsonOption, check, console, err, fetch, progress, show
+from shared.settings import get_settings
 
 app = typer.Typer(help="The audit trail: who recorded what, when.", no_args_is_help=True)
+
+CHINA = timezone(timedelta(hours=8), "CST")
+COLUMNS = ["recorded_at", "actor", "department", "county", "event_type", "stream_id", "version"]
+
+Actor = Annotated[str | None, typer.Option(help="Who issued the command.")]
+Department = Annotated[str | None, typer.Option(help="Issuing department, e.g. aid_center.")]
+County = Annotated[str | None, typer.Option(help="County code of the events, e.g. 610831.")]
+Service = Annotated[str | None, typer.Option(help="Service that recorded them.")]
+StreamId = Annotated[str | None, typer.Option(help="One stream (aggregate).")]
+StreamType = Annotated[str | None, typer.Option(help="Kind of stream, e.g. student.")]
+EventType = Annotated[
+    str | None, typer.Option(help="Event type, or several comma-separated.", show_default=False)
+]
+Correlation = Annotated[str | None, typer.Option(help="Everything one user action caused.")]
+Command = Annotated[str | None, typer.Option(help="Events of one command.")]
+Since = Annotated[str | None, typer.Option(help="Recorded from: 2017-09-01 or 2017-09-01T08:00.")]
+Until = Annotated[str | None, typer.Option(help="Recorded up to (a date: the whole day).")]
+Payload = Annotated[
+    str | None, typer.Option(help='JSON the payload contains, e.g. {"term":"2017-autumn"}.')
+]
+Limit = Annotated[int, typer.Option(min=1, max=10_000, help="Events per page.")]
+After = Annotated[str | None, typer.Option(help="Cursor: the `next` of the previous page.")]
+
+
+def _filters(**given: str | None) -> dict[str, str | None]:
+    check(given.get("county"), CountyCode, "--county")
+    return given
+
+
+def _table(title: str) -> Any:
+    def render(found: dict[str, Any]) -> Table:
+        rows = [{**e, "recorded_at": _local(e["recorded_at"])} for e in found["events"]]
+        more = "+" if found.get("count_capped") else ""
+        heading = f"{title}: {found['count']}{more} events (times CST)"
+        if found["next"]:
+            err.print(f"more: add --after {found['next']}", highlight=False)
+        return reports.table(heading, rows, COLUMNS)
+
+    return render
+
+
+def _local(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@app.command("search")
+def search(
+    actor: Actor = None,
+    department: Department = None,
+    county: County = None,
+    service: Service = None,
+    stream_id: StreamId = None,
+    stream_type: StreamType = None,
+    event_type: EventType = None,
+    correlation_id: Correlation = None,
+    command_id: Command = None,
+    since: Since = None,
+    until: Until = None,
+    payload: Payload = None,
+    limit: Limit = 100,
+    after: After = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Events of every service, oldest first, a page at a time."""
+    found = fetch(
+        "/api/audit/events",
+        "GET",
+        **_filters(
+            actor=actor,
+            department=department,
+            county=county,
+            service=service,
+            stream_id=stream_id,
+            stream_type=stream_type,
+            event_type=event_type,
+            correlation_id=correlation_id,
+            command_id=command_id,
+            since=since,
+            until=until,
+            payload=payload,
+        ),
+        limit=str(limit),
+        after=after,
+    )
+    show(found, as_json, _table("Audit trail"))
+
+
+@app.command("export")
+def export(
+    output: Annotated[Path, typer.Argument(dir_okay=False, help="CSV file to write.")],
+    actor: Actor = None,
+    department: Department = None,
+    county: County = None,
+    service: Service = None,
+    stream_id: StreamId = None,
+    stream_type: StreamType = None,
+    event_type: EventType = None,
+    correlation_id: Correlation = None,
+    command_id: Command = None,
+    since: Since = None,
+    until: Until = None,
+    payload: Payload = None,
+    page_size: Annotated[int, typer.Option(min=1, max=100_000, help="Rows a request.")] = 10_000,
+    as_json: JsonOption = False,
+) -> None:
+    """Write every matching event to a CSV file (UTF-8, payload as JSON), page by page."""
+    filters = _filters(
+        actor=actor,
+        department=department,
+        county=county,
+        service=service,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        event_type=event_type,
+        correlation_id=correlation_id,
+        command_id=command_id,
+        since=since,
+        until=until,
+        payload=payload,
+    )
+    written = export_csv(output, filters, page_size)
+    if as_json:
+        console.print_json(data={"file": str(output), "rows": written})
+    else:
+        console.print(f"{written} events written to {output}", highlight=False)
+
+
+def export_csv(output: Path, filters: Mapping[str, str | None], page_size: int) -> int:
+    """Page through /api/audit/export.csv into `output`; returns the rows written."""
+    total = fetch("/api/audit/events", "GET", **filters, limit="1")
+    bar, advance = progress("exporting", total["count"])
+    written = 0
+    after: str | None = None
+    with bar, output.open("wb") as out:
+        while True:
+            body, headers = _download(
+                "/api/audit/export.csv", **filters, limit=str(page_size), after=after
+            )
+            out.write(body if after is None else body.split(b"\n", 1)[1])  # one header row
+            rows = int(headers.get("eduplan-rows", "0"))
+            written += rows
+            advance(rows)
+            after = headers.get("eduplan-next")
+            if not after:
+                return written
+
+
+@app.command("behind")
+def behind(
+    figure: Annotated[str, typer.Argument(help="Figure, e.g. aid-coverage (see `figures`).")],
+    term: Annotated[str | None, typer.Option(help="Term, e.g. 2017-autumn.")] = None,
+    county: County = None,
+    stage: Annotated[str | None, typer.Option(help="Education stage, e.g. primary.")] = None,
+    school_year: Annotated[int | None, typer.Option(help="School year, e.g. 2017.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option(help="Another parameter of the figure: NAME=VALUE.")
+    ] = None,
+    limit: Limit = 100,
+    after: After = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", dir_okay=False, help="Write them all to a CSV file.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The events behind a figure of the dashboard, e.g. the grants an `aided` count counts."""
+    check(term, Term, "--term")
+    check(stage, Stage, "--stage")
+    params: dict[str, str | None] = {
+        **_filters(county=county),
+        "term": term,
+        "stage": stage,
+        "school_year": str(school_year) if school_year is not None else None,
+    }
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter("NAME=VALUE", param_hint="--param")
+        params[name] = value
+    found = fetch(
+        "/api/audit/behind", "GET", figure=figure, **params, limit=str(limit), after=after
+    )
+    if csv_file is not None:
+        search = {k: v for k, v in found["search"].items() if k not in ("limit", "after")}
+        written = export_csv(csv_file, search, 10_000)
+        err.print(f"{written} events written to {csv_file}", highlight=False)
+    show(found, as_json, _table(f"Events behind {figure}"))
+
+
+@app.command("figures")
+def figures(as_json: JsonOption = False) -> None:
+    """The dashboard figures whose events can be listed, and their parameters."""
+    columns = ["figure", "report", "params", "required", "event_types", "about"]
+    show(fetch("/api/audit/figures"), as_json, lambda r: reports.table("Figures", r, columns))
+
+
+def _download(path: str, **params: str | None) -> tuple[bytes, Mapping[str, str]]:
+    """A non-JSON answer of the reporting API, with its headers; failure means exit status 2."""
+    base = get_settings().reporting_url
+    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+    try:
+        with urllib.request.urlopen(f"{base.rstrip('/')}{path}?{query}", timeout=300) as r:
+            return r.read(), {k.lower(): v for k, v in r.headers.items()}
+    except urllib.error.HTTPError as exc:
+        message = json.loads(exc.read() or b"{}").get("message", str(exc))
+    except (urllib.error.URLError, OSError) as exc:
+        message = f"the projection service does not answer at {base} ({exc}); is it running?"
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)

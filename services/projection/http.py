@@ -34,6 +34,20 @@ class Asset:
         self.body, self.content_type = body, content_type
 
 
+class Download:
+    """A route's answer that is not JSON: sent as it is, as an attachment named `filename`."""
+
+    def __init__(
+        self,
+        body: bytes,
+        content_type: str,
+        filename: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.body, self.content_type, self.filename = body, content_type, filename
+        self.headers = dict(headers or {})
+
+
 class ReportingApp:
     def __init__(
         self,
@@ -68,6 +82,10 @@ class ReportingApp:
         except HttpError as exc:
             await _json(send, exc.status, {"error": exc.code, "message": exc.message})
             return
+        if isinstance(body, Download):
+            disposition = {"content-disposition": f'attachment; filename="{body.filename}"'}
+            await _send(send, 200, body.body, body.content_type, disposition | body.headers)
+            return
         await _json(send, 200, body)
 
 
@@ -76,14 +94,12 @@ async def _json(send: Send, status: int, body: Any) -> None:
     await _send(send, status, data, "application/json; charset=utf-8")
 
 
-async def _send(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode()), (b"cache-control", b"no-store")],
-        }
-    )
+async def _send(
+    send: Send, status: int, body: bytes, content_type: str, extra: Mapping[str, str] | None = None
+) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"cache-control", b"no-store")]
+    headers += [(k.lower().encode(), v.encode("latin-1")) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

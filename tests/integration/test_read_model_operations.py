@@ -4,6 +4,7 @@ model, and reports as of a past moment or position."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
+from nats.js.errors import NotFoundError
 
 from contracts.envelope import EventEnvelope
 from contracts.subjects import event_subject, stream_name
@@ -117,8 +119,14 @@ async def test_a_poison_event_is_set_aside_its_stream_waits_and_a_retry_applies_
     assert "ValueError: cannot read NoteTaken a v2" in letter["error"]
 
     js = nc.jetstream()
-    info = await js.stream_info(stream_name("deadletters", sandbox.namespace))
-    assert info.state.messages == 1
+
+    async def copied_to_the_dead_letter_stream() -> bool:
+        with contextlib.suppress(NotFoundError):
+            info = await js.stream_info(stream_name("deadletters", sandbox.namespace))
+            return bool(info.state.messages == 1)
+        return False
+
+    await wait_for(copied_to_the_dead_letter_stream)
     dead = await js.get_msg(stream_name("deadletters", sandbox.namespace), 1)
     assert json.loads(dead.data)["envelope"]["stream_id"] == "a"
 

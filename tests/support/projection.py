@@ -12,6 +12,7 @@ from contracts.subjects import stream_name
 from services.assistance.roster import parse_roster
 from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
+from services.cli.common import Issuer
 from services.projection.aid_coverage import AidCoverageProjection
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner
@@ -35,7 +36,7 @@ async def fill_through_service(
     is published. Returns the number of events now in the service's store."""
     rows = sample_rows(county, seed=students)[:students]
     lines = list(parse_roster(to_csv(rows).encode()))
-    issuer = aid.Issuer("tester", "aid_center")
+    issuer = Issuer("tester", "aid_center")
     await aid.import_roster(client, lines, issuer, lambda n: None)
     ids = await aid.registered_students(client, county)
     for term in terms:
