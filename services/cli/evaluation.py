@@ -209,7 +209,8 @@ def record_visit(
     department: str = department_option("education_science_institute"),
     as_json: JsonOption = False,
 ) -> None:
-    """Record a visit held (give --visit-id of the planned visit, if it was planned)."""
+    """Record a visit held. A visit planned for the same date is found by itself; one held on
+    another date than planned needs the --visit-id printed when it was planned."""
     when = day(on)
     command = _visit(
         c.RecordResearchVisit,
@@ -264,6 +265,13 @@ def visits_report(
 # Census
 
 
+def census_of(county: str, year: int, stage: CompulsoryStage) -> dict[str, Any]:
+    """The census a file goes to, checked before any line is read."""
+    check(county, CountyCode, "--county")
+    check(year, Year, "--year")
+    return {"county": county, "year": year, "stage": stage}
+
+
 def _census_lines(path: Path, columns: tuple[str, ...]) -> list[CensusLine]:
     try:
         return read_census(path, columns)
@@ -303,10 +311,10 @@ def register_schools(
     as_json: JsonOption = False,
 ) -> None:
     """Register the schools of a file (columns school, name) for the year's census."""
-    where = build(c.AssessBalancedDevelopment, county=county, year=year, stage=stage)
+    where = census_of(county, year, stage)
     outcome = _send_lines(
         _census_lines(file, REGISTER_COLUMNS),
-        lambda ln: c.RegisterCensusSchool(**where.model_dump(), school=ln.school, name=ln.name),
+        lambda ln: c.RegisterCensusSchool(**where, school=ln.school, name=ln.name),
         Issuer.of(actor, department),
         "registering",
     )
@@ -328,11 +336,11 @@ def submit_statistics(
     as_json: JsonOption = False,
 ) -> None:
     """Submit each school's statistics of a census file; a school's figures go in once."""
-    where = build(c.AssessBalancedDevelopment, county=county, year=year, stage=stage)
+    where = census_of(county, year, stage)
     outcome = _send_lines(
         _census_lines(file, COLUMNS),
         lambda ln: c.SubmitSchoolStatistics.model_validate(
-            {**where.model_dump(), "school": ln.school, "statistics": ln.statistics}
+            {**where, "school": ln.school, "statistics": ln.statistics}
         ),
         Issuer.of(actor, department),
         "submitting",
@@ -354,14 +362,13 @@ def correct_statistics(
     as_json: JsonOption = False,
 ) -> None:
     """Correct schools' statistics; each correction is a new revision, the old one is kept."""
-    where = build(c.AssessBalancedDevelopment, county=county, year=year, stage=stage)
+    where = census_of(county, year, stage)
     if not reason.strip():
         raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
     outcome = _send_lines(
         _census_lines(file, COLUMNS),
         lambda ln: c.CorrectSchoolStatistics.model_validate(
-            {**where.model_dump(), "school": ln.school, "statistics": ln.statistics}
-            | {"reason": reason}
+            {**where, "school": ln.school, "statistics": ln.statistics} | {"reason": reason}
         ),
         Issuer.of(actor, department),
         "correcting",

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from services.projection import (
+    evaluation_balance,
+    evaluation_guidance,
+    evaluation_high_school,
+    evaluation_supervision,
+)
 from services.projection.http import Route
 from shared.projections import Projection
 
-PROJECTIONS: tuple[Projection, ...] = ()
-ROUTES: dict[str, Route] = {}
+PROJECTIONS: tuple[Projection, ...] = (
+    evaluation_guidance.GuidanceProjection(),
+    evaluation_balance.BalanceProjection(),
+    evaluation_supervision.SupervisionProjection(),
+    evaluation_high_school.HighSchoolProjection(),
+)
+ROUTES: dict[str, Route] = {
+    **evaluation_guidance.ROUTES,
+    **evaluation_balance.ROUTES,
+    **evaluation_supervision.ROUTES,
+    **evaluation_high_school.ROUTES,
+}
