@@ -16,15 +16,26 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from nats.aio.client import Client as NATS
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
 from rich.console import Console
 
-from contracts.assistance.queries import ListStudentIds, StudentIdPage
-from shared.commandbus import CommandClient
+from contracts.subjects import command_subject
 from shared.jetstream import connect_nats
 from shared.servers import redact, resolve_servers
 from shared.settings import Settings
 
-SERVICES = {"assistance": "services.assistance", "projection": "services.projection"}
+SERVICES = {
+    "assistance": "services.assistance",
+    "staffing": "services.staffing",
+    "pairing": "services.pairing",
+    "evaluation": "services.evaluation",
+    "alerts": "services.alerts",
+    "projection": "services.projection",
+}
+"""Each service as its own process: what a county office runs on one machine."""
+COMMAND_SERVICES = {"assistance", "staffing", "pairing", "evaluation"}
 DATABASE = "eduplan"
 
 
@@ -53,9 +64,9 @@ def run_up(settings: Settings, console: Console) -> int:
             f"\n[bold green]eduplan is up[/bold green]\n"
             f"  NATS           {redact(endpoints.nats_url)}\n"
             f"  PostgreSQL     {redact(database_url)}\n"
-            f"  assistance     pid {processes['assistance'].pid}, commands on NATS\n"
-            f"  projection     pid {processes['projection'].pid}, "
-            f"reports at http://{settings.http_host}:{settings.http_port}/api/aid-coverage\n"
+            + "".join(f"  {n:<14} pid {p.pid}\n" for n, p in processes.items())
+            + f"  reports        http://{settings.http_host}:{settings.http_port}/"
+            " (dashboard) and /api/...\n"
             f"Try: eduplan import-roster roster.csv · press Ctrl-C to stop everything.",
             highlight=False,
         )
@@ -110,19 +121,20 @@ async def wait_until_ready(
     settings: Settings,
     nats_url: str,
     processes: dict[str, subprocess.Popen[bytes]],
-    timeout: float = 60.0,
+    timeout: float = 90.0,
 ) -> None:
+    """Every command service answers on the bus, the projection over HTTP; any that exits
+    early stops the start with its status."""
     nc = await connect_nats(nats_url, "eduplan-up", wait=10)
-    client = CommandClient(nc, "assistance", settings.namespace, timeout=1, retries=0)
     deadline = time.monotonic() + timeout
     try:
-        for name, ready in (
-            ("assistance", _assistance_ready(client)),
-            ("projection", _projection_ready(settings)),
-        ):
+        for name, process in processes.items():
+            ready = (
+                _http_ready(settings) if name == "projection" else _bus_ready(nc, settings, name)
+            )
             while not await ready():
-                if processes[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited with status {processes[name].returncode}")
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with status {process.returncode}")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{name} did not become ready within {timeout:.0f} s")
                 await asyncio.sleep(0.2)
@@ -130,18 +142,23 @@ async def wait_until_ready(
         await nc.close()
 
 
-def _assistance_ready(client: CommandClient) -> Callable[[], Awaitable[bool]]:
+def _bus_ready(nc: NATS, settings: Settings, service: str) -> Callable[[], Awaitable[bool]]:
+    """A service serving commands answers even a malformed request (with a rejection)."""
+    subject = command_subject(service, "Ping", settings.namespace)
+
     async def ready() -> bool:
+        if service not in COMMAND_SERVICES:
+            return True  # no command endpoint: running is all we can tell
         try:
-            await client.query(ListStudentIds(county="000000", limit=1), StudentIdPage)
-        except Exception:
+            await nc.request(subject, b"{}", timeout=1)
+        except (NatsTimeout, NoRespondersError):
             return False
         return True
 
     return ready
 
 
-def _projection_ready(settings: Settings) -> Callable[[], Awaitable[bool]]:
+def _http_ready(settings: Settings) -> Callable[[], Awaitable[bool]]:
     url = f"http://{settings.http_host}:{settings.http_port}/health"
 
     async def ready() -> bool:

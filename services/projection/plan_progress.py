@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.types import CountyCode
 from services.projection import (
+    evaluation_guidance,
+    evaluation_high_school,
+    evaluation_supervision,
     pairing_reports,
     staffing_coverage,
     staffing_supply,
@@ -219,6 +222,58 @@ async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
     return Measure(f"{passed} standardised assessments passed, {milestones} milestones", status)
 
 
+# Work streams 4 and 5: evaluation, high school -------------------------------------------
+
+
+async def research_visits(db: Db, schema: str, county: str, day: date) -> Measure:
+    rows = await evaluation_guidance.visits_per_institution(db, schema, day.year, county)
+    if not rows:
+        return Measure(f"no guidance plan adopted for {day.year}", "no_target")
+    visited = sum(1 for r in rows if r["status"] in ("on_target", "above_target"))
+    none = [r["name"] or r["institution"] for r in rows if r["status"] == "none"]
+    return Measure(
+        f"{visited} of {len(rows)} institutions visited in {day.year}",
+        by_share(visited, len(rows), due=False),
+        f"not yet visited: {', '.join(none)}" if none else "",
+    )
+
+
+async def assessments(db: Db, schema: str, county: str, day: date) -> Measure:
+    balance = await db.fetch(
+        f"""SELECT DISTINCT ON (stage) stage, year, basic_balance_met
+            FROM "{schema}".evaluation_balance_assessments WHERE county = $1
+            ORDER BY stage, year DESC""",
+        county,
+    )
+    universal = await db.fetchrow(
+        f"""SELECT year, met FROM "{schema}".evaluation_universal
+            WHERE county = $1 AND met IS NOT NULL ORDER BY year DESC LIMIT 1""",
+        county,
+    )
+    titles = await evaluation_supervision.titles_report(db, schema, county, None)
+    parts = [
+        f"{b['stage']} {b['year']}: {'met' if b['basic_balance_met'] else 'not met'}"
+        for b in balance
+    ]
+    if universal:
+        parts.append(f"双高双普 {universal['year']}: {'met' if universal['met'] else 'not met'}")
+    parts += [f"title: {t['title']}" for t in titles]
+    if not parts:
+        return Measure("nothing assessed yet", "not_started")
+    met = all(b["basic_balance_met"] for b in balance) and bool(universal and universal["met"])
+    return Measure("; ".join(parts), "done" if titles or met else "on_track")
+
+
+async def high_school_projects(db: Db, schema: str, county: str, day: date) -> Measure:
+    projects = await evaluation_high_school.projects_report(db, schema, county)
+    if not projects:
+        return Measure("no project proposed", "not_started")
+    funded = [p for p in projects if p["milestone"] in ("funded", "started", "completed")]
+    return Measure(
+        f"{len(funded)} of {len(projects)} projects funded", "on_track" if funded else "not_started"
+    )
+
+
 MEASURES: dict[str, Measurer] = {
     "1.1": university_dispatch,
     "1.2": basic_aid,
@@ -230,6 +285,9 @@ MEASURES: dict[str, Measurer] = {
     "3.2": secondments,
     "3.3": shadowing,
     "3.4": school_system,
+    "4.1": research_visits,
+    "4.2": assessments,
+    "5.1": high_school_projects,
 }
 
 

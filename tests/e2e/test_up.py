@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from services.cli.up import SERVICES
 from shared.testing import Sandbox
 from tests.e2e.conftest import free_port
 
@@ -51,7 +52,7 @@ def test_up_prints_where_everything_is_and_ctrl_c_stops_it(sandbox: Sandbox) -> 
     assert f"NATS           {sandbox.nats_url}" in text
     assert "(configured)" in text
     pids = [int(p) for p in re.findall(r"pid (\d+)", text)]
-    assert len(pids) == 2
+    assert len(pids) == len(SERVICES)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
         assert json.load(response)["status"] == "ok"
 
