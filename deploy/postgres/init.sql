@@ -16,6 +16,7 @@
 --   staffing    staffing     (later services, same pattern)
 --   pairing     pairing
 --   evaluation  evaluation
+--   alerts      alerts       python -m services.alerts (and SELECT on the read models)
 --   projection  reporting    python -m services.projection (reads NATS, not the other schemas)
 --
 -- Passwords come from the environment of psql (\getenv, psql 15 or later): PG_<ROLE>_PASSWORD.
@@ -36,11 +37,13 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 \getenv staffing_password PG_STAFFING_PASSWORD
 \getenv pairing_password PG_PAIRING_PASSWORD
 \getenv evaluation_password PG_EVALUATION_PASSWORD
+\getenv alerts_password PG_ALERTS_PASSWORD
 \getenv projection_password PG_PROJECTION_PASSWORD
 \if :{?assistance_password} \else \set assistance_password '' \endif
 \if :{?staffing_password} \else \set staffing_password '' \endif
 \if :{?pairing_password} \else \set pairing_password '' \endif
 \if :{?evaluation_password} \else \set evaluation_password '' \endif
+\if :{?alerts_password} \else \set alerts_password '' \endif
 \if :{?projection_password} \else \set projection_password '' \endif
 
 CREATE TEMPORARY TABLE service_roles (role name, schema name, password text);
@@ -49,6 +52,7 @@ INSERT INTO service_roles VALUES
     ('staffing',   'staffing',   :'staffing_password'),
     ('pairing',    'pairing',    :'pairing_password'),
     ('evaluation', 'evaluation', :'evaluation_password'),
+    ('alerts',     'alerts',     :'alerts_password'),
     ('projection', 'reporting',  :'projection_password');
 
 SELECT format('CREATE ROLE %I', role) FROM service_roles
@@ -81,5 +85,11 @@ SELECT format('DO $$BEGIN RAISE WARNING %L; END$$', format(
     'PG_%s_PASSWORD is not set: role %s keeps the password it had (a new role has none'
     ' and cannot log in over TCP)', upper(role), role))
 FROM service_roles WHERE password = '' \gexec
+
+-- The alerts service's rules read the read models: SELECT on what the projection creates,
+-- in any schema (a rebuild builds tables elsewhere and moves them into reporting).
+GRANT USAGE ON SCHEMA reporting TO alerts;
+GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO alerts;
+ALTER DEFAULT PRIVILEGES FOR ROLE projection GRANT SELECT ON TABLES TO alerts;
 
 DROP TABLE service_roles;
