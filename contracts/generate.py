@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from contracts import asyncapi
 from contracts.envelope import CommandEnvelope, EventEnvelope
 from contracts.registry import COMMANDS, EVENTS
 
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="only compare; exit 1 if files are out of date"
     )
     args = parser.parse_args(argv)
+    if asyncapi.main(["--check"] if args.check else []):
+        return 1
     if not args.check:
         write()
         return 0
