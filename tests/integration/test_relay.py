@@ -65,7 +65,7 @@ async def test_every_event_is_published_once_in_order_across_a_nats_restart(
 ) -> None:
     nc = await connect_nats(own_nats.url, "relay-test")
     await ensure_stream(nc.jetstream(), "assistance", sandbox.namespace)
-    processor = await processor_for(store)
+    processor = await processor_for(store, with_catalogue=False)
     relay, stop, task = await start_relay(store, sandbox, nc, ack_timeout=1.0)
 
     await register_students(processor, 300)
@@ -98,7 +98,7 @@ async def test_only_one_of_two_relays_publishes(
     store: EventStore, sandbox: Sandbox, nc: NATS
 ) -> None:
     await ensure_stream(nc.jetstream(), "assistance", sandbox.namespace)
-    processor = await processor_for(store)
+    processor = await processor_for(store, with_catalogue=False)
     first, stop_first, task_first = await start_relay(store, sandbox, nc)
     second, stop_second, task_second = await start_relay(store, sandbox, nc)
     await register_students(processor, 200)
@@ -119,7 +119,7 @@ async def test_a_commit_wakes_the_relay_without_polling(
     store: EventStore, sandbox: Sandbox, nc: NATS
 ) -> None:
     await ensure_stream(nc.jetstream(), "assistance", sandbox.namespace)
-    processor = await processor_for(store)
+    processor = await processor_for(store, with_catalogue=False)
     relay, stop, task = await start_relay(store, sandbox, nc, idle_poll=120.0)
     await asyncio.sleep(0.5)  # the relay is now waiting, with two minutes before it polls again
     await register_students(processor, 1)
@@ -136,7 +136,7 @@ async def test_a_standby_relay_takes_over_when_the_active_one_stops(
     store: EventStore, sandbox: Sandbox, nc: NATS
 ) -> None:
     await ensure_stream(nc.jetstream(), "assistance", sandbox.namespace)
-    processor = await processor_for(store)
+    processor = await processor_for(store, with_catalogue=False)
     first, stop_first, task_first = await start_relay(store, sandbox, nc, idle_poll=0.2)
     await register_students(processor, 10)
 

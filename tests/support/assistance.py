@@ -12,11 +12,15 @@ from shared.processor import CommandProcessor
 from tests.support.builders import register_student
 
 
-async def processor_for(store: EventStore, max_attempts: int = 5) -> CommandProcessor:
-    """The service's own processor, with the default catalogue loaded (as at first start)."""
+async def processor_for(
+    store: EventStore, max_attempts: int = 5, with_catalogue: bool = True
+) -> CommandProcessor:
+    """The service's own processor, with the default catalogue loaded as at first start
+    (unless `with_catalogue` is False: then the store holds only what the test writes)."""
     processor, catalogue = await build_processor(store)
     processor.max_attempts = max_attempts
-    await seed_catalogue(processor, catalogue)
+    if with_catalogue:
+        await seed_catalogue(processor, catalogue)
     return processor
 
 
