@@ -37,6 +37,7 @@ from services.cli.common import (
     JsonOption,
     OptionalCountyOption,
     Outcome,
+    build_command,
     check,
     console,
     department_option,
@@ -45,7 +46,7 @@ from services.cli.common import (
     progress,
     report_outcome,
     run,
-    send_one,
+    send_command,
     show,
 )
 from shared.commandbus import CommandClient
@@ -83,7 +84,7 @@ def _read(path: Path, parse: Any) -> list[Any]:
 
 
 def _one(issuer: Issuer, payload: BaseModel, as_json: bool, done: str) -> None:
-    send_one(SERVICE, issuer.command(payload), as_json, done)
+    send_command(SERVICE, payload, issuer.actor, issuer.department, as_json, done)
 
 
 def _student(registry_id: str) -> UUID:
@@ -273,18 +274,16 @@ def return_to_school(
     as_json: JsonOption = False,
 ) -> None:
     """Record a student back in school; an open dropout alert is resolved."""
-    payload = check(
-        {
-            "student_id": _student(student),
-            "county": county,
-            "school": school,
-            "stage": stage,
-            "grade": grade,
-            "boarding": boarding,
-            "returned_on": on,
-        },
+    payload = build_command(
         c.ReturnToSchool,
-        "options",
+        None,
+        student_id=_student(student),
+        county=county,
+        school=school,
+        stage=stage,
+        grade=grade,
+        boarding=boarding,
+        returned_on=on,
     )
     _one(Issuer.of(actor, department), payload, as_json, f"{student} is back at {school}")
 
@@ -407,16 +406,14 @@ def revoke(
     as_json: JsonOption = False,
 ) -> None:
     """Withdraw an unpaid grant, with the reason."""
-    payload = check(
-        {
-            "student_id": _student(student),
-            "term": term,
-            "programme": programme,
-            "reason": reason,
-            "revoked_on": on,
-        },
+    payload = build_command(
         c.RevokeAidGrant,
-        "options",
+        None,
+        student_id=_student(student),
+        term=term,
+        programme=programme,
+        reason=reason,
+        revoked_on=on,
     )
     _one(Issuer.of(actor, department), payload, as_json, f"{programme} for {term} revoked")
 
@@ -524,16 +521,14 @@ def university_report(
         )
         for ln in lines
     ]
-    payload = check(
-        {
-            "county": county,
-            "university": university,
-            "school_year": school_year,
-            "received_on": received_on,
-            "entries": entries,
-        },
+    payload = build_command(
         c.RecordUniversityAidReport,
-        "options",
+        None,
+        county=county,
+        university=university,
+        school_year=school_year,
+        received_on=received_on,
+        entries=entries,
     )
     _one(Issuer.of(actor, department), payload, as_json, f"report of {university} recorded")
 
@@ -556,19 +551,17 @@ def funds_request(
 ) -> None:
     """Ask the city for per-student public funds: students x rate."""
     per_student: Decimal = check(rate, Amount, "--rate")
-    payload = check(
-        {
-            "request_id": request_id,
-            "county": county,
-            "school_year": school_year,
-            "students": students,
-            "rate_per_student": per_student,
-            "requested_amount": students * per_student,
-            "requested_on": on,
-            "addressed_to": to,
-        },
+    payload = build_command(
         c.RequestPublicFunds,
-        "options",
+        None,
+        request_id=request_id,
+        county=county,
+        school_year=school_year,
+        students=students,
+        rate_per_student=per_student,
+        requested_amount=students * per_student,
+        requested_on=on,
+        addressed_to=to,
     )
     _one(
         Issuer.of(actor, department),
@@ -591,17 +584,15 @@ def funds_answer(
     as_json: JsonOption = False,
 ) -> None:
     """Record the city's answer to a request for per-student public funds."""
-    payload = check(
-        {
-            "request_id": request_id,
-            "county": county,
-            "decision": decision,
-            "approved_amount": amount,
-            "answered_on": on,
-            "note": note,
-        },
+    payload = build_command(
         c.AnswerPublicFunds,
-        "options",
+        None,
+        request_id=request_id,
+        county=county,
+        decision=decision,
+        approved_amount=amount,
+        answered_on=on,
+        note=note,
     )
     _one(Issuer.of(actor, department), payload, as_json, f"answer to {request_id} recorded")
 

@@ -152,18 +152,61 @@ def run(service: str, work: Callable[[CommandClient], Awaitable[T]]) -> T:
         raise typer.Exit(2) from None
 
 
-def send_one(service: str, command: CommandEnvelope, as_json: bool, done: str) -> Accepted:
-    """Send a single command; print its answer; a rejection is exit status 1."""
+def send_one(
+    service: str, command: CommandEnvelope, as_json: bool, done: str, **keep: Any
+) -> Accepted:
+    """Send a single command; print its answer, with the ids in `keep` a user must note;
+    a rejection is exit status 1."""
     (result,) = run(service, lambda client: client.send([command]))
+    kept = {name: str(value) for name, value in keep.items()}
     if as_json:
-        console.print_json(result.model_dump_json())
+        console.print_json(json.dumps({**kept, **result.model_dump(mode="json")}))
     if not isinstance(result, Accepted):
         if not as_json:
             err.print(f"[red]rejected[/red] ({result.code}): {result.message}", highlight=False)
         raise typer.Exit(1)
     if not as_json:
-        console.print(done if result.event_ids else f"{done} (nothing changed)", highlight=False)
+        suffix = "" if result.event_ids else " (nothing changed)"
+        ids = "".join(f"\n{k}: {v}" for k, v in kept.items())
+        console.print(done + suffix + ids, highlight=False)
     return result
+
+
+def send_command(
+    service: str,
+    payload: BaseModel,
+    actor: str,
+    department: str,
+    as_json: bool,
+    done: str,
+    **keep: Any,
+) -> Accepted:
+    """`send_one` for a payload issued by `actor` of `department`."""
+    return send_one(service, Issuer.of(actor, department).command(payload), as_json, done, **keep)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def build_command(model: type[M], options: Mapping[str, str] | None = None, /, **fields: Any) -> M:
+    """A command from the options; an invalid one is a usage error (exit 2) naming the
+    options at fault (`options` maps field paths to option names where they differ)."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_option(e['loc'], options or {})}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)
+        )
+        err.print(f"[red]error:[/red] {problems}; nothing was sent", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _option(loc: tuple[int | str, ...], options: Mapping[str, str]) -> str:
+    path = ".".join(str(x) for x in loc if not isinstance(x, int))
+    if not path:
+        return "options"
+    return options.get(path, "--" + path.split(".")[0].replace("_", "-"))
 
 
 def progress(description: str, total: int) -> tuple[Progress, Progressed]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.console import Group
 from rich.table import Table
 
@@ -41,6 +41,7 @@ from services.cli.common import (
     JsonOption,
     OptionalCountyOption,
     Outcome,
+    build_command,
     check,
     department_option,
     err,
@@ -48,8 +49,8 @@ from services.cli.common import (
     progress,
     report_outcome,
     run,
+    send_command,
     send_in_batches,
-    send_one,
     show,
 )
 from services.evaluation.seeds import SeedError, guidance_plan
@@ -108,16 +109,7 @@ CensusFile = Annotated[
 
 
 def build(model: type[M], **fields: Any) -> M:
-    """A command from the options; an invalid one is a usage error (exit 2), never sent."""
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or model.__name__}: "
-            f"{str(e['msg']).removeprefix('Value error, ')}"
-            for e in exc.errors(include_url=False)
-        )
-        raise typer.BadParameter(reasons) from None
+    return build_command(model, None, **fields)
 
 
 def derived_id(*parts: object) -> UUID:
@@ -125,7 +117,7 @@ def derived_id(*parts: object) -> UUID:
 
 
 def send(command: BaseModel, actor: str, department: str, as_json: bool, done: str) -> None:
-    send_one(SERVICE, Issuer.of(actor, department).command(command), as_json, done)
+    send_command(SERVICE, command, actor, department, as_json, done)
 
 
 # Guidance

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.table import Table
 
 from contracts.pairing.commands import (
@@ -42,6 +42,7 @@ from services.cli.common import (
     OptionalCountyOption,
     Outcome,
     Progressed,
+    build_command,
     check,
     department_option,
     err,
@@ -49,8 +50,8 @@ from services.cli.common import (
     progress,
     report_outcome,
     run,
+    send_command,
     send_in_batches,
-    send_one,
     show,
 )
 from services.pairing.seed import PILOT_SEED, Seed, SeedError, load_seed
@@ -122,23 +123,7 @@ FIELD_OPTIONS = {
 
 
 def build(model: type[C], **fields: Any) -> C:
-    """The command from the options; a bad value is a usage error (exit 2) naming the option."""
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_option(e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
-            for e in exc.errors(include_url=False)
-        )
-        err.print(f"[red]error:[/red] {problems}; nothing was sent", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _option(loc: tuple[int | str, ...]) -> str:
-    path = ".".join(map(str, loc))
-    if not path:
-        return "options"
-    return FIELD_OPTIONS.get(path, "--" + path.split(".")[0].replace("_", "-"))
+    return build_command(model, FIELD_OPTIONS, **fields)
 
 
 def _pair(county: str, school: str, stage: str) -> dict[str, str]:
@@ -154,7 +139,7 @@ def _record_id(value: str | None) -> UUID | str:
 
 
 def _send(payload: BaseModel, actor: str, department: str, as_json: bool, done: str) -> None:
-    send_one(SERVICE, Issuer.of(actor, department).command(payload), as_json, done)
+    send_command(SERVICE, payload, actor, department, as_json, done)
 
 
 # Seed and targets

@@ -9,14 +9,13 @@ caller keeps; a new one is made when the option is left out, and printed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.table import Table
 
 from contracts.envelope import Accepted, CommandEnvelope
@@ -31,14 +30,15 @@ from services.cli.common import (
     OptionalCountyOption,
     Outcome,
     Progressed,
+    build_command,
     check,
-    console,
     department_option,
     err,
     fetch,
     progress,
     report_outcome,
     run,
+    send_command,
     send_in_batches,
     show,
 )
@@ -100,15 +100,7 @@ _OPTIONS = {
 
 
 def build(model: type[M], **fields: Any) -> M:
-    """The command from the options; a mistake is a usage error naming the option."""
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(x) for x in first["loc"] if not isinstance(x, int))
-        hint = _OPTIONS.get(where, f"--{where.split('.')[0].replace('_', '-')}") if where else None
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise typer.BadParameter(message, param_hint=hint) from None
+    return build_command(model, _OPTIONS, **fields)
 
 
 def new_id(value: str | None, option: str) -> UUID:
@@ -118,21 +110,8 @@ def new_id(value: str | None, option: str) -> UUID:
 def send(
     command: BaseModel, actor: str, department: str, as_json: bool, done: str, **ids: Any
 ) -> None:
-    """Send one command, print its answer (with any ids the caller must keep); exit 1 if refused."""
-    envelope = Issuer.of(actor, department).command(command)
-    (result,) = run(SERVICE, lambda client: client.send([envelope]))
-    kept = {name: str(value) for name, value in ids.items()}
-    if as_json:
-        console.print_json(json.dumps({**kept, **result.model_dump(mode="json")}))
-    if not isinstance(result, Accepted):
-        if not as_json:
-            err.print(f"[red]rejected[/red] ({result.code}): {result.message}", highlight=False)
-        raise typer.Exit(1)
-    if not as_json:
-        suffix = "" if result.event_ids else " (nothing changed)"
-        console.print(
-            done + suffix + "".join(f"\n{k}: {v}" for k, v in kept.items()), highlight=False
-        )
+    """Send one command (printing the ids the caller must keep); exit 1 if refused."""
+    send_command(SERVICE, command, actor, department, as_json, done, **ids)
 
 
 # Targets
