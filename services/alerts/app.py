@@ -8,8 +8,10 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import structlog
 
+from contracts.subjects import stream_name
 from services.alerts import domain
 from services.alerts.detector import Detector
 from services.alerts.rules import RULES
@@ -20,6 +22,7 @@ from shared.processor import CommandProcessor
 from shared.service import ServiceRuntime
 
 SERVICE = "alerts"
+WORK_STREAMS = ("assistance", "staffing", "pairing", "evaluation")
 PERMISSIONS = Path(__file__).with_name("permissions.toml")
 log = structlog.get_logger()
 
@@ -39,7 +42,28 @@ async def configure(runtime: ServiceRuntime) -> None:
     reporting = await create_pool(
         settings.reporting_database_url or runtime.database_url, max_size=2, name="eduplan-alerts"
     )
-    detector = Detector(build_processor(runtime.store), reporting, RULES)
+    js = runtime.relay_nats.jetstream()
+
+    async def read_models_settled() -> bool:
+        """Every read model has read its work-stream sources to their end (none built yet:
+        nothing to judge, the rules find nothing)."""
+        try:
+            rows = await reporting.fetch(
+                "SELECT source, min(stream_seq) AS reached FROM reporting.projection_checkpoints"
+                " WHERE source = ANY($1::text[]) GROUP BY source",
+                list(WORK_STREAMS),
+            )
+        except asyncpg.UndefinedTableError:
+            return True
+        for row in rows:
+            info = await js.stream_info(stream_name(row["source"], runtime.namespace))
+            if row["reached"] < info.state.last_seq:
+                return False
+        return True
+
+    detector = Detector(
+        build_processor(runtime.store), reporting, RULES, settled=read_models_settled
+    )
 
     async def sweep_regularly() -> None:
         try:

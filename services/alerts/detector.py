@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +23,7 @@ class Sweep:
     open_gaps: int
     raised: int
     resolved: int
+    skipped: bool = False  # the read models were behind their streams: judged next time
 
 
 class Detector:
@@ -32,14 +33,21 @@ class Detector:
         reporting: asyncpg.Pool,
         rules: Sequence[Rule],
         schema: str = "reporting",
+        settled: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
+        """`settled` tells whether the read models have caught up with their streams: a read
+        model half way through a catch-up shows gaps that are not there (grants not yet
+        projected), so the detector judges only settled read models."""
         self.processor = processor
         self.reporting = reporting
         self.rules = rules
         self.schema = schema
+        self.settled = settled
 
     async def sweep(self, today: date) -> Sweep:
         """One pass: every rule, then the differences with the alerts open now."""
+        if self.settled is not None and not await self.settled():
+            return Sweep(0, 0, 0, skipped=True)
         gaps: dict[str, Gap] = {}
         async with self.reporting.acquire() as conn:
             for rule in self.rules:

@@ -38,13 +38,16 @@ class AlertsProjection:
     async def apply(
         self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
     ) -> None:
-        """Latest state per alert key within the batch, then one upsert."""
-        latest: dict[str, tuple[Any, ...]] = {}
+        """Latest state per alert key within the batch: an upsert for alerts raised in it, an
+        update for alerts raised in an earlier batch and resolved in this one."""
+        raised: dict[str, list[Any]] = {}
+        resolved: dict[str, tuple[date, str]] = {}
         for e in events:
             p = e.payload
+            key = p["alert_key"]
             if e.event_type == "AlertRaised":
-                latest[p["alert_key"]] = (
-                    p["alert_key"],
+                raised[key] = [
+                    key,
                     p["kind"],
                     p["task_id"],
                     p["county"],
@@ -53,32 +56,38 @@ class AlertsProjection:
                     date.fromisoformat(p["raised_on"]),
                     None,
                     None,
-                )
+                ]
+                resolved.pop(key, None)
             elif e.event_type == "AlertResolved":
-                raised = latest.get(p["alert_key"])
-                resolved = (date.fromisoformat(p["resolved_on"]), p["how"])
-                latest[p["alert_key"]] = (
-                    (*raised[:7], *resolved)
-                    if raised
-                    else (p["alert_key"], p["kind"], "", p["county"], "", "", None, *resolved)
-                )
-        if not latest:
-            return
-        await conn.execute(
-            f"""
-            INSERT INTO "{schema}".alerts AS a (alert_key, kind, task_id, county, subject, detail,
-                raised_on, resolved_on, how)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                $6::text[], $7::date[], $8::date[], $9::text[])
-            ON CONFLICT (alert_key) DO UPDATE SET
-                task_id = coalesce(nullif(EXCLUDED.task_id, ''), a.task_id),
-                subject = coalesce(nullif(EXCLUDED.subject, ''), a.subject),
-                detail = coalesce(nullif(EXCLUDED.detail, ''), a.detail),
-                raised_on = coalesce(EXCLUDED.raised_on, a.raised_on),
-                resolved_on = EXCLUDED.resolved_on, how = EXCLUDED.how
-            """,
-            *zip(*latest.values(), strict=True),
-        )
+                closing = (date.fromisoformat(p["resolved_on"]), p["how"])
+                if key in raised:
+                    raised[key][7:] = closing
+                else:
+                    resolved[key] = closing
+        if raised:
+            await conn.execute(
+                f"""
+                INSERT INTO "{schema}".alerts (alert_key, kind, task_id, county, subject, detail,
+                    raised_on, resolved_on, how)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                    $6::text[], $7::date[], $8::date[], $9::text[])
+                ON CONFLICT (alert_key) DO UPDATE SET task_id = EXCLUDED.task_id,
+                    subject = EXCLUDED.subject, detail = EXCLUDED.detail,
+                    raised_on = EXCLUDED.raised_on, resolved_on = EXCLUDED.resolved_on,
+                    how = EXCLUDED.how
+                """,
+                *zip(*raised.values(), strict=True),
+            )
+        if resolved:
+            await conn.execute(
+                f"""UPDATE "{schema}".alerts a SET resolved_on = t.resolved_on, how = t.how
+                    FROM unnest($1::text[], $2::date[], $3::text[])
+                        AS t (alert_key, resolved_on, how)
+                    WHERE a.alert_key = t.alert_key""",
+                list(resolved),
+                [r[0] for r in resolved.values()],
+                [r[1] for r in resolved.values()],
+            )
 
 
 class AlertQuery(BaseModel):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
-from uuid import UUID
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -15,6 +15,7 @@ from nats.aio.client import Client as NATS
 
 from contracts.assistance.commands import RecordLeaving, ReturnToSchool
 from contracts.assistance.types import LeaveReason
+from contracts.envelope import EventEnvelope
 from contracts.subjects import service_events
 from contracts.types import Stage
 from services.alerts.app import build_processor
@@ -27,7 +28,7 @@ from services.cli.common import Issuer
 from services.projection import alerts as alert_reports
 from services.projection.alerts import AlertsProjection
 from shared.commandbus import CommandClient
-from shared.projections import ProjectionRunner
+from shared.projections import ProjectionRunner, setup_projection
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings
 from shared.testing import Sandbox, wait_for
@@ -183,3 +184,71 @@ async def test_a_dropout_alert_open_a_month_raises_an_alert_until_the_pupil_retu
     await project(pool, nc, sandbox)
     assert (await detector.sweep(date(2017, 12, 12))).resolved == 1
     assert await detector.open_alerts() == set()
+
+
+def alert_event(event_type: str, version: int, **payload: object) -> EventEnvelope:
+    now = datetime.now(UTC)
+    key = "missing_aid/2017-autumn/7f3e9a52"
+    return EventEnvelope(
+        event_id=uuid4(),
+        event_type=event_type,
+        schema_version=1,
+        service="alerts",
+        position=version,
+        stream_id=key,
+        stream_type="alert",
+        version=version,
+        county="610831",
+        occurred_at=now,
+        recorded_at=now,
+        actor="alert-detector",
+        department="supervision_office",
+        correlation_id=uuid4(),
+        causation_id=None,
+        command_id=None,
+        payload={"alert_key": key, "kind": "missing_aid", "county": "610831", **payload},
+    )
+
+
+async def test_the_alerts_read_model_follows_raise_and_resolve_in_separate_batches(
+    pool: asyncpg.Pool,
+) -> None:
+    raised = {
+        "task_id": "1.2",
+        "subject": "a student",
+        "detail": "no aid",
+        "raised_on": "2017-12-20",
+    }
+    resolved = {"resolved_on": "2017-12-22", "how": "the gap is closed"}
+    projection = AlertsProjection()
+    async with pool.acquire() as conn:
+        await setup_projection(conn, "reporting", projection)
+        for batch, expected in (
+            ([alert_event("AlertRaised", 1, **raised)], "open"),
+            ([alert_event("AlertResolved", 2, **resolved)], "resolved"),
+            ([alert_event("AlertRaised", 3, **raised)], "open"),
+            (
+                [
+                    alert_event("AlertResolved", 4, **resolved),
+                    alert_event("AlertRaised", 5, **raised),
+                ],
+                "open",
+            ),
+            ([alert_event("AlertResolved", 6, **resolved)], "resolved"),
+        ):
+            await projection.apply(conn, "reporting", batch)
+            (row,) = await alert_reports.alerts(pool, "reporting", {"status": "all"})
+            assert row["status"] == expected
+            assert row["raised_on"] == "2017-12-20"
+
+
+async def test_read_models_behind_their_streams_are_not_judged(
+    alerts_service: ServiceRuntime, pool: asyncpg.Pool
+) -> None:
+    async def behind() -> bool:
+        return False
+
+    detector = Detector(build_processor(alerts_service.store), pool, RULES, settled=behind)
+    sweep = await detector.sweep(TODAY)
+    assert sweep.skipped
+    assert await pool.fetchval("SELECT count(*) FROM alerts.events") == 0
