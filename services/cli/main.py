@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import assistance, audit, evaluation, pairing, projection, staffing
+from services.cli import assistance, audit, demo, evaluation, pairing, projection, staffing
 from services.cli.common import console
 from shared.settings import get_settings
 
@@ -28,6 +28,7 @@ app.add_typer(pairing.app, name="pairing")
 app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(projection.app, name="projection")
 app.add_typer(audit.app, name="audit")
+app.add_typer(demo.app, name="demo")
 
 
 @app.command("sample-roster")

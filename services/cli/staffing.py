@@ -214,7 +214,7 @@ def import_sheet(
         "dispatching", len(lines) + sum(ln.arrived_on is not None for ln in lines)
     )
     with bar:
-        outcome = run(SERVICE, lambda client: _import(client, lines, issuer, advance))
+        outcome = run(SERVICE, lambda client: import_dispatch_sheet(client, lines, issuer, advance))
     report_outcome(
         outcome,
         as_json,
@@ -223,7 +223,7 @@ def import_sheet(
     )
 
 
-async def _import(
+async def import_dispatch_sheet(
     client: CommandClient, lines: Sequence[SheetLine], issuer: Issuer, advance: Progressed
 ) -> Outcome:
     outcome = Outcome()

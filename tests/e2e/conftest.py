@@ -16,9 +16,19 @@ from typing import Any
 import pytest
 
 from contracts.assistance.queries import ListStudentIds, StudentIdPage
+from services.cli.up import SERVICES, wait_until_ready
 from shared.commandbus import CommandClient
 from shared.jetstream import connect_nats
-from shared.testing import Sandbox, start_process, stop_process, wait_for
+from shared.servers import ServerEndpoints
+from shared.settings import Settings
+from shared.testing import (
+    Sandbox,
+    create_sandbox,
+    drop_sandbox,
+    start_process,
+    stop_process,
+    wait_for,
+)
 
 
 def free_port() -> int:
@@ -82,3 +92,35 @@ async def system(sandbox: Sandbox) -> AsyncIterator[System]:
         await nc.close()
         for process in processes:
             stop_process(process)
+
+
+@pytest.fixture(scope="module")
+async def whole_system(servers: ServerEndpoints) -> AsyncIterator[System]:
+    """Every service of `eduplan up` (up.SERVICES) as its own process, on a sandbox of its own
+    shared by the tests of one module (filling it takes a while); alerts sweep every second."""
+    sandbox = await create_sandbox(servers.nats_url, servers.database_url)
+    port = free_port()
+    env = sandbox.env(
+        EDUPLAN_HTTP_PORT=str(port),
+        EDUPLAN_REPORTING_URL=f"http://127.0.0.1:{port}",
+        EDUPLAN_ALERTS_INTERVAL="1",
+        COLUMNS="200",
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="eduplan-e2e-whole-"))
+    processes = {
+        name: start_process(module, env, workdir / f"{module}.log")
+        for name, module in SERVICES.items()
+    }
+    settings = Settings(
+        nats_url=sandbox.nats_url,
+        namespace=sandbox.namespace,
+        http_host="127.0.0.1",
+        http_port=port,
+    )
+    try:
+        await wait_until_ready(settings, sandbox.nats_url, processes)
+        yield System(sandbox, env, f"http://127.0.0.1:{port}", workdir)
+    finally:
+        for process in processes.values():
+            stop_process(process)
+        await drop_sandbox(sandbox)
