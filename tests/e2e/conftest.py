@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -15,10 +16,7 @@ from typing import Any
 
 import pytest
 
-from contracts.assistance.queries import ListStudentIds, StudentIdPage
 from services.cli.up import SERVICES, wait_until_ready
-from shared.commandbus import CommandClient
-from shared.jetstream import connect_nats
 from shared.servers import ServerEndpoints
 from shared.settings import Settings
 from shared.testing import (
@@ -27,7 +25,6 @@ from shared.testing import (
     drop_sandbox,
     start_process,
     stop_process,
-    wait_for,
 )
 
 
@@ -60,56 +57,21 @@ class System:
             return json.load(response)
 
 
-@pytest.fixture
-async def system(sandbox: Sandbox) -> AsyncIterator[System]:
+@contextlib.asynccontextmanager
+async def running(sandbox: Sandbox, *services: str, **env: str) -> AsyncIterator[System]:
+    """These services of `eduplan up` (names of up.SERVICES) and the projection, each as its
+    own process on the sandbox, once each answers (on the bus, or over HTTP)."""
     port = free_port()
-    env = sandbox.env(
+    environment = sandbox.env(
         EDUPLAN_HTTP_PORT=str(port),
         EDUPLAN_REPORTING_URL=f"http://127.0.0.1:{port}",
         COLUMNS="200",
+        **env,
     )
     workdir = Path(tempfile.mkdtemp(prefix="eduplan-e2e-"))
-    processes = [
-        start_process(module, env, workdir / f"{module}.log")
-        for module in ("services.assistance", "services.projection")
-    ]
-    nc = await connect_nats(sandbox.nats_url, "e2e")
-    client = CommandClient(nc, "assistance", sandbox.namespace, timeout=1, retries=0)
-    up = System(sandbox, env, f"http://127.0.0.1:{port}", workdir)
-
-    async def ready() -> bool:
-        try:
-            await client.query(ListStudentIds(county="000000", limit=1), StudentIdPage)
-            up.get("/health")
-        except Exception:
-            return False
-        return True
-
-    try:
-        await wait_for(ready, timeout=60, interval=0.2)
-        yield up
-    finally:
-        await nc.close()
-        for process in processes:
-            stop_process(process)
-
-
-@pytest.fixture(scope="module")
-async def whole_system(servers: ServerEndpoints) -> AsyncIterator[System]:
-    """Every service of `eduplan up` (up.SERVICES) as its own process, on a sandbox of its own
-    shared by the tests of one module (filling it takes a while); alerts sweep every second."""
-    sandbox = await create_sandbox(servers.nats_url, servers.database_url)
-    port = free_port()
-    env = sandbox.env(
-        EDUPLAN_HTTP_PORT=str(port),
-        EDUPLAN_REPORTING_URL=f"http://127.0.0.1:{port}",
-        EDUPLAN_ALERTS_INTERVAL="1",
-        COLUMNS="200",
-    )
-    workdir = Path(tempfile.mkdtemp(prefix="eduplan-e2e-whole-"))
     processes = {
-        name: start_process(module, env, workdir / f"{module}.log")
-        for name, module in SERVICES.items()
+        name: start_process(SERVICES[name], environment, workdir / f"{name}.log")
+        for name in (*services, "projection")
     }
     settings = Settings(
         nats_url=sandbox.nats_url,
@@ -119,8 +81,27 @@ async def whole_system(servers: ServerEndpoints) -> AsyncIterator[System]:
     )
     try:
         await wait_until_ready(settings, sandbox.nats_url, processes)
-        yield System(sandbox, env, f"http://127.0.0.1:{port}", workdir)
+        yield System(sandbox, environment, f"http://127.0.0.1:{port}", workdir)
     finally:
         for process in processes.values():
             stop_process(process)
+
+
+@pytest.fixture
+async def system(sandbox: Sandbox) -> AsyncIterator[System]:
+    """The assistance and projection services."""
+    async with running(sandbox, "assistance") as up:
+        yield up
+
+
+@pytest.fixture(scope="module")
+async def whole_system(servers: ServerEndpoints) -> AsyncIterator[System]:
+    """Every service of `eduplan up` (up.SERVICES) as its own process, on a sandbox of its own
+    shared by the tests of one module (filling it takes a while); alerts sweep every second."""
+    sandbox = await create_sandbox(servers.nats_url, servers.database_url)
+    everything = [name for name in SERVICES if name != "projection"]
+    try:
+        async with running(sandbox, *everything, EDUPLAN_ALERTS_INTERVAL="1") as up:
+            yield up
+    finally:
         await drop_sandbox(sandbox)

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import json
 import shlex
-import tempfile
 import urllib.error
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from contracts.evaluation.queries import GetThresholdsInForce, ThresholdsInForce
 from services.evaluation.statistics_file import COLUMNS
-from shared.commandbus import CommandClient
-from shared.jetstream import connect_nats
-from shared.testing import Sandbox, start_process, stop_process, wait_for
-from tests.e2e.conftest import System, free_port
+from shared.testing import Sandbox, wait_for
+from tests.e2e.conftest import System, running
 
 pytestmark = pytest.mark.e2e
 
@@ -32,36 +27,8 @@ STATISTICS = [
 @pytest.fixture
 async def system(sandbox: Sandbox) -> AsyncIterator[System]:
     """The evaluation and projection services as processes on the sandbox."""
-    port = free_port()
-    env = sandbox.env(
-        EDUPLAN_HTTP_PORT=str(port),
-        EDUPLAN_REPORTING_URL=f"http://127.0.0.1:{port}",
-        COLUMNS="200",
-    )
-    workdir = Path(tempfile.mkdtemp(prefix="eduplan-e2e-evaluation-"))
-    processes = [
-        start_process(module, env, workdir / f"{module}.log")
-        for module in ("services.evaluation", "services.projection")
-    ]
-    nc = await connect_nats(sandbox.nats_url, "e2e")
-    client = CommandClient(nc, "evaluation", sandbox.namespace, timeout=1, retries=0)
-    up = System(sandbox, env, f"http://127.0.0.1:{port}", workdir)
-
-    async def ready() -> bool:
-        try:
-            await client.query(GetThresholdsInForce(year=2017), ThresholdsInForce)
-            up.get("/health")
-        except Exception:
-            return False
-        return True
-
-    try:
-        await wait_for(ready, timeout=60, interval=0.2)
+    async with running(sandbox, "evaluation") as up:
         yield up
-    finally:
-        await nc.close()
-        for process in processes:
-            stop_process(process)
 
 
 def ok(system: System, line: str, *more: str) -> str:

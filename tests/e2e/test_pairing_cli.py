@@ -4,18 +4,13 @@ processes, and the bus: seed, secondments, shadowing, sharing, reports, and usag
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from contracts.pairing.commands import AdoptPairingTargets
-from shared.commandbus import CommandClient, new_command
-from shared.jetstream import connect_nats
-from shared.testing import Sandbox, start_process, stop_process, wait_for
-from tests.e2e.conftest import System, free_port
+from shared.testing import Sandbox, wait_for
+from tests.e2e.conftest import System, running
 
 pytestmark = pytest.mark.e2e
 
@@ -32,37 +27,8 @@ SHADOWING = [*HIGH_SCHOOL, "--name", "李静", "--subject", "mathematics", "--st
 @pytest.fixture
 async def system(sandbox: Sandbox) -> AsyncIterator[System]:
     """The pairing and projection services as processes on the sandbox."""
-    port = free_port()
-    env = sandbox.env(
-        EDUPLAN_HTTP_PORT=str(port),
-        EDUPLAN_REPORTING_URL=f"http://127.0.0.1:{port}",
-        COLUMNS="200",
-    )
-    workdir = Path(tempfile.mkdtemp(prefix="eduplan-e2e-pairing-"))
-    processes = [
-        start_process(module, env, workdir / f"{module}.log")
-        for module in ("services.pairing", "services.projection")
-    ]
-    nc = await connect_nats(sandbox.nats_url, "e2e")
-    client = CommandClient(nc, "pairing", sandbox.namespace, timeout=1, retries=0)
-    up = System(sandbox, env, f"http://127.0.0.1:{port}", workdir)
-    probe = new_command(AdoptPairingTargets(county="000000"), actor="e2e", department="basic_ed_1")
-
-    async def ready() -> bool:
-        try:
-            (answer,) = await client.send([probe])  # refused (no targets): writes nothing
-            up.get("/health")
-        except Exception:
-            return False
-        return answer.status == "rejected"
-
-    try:
-        await wait_for(ready, timeout=60, interval=0.2)
+    async with running(sandbox, "pairing") as up:
         yield up
-    finally:
-        await nc.close()
-        for process in processes:
-            stop_process(process)
 
 
 def ok(system: System, *args: str) -> str:

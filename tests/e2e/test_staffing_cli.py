@@ -6,21 +6,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
-from contracts.staffing.queries import GetTeacherCalendar, TeacherCalendar
-from shared.commandbus import CommandClient
-from shared.jetstream import connect_nats
-from shared.testing import Sandbox, start_process, stop_process, wait_for
-from tests.e2e.conftest import free_port
+from shared.testing import Sandbox, wait_for
+from tests.e2e.conftest import running
 from tests.support.staffing import COUNTY, SUBJECTS, dispatch_sheet, pilot_teachers
 
 pytestmark = pytest.mark.e2e
@@ -51,34 +46,8 @@ class StaffingSystem:
 @pytest.fixture
 async def system(sandbox: Sandbox) -> AsyncIterator[StaffingSystem]:
     """The staffing and projection services as processes on the sandbox."""
-    port = free_port()
-    env = sandbox.env(
-        EDUPLAN_HTTP_PORT=str(port), EDUPLAN_REPORTING_URL=f"http://127.0.0.1:{port}", COLUMNS="200"
-    )
-    workdir = Path(tempfile.mkdtemp(prefix="eduplan-e2e-staffing-"))
-    processes = [
-        start_process(module, env, workdir / f"{module}.log")
-        for module in ("services.staffing", "services.projection")
-    ]
-    nc = await connect_nats(sandbox.nats_url, "e2e")
-    client = CommandClient(nc, "staffing", sandbox.namespace, timeout=1, retries=0)
-    up = StaffingSystem(env, f"http://127.0.0.1:{port}", workdir)
-
-    async def ready() -> bool:
-        try:
-            await client.query(GetTeacherCalendar(teacher_id=uuid4()), TeacherCalendar)
-            up.get("/health")
-        except Exception:
-            return False
-        return True
-
-    try:
-        await wait_for(ready, timeout=60, interval=0.2)
-        yield up
-    finally:
-        await nc.close()
-        for process in processes:
-            stop_process(process)
+    async with running(sandbox, "staffing") as up:
+        yield StaffingSystem(up.env, up.reporting_url, up.workdir)
 
 
 def projected(system: StaffingSystem) -> int:
