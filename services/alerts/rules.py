@@ -2,7 +2,8 @@
 
 A rule returns every gap open now, each under a stable key; the detector raises an alert for
 a new key and resolves the alert of a key that is gone. Rules read the `reporting` schema
-only, and a rule whose read model does not exist yet finds nothing.
+only (through the work streams' own report functions where they have one), and a rule whose
+read model does not exist yet finds nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from datetime import date, timedelta
 import asyncpg
 
 from contracts.alerts.events import AlertKind
+from contracts.staffing.terms import term_of
+from services.projection import (
+    evaluation_guidance,
+    pairing_reports,
+    staffing_coverage,
+    staffing_training,
+)
 
 
 @dataclass(frozen=True)
@@ -81,4 +89,106 @@ async def dropout_open(conn: asyncpg.Connection, schema: str, today: date) -> li
     ]
 
 
-RULES: tuple[Rule, ...] = (missing_aid, dropout_open)
+async def subject_without_master_teacher(
+    conn: asyncpg.Connection, schema: str, today: date
+) -> list[Gap]:
+    """A targeted subject of a host school with no master teacher serving this term."""
+    term = term_of(today)
+    counties = [
+        r["county"]
+        for r in await conn.fetch(
+            f'SELECT DISTINCT county FROM "{schema}".staffing_posts WHERE position IS NOT NULL'
+        )
+    ]
+    gaps = []
+    for county in counties:
+        for post in await staffing_coverage.coverage(conn, schema, term, county):
+            if post["min"] and post["teachers"] == 0:
+                gaps.append(
+                    Gap(
+                        f"subject_without_master_teacher/{county}/{post['host_school']}/"
+                        f"{post['subject']}",
+                        AlertKind.SUBJECT_WITHOUT_MASTER_TEACHER,
+                        "2.1",
+                        county,
+                        f"{post['subject']} at {post['host_school_name'] or post['host_school']}",
+                        f"no master teacher in {term} (target {post['min']}-{post['max']})",
+                    )
+                )
+    return gaps
+
+
+SEASON_ENDS = {"autumn": (1, 31), "spring": (7, 31)}
+"""(month, day) a season ends, in the calendar year after the school year's first."""
+
+
+async def caravan_visit_missing(conn: asyncpg.Connection, schema: str, today: date) -> list[Gap]:
+    """A season of caravan visits that ended with none held."""
+    counties = [
+        r["county"]
+        for r in await conn.fetch(f'SELECT DISTINCT county FROM "{schema}".staffing_targets')
+    ]
+    gaps = []
+    for county in counties:
+        for year in await staffing_training.training_calendar(conn, schema, county):
+            for season, (month, day) in SEASON_ENDS.items():
+                ended = date(year["year"] + 1, month, day) < today
+                if year[season] == "missing" and ended:
+                    gaps.append(
+                        Gap(
+                            f"caravan_visit_missing/{county}/{year['year']}/{season}",
+                            AlertKind.CARAVAN_VISIT_MISSING,
+                            "2.2",
+                            county,
+                            f"{season} {year['year']} caravan visit",
+                            f"the {season} season of {year['year']}-{year['year'] + 1} ended "
+                            "with no caravan teaching visit",
+                        )
+                    )
+    return gaps
+
+
+async def pair_without_secondment(conn: asyncpg.Connection, schema: str, today: date) -> list[Gap]:
+    """An active pair with a side below the minimum of managers seconded today."""
+    return [
+        Gap(
+            f"pair_without_secondment/{pair['pair_id']}/{side}",
+            AlertKind.PAIR_WITHOUT_SECONDMENT,
+            "3.2",
+            pair["county"],
+            f"{pair['helped_school']['name']} and {pair['helper_school']['name']}",
+            f"{side.replace('_', ' ')}: {pair['secondments'][side]['on_day']} managers seconded "
+            f"on {today}, below {pair['secondments']['target']['min']}",
+        )
+        for pair in await pairing_reports.pairs(conn, schema, None, today)
+        for side in pair["secondments"]["sides_below_minimum"]
+    ]
+
+
+async def institution_without_research_visit(
+    conn: asyncpg.Connection, schema: str, today: date
+) -> list[Gap]:
+    """An institution of last year's guidance plan that had no research visit all year."""
+    year = today.year - 1
+    return [
+        Gap(
+            f"institution_without_research_visit/{r['county']}/{year}/{r['institution']}",
+            AlertKind.INSTITUTION_WITHOUT_RESEARCH_VISIT,
+            "4.1",
+            r["county"],
+            str(r["name"] or r["institution"]),
+            f"no teaching-research visit in {year} (target {r['visits_min']}-{r['visits_max']})",
+        )
+        for r in await evaluation_guidance.visits_per_institution(conn, schema, year, None)
+        if r["status"] == "none"
+    ]
+
+
+RULES: tuple[Rule, ...] = (
+    missing_aid,
+    dropout_open,
+    subject_without_master_teacher,
+    caravan_visit_missing,
+    pair_without_secondment,
+    institution_without_research_visit,
+)
