@@ -178,6 +178,7 @@ def behind(
     county: County = None,
     stage: Annotated[str | None, typer.Option(help="Education stage, e.g. primary.")] = None,
     school_year: Annotated[int | None, typer.Option(help="School year, e.g. 2017.")] = None,
+    year: Annotated[int | None, typer.Option(help="Calendar year, e.g. 2017.")] = None,
     param: Annotated[
         list[str] | None, typer.Option(help="Another parameter of the figure: NAME=VALUE.")
     ] = None,
@@ -196,6 +197,7 @@ def behind(
         "term": term,
         "stage": stage,
         "school_year": str(school_year) if school_year is not None else None,
+        "year": str(year) if year is not None else None,
     }
     for item in param or []:
         name, sep, value = item.partition("=")

@@ -15,6 +15,9 @@ What each lists is the facts a figure is made of, which is not always the figure
   recorded decisions that granted nothing: StudentAidAssessed with an empty entitlement, each
   with its reason. Students never assessed for the term have no event (the report says so),
   and a later assessment may have changed the answer: this is the history.
+- `master-teachers`, `pairs`, `balance`, ...: every fact of the post, pair or census the
+  report folds, including the ones a later fact undid (a withdrawn dispatch, a corrected
+  statistic): the report is their sum, the list is their history.
 """
 
 from __future__ import annotations
@@ -26,7 +29,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from contracts.alerts.events import AlertKind
 from contracts.assistance.types import ProgrammeId, SchoolName, SchoolYear
+from contracts.evaluation.types import CompulsoryStage, LocalId, Year
+from contracts.pairing.types import PairedStage
+from contracts.pairing.types import SchoolId as HelpedSchoolId
+from contracts.staffing.types import SchoolId, SubjectId
 from contracts.types import CountyCode, Stage, Term
 from services.projection.http import HttpError
 
@@ -87,6 +95,125 @@ FIGURES: dict[str, Figure] = {
         ("PublicFundsRequested", "PublicFundsAnswered"),
         {"request_id": str},
         about="requests to the city for per-student public funds, and the answers",
+    ),
+    "master-teachers": Figure(
+        "/api/staffing/coverage",
+        (
+            "SubjectTargetRaised",
+            "MasterTeacherDispatched",
+            "MasterTeacherArrived",
+            "MasterTeacherSupportExtended",
+            "MasterTeacherSupportEnded",
+            "MasterTeacherDispatchWithdrawn",
+            "MasterTeacherExtensionWithdrawn",
+        ),
+        {"subject": SubjectId, "host_school": SchoolId},
+        about="master teachers of a subject post: dispatches, arrivals, extensions, ends",
+    ),
+    "caravan-visits": Figure(
+        "/api/staffing/training",
+        ("CaravanVisitRecorded",),
+        {"term": Term},
+        about="caravan teaching visits held and their model lessons",
+    ),
+    "teacher-supply": Figure(
+        "/api/staffing/supply",
+        (
+            "SpecialPostQuotaAllocated",
+            "SpecialPostsFilled",
+            "NormalGraduatePlaced",
+            "TuitionFreeGraduateRecruited",
+        ),
+        {"school_year": SchoolYear},
+        about="special-post quotas and posts filled, normal graduates placed and recruited",
+    ),
+    "pairs": Figure(
+        "/api/pairing/pairs",
+        (
+            "PairEstablished",
+            "PairSuspended",
+            "PairResumed",
+            "PairEnded",
+            "ManagerSeconded",
+            "ShadowingRecorded",
+            "TeacherPairingAgreed",
+            "ModelLessonGiven",
+            "ExchangeVisitMade",
+            "TeachingResourceShared",
+        ),
+        {"pair_id": str, "stage": PairedStage},
+        about="a pair's life and everything recorded through it",
+    ),
+    "secondments": Figure(
+        "/api/pairing/pairs",
+        ("ManagerSeconded",),
+        {"pair_id": str},
+        about="managers seconded between paired schools",
+    ),
+    "shadowing": Figure(
+        "/api/pairing/shadowing",
+        ("ShadowingRecorded",),
+        {"pair_id": str},
+        about="county teachers shadowing at their helper school",
+    ),
+    "school-system": Figure(
+        "/api/pairing/county",
+        ("SchoolSystemMilestoneAchieved", "StandardisedAssessmentPassed"),
+        {"helped_school_id": HelpedSchoolId},
+        about="modern-school-system milestones and standardised-school assessments passed",
+    ),
+    "research-visits": Figure(
+        "/api/evaluation/research-visits",
+        (
+            "GuidancePlanAdopted",
+            "ResearchVisitPlanned",
+            "ResearchVisitHeld",
+            "ResearchVisitCancelled",
+        ),
+        {"year": Year},
+        ("year",),
+        "the year's guidance plan and research visits planned, held and cancelled",
+    ),
+    "balance": Figure(
+        "/api/evaluation/balance",
+        (
+            "CensusSchoolRegistered",
+            "CensusSchoolDeregistered",
+            "SchoolStatisticsSubmitted",
+            "SchoolStatisticsCorrected",
+            "BalancedDevelopmentAssessed",
+        ),
+        {"year": Year, "stage": CompulsoryStage},
+        ("year",),
+        "the census: schools, their statistics and corrections, and the assessments of them",
+    ),
+    "assessments": Figure(
+        "/api/plan-progress",
+        (
+            "BalancedDevelopmentAssessed",
+            "UniversalEducationFiguresRecorded",
+            "DualHighDualUniversalAssessed",
+            "SupervisoryEvaluationRecorded",
+            "EvaluationOutcomeRecorded",
+        ),
+        {"year": Year},
+        about="assessments, double-high double-universal figures, evaluations and outcomes",
+    ),
+    "high-school": Figure(
+        "/api/evaluation/high-school-projects",
+        (
+            "HighSchoolProjectProposed",
+            "HighSchoolProjectAdvanced",
+            "QualityImprovementActivityRecorded",
+        ),
+        {"school": LocalId},
+        about="high-school projects and their milestones, quality-improvement activities",
+    ),
+    "alerts": Figure(
+        "/api/alerts",
+        ("AlertRaised", "AlertResolved"),
+        {"kind": AlertKind, "alert_key": str},
+        about="alerts raised when a task fell behind, and resolved when the gap closed",
     ),
 }
 

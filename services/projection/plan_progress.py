@@ -41,6 +41,7 @@ class Measure:
     actual: str
     status: str
     detail: str = ""
+    events: dict[str, Any] | None = None  # the audit figure behind `actual`, with its parameters
 
 
 Measurer = Callable[[Db, str, str, date], Awaitable[Measure]]
@@ -81,6 +82,7 @@ async def university_dispatch(db: Db, schema: str, county: str, day: date) -> Me
     return Measure(
         f"{dispatched} of {students} sent for {year}-{year + 1}",
         by_share(dispatched, students, due),
+        events={"figure": "university-dispatches", "school_year": year},
     )
 
 
@@ -106,6 +108,7 @@ async def basic_aid(db: Db, schema: str, county: str, day: date) -> Measure:
         f"{row['aided']} of {row['eligible']} eligible students aided in {term}",
         "done" if missing == 0 else "behind",
         f"{missing} missing" if missing else "",
+        {"figure": "aid-coverage", "term": term},
     )
 
 
@@ -135,6 +138,7 @@ async def master_teachers(db: Db, schema: str, county: str, day: date) -> Measur
         f"{covered} of {len(targeted)} subjects with their master teachers in {term_on(day)}",
         by_share(covered, len(targeted), due=False),
         f"lacking: {', '.join(missing)}" if missing else "",
+        {"figure": "master-teachers"},
     )
 
 
@@ -145,9 +149,10 @@ async def yearly_dispatch(db: Db, schema: str, county: str, day: date) -> Measur
         return Measure("no yearly dispatch plan for this school year", "no_target")
     year, target = f"{row['year']}-{row['year'] + 1}", f"{row['min']}-{row['max']}"
     actual = f"{row['dispatched']} dispatched in {year} (target {target})"
+    events = {"figure": "master-teachers"}
     if row["status"] in ("within", "above", "covered"):
-        return Measure(actual, "done")
-    return Measure(actual, by_share(row["dispatched"], row["min"], year_over(day)))
+        return Measure(actual, "done", events=events)
+    return Measure(actual, by_share(row["dispatched"], row["min"], year_over(day)), events=events)
 
 
 async def caravan_visits(db: Db, schema: str, county: str, day: date) -> Measure:
@@ -158,9 +163,11 @@ async def caravan_visits(db: Db, schema: str, county: str, day: date) -> Measure
     held = [s for s in ("autumn", "spring") if row[s] == "held"]
     missing = [s for s in ("autumn", "spring") if row[s] == "missing"]
     actual = f"{row['autumn_visits']} autumn and {row['spring_visits']} spring caravan visits"
+    events = {"figure": "caravan-visits"}
     if missing:
-        return Measure(actual, "behind", f"missing: {', '.join(missing)}")
-    return Measure(actual, "done" if len(held) == 2 else "on_track" if held else "not_started")
+        return Measure(actual, "behind", f"missing: {', '.join(missing)}", events)
+    status = "done" if len(held) == 2 else "on_track" if held else "not_started"
+    return Measure(actual, status, events=events)
 
 
 async def teacher_supply(db: Db, schema: str, county: str, day: date) -> Measure:
@@ -173,6 +180,7 @@ async def teacher_supply(db: Db, schema: str, county: str, day: date) -> Measure
         f"{placed} of {target} normal graduates placed; {row['special_posts_filled']} special "
         f"posts filled of {row['special_post_quota']}",
         by_share(placed, target, year_over(day)),
+        events={"figure": "teacher-supply", "school_year": row["year"]},
     )
 
 
@@ -182,11 +190,13 @@ async def teacher_supply(db: Db, schema: str, county: str, day: date) -> Measure
 async def active_pairs(db: Db, schema: str, county: str, day: date) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
     target = s["target_active_pairs"]
+    events = {"figure": "pairs"}
     if target is None:
-        return Measure(f"{s['active_pairs']} active pairs", "no_target")
+        return Measure(f"{s['active_pairs']} active pairs", "no_target", events=events)
     return Measure(
         f"{s['active_pairs']} of {target} pairs active",
         by_share(s["active_pairs"], target, due=False),
+        events=events,
     )
 
 
@@ -200,6 +210,7 @@ async def secondments(db: Db, schema: str, county: str, day: date) -> Measure:
         f"{s['managers_seconded_on_day']} managers seconded today",
         status,
         f"{below} pairs with a side below 1" if below else "",
+        {"figure": "secondments"},
     )
 
 
@@ -212,6 +223,7 @@ async def shadowing(db: Db, schema: str, county: str, day: date) -> Measure:
         f"{periods} shadowing periods",
         "on_track" if outside == 0 else "behind",
         f"{outside} outside 1-2 months" if outside else "",
+        {"figure": "shadowing"},
     )
 
 
@@ -219,7 +231,11 @@ async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
     passed, milestones = s["assessments_passed"], s["milestones_achieved"]
     status = "on_track" if passed or milestones else "not_started"
-    return Measure(f"{passed} standardised assessments passed, {milestones} milestones", status)
+    return Measure(
+        f"{passed} standardised assessments passed, {milestones} milestones",
+        status,
+        events={"figure": "school-system"} if passed or milestones else None,
+    )
 
 
 # Work streams 4 and 5: evaluation, high school -------------------------------------------
@@ -235,6 +251,7 @@ async def research_visits(db: Db, schema: str, county: str, day: date) -> Measur
         f"{visited} of {len(rows)} institutions visited in {day.year}",
         by_share(visited, len(rows), due=False),
         f"not yet visited: {', '.join(none)}" if none else "",
+        {"figure": "research-visits", "year": day.year},
     )
 
 
@@ -261,7 +278,9 @@ async def assessments(db: Db, schema: str, county: str, day: date) -> Measure:
     if not parts:
         return Measure("nothing assessed yet", "not_started")
     met = all(b["basic_balance_met"] for b in balance) and bool(universal and universal["met"])
-    return Measure("; ".join(parts), "done" if titles or met else "on_track")
+    return Measure(
+        "; ".join(parts), "done" if titles or met else "on_track", events={"figure": "assessments"}
+    )
 
 
 async def high_school_projects(db: Db, schema: str, county: str, day: date) -> Measure:
@@ -270,7 +289,9 @@ async def high_school_projects(db: Db, schema: str, county: str, day: date) -> M
         return Measure("no project proposed", "not_started")
     funded = [p for p in projects if p["milestone"] in ("funded", "started", "completed")]
     return Measure(
-        f"{len(funded)} of {len(projects)} projects funded", "on_track" if funded else "not_started"
+        f"{len(funded)} of {len(projects)} projects funded",
+        "on_track" if funded else "not_started",
+        events={"figure": "high-school"},
     )
 
 

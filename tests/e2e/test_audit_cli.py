@@ -96,3 +96,11 @@ async def test_an_auditor_traces_a_figure_searches_and_exports_the_trail(system:
     assert unknown.returncode == 2
     assert "no figure 'aid-happiness'" in unknown.stderr
     assert "aid-coverage" in [f["figure"] for f in ok(system, "audit", "figures")]
+
+    # Figures of the other work streams take their own parameters; none recorded here yet.
+    census = ok(system, "audit", "behind", "balance", "--year", "2017", "--stage", "junior")
+    assert json.loads(census["search"]["payload"]) == {"year": 2017, "stage": "junior"}
+    assert census["count"] == 0
+    no_year = system.eduplan("audit", "behind", "balance", "--stage", "junior")
+    assert no_year.returncode == 2
+    assert "balance needs year" in no_year.stderr

@@ -8,6 +8,7 @@ skips it instead. EDUPLAN_SCREENSHOT=<file.png> saves the full page of the first
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import pytest
@@ -336,6 +338,59 @@ async def test_an_events_link_lists_the_events_behind_its_figure(
 
     await dashboard.at("[data-testid=audit-close]").click()
     await expect(panel).to_be_hidden()
+
+
+async def test_every_work_stream_s_figures_trace_to_their_own_events(
+    seeded: System, dashboard: Dashboard
+) -> None:
+    await dashboard.open(county=COUNTY, term=TERM, year="2017")
+
+    async def behind(selector: str) -> dict[str, Any]:
+        """The audit search of the events link in `selector`, as the page would ask it."""
+        link = dashboard.at(f"{selector} [data-testid=events-link]").first
+        params = json.loads(await link.get_attribute("data-params") or "{}")
+        return seeded.get(f"/api/audit/behind?{urlencode({**params, 'limit': 10_000})}")
+
+    traced = await dashboard.attributes(
+        "[data-testid=plan-row]:has([data-testid=events-link])", "data-task"
+    )
+    assert {"1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2"} <= set(traced), traced
+    for task in traced:
+        found = await behind(f"[data-testid=plan-row][data-task='{task}']")
+        assert found["count"] > 0, f"task {task}: its figure lists no event"
+        assert {e["county"] for e in found["events"]} == {COUNTY}
+
+    mathematics = await behind("[data-testid=teacher-row][data-subject=mathematics]")
+    facts = {(e["payload"]["subject"], e["event_type"]) for e in mathematics["events"]}
+    assert ("mathematics", "MasterTeacherDispatched") in facts
+    assert {subject for subject, _ in facts} == {"mathematics"}
+
+    first_pair = dashboard.at("[data-testid=pair-row]").first
+    pair_id = await first_pair.get_attribute("data-pair")
+    pair = await behind(f"[data-testid=pair-row][data-pair='{pair_id}']")
+    assert {e["payload"]["pair_id"] for e in pair["events"]} == {pair_id}
+    assert "PairEstablished" in {e["event_type"] for e in pair["events"]}
+
+    for stage in seeded.get(f"/api/evaluation/balance?year=2017&county={COUNTY}"):
+        census = await behind(f"[data-testid=balance-stage][data-stage={stage['stage']}] h3")
+        assessed = [e for e in census["events"] if e["event_type"] == "BalancedDevelopmentAssessed"]
+        assert [e["payload"]["composite"] for e in assessed][-1:] == [stage["composite"]]
+        submitted = [e for e in census["events"] if e["event_type"] == "SchoolStatisticsSubmitted"]
+        assert len(submitted) == stage["schools"]
+
+    alert_key = seeded.get(f"/api/alerts?county={COUNTY}&status=open")[0]["alert_key"]
+    alert = await behind("[data-testid=alert-row]")
+    assert {e["payload"]["alert_key"] for e in alert["events"]} == {alert_key}
+    assert alert["events"][-1]["event_type"] == "AlertRaised", "it is open"
+
+    link = dashboard.at("[data-testid=plan-row][data-task='3.1'] [data-testid=events-link]")
+    await link.click()
+    await dashboard.page.wait_for_selector(
+        "[data-testid=audit-panel] .audit-body[data-state=ready]"
+    )
+    pairs = seeded.get(f"/api/audit/behind?figure=pairs&county={COUNTY}")
+    assert count(await dashboard.at("[data-testid=audit-count]").inner_text()) == pairs["count"]
+    assert "PairEstablished" in await dashboard.at("[data-testid=audit-table]").inner_text()
 
 
 async def test_as_of_a_day_before_the_demo_every_figure_is_empty(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from contracts.registry import EVENTS
 from services.projection.audit import ROUTES
 from services.projection.audit_figures import FIGURES, figure_search
 from services.projection.audit_search import (
@@ -152,10 +153,55 @@ def test_bad_figures_and_their_parameters_are_refused(
     assert words in refused.value.message
 
 
-def test_every_figure_names_real_parameters() -> None:
+def test_every_figure_names_real_events_and_parameters_every_one_of_them_carries() -> None:
+    latest = {s.event_type: s.model for s in EVENTS}
     for name, figure in FIGURES.items():
         assert set(figure.required) <= set(figure.params), name
         assert figure.event_types, name
+        for event_type in figure.event_types:
+            fields = latest[event_type].model_fields
+            missing = set(figure.params) - set(fields)
+            assert not missing, f"{name}: {event_type} has no {missing}: it would never match"
+
+
+@pytest.mark.parametrize(
+    ("params", "payload"),
+    [
+        (
+            {"figure": "balance", "year": "2017", "stage": "junior"},
+            {"year": 2017, "stage": "junior"},
+        ),
+        ({"figure": "master-teachers", "subject": "mathematics"}, {"subject": "mathematics"}),
+        ({"figure": "alerts", "kind": "missing_aid"}, {"kind": "missing_aid"}),
+        ({"figure": "teacher-supply", "school_year": "2018"}, {"school_year": 2018}),
+    ],
+)
+def test_figures_of_every_work_stream_are_searches_typed_as_their_payloads(
+    params: dict[str, str], payload: dict[str, Any]
+) -> None:
+    _, search = figure_search(params)
+
+    assert json.loads(search["payload"]) == payload
+    assert set(search["event_type"].split(",")) == set(FIGURES[params["figure"]].event_types)
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"figure": "balance", "stage": "junior"}, "needs year"),
+        ({"figure": "balance", "year": "2017", "stage": "senior"}, "stage:"),
+        ({"figure": "alerts", "kind": "late_lunch"}, "kind:"),
+        ({"figure": "master-teachers", "subject": "Maths!"}, "subject:"),
+    ],
+)
+def test_bad_parameters_of_the_other_work_streams_are_refused(
+    params: dict[str, str], words: str
+) -> None:
+    with pytest.raises(HttpError) as refused:
+        figure_search(params)
+
+    assert (refused.value.status, refused.value.code) == (400, "bad_request")
+    assert words in refused.value.message
 
 
 async def asgi_get(app: ReportingApp, path: str, query: str) -> tuple[int, dict[str, str], bytes]:

@@ -315,7 +315,9 @@
       t.rhythm ? el("span", { className: "sub", text: t.rhythm }) : null]),
     cell(t.target.replaceAll("_", " ")),
     cell(el("span", { className: "units", text: t.units.join(", ") })),
-    cell([t.actual, t.detail ? el("span", { className: "sub", text: t.detail }) : null]),
+    cell([t.actual, t.events ? eventsLink(t.events.figure, { ...t.events, county: t.county },
+      `task ${t.task_id}`, t.actual) : null,
+    t.detail ? el("span", { className: "sub", text: t.detail }) : null]),
     cell(badge(t.status, label(STATUSES, t.status)), { "data-testid": "plan-status" }),
     ));
     return [
@@ -521,7 +523,10 @@
     },
     el("th", { scope: "row", text: label(SUBJECTS, p.subject) }),
     cell(p.host_school_name || p.host_school || "all host schools"),
-    num(p.teachers, "teachers"),
+    el("td", { className: "num", "data-field": "teachers", "data-value": p.teachers },
+      integer(p.teachers), eventsLink("master-teachers",
+        p.host_school ? { subject: p.subject, host_school: p.host_school } : { subject: p.subject },
+        `the ${label(SUBJECTS, p.subject)} master teachers`, `${p.teachers} teacher(s)`)),
     num(p.arrived, "arrived"),
     cell(p.min === null ? "–" : `${p.min}–${p.max}`, { className: "num" }),
     cell(badge(p.status, p.status.replaceAll("_", " "))),
@@ -601,6 +606,8 @@
         "data-testid": "pair-row", "data-pair": p.pair_id, "data-status": p.status,
       },
       el("th", { scope: "row" }, p.helped_school.name,
+        eventsLink("pairs", { pair_id: p.pair_id }, `the pair of ${p.helped_school.name}`,
+          `the pair's figures on ${summary.on}`),
         el("span", { className: "sub", text: label(STAGES, p.stage) })),
       cell([p.helper_school.name, el("span", { className: "sub", text: p.responsible_division })]),
       cell(badge(p.status, p.status)),
@@ -675,7 +682,11 @@
       { "data-field": "passed" }));
     return el("article", { "data-testid": "balance-stage", "data-stage": s.stage,
       "aria-label": `${label(STAGES, s.stage)} ${s.year}` },
-    el("h3", { text: `${label(STAGES, s.stage)}, ${s.year} — ${s.schools} schools` }),
+    el("h3", {}, `${label(STAGES, s.stage)}, ${s.year} — ${s.schools} schools `,
+      eventsLink("balance",
+        { year: s.year, stage: s.stage, ...(s.county ? { county: s.county } : {}) },
+        `the ${label(STAGES, s.stage)} census and assessment of ${s.year}`,
+        `composite ${decimal(s.composite)} over ${s.schools} schools`)),
     el("p", { className: "verdict" }, "Basic balance: ", verdict(s.basic_balance_met),
       ` composite ${decimal(s.composite)} against ≤ ${s.composite_max}; quality balance: `,
       verdict(s.quality_balance_met),
@@ -757,7 +768,8 @@
       "data-testid": "alert-row", "data-kind": a.kind,
     },
     cell([label(ALERT_KINDS, a.kind), el("span", { className: "sub", text: `task ${a.task_id}` })]),
-    cell([a.subject, el("span", { className: "sub", text: a.detail })]),
+    cell([a.subject, eventsLink("alerts", { alert_key: a.alert_key }, `the alert on ${a.subject}`,
+      "open"), el("span", { className: "sub", text: a.detail })]),
     cell(a.raised_on, { className: "num" }),
     ));
     const parts = [
@@ -765,7 +777,8 @@
         el("strong", { "data-testid": "alerts-count", text: integer(alerts.length) }),
         ` open alert${alerts.length === 1 ? "" : "s"}`,
         Object.keys(kinds).length ? ": " + Object.entries(kinds).map(([k, n]) =>
-          `${integer(n)} ${label(ALERT_KINDS, k).toLowerCase()}`).join(", ") : ""),
+          `${integer(n)} ${label(ALERT_KINDS, k).toLowerCase()}`).join(", ") : "",
+        eventsLink("alerts", {}, "the alerts", `${integer(alerts.length)} open`)),
     ];
     parts.push(dropouts instanceof Error ? errorBox(dropouts) :
       el("p", { className: "note", "data-testid": "dropout-alerts" },
