@@ -38,7 +38,7 @@ def read_lines(
 
     `names` maps model field paths (as pydantic reports them) to the file's column names.
     """
-    text = raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    text = _decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
@@ -53,6 +53,27 @@ def read_lines(
         start, line = line + 1, reader.line_num
         if any(cell.strip() for cell in row):
             yield _judge(start, found, row, seen, build, key_columns, names or {})
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without Excel's byte-order mark); bytes that are not UTF-8 are kept as
+    surrogates so their line can be reported. A file that is GB18030 throughout (what Excel
+    saves as "CSV" on a Chinese Windows) is refused as a whole, saying how to convert it,
+    rather than reported line by line as broken."""
+    text = raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    lines = text.splitlines()
+    broken = sum(1 for line in lines if any("\udc80" <= ch <= "\udcff" for ch in line))
+    if broken and broken * 2 >= len(lines):
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return text
+        raise CsvFileError(
+            "the file is not UTF-8: it reads as GB18030/GBK, the encoding Excel uses for "
+            '"CSV" on a Chinese Windows. Save it as "CSV UTF-8" (or convert it: '
+            "iconv -f GB18030 -t UTF-8) and import it again"
+        )
+    return text
 
 
 def _judge(

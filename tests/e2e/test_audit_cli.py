@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from typing import Any
 
@@ -76,8 +77,10 @@ async def test_an_auditor_traces_a_figure_searches_and_exports_the_trail(system:
         system, "audit", "export", "grants.csv", "--actor", "wang.aid", "--page-size", "7"
     )
     assert exported["rows"] == grants["count"]
-    with (system.workdir / "grants.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    text = (system.workdir / "grants.csv").read_text(encoding="utf-8")
+    assert text.startswith("\ufeffevent_id,"), "a byte-order mark, so Excel reads UTF-8"
+    assert text.count("\ufeff") == 1, "once, though it came in pages"
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert [r["event_id"] for r in rows] == [e["event_id"] for e in grants["events"]]
     assert [json.loads(r["payload"]) for r in rows] == [e["payload"] for e in grants["events"]]
 

@@ -298,7 +298,8 @@ async def test_the_audit_trail_answers_every_search_exactly(
         params = {"county": "610831", "limit": "50", **({"after": after} if after else {})}
         download = await audit.export(pool, "reporting", params)
         assert isinstance(download, Download)
-        rows = list(csv.DictReader(io.StringIO(download.body.decode())))
+        assert download.body.startswith("\ufeffevent_id,".encode()), "Excel reads it as UTF-8"
+        rows = list(csv.DictReader(io.StringIO(download.body.decode("utf-8-sig"))))
         assert download.headers["Eduplan-Rows"] == str(len(rows))
         exported += rows
         after = download.headers.get("Eduplan-Next")

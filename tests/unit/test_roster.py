@@ -284,3 +284,12 @@ def test_the_sample_csv_reads_back_without_a_bad_line() -> None:
     assert len(result) == len(SAMPLE)
     assert result[-1].line == len(SAMPLE) + 1
     assert {r.value.county for r in result if r.value} == {"610831"}
+
+
+def test_a_roster_saved_by_excel_in_gbk_is_refused_as_a_whole_saying_how_to_convert_it() -> None:
+    text = HEADER + "\n" + line(name="李静") + "\n" + line(name="王芳") + "\n"
+
+    with pytest.raises(RosterFileError, match=r"GB18030/GBK.*CSV UTF-8"):
+        list(parse_roster(text.encode("gb18030")))
+    excel_utf8 = list(parse_roster("\ufeff".encode() + text.encode()))
+    assert [r.line for r in excel_utf8 if r.value] == [2, 3], "a byte-order mark is fine"
