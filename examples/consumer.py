@@ -21,6 +21,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from textwrap import shorten
+from urllib.parse import unquote, urlsplit
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -62,6 +63,13 @@ def describe(envelope: EventEnvelope) -> str:
     )
 
 
+def inbox_of(url: str) -> str:
+    """`_INBOX_<user>` for a URL with a user: the only inbox the deployment's NATS lets a user
+    read (deploy/nats/nats-server.conf); `_INBOX` without one."""
+    user = urlsplit(url.split(",", maxsplit=1)[0].strip()).username
+    return f"_INBOX_{unquote(user)}" if user else "_INBOX"
+
+
 async def report(error: Exception) -> None:
     """nats-py retries lost connections by itself; what the server refuses is worth telling."""
     if not isinstance(error, OSError):
@@ -69,7 +77,7 @@ async def report(error: Exception) -> None:
 
 
 async def consume(args: argparse.Namespace) -> int:
-    servers, inbox = args.nats.split(","), args.inbox_prefix
+    servers, inbox = args.nats.split(","), args.inbox_prefix or inbox_of(args.nats)
     server = re.sub(r"//[^/@]*@", "//", args.nats)  # no password in messages
     try:
         nc = await asyncio.wait_for(
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nats", default=os.environ.get("EDUPLAN_NATS_URL", DEFAULT_NATS))
     parser.add_argument("--namespace", default=os.environ.get("EDUPLAN_NAMESPACE", ""))
     parser.add_argument("--consumer", default=f"example_{secrets.token_hex(4)}", help="its name")
-    parser.add_argument("--inbox-prefix", default="_INBOX", help="where replies come")
+    parser.add_argument("--inbox-prefix", help="where replies come; default _INBOX_<user>")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C
     try:

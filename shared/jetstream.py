@@ -45,13 +45,20 @@ def server_options(url: str) -> dict[str, object]:
     """Connect options for a URL that may list several servers separated by commas.
 
     Credentials in the first URL are also passed as options: nats-py does not carry them over
-    to the cluster nodes it discovers later.
+    to the cluster nodes it discovers later. A user gets replies under `_INBOX_<user>`, the
+    only inbox the server's permissions let it read (deploy/nats/nats-server.conf), so no
+    user can overhear the replies or pull deliveries meant for another.
     """
     servers = [u.strip() for u in url.split(",") if u.strip()]
     first = urlsplit(servers[0])
     options: dict[str, object] = {"servers": servers}
     if first.username:
-        options |= {"user": unquote(first.username), "password": unquote(first.password or "")}
+        user = unquote(first.username)
+        options |= {
+            "user": user,
+            "password": unquote(first.password or ""),
+            "inbox_prefix": f"_INBOX_{user}",
+        }
     return options
 
 

@@ -13,7 +13,7 @@
 --
 --   role        schema       used by
 --   assistance  assistance   python -m services.assistance
---   staffing    staffing     (later services, same pattern)
+--   staffing    staffing     python -m services.staffing (and pairing, evaluation alike)
 --   pairing     pairing
 --   evaluation  evaluation
 --   alerts      alerts       python -m services.alerts (and SELECT on the read models)

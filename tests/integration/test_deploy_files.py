@@ -21,7 +21,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
-from shared.jetstream import ensure_stream
+from shared.jetstream import ensure_stream, server_options
 from shared.puller import DurablePuller
 from shared.servers import _free_port, _nats_binary, port_open
 from shared.settings import Settings
@@ -281,14 +281,14 @@ async def connect(secured_nats: str) -> Any:
         async def on_error(exc: Exception) -> None:
             errors.append(str(exc))
 
+        # As the platform connects: credentials in the URL, the user's own inbox prefix.
+        password = _test_env()[_password_var(user)]
+        url = secured_nats.replace("nats://", f"nats://{user}:{password}@")
         nc = await nats.connect(
-            secured_nats,
-            user=user,
-            password=_test_env()[_password_var(user)],
+            **{**server_options(url), **options},  # type: ignore[arg-type]
             error_cb=on_error,
             allow_reconnect=False,
             name=f"test-{user}",
-            **options,
         )
         clients.append(Client(nc, errors))
         return clients[-1]
@@ -376,7 +376,7 @@ async def test_downstream_reader_sees_one_county_only(connect: Connect) -> None:
     await js.publish("events.assistance.610831.student.D1", b"{}")
     await js.publish("events.assistance.610832.student.D2", b"{}")
 
-    reader = await connect("downstream_610831", inbox_prefix="_INBOX_downstream_610831")
+    reader = await connect("downstream_610831")
     rjs = reader.nc.jetstream(timeout=2)
     county = "events.assistance.610831.>"
     await rjs.add_consumer(
@@ -406,3 +406,23 @@ async def test_downstream_reader_sees_one_county_only(connect: Connect) -> None:
         assert await reader.violation(subject), subject
     await reader.nc.subscribe("_INBOX.>")  # everyone's replies and pull deliveries
     assert await reader.violation("_INBOX.>")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "user", ["assistance", "staffing", "pairing", "evaluation", "alerts", "projection", "cli"]
+)
+async def test_every_user_reads_its_own_inbox_and_no_one_else_s(
+    connect: Connect, user: str
+) -> None:
+    client = await connect(user)
+    inbox = client.nc.new_inbox()
+    assert inbox.startswith(f"_INBOX_{user}.")
+
+    await client.nc.subscribe(inbox)
+    await client.nc.flush()
+    assert not client.errors
+    other = "cli" if user != "cli" else "projection"
+    for subject in ("_INBOX.>", f"_INBOX_{other}.>"):
+        await client.nc.subscribe(subject)
+        assert await client.violation(subject), subject

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from uuid import uuid4
 
-import nats
 import pytest
 from nats.aio.client import Client as NATS
 
@@ -17,7 +16,7 @@ from contracts.envelope import Accepted, EventEnvelope
 from contracts.registry import latest_version
 from contracts.subjects import event_subject, stream_name
 from shared.commandbus import CommandClient, new_command
-from shared.jetstream import ensure_stream
+from shared.jetstream import connect_nats, ensure_stream
 from shared.service import ServiceRuntime
 from shared.testing import Sandbox, wait_for
 from tests.integration import test_deploy_files as deploy
@@ -181,7 +180,7 @@ async def test_a_reader_confined_to_one_county_replays_that_county(secured_nats:
         example.model_copy(update={"event_id": uuid4(), "county": c, "stream_id": str(uuid4())})
         for c in ("610831", OTHER_COUNTY, "610831")
     ]
-    nc = await nats.connect(as_user(secured_nats, "assistance"))
+    nc = await connect_nats(as_user(secured_nats, "assistance"), "test-publisher")
     js = nc.jetstream()
     await ensure_stream(js, "assistance")
     for e in events:
@@ -190,7 +189,7 @@ async def test_a_reader_confined_to_one_county_replays_that_county(secured_nats:
     await nc.close()
     reader = [
         *("--nats", as_user(secured_nats, "downstream_610831")),
-        *("--consumer", "downstream_610831", "--inbox-prefix", "_INBOX_downstream_610831"),
+        *("--consumer", "downstream_610831"),  # its inbox, _INBOX_<user>, by default
     ]
 
     code, out, err = await run(*reader, "--county", "610831")
