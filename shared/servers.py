@@ -96,13 +96,20 @@ class EmbeddedNats:
         atexit.unregister(self.stop)
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        terminate(self._process)
         self._process = None
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """Ask a server process to stop (it flushes its store); kill it if it has not in 5 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _nats_binary() -> str:

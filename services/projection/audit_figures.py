@@ -36,6 +36,7 @@ from contracts.pairing.types import PairedStage
 from contracts.pairing.types import SchoolId as HelpedSchoolId
 from contracts.staffing.types import SchoolId, SubjectId
 from contracts.types import CountyCode, Stage, Term
+from services.projection import staffing_coverage
 from services.projection.http import HttpError
 
 
@@ -98,15 +99,7 @@ FIGURES: dict[str, Figure] = {
     ),
     "master-teachers": Figure(
         "/api/staffing/coverage",
-        (
-            "SubjectTargetRaised",
-            "MasterTeacherDispatched",
-            "MasterTeacherArrived",
-            "MasterTeacherSupportExtended",
-            "MasterTeacherSupportEnded",
-            "MasterTeacherDispatchWithdrawn",
-            "MasterTeacherExtensionWithdrawn",
-        ),
+        ("SubjectTargetRaised", *sorted(staffing_coverage.ASSIGNMENT_EVENTS)),
         {"subject": SubjectId, "host_school": SchoolId},
         about="master teachers of a subject post: dispatches, arrivals, extensions, ends",
     ),

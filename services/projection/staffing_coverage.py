@@ -37,7 +37,7 @@ CREATE INDEX staffing_assignments_span_idx
     ON "{schema}".staffing_assignments (county, start_index);
 """
 
-_ASSIGNMENT_EVENTS = frozenset(
+ASSIGNMENT_EVENTS = frozenset(
     {
         "MasterTeacherDispatched",
         "MasterTeacherArrived",
@@ -118,7 +118,7 @@ class AssignmentRows:
     (a teacher dispatched again after a withdrawal); later events only patch a row.
     """
 
-    handles = _ASSIGNMENT_EVENTS
+    handles = ASSIGNMENT_EVENTS
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str, str, str, int], dict[str, Any]] = {}

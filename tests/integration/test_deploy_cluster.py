@@ -10,30 +10,28 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import nats
 import pytest
 
 from shared.jetstream import ensure_stream, server_options
-from shared.servers import _free_port, _nats_binary, port_open
+from shared.servers import _free_port, _nats_binary, port_open, terminate
 from tests.integration.test_deploy_files import CLUSTER_CONF, NATS_CONF, _test_env
 
 pytestmark = pytest.mark.integration
 
 
+@dataclass
 class Node:
-    def __init__(self, name: str, client_port: int, work: Path, process: subprocess.Popen[bytes]):
-        self.name, self.client_port, self.work, self.process = name, client_port, work, process
+    name: str
+    client_port: int
+    work: Path
+    process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
 
 @pytest.fixture

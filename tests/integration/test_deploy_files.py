@@ -23,7 +23,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from shared.jetstream import ensure_stream, server_options
 from shared.puller import DurablePuller
-from shared.servers import _free_port, _nats_binary, port_open
+from shared.servers import _free_port, _nats_binary, port_open, terminate
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,12 +239,7 @@ def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.02)
         yield f"nats://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
 
 class Client:
