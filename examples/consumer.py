@@ -104,10 +104,13 @@ async def consume(args: argparse.Namespace) -> int:
         print(f"cannot read {stream} at {server}: {why}", file=sys.stderr)
         await nc.close()
         return NO_STREAM
+    stop = asyncio.Event()  # Ctrl-C or SIGTERM: checked between fetches, never lost
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        while pending or args.follow:
+        while (pending or args.follow) and not stop.is_set():
             try:
-                messages = await sub.fetch(500, timeout=2)
+                messages = await sub.fetch(500, timeout=1)
             except TimeoutError:
                 continue
             for msg in messages:
@@ -138,10 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--consumer", default=f"example_{secrets.token_hex(4)}", help="its name")
     parser.add_argument("--inbox-prefix", help="where replies come; default _INBOX_<user>")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # until consume() takes over
     try:
         return asyncio.run(consume(args))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the loop runs its own handlers
         return 0
 
 
