@@ -122,6 +122,11 @@ SEASON_ENDS = {"autumn": (1, 31), "spring": (7, 31)}
 """(month, day) a season ends, in the calendar year after the school year's first."""
 
 
+def season_term(school_year: int, season: str) -> str:
+    """The term a season of a school year is: its autumn starts it, its spring is next year's."""
+    return f"{school_year}-autumn" if season == "autumn" else f"{school_year + 1}-spring"
+
+
 async def caravan_visit_missing(conn: asyncpg.Connection, schema: str, today: date) -> list[Gap]:
     """A season of caravan visits that ended with none held."""
     counties = [
@@ -140,7 +145,7 @@ async def caravan_visit_missing(conn: asyncpg.Connection, schema: str, today: da
                             AlertKind.CARAVAN_VISIT_MISSING,
                             "2.2",
                             county,
-                            f"{season} {year['year']} caravan visit",
+                            f"caravan visit of {season_term(year['year'], season)}",
                             f"the {season} season of {year['year']}-{year['year'] + 1} ended "
                             "with no caravan teaching visit",
                         )

@@ -220,7 +220,7 @@ async def shadowing(db: Db, schema: str, county: str, day: date) -> Measure:
     if not periods:
         return Measure("no shadowing yet", "not_started")
     return Measure(
-        f"{periods} shadowing periods",
+        f"{periods} shadowing period{'' if periods == 1 else 's'}",
         "on_track" if outside == 0 else "behind",
         f"{outside} outside 1-2 months" if outside else "",
         {"figure": "shadowing"},

@@ -269,6 +269,13 @@ async def test_the_dashboard_shows_the_pilot_school_year_at_a_glance(
 
     await wait_for(alerts_and_dead_letters_match, timeout=120, interval=0.5)
     assert count(await dashboard.at("[data-testid=alerts-count]").inner_text()) >= 1
+    chart = dashboard.at("[data-testid=alerts-chart]")
+    assert "Subject without a master teacher" in (await chart.get_attribute("aria-label") or "")
+    clipped = await chart.evaluate(
+        "svg => [...svg.querySelectorAll('text[text-anchor=end]')]"
+        ".filter(t => t.getBBox().x < 0).map(t => t.textContent)"
+    )
+    assert clipped == [], "every kind's label fits left of its bar"
 
     assert any("/api/aid-coverage" in u for u in dashboard.requests)
     assert all(u.startswith(f"{dashboard.base}/") for u in dashboard.requests)

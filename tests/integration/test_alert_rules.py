@@ -119,6 +119,10 @@ async def test_the_demo_year_leaves_the_gaps_its_story_tells(
     caravans = await keys(pool, caravan_visit_missing, SUMMER)
     assert f"caravan_visit_missing/{COUNTY}/2017/spring" in caravans
     assert f"caravan_visit_missing/{COUNTY}/2017/autumn" not in caravans, "visited in November"
+    async with pool.acquire() as conn:
+        gaps = {g.key: g for g in await caravan_visit_missing(conn, "reporting", SUMMER)}
+    spring = gaps[f"caravan_visit_missing/{COUNTY}/2017/spring"]
+    assert spring.subject == "caravan visit of 2018-spring", "the term, as terms are named"
     before_spring_ends = await keys(pool, caravan_visit_missing, date(2018, 3, 1))
     assert f"caravan_visit_missing/{COUNTY}/2017/spring" not in before_spring_ends
 

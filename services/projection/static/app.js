@@ -68,6 +68,10 @@
   const ALERT_KINDS = {
     missing_aid: "Missing aid",
     dropout_open: "Dropout alert open",
+    subject_without_master_teacher: "Subject without a master teacher",
+    caravan_visit_missing: "Caravan visit missing",
+    pair_without_secondment: "Pair without a secondment",
+    institution_without_research_visit: "Institution not visited",
   };
 
   // ---------------------------------------------------------------------------------------
@@ -801,7 +805,8 @@
   function kindChart(kinds) {
     const entries = Object.entries(kinds).sort((a, b) => b[1] - a[1]);
     const width = 640;
-    const left = 150;
+    const longest = Math.max(...entries.map(([k]) => label(ALERT_KINDS, k).length));
+    const left = Math.max(150, 14 + 7.5 * longest); // room for the longest label
     const rowHeight = 22;
     const most = Math.max(...entries.map((e) => e[1]));
     const chart = svg("svg", {
