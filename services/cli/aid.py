@@ -269,9 +269,8 @@ async def dispatch_universities(
 def _bad_lines(lines: Sequence[Line[Any]], progress: Progressed) -> Outcome:
     outcome = Outcome()
     for bad in (ln for ln in lines if ln.value is None):
-        outcome.rejected.append((f"line {bad.line}", "invalid_line", bad.error))
+        outcome.reject_line(bad.line, bad.error)
         progress(1)
-    outcome.counts["rejected"] = len(outcome.rejected)
     return outcome
 
 

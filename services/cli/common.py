@@ -88,6 +88,11 @@ class Outcome:
             "rejected": [{"where": w, "code": c, "message": m} for w, c, m in self.rejected],
         }
 
+    def reject_line(self, line: int, error: str) -> None:
+        """A line of a file that makes no valid command: rejected before anything is sent."""
+        self.rejected.append((f"line {line}", "invalid_line", error))
+        self.counts["rejected"] = len(self.rejected)
+
     def tally(
         self,
         where: str,

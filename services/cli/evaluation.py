@@ -281,8 +281,7 @@ def _send_lines(
     outcome = Outcome()
     good = [ln for ln in lines if not ln.error]
     for bad in (ln for ln in lines if ln.error):
-        outcome.rejected.append((f"line {bad.line}", "invalid_line", bad.error))
-    outcome.counts["rejected"] = len(outcome.rejected)
+        outcome.reject_line(bad.line, bad.error)
     commands = [issuer.command(to_command(ln)) for ln in good]
     bar, advance = progress(description, len(commands))
     with bar:

@@ -228,7 +228,7 @@ async def import_dispatch_sheet(
 ) -> Outcome:
     outcome = Outcome()
     for bad in (ln for ln in lines if ln.dispatch is None):
-        outcome.rejected.append((f"line {bad.line}", "invalid_line", bad.error))
+        outcome.reject_line(bad.line, bad.error)
         advance(1)
     good = [ln for ln in lines if ln.dispatch is not None]
     results = await send_in_batches(
@@ -247,7 +247,6 @@ async def import_dispatch_sheet(
     arrivals = await send_in_batches(client, _commands(issuer, [a for _, a in arriving]), advance)
     for (ln, _), result in zip(arriving, arrivals, strict=True):
         outcome.tally(f"line {ln.line}", result, "arrived", "arrival_unchanged")
-    outcome.counts["rejected"] = len(outcome.rejected)
     return outcome
 
 
