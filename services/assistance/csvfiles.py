@@ -62,7 +62,7 @@ def _decode(raw: bytes) -> str:
     rather than reported line by line as broken."""
     text = raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     lines = text.splitlines()
-    broken = sum(1 for line in lines if any("\udc80" <= ch <= "\udcff" for ch in line))
+    broken = sum(1 for line in lines if _not_utf8(line))
     if broken and broken * 2 >= len(lines):
         try:
             raw.decode("gb18030")
@@ -76,6 +76,11 @@ def _decode(raw: bytes) -> str:
     return text
 
 
+def _not_utf8(text: str) -> bool:
+    """Whether `text` holds bytes that were not UTF-8 (decoded as surrogates)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
 def _judge(
     line: int,
     header: list[str],
@@ -85,7 +90,7 @@ def _judge(
     key_columns: Sequence[str],
     names: Mapping[str, str],
 ) -> Line[M]:
-    if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+    if any(_not_utf8(cell) for cell in row):
         return Line(line, None, "not valid UTF-8")
     if len(row) != len(header):
         return Line(line, None, f"expected {len(header)} columns, found {len(row)}")

@@ -34,6 +34,7 @@ from contracts.assistance.types import ProgrammeId, SchoolName, SchoolYear
 from contracts.evaluation.types import CompulsoryStage, LocalId, Year
 from contracts.pairing.types import PairedStage
 from contracts.pairing.types import SchoolId as HelpedSchoolId
+from contracts.registry import events_of
 from contracts.staffing.types import SchoolId, SubjectId
 from contracts.types import CountyCode, Stage, Term
 from services.projection import staffing_coverage
@@ -122,18 +123,7 @@ FIGURES: dict[str, Figure] = {
     ),
     "pairs": Figure(
         "/api/pairing/pairs",
-        (
-            "PairEstablished",
-            "PairSuspended",
-            "PairResumed",
-            "PairEnded",
-            "ManagerSeconded",
-            "ShadowingRecorded",
-            "TeacherPairingAgreed",
-            "ModelLessonGiven",
-            "ExchangeVisitMade",
-            "TeachingResourceShared",
-        ),
+        tuple(s.event_type for s in events_of("pairing") if "pair_id" in s.model.model_fields),
         {"pair_id": str, "stage": PairedStage},
         about="a pair's life and everything recorded through it",
     ),

@@ -227,8 +227,8 @@ def event(row: asyncpg.Record) -> dict[str, Any]:
 def to_csv(rows: list[asyncpg.Record]) -> bytes:
     """UTF-8 CSV with a header row; the payload is a JSON column. It starts with a byte-order
     mark: without one, Excel (what an office opens a CSV with) reads Chinese as GBK."""
-    out = io.StringIO("\ufeff")
-    out.seek(0, io.SEEK_END)
+    out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for r in rows:

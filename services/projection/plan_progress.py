@@ -230,11 +230,12 @@ async def shadowing(db: Db, schema: str, county: str, day: date) -> Measure:
 async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
     passed, milestones = s["assessments_passed"], s["milestones_achieved"]
-    status = "on_track" if passed or milestones else "not_started"
+    if not passed and not milestones:
+        return Measure("0 standardised assessments passed, 0 milestones", "not_started")
     return Measure(
         f"{passed} standardised assessments passed, {milestones} milestones",
-        status,
-        events={"figure": "school-system"} if passed or milestones else None,
+        "on_track",
+        events={"figure": "school-system"},
     )
 
 
