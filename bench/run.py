@@ -118,7 +118,7 @@ async def write_path(client: CommandClient) -> dict[str, float]:
     raw = "".join(to_csv(sample_rows(c, seed=i)).split("\n", 1)[1] for i, c in enumerate(COUNTIES))
     roster = to_csv([]) + raw
     say(f"roster import of {roster.count(chr(10)) - 1} students ...")
-    issuer = aid.Issuer("bench", "aid_center")
+    issuer = aid.Issuer("aid_center")
     start = time.perf_counter()
     lines = list(parse_roster(roster.encode()))
     outcome = await aid.import_roster(client, lines, issuer, lambda n: None)

@@ -30,7 +30,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from contracts.envelope import CommandReply, CommandRequest, EventEnvelope, Rejected
 from contracts.registry import COMMANDS, EVENTS, SERVICES, latest_version
 from contracts.specs import CommandSpec, EventSpec
-from contracts.subjects import command_subject, event_subject, query_subject, stream_name
+from contracts.subjects import command_address, event_subject, query_address, stream_name
 
 ROOT = Path(__file__).parent
 FILE = ROOT / "asyncapi.json"
@@ -38,6 +38,7 @@ VERSION = "0.1.0"
 """Version of the document; follows the project's version."""
 
 SCHEMAS = "#/components/schemas/"
+SENDER_TOKENS = ("department", "jurisdiction", "actor")
 MESSAGES = "#/components/messages/"
 REPLIES = "replies"
 NATS_BINDING_VERSION = "0.1.0"
@@ -126,7 +127,23 @@ def document() -> dict[str, Any]:
                 "county": {
                     "description": "Six-digit administrative code of the county, e.g. 610831.",
                     "examples": ["610831"],
-                }
+                },
+                "department": {
+                    "description": "Department the command is issued for, e.g. aid_center; "
+                    "the server lets an identity use only its own departments.",
+                    "examples": ["aid_center"],
+                },
+                "jurisdiction": {
+                    "description": "Administrative code the sender acts for: a county, a city "
+                    "(its counties) or the province (every county); the server lets an "
+                    "identity use only its own.",
+                    "examples": ["610831", "610000"],
+                },
+                "actor": {
+                    "description": "The sender's NATS user: the server lets an identity use "
+                    "only its own name. Recorded as the events' actor.",
+                    "examples": ["zhang_wei"],
+                },
             },
         },
     }
@@ -267,7 +284,7 @@ class _Bus:
         request["correlationId"] = {"location": "$message.payload#/commands/0/correlation_id"}
         self._request_reply(
             f"commands.{command.service}.{command.command_type}",
-            command_subject(command.service, command.command_type),
+            command_address(command.service, command.command_type),
             command.service,
             request,
             ["CommandReply"],
@@ -278,7 +295,7 @@ class _Bus:
         _put(self.messages, answer_id, _reply_message(answer, self.refs[(answer, "serialization")]))
         self._request_reply(
             f"queries.{service}.{query.__name__}",
-            query_subject(service, query.__name__),
+            query_address(service, query.__name__),
             service,
             _message(
                 query,
@@ -304,6 +321,11 @@ class _Bus:
             channel_id,
             {
                 "address": address,
+                "parameters": {
+                    name: {"$ref": f"#/components/parameters/{name}"}
+                    for name in SENDER_TOKENS
+                    if f"{{{name}}}" in address
+                },
                 "title": request["name"],
                 "description": request.get("summary", ""),
                 "messages": {"request": {"$ref": MESSAGES + message_id}},

@@ -42,8 +42,10 @@ class CommandEnvelope(BaseModel):
 
     command_id: UUID = Field(description="Idempotency key: a repeat gets the first answer.")
     command_type: str = Field(description="Imperative name, e.g. RegisterStudent.")
-    actor: str = Field(min_length=1, description="Who issues the command.")
-    department: Department
+    department: Department = Field(
+        description="Department the command is issued for; must equal the department of the "
+        "subject it is sent on, which the NATS server checks against the sender's identity."
+    )
     correlation_id: UUID = Field(description="Shared by everything one user action caused.")
     causation_id: UUID | None = Field(None, description="Message that caused this command.")
     issued_at: datetime = Field(description="When the command was issued (timezone-aware).")

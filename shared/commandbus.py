@@ -7,6 +7,7 @@ the service answers a repeat with its first answer, a client may resend after a 
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -19,6 +20,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from pydantic import BaseModel, ValidationError
 
+from contracts.assistance.types import PROVINCE
 from contracts.envelope import (
     CommandEnvelope,
     CommandReply,
@@ -26,7 +28,19 @@ from contracts.envelope import (
     CommandResult,
     Rejected,
 )
-from contracts.subjects import command_subject, query_subject, snake_case
+from contracts.subjects import (
+    Sender,
+    actor_token,
+    asker_of,
+    command_subject,
+    query_subject,
+    sender_of,
+    service_commands,
+    service_query,
+    snake_case,
+    within,
+)
+from shared.jetstream import PermissionRefused, request_or_refused
 from shared.processor import CommandProcessor
 
 log = structlog.get_logger()
@@ -41,15 +55,15 @@ def add_command_endpoint(
     namespace: str = "",
     max_workers: int = 8,
 ) -> None:
-    """Serve `commands.<service>.*` in the queue group `<service>`."""
-    prefix = command_subject(service, "", namespace).rstrip(".")
+    """Serve `commands.<service>.<department>.<jurisdiction>.<actor>.*` in the queue group
+    `<service>`; the sender is read from the subject."""
 
-    @broker.subscriber(f"{prefix}.*", queue=service, max_workers=max_workers)
+    @broker.subscriber(service_commands(service, namespace), queue=service, max_workers=max_workers)
     async def on_command(msg: NatsMessage) -> bytes:
-        name = msg.raw_message.subject.rsplit(".", 1)[-1]
         try:
+            sender, name = sender_of(msg.raw_message.subject, namespace)
             request = CommandRequest.model_validate_json(msg.body)
-        except ValidationError as exc:
+        except (ValueError, ValidationError) as exc:
             return _reply([Rejected(command_id=None, code="invalid_request", message=str(exc))])
         misplaced = [c for c in request.commands if snake_case(c.command_type) != name]
         if misplaced:
@@ -63,7 +77,7 @@ def add_command_endpoint(
                     for c in request.commands
                 ]
             )
-        results = await processor.handle(request.commands)
+        results = await processor.handle(request.commands, sender)
         log.debug("commands_handled", command=name, count=len(results))
         return _reply(results)
 
@@ -75,19 +89,27 @@ def add_query_endpoint(
     answer: Callable[[Q], Awaitable[BaseModel]],
     namespace: str = "",
 ) -> None:
-    """Serve one read-only query on `queries.<service>.<query_name>`."""
+    """Serve one read-only query on `queries.<service>.<jurisdiction>.<actor>.<name>`.
 
-    @broker.subscriber(query_subject(service, query.__name__, namespace), queue=service)
+    A query that names a county is answered only for a sender whose jurisdiction holds it."""
+
+    @broker.subscriber(service_query(service, query.__name__, namespace), queue=service)
     async def on_query(msg: NatsMessage) -> bytes:
         try:
-            result = await answer(query.model_validate_json(msg.body))
-        except ValidationError as exc:
-            return (
-                Rejected(command_id=None, code="invalid_query", message=str(exc))
-                .model_dump_json()
-                .encode()
+            jurisdiction, actor = asker_of(msg.raw_message.subject, namespace)
+            asked = query.model_validate_json(msg.body)
+        except (ValueError, ValidationError) as exc:
+            return _refusal("invalid_query", str(exc))
+        county = getattr(asked, "county", None)
+        if isinstance(county, str) and not within(county, jurisdiction):
+            return _refusal(
+                "outside_jurisdiction", f"{actor} acts for {jurisdiction}, not {county}"
             )
-        return result.model_dump_json().encode()
+        return (await answer(asked)).model_dump_json().encode()
+
+
+def _refusal(code: str, message: str) -> bytes:
+    return Rejected(command_id=None, code=code, message=message).model_dump_json().encode()
 
 
 def _reply(results: Sequence[CommandResult]) -> bytes:
@@ -97,7 +119,6 @@ def _reply(results: Sequence[CommandResult]) -> bytes:
 def new_command(
     payload: BaseModel,
     *,
-    actor: str,
     department: str,
     correlation_id: UUID | None = None,
     command_id: UUID | None = None,
@@ -105,7 +126,6 @@ def new_command(
     return CommandEnvelope(
         command_id=command_id or uuid4(),
         command_type=type(payload).__name__,
-        actor=actor,
         department=department,
         correlation_id=correlation_id or uuid4(),
         issued_at=datetime.now(UTC),
@@ -117,19 +137,48 @@ class ServiceUnavailable(Exception):
     """No service answered: it is not running, or NATS is unreachable."""
 
 
+class Refused(Exception):
+    """The NATS server refused the request: this identity may not send on that subject
+    (another department, jurisdiction or user name than its own)."""
+
+
 class CommandClient:
+    """Sends commands and queries as one identity: an actor acting for a jurisdiction.
+
+    The department is each command's own; the NATS server checks all three against the
+    identity's permissions before a service sees the request.
+    """
+
     def __init__(
-        self, nc: NATS, service: str, namespace: str = "", timeout: float = 30.0, retries: int = 2
+        self,
+        nc: NATS,
+        service: str,
+        namespace: str = "",
+        timeout: float = 30.0,
+        retries: int = 2,
+        *,
+        actor: str | None = None,
+        jurisdiction: str = PROVINCE,
     ) -> None:
         self.nc = nc
         self.service = service
         self.namespace = namespace
         self.timeout = timeout
         self.retries = retries
+        self.actor = actor or actor_token(getpass.getuser())
+        self.jurisdiction = jurisdiction
+
+    def sender(self, department: str) -> Sender:
+        return Sender(department, self.jurisdiction, self.actor)
 
     async def send(self, commands: Sequence[CommandEnvelope]) -> list[CommandResult]:
-        """Send commands of one type in one request; resend on timeout (ids make it safe)."""
-        subject = command_subject(self.service, commands[0].command_type, self.namespace)
+        """Send commands of one type and department in one request; resend on timeout (ids
+        make it safe)."""
+        first = commands[0]
+        if any(c.department != first.department for c in commands):
+            raise ValueError("the commands of one request are issued for one department")
+        sender = self.sender(first.department)
+        subject = command_subject(self.service, first.command_type, sender, self.namespace)
         body = CommandRequest(commands=list(commands)).model_dump_json().encode()
         results = CommandReply.model_validate_json(await self._request(subject, body)).results
         if len(results) != len(commands):
@@ -138,14 +187,26 @@ class CommandClient:
         return results
 
     async def query(self, query: BaseModel, answer: type[R]) -> R:
-        subject = query_subject(self.service, type(query).__name__, self.namespace)
+        """Ask a query; a refusal (e.g. a county outside the jurisdiction) raises `Refused`."""
+        subject = query_subject(
+            self.service, type(query).__name__, self.sender("query"), self.namespace
+        )
         data = await self._request(subject, query.model_dump_json().encode())
-        return answer.model_validate_json(data)
+        try:
+            return answer.model_validate_json(data)
+        except ValidationError:
+            refusal = Rejected.model_validate_json(data)
+            raise Refused(f"{refusal.message} ({refusal.code})") from None
 
     async def _request(self, subject: str, body: bytes) -> bytes:
         for attempt in range(self.retries + 1):
             try:
-                return (await self.nc.request(subject, body, timeout=self.timeout)).data
+                return await request_or_refused(self.nc, subject, body, self.timeout)
+            except PermissionRefused as exc:
+                raise Refused(
+                    f"the NATS server refused {subject}: this identity may not send as that"
+                    " department, jurisdiction or actor"
+                ) from exc
             except NoRespondersError:
                 if attempt == self.retries:
                     raise ServiceUnavailable(

@@ -13,14 +13,17 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from contracts.assistance.types import PROVINCE
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
 from contracts.registry import COMMAND_MODELS, event_spec, spec_of, upcast
+from contracts.subjects import Sender, within
 from shared.db import RawJson
 from shared.decider import CommandHandler, Rejection
 from shared.eventstore import (
@@ -40,6 +43,7 @@ _RESULT = TypeAdapter[CommandResult](CommandResult)
 class _Prepared:
     index: int
     envelope: CommandEnvelope
+    sender: Sender
     handler: CommandHandler[Any]
     command: BaseModel
     stream_id: str
@@ -66,15 +70,24 @@ class CommandProcessor:
         permissions: Mapping[str, frozenset[str]],
         max_attempts: int = 5,
         prepare: Callable[[], Awaitable[None]] | None = None,
+        max_clock_skew: timedelta = timedelta(minutes=5),
     ) -> None:
-        """`prepare` runs before each request, e.g. to refresh reference data decisions use."""
+        """`prepare` runs before each request, e.g. to refresh reference data decisions use.
+        A command issued further than `max_clock_skew` from this server's clock is refused:
+        `issued_at` is the sender's word, and the audit trail must not be back-dated."""
         self.store = store
         self.handlers = handlers
         self.permissions = permissions
         self.max_attempts = max_attempts
         self.prepare = prepare
+        self.max_clock_skew = max_clock_skew
 
-    async def handle(self, envelopes: Sequence[CommandEnvelope]) -> list[CommandResult]:
+    async def handle(
+        self, envelopes: Sequence[CommandEnvelope], sender: Sender | None = None
+    ) -> list[CommandResult]:
+        """Decide commands sent by `sender`: the department, jurisdiction and actor the bus
+        proved (the subject), never fields of the envelopes. Without a sender, the commands
+        are the service's own (in-process): its `system` actor, for the whole province."""
         if self.prepare is not None:
             await self.prepare()
         results: list[CommandResult | None] = [None] * len(envelopes)
@@ -89,7 +102,7 @@ class CommandProcessor:
             else:
                 first_index[envelope.command_id] = i
                 try:
-                    prepared.append(self._prepare(i, envelope))
+                    prepared.append(self._prepare(i, envelope, sender or _system(envelope)))
                 except Rejection as r:
                     results[i] = Rejected(
                         command_id=envelope.command_id, code=r.code, message=r.message
@@ -109,23 +122,35 @@ class CommandProcessor:
                 results[i] = results[first_index[envelope.command_id]]
         return [r for r in results if r is not None]
 
-    def _prepare(self, index: int, envelope: CommandEnvelope) -> _Prepared:
+    def _prepare(self, index: int, envelope: CommandEnvelope, sender: Sender) -> _Prepared:
         handler = self.handlers.get(envelope.command_type)
         if handler is None:
             raise Rejection(
                 "unknown_command", f"this service has no command {envelope.command_type}"
             )
-        if envelope.department not in self.permissions.get(envelope.command_type, frozenset()):
+        if envelope.department != sender.department:
+            raise Rejection(
+                "department_mismatch",
+                f"the command names {envelope.department} but was sent as {sender.department}",
+            )
+        if sender.department not in self.permissions.get(envelope.command_type, frozenset()):
             allowed = ", ".join(sorted(self.permissions.get(envelope.command_type, ()))) or "nobody"
             raise Rejection(
                 "not_permitted",
-                f"{envelope.department} may not issue {envelope.command_type} (allowed: {allowed})",
+                f"{sender.department} may not issue {envelope.command_type} (allowed: {allowed})",
+            )
+        skew = abs(datetime.now(UTC) - envelope.issued_at)
+        if skew > self.max_clock_skew:
+            raise Rejection(
+                "clock_skew",
+                f"issued_at {envelope.issued_at.isoformat()} is {skew.total_seconds():.0f} s from"
+                f" this server's clock (at most {self.max_clock_skew.total_seconds():.0f} s)",
             )
         try:
             command = COMMAND_MODELS[envelope.command_type].model_validate(envelope.payload)
         except ValidationError as exc:
             raise Rejection("invalid_command", _describe(exc)) from None
-        return _Prepared(index, envelope, handler, command, handler.stream_id(command))
+        return _Prepared(index, envelope, sender, handler, command, handler.stream_id(command))
 
     async def _decide(self, prepared: Sequence[_Prepared]) -> list[_Decision]:
         loaded = await self.store.load_streams(p.stream_id for p in prepared)
@@ -138,14 +163,18 @@ class CommandProcessor:
                 heads[p.stream_id] = (aggregate.fold(map(payload_of, events)), len(events))
             state, version = heads[p.stream_id]
             try:
+                if version:
+                    _check_jurisdiction(aggregate.county(state), p.sender)
                 new_events = list(p.handler.decide(state, p.command))
+                new_state = aggregate.fold(new_events, state)
+                if not version and new_events:
+                    _check_jurisdiction(aggregate.county(new_state), p.sender)
             except Rejection as r:
                 rejected = Rejected(
                     command_id=p.envelope.command_id, code=r.code, message=r.message
                 )
                 decisions.append(_Decision(p, rejected, None))
                 continue
-            new_state = aggregate.fold(new_events, state)
             heads[p.stream_id] = (new_state, version + len(new_events))
             decisions.append(self._write(p, new_events, aggregate.county(new_state), version))
         return decisions
@@ -172,8 +201,8 @@ class CommandProcessor:
             expected_version=version,
             events=recorded,
             metadata={
-                "actor": envelope.actor,
-                "department": envelope.department,
+                "actor": p.sender.actor,
+                "department": p.sender.department,
                 "correlation_id": str(envelope.correlation_id),
                 "causation_id": str(envelope.causation_id or envelope.command_id),
                 "command_id": str(envelope.command_id),
@@ -205,6 +234,21 @@ class CommandProcessor:
             command_id=p.envelope.command_id,
             code="conflict",
             message=f"stream {p.stream_id} kept changing; {self.max_attempts} attempts failed",
+        )
+
+
+def _system(envelope: CommandEnvelope) -> Sender:
+    return Sender(envelope.department, PROVINCE, "system")
+
+
+def _check_jurisdiction(county: str, sender: Sender) -> None:
+    """A stream belongs to its county: only a sender acting for that county (or for a city
+    or the province above it) may change it. An existing stream is judged by its county
+    before the command, so a county may transfer a student out, not reach into another."""
+    if not within(county, sender.jurisdiction):
+        raise Rejection(
+            "outside_jurisdiction",
+            f"{sender.actor} acts for {sender.jurisdiction}; the stream belongs to {county}",
         )
 
 

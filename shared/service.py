@@ -19,7 +19,7 @@ from nats.aio.client import Client as NATS
 
 from shared.db import create_pool
 from shared.eventstore import EventStore
-from shared.jetstream import connect_nats, ensure_stream, server_options
+from shared.jetstream import broker_options, connect_nats, ensure_stream, nats_tls
 from shared.logging import configure_logging
 from shared.relay import OutboxRelay
 from shared.servers import redact
@@ -74,12 +74,13 @@ async def start_service(
     pool = await create_pool(database_url, max_size=12, name=f"eduplan-{name}")
     store = EventStore(pool, schema=name)
     await store.setup()
-    relay_nats = await connect_nats(nats_url, f"{name}-relay", wait=10)
+    tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+    relay_nats = await connect_nats(nats_url, f"{name}-relay", wait=10, tls=tls)
     js = relay_nats.jetstream(timeout=10)
     await ensure_stream(
         js, name, settings.namespace, settings.duplicate_window, settings.stream_replicas
     )
-    broker = NatsBroker(log_level=10, max_reconnect_attempts=-1, **server_options(nats_url))  # type: ignore[arg-type]
+    broker = NatsBroker(log_level=10, max_reconnect_attempts=-1, **broker_options(nats_url, tls))  # type: ignore[arg-type]
     relay = OutboxRelay(database_url, name, name, js, settings.namespace)
     runtime = ServiceRuntime(
         name, settings, nats_url, database_url, pool, store, broker, relay_nats, relay

@@ -17,6 +17,24 @@ class Settings(BaseSettings):
     nats_url: str | None = Field(
         None, description="NATS server; unset means 127.0.0.1:4222 if it answers, else embedded."
     )
+    nats_tls_ca: Path | None = Field(
+        None, description="CA file that signed the NATS server's certificate (TLS on)."
+    )
+    nats_tls_cert: Path | None = Field(
+        None, description="Client certificate for NATS, when the server asks for one."
+    )
+    nats_tls_key: Path | None = Field(None, description="Key of the NATS client certificate.")
+    jurisdiction: str = Field(
+        "610000",
+        pattern=r"^\d{6}$",
+        description="Administrative code the CLI acts for: a county, a city or the province; "
+        "the NATS identity must be allowed it.",
+    )
+    actor: str | None = Field(
+        None,
+        description="Actor of CLI commands when NATS has no user (development); with a user "
+        "in the NATS URL, the user is the actor.",
+    )
     database_url: str | None = Field(
         None, description="PostgreSQL DSN; unset means 127.0.0.1:5432 if it answers, else embedded."
     )

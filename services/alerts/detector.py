@@ -10,12 +10,14 @@ import asyncpg
 import structlog
 
 from contracts.alerts.commands import RaiseAlert, ResolveAlert
+from contracts.assistance.types import PROVINCE
+from contracts.subjects import Sender
 from services.alerts.rules import Gap, Rule
 from shared.commandbus import new_command
 from shared.processor import CommandProcessor
 
 log = structlog.get_logger()
-ACTOR, DEPARTMENT = "alert-detector", "supervision_office"
+SENDER = Sender("supervision_office", PROVINCE, "alert-detector")
 
 
 @dataclass
@@ -95,9 +97,8 @@ class Detector:
         changed = 0
         for start in range(0, len(commands), 500):
             batch = [
-                new_command(c, actor=ACTOR, department=DEPARTMENT)
-                for c in commands[start : start + 500]
+                new_command(c, department=SENDER.department) for c in commands[start : start + 500]
             ]
-            results = await self.processor.handle(batch)
+            results = await self.processor.handle(batch, SENDER)
             changed += sum(1 for r in results if r.status == "accepted" and r.event_ids)
         return changed

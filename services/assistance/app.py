@@ -14,6 +14,8 @@ from contracts.assistance.queries import (
     ResolveStudents,
     StudentIdPage,
 )
+from contracts.assistance.types import PROVINCE
+from contracts.subjects import Sender
 from services.assistance.catalogue import DEFAULT_EFFECTIVE_FROM, read_catalogue_file
 from services.assistance.domain.catalogue import CATALOGUE, CATALOGUE_STREAM, AidCatalogue
 from services.assistance.domain.terms import school_year_on
@@ -65,7 +67,8 @@ async def seed_catalogue(processor: CommandProcessor, catalogue: CatalogueInForc
         command = LoadAidCatalogue(
             effective_from=DEFAULT_EFFECTIVE_FROM, programmes=read_catalogue_file()
         )
-        await processor.handle([new_command(command, actor="system", department="finance")])
+        system = Sender("finance", PROVINCE, SERVICE)
+        await processor.handle([new_command(command, department="finance")], system)
 
 
 async def configure(runtime: ServiceRuntime) -> None:

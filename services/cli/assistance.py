@@ -31,7 +31,6 @@ from services.assistance.exchange_files import parse_payments, parse_university_
 from services.assistance.roster import parse_roster
 from services.cli import aid, reports
 from services.cli.common import (
-    ActorOption,
     CountyOption,
     Issuer,
     JsonOption,
@@ -84,7 +83,7 @@ def _read(path: Path, parse: Any) -> list[Any]:
 
 
 def _one(issuer: Issuer, payload: BaseModel, as_json: bool, done: str) -> None:
-    send_command(SERVICE, payload, issuer.actor, issuer.department, as_json, done)
+    send_command(SERVICE, payload, issuer.department, as_json, done)
 
 
 def _student(registry_id: str) -> UUID:
@@ -103,7 +102,6 @@ def _student(registry_id: str) -> UUID:
 @roster_app.command("import")
 def import_roster(
     roster: FileArgument,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
     batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 250,
@@ -118,7 +116,7 @@ def import_roster(
     """
     lines = _read(roster, parse_roster)
     bar, advance = progress("registering", len(lines))
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
     with bar:
         outcome = run(
             SERVICE,
@@ -139,7 +137,6 @@ def revise(
     school_year: Annotated[
         int | None, typer.Option(help="School year the grades are for; default: the current.")
     ] = None,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -151,7 +148,7 @@ def revise(
     check(revision, RevisionId, "--revision")
     check(county, CountyCode, "--county")
     lines = _read(roster, parse_roster)
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
     bar, advance = progress(f"revising {county}", len(lines))
     with bar:
         outcome = run(
@@ -172,7 +169,6 @@ def revise(
 def promote(
     county: CountyOption,
     school_year: SchoolYearOption,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -183,7 +179,7 @@ def promote(
     """
     check(county, CountyCode, "--county")
     check(school_year, SchoolYear, "--school-year")
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
 
     async def work(client: CommandClient) -> Outcome:
         ids = await aid.registered_students(client, county)
@@ -206,7 +202,6 @@ def graduate(
     school: Annotated[str, typer.Option(help="New school.")],
     school_year: SchoolYearOption,
     boarding: Annotated[bool, typer.Option(help="Boards at the new school.")] = False,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -218,7 +213,7 @@ def graduate(
         boarding=boarding,
         school_year=school_year,
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"{student} graduated to {to_stage.value}")
+    _one(Issuer.of(department), payload, as_json, f"{student} graduated to {to_stage.value}")
 
 
 @roster_app.command("transfer")
@@ -228,7 +223,6 @@ def transfer(
     on: DateOption,
     to_county: Annotated[str | None, typer.Option(help="New county, if it changes.")] = None,
     boarding: Annotated[bool, typer.Option(help="Boards at the new school.")] = False,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -240,7 +234,7 @@ def transfer(
         boarding=boarding,
         transferred_on=check(on, date, "--on"),
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"{student} transferred to {to_school}")
+    _one(Issuer.of(department), payload, as_json, f"{student} transferred to {to_school}")
 
 
 @roster_app.command("leave")
@@ -249,7 +243,6 @@ def leave(
     reason: Annotated[LeaveReason, typer.Option(help="Why the student left.")],
     on: DateOption,
     note: Annotated[str, typer.Option(help="What the school knows.")] = "",
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -257,7 +250,7 @@ def leave(
     payload = c.RecordLeaving(
         student_id=_student(student), reason=reason, left_on=check(on, date, "--on"), note=note
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"{student} left school ({reason.value})")
+    _one(Issuer.of(department), payload, as_json, f"{student} left school ({reason.value})")
 
 
 @roster_app.command("return")
@@ -269,7 +262,6 @@ def return_to_school(
     grade: Annotated[int, typer.Option(help="Grade on return.")],
     on: DateOption,
     boarding: Annotated[bool, typer.Option(help="Boards at school.")] = False,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -285,7 +277,7 @@ def return_to_school(
         boarding=boarding,
         returned_on=on,
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"{student} is back at {school}")
+    _one(Issuer.of(department), payload, as_json, f"{student} is back at {school}")
 
 
 @roster_app.command("resolve-alert")
@@ -294,7 +286,6 @@ def resolve_alert(
     resolution: Annotated[AlertResolution, typer.Option(help="How the alert was resolved.")],
     on: DateOption,
     note: Annotated[str, typer.Option(help="Details for the record.")] = "",
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -305,7 +296,7 @@ def resolve_alert(
         resolved_on=check(on, date, "--on"),
         note=note,
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"dropout alert of {student} resolved")
+    _one(Issuer.of(department), payload, as_json, f"dropout alert of {student} resolved")
 
 
 # Aid ---------------------------------------------------------------------------------
@@ -315,14 +306,13 @@ def resolve_alert(
 def grant(
     term: TermOption,
     county: CountyOption,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
     """Grant every eligible student of the county their stage's aid for the term, once."""
     check(term, Term, "--term")
     check(county, CountyCode, "--county")
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
 
     async def work(client: CommandClient) -> Outcome:
         students = await aid.registered_students(client, county)
@@ -348,7 +338,6 @@ def pay(
     channel: Annotated[PaymentChannel, typer.Option(help="How the money reaches families.")] = (
         PaymentChannel.ONE_CARD_ACCOUNT
     ),
-    actor: ActorOption = "",
     department: str = FINANCE,
     as_json: JsonOption = False,
 ) -> None:
@@ -359,7 +348,7 @@ def pay(
     check(term, Term, "--term")
     check(county, CountyCode, "--county")
     day = check(paid_on, date, "--paid-on")
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
 
     async def work(client: CommandClient) -> Outcome:
         ids = await aid.registered_students(client, county)
@@ -380,14 +369,13 @@ def pay(
 @aid_app.command("pay-file")
 def pay_file(
     payments: FileArgument,
-    actor: ActorOption = "",
     department: str = FINANCE,
     as_json: JsonOption = False,
 ) -> None:
     """Record a bank's list of payments (student_registry_id, term, programme, amount,
     paid_on, channel, reference); a payment above what is outstanding is refused."""
     lines = _read(payments, parse_payments)
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
     bar, advance = progress("recording payments", len(lines))
     with bar:
         outcome = run(SERVICE, lambda cl: aid.pay_file(cl, lines, issuer, advance))
@@ -401,7 +389,6 @@ def revoke(
     programme: Annotated[str, typer.Option(help="Programme id, e.g. preschool_grant.")],
     reason: Annotated[str, typer.Option(help="Why the grant is withdrawn.")],
     on: DateOption,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -415,7 +402,7 @@ def revoke(
         reason=reason,
         revoked_on=on,
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"{programme} for {term} revoked")
+    _one(Issuer.of(department), payload, as_json, f"{programme} for {term} revoked")
 
 
 # Catalogue ---------------------------------------------------------------------------
@@ -434,7 +421,6 @@ def catalogue_show(term: TermOption, as_json: JsonOption = False) -> None:
 def catalogue_load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Catalogue TOML.")],
     effective_from: Annotated[str, typer.Option(help="First term it applies to.")],
-    actor: ActorOption = "",
     department: str = FINANCE,
     as_json: JsonOption = False,
 ) -> None:
@@ -447,9 +433,7 @@ def catalogue_load(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     payload = c.LoadAidCatalogue(effective_from=effective_from, programmes=programmes)
-    _one(
-        Issuer.of(actor, department), payload, as_json, f"catalogue recorded from {effective_from}"
-    )
+    _one(Issuer.of(department), payload, as_json, f"catalogue recorded from {effective_from}")
 
 
 # Universities ------------------------------------------------------------------------
@@ -461,7 +445,6 @@ def dispatch(
     school_year: SchoolYearOption,
     on: Annotated[str | None, typer.Option(help="Date sent; default today.")] = None,
     due_on: Annotated[str | None, typer.Option(help="Report due; default 31 December.")] = None,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -471,7 +454,7 @@ def dispatch(
     sent = check(on, date, "--on") or date.today()
     due = check(due_on, date, "--due-on") or date(school_year, 12, 31)
     rosters = fetch("/api/university-students", county=county)
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
     bar, advance = progress("dispatching", len(rosters))
     with bar:
         outcome = run(
@@ -495,7 +478,6 @@ def university_report(
     university: Annotated[str, typer.Option(help="University reporting.")],
     school_year: SchoolYearOption,
     received_on: DateOption,
-    actor: ActorOption = "",
     department: str = AID_CENTER,
     as_json: JsonOption = False,
 ) -> None:
@@ -530,7 +512,7 @@ def university_report(
         received_on=received_on,
         entries=entries,
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"report of {university} recorded")
+    _one(Issuer.of(department), payload, as_json, f"report of {university} recorded")
 
 
 # Funds -------------------------------------------------------------------------------
@@ -545,7 +527,6 @@ def funds_request(
     rate: Annotated[str, typer.Option(help="Yuan per student, e.g. 700.00.")],
     on: DateOption,
     to: Annotated[str, typer.Option(help="Who is asked.")] = "榆林市",
-    actor: ActorOption = "",
     department: str = FINANCE,
     as_json: JsonOption = False,
 ) -> None:
@@ -564,7 +545,7 @@ def funds_request(
         addressed_to=to,
     )
     _one(
-        Issuer.of(actor, department),
+        Issuer.of(department),
         payload,
         as_json,
         f"request {request_id} for {students * per_student} yuan recorded",
@@ -579,7 +560,6 @@ def funds_answer(
     amount: Annotated[str, typer.Option(help="Yuan approved (0.00 when declined).")],
     on: DateOption,
     note: Annotated[str, typer.Option(help="Conditions or reasons given.")] = "",
-    actor: ActorOption = "",
     department: str = FINANCE,
     as_json: JsonOption = False,
 ) -> None:
@@ -594,7 +574,7 @@ def funds_answer(
         answered_on=on,
         note=note,
     )
-    _one(Issuer.of(actor, department), payload, as_json, f"answer to {request_id} recorded")
+    _one(Issuer.of(department), payload, as_json, f"answer to {request_id} recorded")
 
 
 # Reports -----------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult
+from contracts.subjects import actor_token
 from services.cli import reports
-from shared.commandbus import CommandClient, ServiceUnavailable, new_command
-from shared.jetstream import connect_nats
+from shared.commandbus import CommandClient, Refused, ServiceUnavailable, new_command
+from shared.jetstream import NatsUnreachable, connect_nats, nats_tls, user_of
 from shared.service import DEFAULT_NATS
 from shared.settings import get_settings
 
@@ -28,9 +29,6 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-ActorOption = Annotated[
-    str, typer.Option(help="Who issues the commands (audit trail); default: your login name.")
-]
 CountyOption = Annotated[str, typer.Option(help="County code, e.g. 610831.")]
 OptionalCountyOption = Annotated[
     str | None, typer.Option(help="County code; omit for the province.")
@@ -55,20 +53,19 @@ def check(value: Any, kind: Any, name: str) -> Any:
 
 @dataclass(frozen=True)
 class Issuer:
-    """Who issues the commands of one CLI invocation; they share one correlation id."""
+    """The department the commands of one CLI invocation are issued for; they share one
+    correlation id. Who issues them is the NATS identity the CLI connects as."""
 
-    actor: str
     department: str
     correlation_id: UUID = field(default_factory=uuid4)
 
     @classmethod
-    def of(cls, actor: str, department: str) -> Issuer:
-        return cls(actor or getpass.getuser(), department)
+    def of(cls, department: str) -> Issuer:
+        return cls(department)
 
     def command(self, payload: BaseModel, command_id: UUID | None = None) -> CommandEnvelope:
         return new_command(
             payload,
-            actor=self.actor,
             department=self.department,
             correlation_id=self.correlation_id,
             command_id=command_id,
@@ -135,26 +132,37 @@ async def send_in_batches(
 
 
 def run(service: str, work: Callable[[CommandClient], Awaitable[T]]) -> T:
-    """Run `work` with a command client for `service`; unreachable means exit status 2."""
+    """Run `work` with a command client for `service`, as the NATS identity of the settings
+    (its user is the actor; without one, `EDUPLAN_ACTOR` or the login name). Unreachable
+    means exit status 2; a request the server refuses to this identity, exit status 1."""
     settings = get_settings()
     url = settings.nats_url or DEFAULT_NATS
+    actor = user_of(url) or settings.actor or getpass.getuser()
 
     async def main() -> T:
+        tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+        nc = await connect_nats(url, "eduplan-cli", tls=tls)
         try:
-            nc = await connect_nats(url, "eduplan-cli")
-        except Exception as exc:
-            raise ServiceUnavailable(f"cannot reach NATS at {url}: {exc}") from None
-        try:
-            client = CommandClient(nc, service, settings.namespace, settings.command_timeout)
+            client = CommandClient(
+                nc,
+                service,
+                settings.namespace,
+                settings.command_timeout,
+                actor=actor_token(actor),
+                jurisdiction=settings.jurisdiction,
+            )
             return await work(client)
         finally:
             await nc.close()
 
     try:
         return asyncio.run(main())
-    except ServiceUnavailable as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except (ServiceUnavailable, NatsUnreachable) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
+    except Refused as exc:
+        err.print(f"[red]refused:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def send_one(
@@ -178,16 +186,10 @@ def send_one(
 
 
 def send_command(
-    service: str,
-    payload: BaseModel,
-    actor: str,
-    department: str,
-    as_json: bool,
-    done: str,
-    **keep: Any,
+    service: str, payload: BaseModel, department: str, as_json: bool, done: str, **keep: Any
 ) -> Accepted:
-    """`send_one` for a payload issued by `actor` of `department`."""
-    return send_one(service, Issuer.of(actor, department).command(payload), as_json, done, **keep)
+    """`send_one` for a payload issued for `department`."""
+    return send_one(service, Issuer.of(department).command(payload), as_json, done, **keep)
 
 
 M = TypeVar("M", bound=BaseModel)

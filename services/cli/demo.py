@@ -31,7 +31,6 @@ from services.assistance.roster import parse_roster
 from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import (
-    ActorOption,
     CountyOption,
     Issuer,
     JsonOption,
@@ -110,8 +109,8 @@ async def send(client: CommandClient, issuer: Issuer, commands: list[BaseModel])
 # Student assistance ----------------------------------------------------------------------
 
 
-async def seed_assistance(client: CommandClient, county: str, actor: str, log: Log) -> None:
-    aid_center, finance = Issuer.of(actor, "aid_center"), Issuer.of(actor, "finance")
+async def seed_assistance(client: CommandClient, county: str, log: Log) -> None:
+    aid_center, finance = Issuer.of("aid_center"), Issuer.of("finance")
     rows = sample_rows(county, school_year=YEAR)
     roster = list(parse_roster(to_csv(rows).encode()))
     with bar("registering the sample roster", len(roster)) as advance:
@@ -175,8 +174,8 @@ async def seed_assistance(client: CommandClient, county: str, actor: str, log: L
 # School pairing --------------------------------------------------------------------------
 
 
-async def seed_pairing(client: CommandClient, county: str, actor: str, log: Log) -> None:
-    issuer = Issuer.of(actor, "basic_ed_1")
+async def seed_pairing(client: CommandClient, county: str, log: Log) -> None:
+    issuer = Issuer.of("basic_ed_1")
     pilot = load_seed()
     pairs = tuple(p.model_copy(update={"county": county}) for p in pilot.pairs)
     with bar("establishing the pilot pairs", len(pairs) + 1) as advance:
@@ -259,8 +258,8 @@ def dispatch_sheet(county: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def seed_staffing(client: CommandClient, county: str, actor: str, log: Log) -> None:
-    issuer = Issuer.of(actor, "teacher_division")
+async def seed_staffing(client: CommandClient, county: str, log: Log) -> None:
+    issuer = Issuer.of("teacher_division")
     adopted = await send(client, issuer, [staffing.AdoptStaffingTargets(county=county)])
     log.add("targets", adopted)
     if adopted.rejected:
@@ -330,8 +329,8 @@ CENSUS = {
 }  # fmt: skip
 
 
-async def seed_evaluation(client: CommandClient, county: str, actor: str, log: Log) -> None:
-    institute = Issuer.of(actor, "education_science_institute")
+async def seed_evaluation(client: CommandClient, county: str, log: Log) -> None:
+    institute = Issuer.of("education_science_institute")
     try:
         plan: list[BaseModel] = [guidance_plan(county, YEAR)]
     except SeedError as exc:
@@ -352,7 +351,7 @@ async def seed_evaluation(client: CommandClient, county: str, actor: str, log: L
             }
         )
         log.add("guidance", await send(client, institute, [*plan, visit]))
-    office = Issuer.of(actor, "supervision_office")
+    office = Issuer.of("supervision_office")
     fields = list(SchoolStatistics.model_fields)
     for stage, schools in CENSUS.items():
         where: dict[str, Any] = {"county": county, "year": YEAR, "stage": stage}
@@ -371,7 +370,7 @@ async def seed_evaluation(client: CommandClient, county: str, actor: str, log: L
 
 # The command -----------------------------------------------------------------------------
 
-Step = Callable[[CommandClient, str, str, Log], Awaitable[None]]
+Step = Callable[[CommandClient, str, Log], Awaitable[None]]
 STEPS: tuple[tuple[str, str, Step], ...] = (
     ("assistance", "Student assistance: roster, grants, payments, universities", seed_assistance),
     ("pairing", "School pairing: the 7 pilot pairs and their activity", seed_pairing),
@@ -380,14 +379,13 @@ STEPS: tuple[tuple[str, str, Step], ...] = (
 )
 
 
-def _bound(step: Step, county: str, actor: str, log: Log) -> Callable[[CommandClient], Any]:
-    return lambda client: step(client, county, actor, log)
+def _bound(step: Step, county: str, log: Log) -> Callable[[CommandClient], Any]:
+    return lambda client: step(client, county, log)
 
 
 @app.command()
 def seed(
     county: CountyOption = "610831",
-    actor: ActorOption = "",
     as_json: JsonOption = False,
 ) -> None:
     """Record the pilot's 2017-18 school year in every service; a rerun records nothing new.
@@ -406,7 +404,7 @@ def seed(
     for service, title, step in STEPS:
         if not as_json:
             console.print(f"[bold]{title}[/bold]", highlight=False)
-        run(service, _bound(step, county, actor, log))
+        run(service, _bound(step, county, log))
     if as_json:
         console.print_json(json.dumps(log.steps, ensure_ascii=False))
     else:

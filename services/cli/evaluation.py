@@ -35,7 +35,6 @@ from contracts.evaluation.types import (
 )
 from contracts.types import CountyCode
 from services.cli.common import (
-    ActorOption,
     CountyOption,
     Issuer,
     JsonOption,
@@ -116,8 +115,8 @@ def derived_id(*parts: object) -> UUID:
     return uuid5(NAMESPACE_URL, "eduplan:evaluation:" + ":".join(map(str, parts)))
 
 
-def send(command: BaseModel, actor: str, department: str, as_json: bool, done: str) -> None:
-    send_command(SERVICE, command, actor, department, as_json, done)
+def send(command: BaseModel, department: str, as_json: bool, done: str) -> None:
+    send_command(SERVICE, command, department, as_json, done)
 
 
 # Guidance
@@ -127,7 +126,6 @@ def send(command: BaseModel, actor: str, department: str, as_json: bool, done: s
 def adopt_plan(
     county: CountyOption,
     year: YearOption,
-    actor: ActorOption = "",
     department: str = department_option("education_science_institute"),
     as_json: JsonOption = False,
 ) -> None:
@@ -139,7 +137,7 @@ def adopt_plan(
     except SeedError as exc:
         raise typer.BadParameter(str(exc), param_hint="--county") from None
     names = ", ".join(i.name for i in command.institutions)
-    send(command, actor, department, as_json, f"guidance plan {year} adopted: {names}")
+    send(command, department, as_json, f"guidance plan {year} adopted: {names}")
 
 
 def day(value: str) -> date:
@@ -169,7 +167,6 @@ def plan_visit(
     expert: ExpertsOption,
     topic: Annotated[list[str], typer.Option(help="Topic id; repeat for several.")],
     visit_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("education_science_institute"),
     as_json: JsonOption = False,
 ) -> None:
@@ -185,7 +182,7 @@ def plan_visit(
         topics=topic,
         personal={"experts": expert},
     )
-    send(command, actor, department, as_json, f"visit {command.visit_id} planned")
+    send(command, department, as_json, f"visit {command.visit_id} planned")
 
 
 @guidance_app.command("record")
@@ -197,7 +194,6 @@ def record_visit(
     topic: Annotated[list[str], typer.Option(help="Topic id; repeat for several.")],
     findings: Annotated[str, typer.Option(help="What the experts found and advised.")] = "",
     visit_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("education_science_institute"),
     as_json: JsonOption = False,
 ) -> None:
@@ -215,7 +211,7 @@ def record_visit(
         personal={"experts": expert},
         findings=findings,
     )
-    send(command, actor, department, as_json, f"visit {command.visit_id} recorded")
+    send(command, department, as_json, f"visit {command.visit_id} recorded")
 
 
 @guidance_app.command("cancel")
@@ -224,7 +220,6 @@ def cancel_visit(
     year: YearOption,
     visit_id: Annotated[UUID, typer.Option(help="The planned visit.")],
     reason: Annotated[str, typer.Option(help="Why it will not take place.")],
-    actor: ActorOption = "",
     department: str = department_option("education_science_institute"),
     as_json: JsonOption = False,
 ) -> None:
@@ -232,7 +227,7 @@ def cancel_visit(
     command = build(
         c.CancelResearchVisit, county=county, year=year, visit_id=visit_id, reason=reason
     )
-    send(command, actor, department, as_json, f"visit {visit_id} cancelled")
+    send(command, department, as_json, f"visit {visit_id} cancelled")
 
 
 @guidance_app.command("report")
@@ -297,7 +292,6 @@ def register_schools(
     county: CountyOption,
     year: YearOption,
     stage: StageOption,
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
@@ -306,7 +300,7 @@ def register_schools(
     outcome = _send_lines(
         _census_lines(file, REGISTER_COLUMNS),
         lambda ln: c.RegisterCensusSchool(**where, school=ln.school, name=ln.name),
-        Issuer.of(actor, department),
+        Issuer.of(department),
         "registering",
     )
     report_outcome(
@@ -322,7 +316,6 @@ def submit_statistics(
     county: CountyOption,
     year: YearOption,
     stage: StageOption,
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
@@ -333,7 +326,7 @@ def submit_statistics(
         lambda ln: c.SubmitSchoolStatistics.model_validate(
             {**where, "school": ln.school, "statistics": ln.statistics}
         ),
-        Issuer.of(actor, department),
+        Issuer.of(department),
         "submitting",
     )
     report_outcome(
@@ -348,7 +341,6 @@ def correct_statistics(
     year: YearOption,
     stage: StageOption,
     reason: Annotated[str, typer.Option(help="Why the figures are corrected.")],
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
@@ -361,7 +353,7 @@ def correct_statistics(
         lambda ln: c.CorrectSchoolStatistics.model_validate(
             {**where, "school": ln.school, "statistics": ln.statistics} | {"reason": reason}
         ),
-        Issuer.of(actor, department),
+        Issuer.of(department),
         "correcting",
     )
     report_outcome(
@@ -376,7 +368,6 @@ def deregister_school(
     stage: StageOption,
     school: Annotated[str, typer.Option(help="School id.")],
     reason: Annotated[str, typer.Option(help="Why: closed, merged, a mistake.")],
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
@@ -389,7 +380,7 @@ def deregister_school(
         school=school,
         reason=reason,
     )
-    send(command, actor, department, as_json, f"{school} deregistered")
+    send(command, department, as_json, f"{school} deregistered")
 
 
 @census_app.command("status")
@@ -417,14 +408,13 @@ def assess_balance(
     county: CountyOption,
     year: YearOption,
     stage: StageOption,
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
     """Assess the county's balance for a year and stage; refused while school data is missing."""
     command = build(c.AssessBalancedDevelopment, county=county, year=year, stage=stage)
     done = f"{stage.value} {year} assessed: see `eduplan evaluation balance report --year {year}`"
-    send(command, actor, department, as_json, done)
+    send(command, department, as_json, done)
 
 
 @balance_app.command("report")
@@ -508,7 +498,6 @@ def record_rates(
         typer.Option(help="NAME=PERCENT, e.g. senior_secondary_gross_enrolment=91.2; repeat."),
     ],
     source: Annotated[str, typer.Option(help="Where the figures come from.")],
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
@@ -520,20 +509,19 @@ def record_rates(
     command = build(
         c.RecordUniversalEducationFigures, county=county, year=year, rates=rates, source=source
     )
-    send(command, actor, department, as_json, f"{len(rates)} rates of {year} recorded")
+    send(command, department, as_json, f"{len(rates)} rates of {year} recorded")
 
 
 @dhdu_app.command("assess")
 def assess_universal(
     county: CountyOption,
     year: YearOption,
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
     """Check the year's latest rates against the thresholds in force."""
     command = build(c.AssessDualHighDualUniversal, county=county, year=year)
-    send(command, actor, department, as_json, f"{year} assessed")
+    send(command, department, as_json, f"{year} assessed")
 
 
 @dhdu_app.command("report")
@@ -570,7 +558,6 @@ def propose_project(
     amount: Annotated[str, typer.Option(help="Yuan asked for.")],
     on: DateOption,
     project_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("development"),
     as_json: JsonOption = False,
 ) -> None:
@@ -585,7 +572,7 @@ def propose_project(
         amount=amount,
         proposed_on=on,
     )
-    send(command, actor, department, as_json, f"project {command.project_id} proposed")
+    send(command, department, as_json, f"project {command.project_id} proposed")
 
 
 @projects_app.command("advance")
@@ -597,7 +584,6 @@ def advance_project(
         str | None, typer.Option(help="Yuan granted; with --milestone funded only.")
     ] = None,
     note: Annotated[str, typer.Option(help="Decision number, remarks.")] = "",
-    actor: ActorOption = "",
     department: str = department_option("development"),
     as_json: JsonOption = False,
 ) -> None:
@@ -610,7 +596,7 @@ def advance_project(
         funded_amount=funded_amount,
         note=note,
     )
-    send(command, actor, department, as_json, f"project {project_id} {milestone.value}")
+    send(command, department, as_json, f"project {project_id} {milestone.value}")
 
 
 @projects_app.command("report")
@@ -633,7 +619,6 @@ def record_activity(
     expert: ExpertsOption,
     summary: Annotated[str, typer.Option(help="What was done.")] = "",
     activity_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_2"),
     as_json: JsonOption = False,
 ) -> None:
@@ -649,7 +634,7 @@ def record_activity(
         personal={"experts": expert},
         summary=summary,
     )
-    send(command, actor, department, as_json, f"activity {command.activity_id} recorded")
+    send(command, department, as_json, f"activity {command.activity_id} recorded")
 
 
 @activities_app.command("report")
@@ -677,7 +662,6 @@ def record_evaluation(
     score: Annotated[str | None, typer.Option(help="Score out of 100, if given.")] = None,
     findings: Annotated[str, typer.Option(help="Findings and recommendations.")] = "",
     evaluation_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
@@ -695,7 +679,7 @@ def record_evaluation(
         score=score,
         findings=findings,
     )
-    send(command, actor, department, as_json, f"evaluation {command.evaluation_id} recorded")
+    send(command, department, as_json, f"evaluation {command.evaluation_id} recorded")
 
 
 @evaluations_app.command("outcome")
@@ -705,7 +689,6 @@ def record_outcome(
     on: DateOption,
     decided_by: Annotated[str, typer.Option(help="Who decided.")],
     title: Annotated[Title | None, typer.Option(help="Title, with title_awarded only.")] = None,
-    actor: ActorOption = "",
     department: str = department_option("supervision_office"),
     as_json: JsonOption = False,
 ) -> None:
@@ -718,7 +701,7 @@ def record_outcome(
         decided_on=on,
         decided_by=decided_by,
     )
-    send(command, actor, department, as_json, f"evaluation {evaluation_id}: {outcome.value}")
+    send(command, department, as_json, f"evaluation {evaluation_id}: {outcome.value}")
 
 
 @evaluations_app.command("report")

@@ -35,7 +35,6 @@ from contracts.pairing.commands import (
 )
 from contracts.types import CountyCode
 from services.cli.common import (
-    ActorOption,
     CountyOption,
     Issuer,
     JsonOption,
@@ -138,8 +137,8 @@ def _record_id(value: str | None) -> UUID | str:
     return uuid4() if value is None else value
 
 
-def _send(payload: BaseModel, actor: str, department: str, as_json: bool, done: str) -> None:
-    send_command(SERVICE, payload, actor, department, as_json, done)
+def _send(payload: BaseModel, department: str, as_json: bool, done: str) -> None:
+    send_command(SERVICE, payload, department, as_json, done)
 
 
 # Seed and targets
@@ -150,7 +149,6 @@ def seed(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="Seed file (TOML) of pairs.")
     ] = PILOT_SEED,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
@@ -163,7 +161,7 @@ def seed(
     except SeedError as exc:
         err.print(f"[red]error:[/red] {exc}; nothing was sent", highlight=False)
         raise typer.Exit(2) from None
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
     bar, advance = progress("establishing pairs", len(loaded.pairs) + 1)
     with bar:
         outcome = run(SERVICE, lambda client: send_seed(client, loaded, issuer, advance))
@@ -194,13 +192,12 @@ async def send_seed(
 @app.command()
 def targets(
     county: CountyOption,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
     """Adopt the county's pairing targets from the service's targets file, for the reports."""
     payload = build(AdoptPairingTargets, county=county)
-    _send(payload, actor, department, as_json, f"targets of {county} adopted")
+    _send(payload, department, as_json, f"targets of {county} adopted")
 
 
 # Pairs
@@ -216,7 +213,6 @@ def establish(
     helper_name: Annotated[str, typer.Option(help="Name of the helper school.")],
     division: Annotated[str, typer.Option(help="Responsible division, e.g. basic_ed_1.")],
     start: StartOption,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
@@ -230,7 +226,7 @@ def establish(
         responsible_division=division,
         start_date=start,
     )
-    _send(payload, actor, department, as_json, f"{school} paired with {helper}")
+    _send(payload, department, as_json, f"{school} paired with {helper}")
 
 
 @pair_app.command("suspend")
@@ -240,13 +236,12 @@ def suspend(
     stage: StageOption,
     on: OnOption,
     reason: Annotated[str, typer.Option(help="Why the pair is suspended.")],
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
     """Pause the school's pair at the stage; it still holds the stage."""
     payload = build(SuspendPair, **_pair(county, school, stage), on=on, reason=reason)
-    _send(payload, actor, department, as_json, f"pair of {school} suspended")
+    _send(payload, department, as_json, f"pair of {school} suspended")
 
 
 @pair_app.command("resume")
@@ -255,13 +250,12 @@ def resume(
     school: SchoolOption,
     stage: StageOption,
     on: OnOption,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
     """Take up a suspended pair again."""
     payload = build(ResumePair, **_pair(county, school, stage), on=on)
-    _send(payload, actor, department, as_json, f"pair of {school} resumed")
+    _send(payload, department, as_json, f"pair of {school} resumed")
 
 
 @pair_app.command("end")
@@ -271,13 +265,12 @@ def end(
     stage: StageOption,
     on: OnOption,
     reason: Annotated[str, typer.Option(help="Why the pair ends.")],
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
     """End the school's pair at the stage; another helper may then be paired."""
     payload = build(EndPair, **_pair(county, school, stage), on=on, reason=reason)
-    _send(payload, actor, department, as_json, f"pair of {school} ended")
+    _send(payload, department, as_json, f"pair of {school} ended")
 
 
 # People
@@ -296,7 +289,6 @@ def second(
     form: Annotated[str, typer.Option(help="Agreed form, e.g. full-time on site.")],
     content: Annotated[str, typer.Option(help="Agreed content.")],
     record_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("personnel"),
     as_json: JsonOption = False,
 ) -> None:
@@ -313,7 +305,7 @@ def second(
         content=content,
         personal={"name": name},
     )
-    _send(payload, actor, department, as_json, f"{role} seconded {direction}")
+    _send(payload, department, as_json, f"{role} seconded {direction}")
 
 
 @app.command()
@@ -329,7 +321,6 @@ def shadow(
         str | None, typer.Option(help="Required when the period is outside the target months.")
     ] = None,
     record_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
@@ -344,7 +335,7 @@ def shadow(
         exception_reason=reason,
         personal={"name": name},
     )
-    _send(payload, actor, department, as_json, "shadowing recorded")
+    _send(payload, department, as_json, "shadowing recorded")
 
 
 # Shared teaching
@@ -362,7 +353,6 @@ def share_teachers(
     goal: Annotated[str, typer.Option(help="What the pairing should achieve.")],
     weak_subject: WeakOption = False,
     record_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
@@ -377,7 +367,7 @@ def share_teachers(
         goal=goal,
         personal={"helper_teacher_name": helper_teacher, "helped_teacher_name": helped_teacher},
     )
-    _send(payload, actor, department, as_json, "teacher pairing recorded")
+    _send(payload, department, as_json, "teacher pairing recorded")
 
 
 @share_app.command("lesson")
@@ -392,7 +382,6 @@ def share_lesson(
     title: Annotated[str, typer.Option(help="Title or topic.")],
     weak_subject: WeakOption = False,
     record_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
@@ -408,7 +397,7 @@ def share_lesson(
         given_by=given_by,
         personal={"name": name},
     )
-    _send(payload, actor, department, as_json, "model lesson recorded")
+    _send(payload, department, as_json, "model lesson recorded")
 
 
 @share_app.command("visit")
@@ -424,7 +413,6 @@ def share_visit(
     purpose: Annotated[str, typer.Option(help="What the visit was for.")],
     weak_subject: WeakOption = False,
     record_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
@@ -441,7 +429,7 @@ def share_visit(
         participants=participants,
         purpose=purpose,
     )
-    _send(payload, actor, department, as_json, "exchange visit recorded")
+    _send(payload, department, as_json, "exchange visit recorded")
 
 
 @share_app.command("resource")
@@ -455,7 +443,6 @@ def share_resource(
     for_stage: Annotated[str, typer.Option(help="Stage the resource is for.")],
     on: OnOption,
     record_id: IdOption = None,
-    actor: ActorOption = "",
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
 ) -> None:
@@ -470,7 +457,7 @@ def share_resource(
         for_stage=STAGE_ALIASES.get(for_stage, for_stage),
         shared_on=on,
     )
-    _send(payload, actor, department, as_json, f"{kind} shared")
+    _send(payload, department, as_json, f"{kind} shared")
 
 
 # Modern school system
@@ -490,7 +477,6 @@ def milestone(
     ],
     on: OnOption,
     evidence: Annotated[str, typer.Option(help="Where the evidence is.")],
-    actor: ActorOption = "",
     department: str = department_option("policy_regulations"),
     as_json: JsonOption = False,
 ) -> None:
@@ -503,7 +489,7 @@ def milestone(
         achieved_on=on,
         evidence=evidence,
     )
-    _send(payload, actor, department, as_json, f"{name} recorded for {school}")
+    _send(payload, department, as_json, f"{name} recorded for {school}")
 
 
 @system_app.command("assessment")
@@ -512,7 +498,6 @@ def assessment(
     school: SchoolOption,
     level: Annotated[str, typer.Option(help="province or city.")],
     on: OnOption,
-    actor: ActorOption = "",
     department: str = department_option("policy_regulations"),
     as_json: JsonOption = False,
 ) -> None:
@@ -524,7 +509,7 @@ def assessment(
         level=level,
         passed_on=on,
     )
-    _send(payload, actor, department, as_json, f"{level} assessment recorded for {school}")
+    _send(payload, department, as_json, f"{level} assessment recorded for {school}")
 
 
 # Reports

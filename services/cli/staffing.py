@@ -23,7 +23,6 @@ from contracts.staffing import commands as c
 from contracts.staffing.queries import GetTeacherCalendar, TeacherCalendar
 from contracts.types import CountyCode, Term
 from services.cli.common import (
-    ActorOption,
     CountyOption,
     Issuer,
     JsonOption,
@@ -107,11 +106,9 @@ def new_id(value: str | None, option: str) -> UUID:
     return uuid4() if value is None else check(value, UUID, option)
 
 
-def send(
-    command: BaseModel, actor: str, department: str, as_json: bool, done: str, **ids: Any
-) -> None:
+def send(command: BaseModel, department: str, as_json: bool, done: str, **ids: Any) -> None:
     """Send one command (printing the ids the caller must keep); exit 1 if refused."""
-    send_command(SERVICE, command, actor, department, as_json, done, **ids)
+    send_command(SERVICE, command, department, as_json, done, **ids)
 
 
 # Targets
@@ -120,13 +117,12 @@ def send(
 @targets_app.command("adopt")
 def adopt(
     county: CountyOption,
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
     """Record the county's targets from the service's targets file; reports measure by them."""
     command = build(c.AdoptStaffingTargets, county=county)
-    send(command, actor, department, as_json, f"targets of {county} adopted")
+    send(command, department, as_json, f"targets of {county} adopted")
 
 
 @targets_app.command("raise")
@@ -136,7 +132,6 @@ def raise_target(
     subject: SubjectOption,
     max_teachers: Annotated[int, typer.Option("--max", help="Most teachers at once from now.")],
     reason: Annotated[str, typer.Option(help="Why the post needs more teachers.")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -150,7 +145,7 @@ def raise_target(
         reason=reason,
     )
     done = f"{subject} at {host_school} now takes up to {max_teachers} master teachers"
-    send(command, actor, department, as_json, done)
+    send(command, department, as_json, done)
 
 
 # Master teachers
@@ -166,7 +161,6 @@ def dispatch(
     start: Annotated[str, typer.Option(help="First term, e.g. 2017-autumn.")],
     end: Annotated[str, typer.Option(help="Planned last term, e.g. 2019-spring.")],
     teacher: NewIdOption = None,
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -188,13 +182,12 @@ def dispatch(
         personal={"name": name},
     )
     done = f"dispatched to {subject} at {host_school}, {start} to {end}"
-    send(command, actor, department, as_json, done, teacher_id=teacher_id)
+    send(command, department, as_json, done, teacher_id=teacher_id)
 
 
 @teacher_app.command("import")
 def import_sheet(
     sheet: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dispatch CSV file.")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -209,7 +202,7 @@ def import_sheet(
     except (SheetError, UnicodeDecodeError) as exc:
         err.print(f"[red]error:[/red] {sheet}: {exc}; nothing was sent")
         raise typer.Exit(2) from None
-    issuer = Issuer.of(actor, department)
+    issuer = Issuer.of(department)
     bar, advance = progress(
         "dispatching", len(lines) + sum(ln.arrived_on is not None for ln in lines)
     )
@@ -270,14 +263,13 @@ def arrive(
     subject: SubjectOption,
     teacher: TeacherOption,
     on: DayOption,
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
     """Record the first day of a dispatched teacher at the host school."""
     at = _at_post(county, host_school, subject, teacher)
     command = build(c.RecordMasterTeacherArrival, **at, arrived_on=on)
-    send(command, actor, department, as_json, f"arrival on {on} recorded")
+    send(command, department, as_json, f"arrival on {on} recorded")
 
 
 @teacher_app.command("extend")
@@ -287,14 +279,13 @@ def extend(
     subject: SubjectOption,
     teacher: TeacherOption,
     end: Annotated[str, typer.Option(help="New planned last term.")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
     """Keep a teacher longer, if every added term has room and the teacher is free."""
     at = _at_post(county, host_school, subject, teacher)
     command = build(c.ExtendMasterTeacherSupport, **at, planned_end_term=end)
-    send(command, actor, department, as_json, f"support extended to {end}")
+    send(command, department, as_json, f"support extended to {end}")
 
 
 @teacher_app.command("end")
@@ -304,14 +295,13 @@ def end_support(
     subject: SubjectOption,
     teacher: TeacherOption,
     last_term: Annotated[str, typer.Option(help="Last term served.")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
     """End an arrived teacher's support after a term; the seat is free from the next term."""
     at = _at_post(county, host_school, subject, teacher)
     command = build(c.EndMasterTeacherSupport, **at, last_term=last_term)
-    send(command, actor, department, as_json, f"support ends after {last_term}")
+    send(command, department, as_json, f"support ends after {last_term}")
 
 
 @teacher_app.command("withdraw")
@@ -321,14 +311,13 @@ def withdraw(
     subject: SubjectOption,
     teacher: TeacherOption,
     reason: Annotated[str, typer.Option(help="Why the dispatch is taken back.")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
     """Take a dispatch back before the teacher arrived; it never counted."""
     at = _at_post(county, host_school, subject, teacher)
     command = build(c.WithdrawMasterTeacherDispatch, **at, reason=reason)
-    send(command, actor, department, as_json, "dispatch withdrawn")
+    send(command, department, as_json, "dispatch withdrawn")
 
 
 @teacher_app.command("show")
@@ -360,7 +349,6 @@ def assign_mentee(
     name: Annotated[str, typer.Option(help="The local teacher's full name.")],
     term: Annotated[str, typer.Option(help="First term of mentoring.")],
     mentee: NewIdOption = None,
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -373,7 +361,7 @@ def assign_mentee(
         term=term,
         personal={"name": name},
     )
-    send(command, actor, department, as_json, "mentee assigned", mentee_id=mentee_id)
+    send(command, department, as_json, "mentee assigned", mentee_id=mentee_id)
 
 
 @mentoring_app.command("session")
@@ -383,7 +371,6 @@ def log_session(
     topic: Annotated[str, typer.Option(help="What the session was about.")],
     hours: Annotated[str, typer.Option(help="Hours, e.g. 1.5.")],
     mentee: Annotated[list[str], typer.Option(help="A mentee who attended (repeat).")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -396,7 +383,7 @@ def log_session(
         hours=hours,
         mentee_ids=mentee,
     )
-    send(command, actor, department, as_json, f"session of {on} logged")
+    send(command, department, as_json, f"session of {on} logged")
 
 
 # Training
@@ -411,7 +398,6 @@ def caravan(
     lessons: Annotated[
         list[str], typer.Option("--lessons", help="STAGE:SUBJECT:COUNT, e.g. junior:chinese:2.")
     ],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -431,7 +417,7 @@ def caravan(
         visiting_school=visiting_school,
         lessons=given,
     )
-    send(command, actor, department, as_json, f"caravan visit of {on} recorded")
+    send(command, department, as_json, f"caravan visit of {on} recorded")
 
 
 @training_app.command("shadow")
@@ -443,7 +429,6 @@ def shadow(
     starts: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
     ends: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
     trainee: NewIdOption = None,
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -459,7 +444,7 @@ def shadow(
         ends_on=ends,
         personal={"name": name},
     )
-    send(command, actor, department, as_json, "shadow training recorded", trainee_id=trainee_id)
+    send(command, department, as_json, "shadow training recorded", trainee_id=trainee_id)
 
 
 @training_app.command("order")
@@ -470,7 +455,6 @@ def place_order(
     topic: Annotated[list[str], typer.Option(help="A topic asked for (repeat).")],
     seats: Annotated[int, typer.Option(help="People to train.")],
     order: NewIdOption = None,
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -485,7 +469,7 @@ def place_order(
         topics=topic,
         seats=seats,
     )
-    send(command, actor, department, as_json, "training order placed", order_id=order_id)
+    send(command, department, as_json, "training order placed", order_id=order_id)
 
 
 @training_app.command("fulfil")
@@ -494,7 +478,6 @@ def fulfil_order(
     on: DayOption,
     attendance: Annotated[int, typer.Option(help="People who attended.")],
     trainer: Annotated[list[str], typer.Option(help="A trainer's full name (repeat).")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -506,7 +489,7 @@ def fulfil_order(
         attendance=attendance,
         personal={"names": trainer},
     )
-    send(command, actor, department, as_json, f"order fulfilled on {on}")
+    send(command, department, as_json, f"order fulfilled on {on}")
 
 
 # Supply
@@ -517,13 +500,12 @@ def allocate_quota(
     county: CountyOption,
     year: YearOption,
     quota: Annotated[int, typer.Option(help="Special posts allocated.")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
     """Set the special-post teacher quota of a county for a school year."""
     command = build(c.AllocateSpecialPostQuota, county=county, school_year=year, quota=quota)
-    send(command, actor, department, as_json, f"quota of {quota} special posts for {year}")
+    send(command, department, as_json, f"quota of {quota} special posts for {year}")
 
 
 @supply_app.command("filled")
@@ -531,13 +513,12 @@ def posts_filled(
     county: CountyOption,
     year: YearOption,
     filled: Annotated[int, typer.Option(help="Special posts filled so far (a running total).")],
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
     """Record how many of a year's special posts are filled."""
     command = build(c.RecordSpecialPostsFilled, county=county, school_year=year, filled=filled)
-    send(command, actor, department, as_json, f"{filled} special posts filled in {year}")
+    send(command, department, as_json, f"{filled} special posts filled in {year}")
 
 
 @supply_app.command("graduate")
@@ -551,7 +532,6 @@ def graduate(
         bool, typer.Option(help="A tuition-free normal graduate recruited (not a placement).")
     ] = False,
     graduate_id: Annotated[str | None, typer.Option("--graduate", help="Id (UUID).")] = None,
-    actor: ActorOption = "",
     department: str = Department,
     as_json: JsonOption = False,
 ) -> None:
@@ -564,7 +544,7 @@ def graduate(
         if tuition_free
         else build(c.PlaceNormalGraduate, **fields, placed_on=on)
     )
-    send(command, actor, department, as_json, "graduate recorded", graduate_id=new)
+    send(command, department, as_json, "graduate recorded", graduate_id=new)
 
 
 # Reports

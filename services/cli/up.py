@@ -21,7 +21,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from rich.console import Console
 
-from contracts.subjects import command_subject
+from contracts.subjects import Sender, command_subject
 from shared.jetstream import connect_nats
 from shared.servers import redact, resolve_servers
 from shared.settings import Settings
@@ -144,7 +144,8 @@ async def wait_until_ready(
 
 def _bus_ready(nc: NATS, settings: Settings, service: str) -> Callable[[], Awaitable[bool]]:
     """A service serving commands answers even a malformed request (with a rejection)."""
-    subject = command_subject(service, "Ping", settings.namespace)
+    sender = Sender("operator", settings.jurisdiction, "eduplan-up")
+    subject = command_subject(service, "Ping", sender, settings.namespace)
 
     async def ready() -> bool:
         if service not in COMMAND_SERVICES:

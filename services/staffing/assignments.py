@@ -33,10 +33,12 @@ from uuid import UUID, uuid4
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from contracts.assistance.types import PROVINCE
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
 from contracts.registry import COMMAND_MODELS
 from contracts.staffing import commands as c
 from contracts.staffing.events import MasterTeacherDispatched, MasterTeacherSupportExtended
+from contracts.subjects import Sender
 from services.staffing.domain.post import POST, SubjectPost
 from services.staffing.domain.teacher import TEACHER, MasterTeacher, clash_with, teacher_stream
 from shared.eventstore import RecordedEvent
@@ -67,21 +69,25 @@ class AssignmentProcessor(CommandProcessor):
     """The command processor, with the calendar check before and the calendar update after
     every command that changes a master teacher's span of terms at a post."""
 
-    async def handle(self, envelopes: Sequence[CommandEnvelope]) -> list[CommandResult]:
-        refused = await self._refuse_overlaps(envelopes)
+    async def handle(
+        self, envelopes: Sequence[CommandEnvelope], sender: Sender | None = None
+    ) -> list[CommandResult]:
+        sender = sender or _own(envelopes)
+        refused = await self._refuse_overlaps(envelopes, sender)
         rest = [e for e in envelopes if e.command_id not in refused]
-        answers = iter(await super().handle(rest) if rest else [])
+        answers = iter(await super().handle(rest, sender) if rest else [])
         results = [refused.get(e.command_id) or next(answers) for e in envelopes]
-        return await self._update_calendars(envelopes, results)
+        return await self._update_calendars(envelopes, results, sender)
 
     async def _refuse_overlaps(
-        self, envelopes: Sequence[CommandEnvelope]
+        self, envelopes: Sequence[CommandEnvelope], sender: Sender
     ) -> dict[UUID, CommandResult]:
         commands = {
             e.command_id: command
             for e in envelopes
             if e.command_type in LENGTHENING
-            and e.department in self.permissions.get(e.command_type, frozenset())
+            and e.department == sender.department
+            and sender.department in self.permissions.get(e.command_type, frozenset())
             and (command := _parsed(e)) is not None
         }
         if not commands:
@@ -101,7 +107,7 @@ class AssignmentProcessor(CommandProcessor):
         return refused
 
     async def _update_calendars(
-        self, envelopes: Sequence[CommandEnvelope], results: list[CommandResult]
+        self, envelopes: Sequence[CommandEnvelope], results: list[CommandResult], sender: Sender
     ) -> list[CommandResult]:
         changed = [
             (i, e, r)
@@ -122,13 +128,16 @@ class AssignmentProcessor(CommandProcessor):
             for event in (payload_of(s) for s in stored if s.event_id in result.event_ids):
                 calendar = _calendar_command(post, event)
                 admitted.append(_Admitted(i, envelope, event, _caused_by(envelope, calendar)))
-        answers = await super().handle([a.calendar for a in admitted]) if admitted else []
+        answers = await super().handle([a.calendar for a in admitted], sender) if admitted else []
         for done, answer in zip(admitted, answers, strict=True):
             if isinstance(answer, Rejected):
-                results[done.index] = await self._take_back(done, answer) or results[done.index]
+                taken_back = await self._take_back(done, answer, sender)
+                results[done.index] = taken_back or results[done.index]
         return results
 
-    async def _take_back(self, done: _Admitted, refusal: Rejected) -> CommandResult | None:
+    async def _take_back(
+        self, done: _Admitted, refusal: Rejected, sender: Sender
+    ) -> CommandResult | None:
         """Withdraw a lengthening the calendar refused, and answer with the refusal; a
         shortening the calendar missed (only under contention) stays accepted."""
         reason = f"{refusal.code}: {refusal.message}"[:500]
@@ -143,7 +152,7 @@ class AssignmentProcessor(CommandProcessor):
         else:
             log.warning("calendar_lags", code=refusal.code, reason=refusal.message)
             return None
-        (withdrawn,) = await super().handle([_caused_by(done.envelope, undo)])
+        (withdrawn,) = await super().handle([_caused_by(done.envelope, undo)], sender)
         outcome = (
             "it was withdrawn"
             if isinstance(withdrawn, Accepted)
@@ -159,6 +168,11 @@ class AssignmentProcessor(CommandProcessor):
         ids = list(dict.fromkeys(teacher_ids))
         loaded = await self.store.load_streams(teacher_stream(t) for t in ids)
         return {t: TEACHER.fold(map(payload_of, loaded[teacher_stream(t)])) for t in ids}
+
+
+def _own(envelopes: Sequence[CommandEnvelope]) -> Sender:
+    """The service's own sender for in-process commands, as the processor takes it."""
+    return Sender(envelopes[0].department if envelopes else "system", PROVINCE, "system")
 
 
 def _undone(stored: list[RecordedEvent], envelope: CommandEnvelope) -> Rejected | None:
@@ -206,7 +220,6 @@ def _caused_by(cause: CommandEnvelope, payload: BaseModel) -> CommandEnvelope:
     return CommandEnvelope(
         command_id=uuid4(),
         command_type=type(payload).__name__,
-        actor=cause.actor,
         department=cause.department,
         correlation_id=cause.correlation_id,
         causation_id=cause.command_id,

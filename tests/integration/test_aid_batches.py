@@ -24,7 +24,7 @@ from shared.testing import Sandbox, wait_for
 from tests.support.projection import run_to_end, stream_last_seq
 
 pytestmark = pytest.mark.integration
-ISSUER = Issuer("tester", "aid_center")
+ISSUER = Issuer("aid_center")
 BASIC = {
     s: n for s, n in PILOT_COUNTS.items() if s not in (Stage.UNDERGRADUATE, Stage.JUNIOR_COLLEGE)
 }

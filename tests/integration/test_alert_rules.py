@@ -60,7 +60,7 @@ async def demo_year(
         ("staffing", demo.seed_staffing),
         ("evaluation", demo.seed_evaluation),
     ):
-        await seed(CommandClient(nc, name, sandbox.namespace), COUNTY, "tester", log)
+        await seed(CommandClient(nc, name, sandbox.namespace), COUNTY, log)
     assert log.rejected == 0, log.steps
     yield runtimes
     for runtime in runtimes.values():
@@ -156,7 +156,7 @@ async def test_a_master_teacher_and_a_caravan_visit_resolve_their_alerts(
     assert {geography, spring} <= await detector.open_alerts()
     assert (await detector.sweep(SUMMER)).raised == 0, "a gap still open is raised once"
 
-    issuer = Issuer("tester", "teacher_division")
+    issuer = Issuer("teacher_division")
     client = CommandClient(nc, "staffing", sandbox.namespace)
     post = {"county": COUNTY, "host_school": "zizhou_high_school", "subject": "geography"}
     teacher = demo.demo_id(COUNTY, "master_teacher", "geography")

@@ -36,7 +36,7 @@ from tests.support.projection import run_to_end, stream_last_seq
 
 pytestmark = pytest.mark.integration
 TODAY = date(2017, 12, 20)
-ISSUER = Issuer("tester", "aid_center")
+ISSUER = Issuer("aid_center")
 
 
 @pytest.fixture

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
 
 import pytest
 
 from contracts.assistance.commands import GrantTermAid
-from contracts.envelope import Accepted, CommandEnvelope, Rejected
+from contracts.assistance.queries import ListStudentIds, StudentIdPage
+from contracts.envelope import Accepted, CommandEnvelope, CommandReply, CommandRequest, Rejected
 from contracts.subjects import command_subject
-from shared.commandbus import CommandClient, ServiceUnavailable, new_command
+from shared.commandbus import CommandClient, Refused, ServiceUnavailable, new_command
 from shared.service import ServiceRuntime
 from tests.support.builders import register_student
 
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def issued(payload: object, department: str = "aid_center") -> CommandEnvelope:
-    return new_command(payload, actor="tester", department=department)  # type: ignore[arg-type]
+    return new_command(payload, department=department)  # type: ignore[arg-type]
 
 
 async def test_a_command_gets_a_typed_answer(
@@ -29,32 +31,109 @@ async def test_a_command_gets_a_typed_answer(
     assert len(result.event_ids) == 1
 
 
+async def request(client: CommandClient, subject: str, *commands: CommandEnvelope) -> bytes:
+    body = CommandRequest(commands=list(commands)).model_dump_json().encode()
+    return (await client.nc.request(subject, body, timeout=10)).data
+
+
 async def test_each_command_of_a_request_is_answered_in_order(
     assistance: ServiceRuntime, client: CommandClient
 ) -> None:
     good, bad = register_student(), register_student()
-    forbidden = issued(bad, department="finance")
-    results = await client.send([issued(good), forbidden])
-    assert [r.status for r in results] == ["accepted", "rejected"]
-    assert isinstance(results[1], Rejected)
-    assert results[1].code == "not_permitted"
-    assert results[1].command_id == forbidden.command_id
+    forged = issued(bad, department="finance")  # the subject says aid_center
+    subject = command_subject(
+        "assistance", "RegisterStudent", client.sender("aid_center"), client.namespace
+    )
+    reply = CommandReply.model_validate_json(await request(client, subject, issued(good), forged))
+
+    assert [r.status for r in reply.results] == ["accepted", "rejected"]
+    assert isinstance(reply.results[1], Rejected)
+    assert reply.results[1].code == "department_mismatch"
+    assert reply.results[1].command_id == forged.command_id
+
+
+async def test_a_department_the_service_does_not_allow_is_refused(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
+    (result,) = await client.send([issued(register_student(), department="finance")])
+
+    assert isinstance(result, Rejected)
+    assert result.code == "not_permitted"
+    assert "finance may not issue RegisterStudent" in result.message
+
+
+async def test_the_actor_recorded_is_the_sender_of_the_subject(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
+    clerk = CommandClient(client.nc, "assistance", client.namespace, actor="zhang_wei")
+    (result,) = await clerk.send([issued(register_student())])
+
+    assert isinstance(result, Accepted)
+    metadata = await assistance.pool.fetchval(
+        "SELECT metadata FROM assistance.events WHERE event_id = $1", result.event_ids[0]
+    )
+    assert metadata["actor"] == "zhang_wei"
+    assert metadata["department"] == "aid_center"
+
+
+async def test_a_county_acts_only_on_its_own_streams(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
+    neighbour = CommandClient(client.nc, "assistance", client.namespace, jurisdiction="610802")
+    city = CommandClient(client.nc, "assistance", client.namespace, jurisdiction="610800")
+    before = await assistance.pool.fetchval("SELECT count(*) FROM assistance.events")
+
+    (outside,) = await neighbour.send([issued(register_student(county="610831"))])
+    assert isinstance(outside, Rejected)
+    assert outside.code == "outside_jurisdiction"
+    assert await assistance.pool.fetchval("SELECT count(*) FROM assistance.events") == before
+
+    (by_city,) = await city.send([issued(register_student(county="610831"))])
+    assert isinstance(by_city, Accepted)
+    (own,) = await neighbour.send([issued(register_student(county="610802"))])
+    assert isinstance(own, Accepted)
+    # an existing stream is judged by its county: the neighbour cannot grant 610831's student
+    (reach,) = await neighbour.send(
+        [issued(GrantTermAid(student_id=by_stream(by_city), term="2017-autumn"))]
+    )
+    assert isinstance(reach, Rejected)
+    assert reach.code == "outside_jurisdiction"
+    with pytest.raises(Refused, match="outside_jurisdiction"):
+        await neighbour.query(ListStudentIds(county="610831"), StudentIdPage)
+    page = await city.query(ListStudentIds(county="610831"), StudentIdPage)
+    assert by_city.stream_id in page.student_ids
+
+
+def by_stream(result: Accepted) -> UUID:
+    return UUID(result.stream_id)
+
+
+async def test_a_command_issued_far_from_the_server_clock_is_refused(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
+    stale = issued(register_student()).model_copy(
+        update={"issued_at": datetime.now(UTC) - timedelta(hours=1)}
+    )
+    (result,) = await client.send([stale])
+
+    assert isinstance(result, Rejected)
+    assert result.code == "clock_skew"
 
 
 async def test_a_command_on_another_commands_subject_is_refused(
     assistance: ServiceRuntime, client: CommandClient
 ) -> None:
     command = issued(GrantTermAid(student_id=uuid4(), term="2017-autumn"))
-    subject = command_subject("assistance", "RegisterStudent", client.namespace)
-    body = b'{"commands": [' + command.model_dump_json().encode() + b"]}"
-    reply = await client.nc.request(subject, body, timeout=10)
-    assert b'"wrong_subject"' in reply.data
+    sender = client.sender("aid_center")
+    subject = command_subject("assistance", "RegisterStudent", sender, client.namespace)
+    assert b'"wrong_subject"' in await request(client, subject, command)
 
 
 async def test_a_malformed_request_is_refused_as_a_whole(
     assistance: ServiceRuntime, client: CommandClient
 ) -> None:
-    subject = command_subject("assistance", "RegisterStudent", client.namespace)
+    sender = client.sender("aid_center")
+    subject = command_subject("assistance", "RegisterStudent", sender, client.namespace)
     reply = await client.nc.request(subject, b'{"commands": "nope"}', timeout=10)
     assert b'"invalid_request"' in reply.data
 

@@ -45,7 +45,7 @@ async def processor(store: EventStore) -> CommandProcessor:
 
 
 def issued(payload: BaseModel, department: str = "aid_center") -> CommandEnvelope:
-    return new_command(payload, actor="tester", department=department)
+    return new_command(payload, department=department)
 
 
 def with_payload(envelope: CommandEnvelope, **changes: Any) -> CommandEnvelope:

@@ -79,7 +79,7 @@ async def send(client: CommandClient, department: str, *commands: BaseModel) -> 
     """Each command in its own request, in order (they are of different types)."""
     results = []
     for command in commands:
-        envelope = new_command(command, actor="tester", department=department)
+        envelope = new_command(command, department=department)
         results += await client.send([envelope])
     return results
 
@@ -290,7 +290,7 @@ async def test_running_everything_again_records_nothing_and_changes_no_read_mode
     assert await published(pool) == events
     await project(pool, sandbox, nc)
     assert await balance(pool, "reporting", 2017, None, None) == first
-    envelope = new_command(assess(), actor="tester", department=SUPERVISION)
+    envelope = new_command(assess(), department=SUPERVISION)
     assert await client.send([envelope]) == await client.send([envelope])
 
 

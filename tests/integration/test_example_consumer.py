@@ -34,7 +34,7 @@ Line = tuple[str, str, str]
 
 
 async def register(client: CommandClient, county: str = "610831") -> list[Line]:
-    command = new_command(register_student(county=county), actor="tester", department="aid_center")
+    command = new_command(register_student(county=county), department="aid_center")
     (result,) = await client.send([command])
     assert isinstance(result, Accepted)
     first = result.version - len(result.event_types) + 1

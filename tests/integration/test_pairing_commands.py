@@ -43,7 +43,7 @@ def processor(pairing_store: EventStore) -> CommandProcessor:
 
 
 def issued(payload: BaseModel, department: str = "basic_ed_2") -> CommandEnvelope:
-    return new_command(payload, actor="tester", department=department)
+    return new_command(payload, department=department)
 
 
 def accepted(result: CommandResult) -> Accepted:

@@ -32,7 +32,7 @@ from tests.support.pairing import YearOfActivity, establish, shadow, year_of_act
 pytestmark = pytest.mark.integration
 
 ON = date(2018, 3, 1)
-ISSUER = Issuer("tester", "basic_ed_1")
+ISSUER = Issuer("basic_ed_1")
 DEPARTMENTS = {
     "SecondManager": "personnel",
     "RecordSchoolSystemMilestone": "policy_regulations",
@@ -68,7 +68,7 @@ async def send_all(client: CommandClient, commands: Sequence[BaseModel]) -> list
         by_type[type(c).__name__].append(c)
     results: list[CommandResult] = []
     for name, group in by_type.items():
-        issuer = Issuer(ISSUER.actor, DEPARTMENTS.get(name, ISSUER.department))
+        issuer = Issuer(DEPARTMENTS.get(name, ISSUER.department))
         envelopes = [issuer.command(c) for c in group]
         results += await send_in_batches(client, envelopes, lambda n: None, batch_size=100)
     return results

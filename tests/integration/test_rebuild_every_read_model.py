@@ -63,7 +63,7 @@ async def every_service(settings: Settings) -> AsyncIterator[dict[str, ServiceRu
 
 async def seed_assistance(client: CommandClient) -> None:
     """90 students of every stage; two terms granted to all but three; one pupil drops out."""
-    issuer = Issuer("tester", "aid_center")
+    issuer = Issuer("aid_center")
     rows = sample_rows(COUNTY, counts=dict.fromkeys(Stage, 90), seed=21)
     lines = list(parse_roster(to_csv(rows).encode()))
     await aid.import_roster(client, lines, issuer, lambda n: None, school_year=2017)
@@ -132,7 +132,7 @@ async def test_every_read_model_rebuilt_while_serving_equals_a_build_from_scratc
         ("staffing", demo.seed_staffing),
         ("evaluation", demo.seed_evaluation),
     ):
-        await seed(CommandClient(nc, name, sandbox.namespace), COUNTY, "tester", log)
+        await seed(CommandClient(nc, name, sandbox.namespace), COUNTY, log)
     assert log.rejected == 0, log.steps
 
     async def outboxes_empty() -> bool:

@@ -151,7 +151,7 @@ async def test_a_refused_dispatch_writes_nothing_and_the_report_is_unchanged(
 
     (full,) = await send_all(staffing_client, [dispatch(subject="mathematics")])
     (unknown,) = await send_all(staffing_client, [dispatch(subject="music")])
-    misordered_command = new_command(dispatch(), actor="tester", department="teacher_division")
+    misordered_command = new_command(dispatch(), department="teacher_division")
     payload = {**misordered_command.payload, "start_term": "2019-autumn"}
     (misordered,) = await staffing_client.send(
         [misordered_command.model_copy(update={"payload": payload})]

@@ -30,7 +30,7 @@ async def register_students(
     results: list[CommandResult] = []
     for start in range(0, count, batch):
         commands = [
-            new_command(register_student(county=county), actor="tester", department="aid_center")
+            new_command(register_student(county=county), department="aid_center")
             for _ in range(min(batch, count - start))
         ]
         results += await processor.handle(commands)

@@ -36,7 +36,7 @@ async def fill_through_service(
     is published. Returns the number of events now in the service's store."""
     rows = sample_rows(county, seed=students)[:students]
     lines = list(parse_roster(to_csv(rows).encode()))
-    issuer = Issuer("tester", "aid_center")
+    issuer = Issuer("aid_center")
     await aid.import_roster(client, lines, issuer, lambda n: None)
     ids = await aid.registered_students(client, county)
     for term in terms:

@@ -303,7 +303,7 @@ async def send_all(
     """Send in order, one request per run of commands of the same type."""
     results: list[CommandResult] = []
     for _, run in itertools.groupby(payloads, key=type):
-        batch = [new_command(p, actor="tester", department=department) for p in run]
+        batch = [new_command(p, department=department) for p in run]
         results += await client.send(batch)
     return results
 

@@ -20,7 +20,7 @@ import pytest
 
 from contracts import asyncapi
 from contracts.registry import COMMANDS, EVENTS
-from contracts.subjects import command_subject, event_subject, query_subject, stream_name
+from contracts.subjects import command_address, event_subject, query_address, stream_name
 from shared.eventstore import RecordedEvent
 from shared.relay import headers_of
 
@@ -177,7 +177,7 @@ def test_every_registered_event_version_has_a_message_on_its_channel() -> None:
 def test_every_registered_command_has_a_request_reply_operation() -> None:
     for c in COMMANDS:
         channel_id = f"commands.{c.service}.{c.command_type}"
-        assert DOC["channels"][channel_id]["address"] == command_subject(c.service, c.command_type)
+        assert DOC["channels"][channel_id]["address"] == command_address(c.service, c.command_type)
         operation = DOC["operations"][f"{channel_id}.send"]
         assert operation["action"] == "send"
         assert operation["bindings"]["nats"]["queue"] == c.service
@@ -226,7 +226,7 @@ def test_the_documented_queries_are_the_ones_the_services_answer() -> None:
     assert ("assistance", "ListStudentIds", "StudentIdPage") in documented
     for service, query, _ in documented:
         channel = DOC["channels"][f"queries.{service}.{query}"]
-        assert channel["address"] == query_subject(service, query)
+        assert channel["address"] == query_address(service, query)
 
 
 QUERIES = """

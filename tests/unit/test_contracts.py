@@ -170,7 +170,6 @@ def test_a_command_envelope_carries_a_command_payload() -> None:
         {
             "command_id": "a341b0fb-b9e0-4b6f-9d14-39d658d5c9cb",
             "command_type": "GrantTermAid",
-            "actor": "wang.li",
             "department": "aid_center",
             "correlation_id": "eaec7df3-16d5-4bef-977b-2eb0dbdff924",
             "issued_at": "2017-09-18T10:05:00+08:00",
