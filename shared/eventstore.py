@@ -16,7 +16,7 @@ import asyncpg
 
 from contracts.envelope import EventEnvelope
 from shared.db import RawJson, dumps
-from shared.migrations import Migration, migrate
+from shared.migrations import Grants, Migration, migrate
 
 MIGRATIONS = (
     Migration(
@@ -59,6 +59,15 @@ MIGRATIONS = (
         """,
     ),
 )
+
+
+RUNTIME_GRANTS: Grants = {
+    "events": "SELECT, INSERT",  # never UPDATE or DELETE: events are facts
+    "events_position_seq": "USAGE",
+    "streams": "SELECT, INSERT, UPDATE",
+    "outbox": "SELECT, INSERT, DELETE",
+    "commands": "SELECT, INSERT",
+}
 
 
 @dataclass(frozen=True)

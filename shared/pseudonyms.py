@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.migrations import Migration, migrate
+from shared.migrations import Grants, Migration, migrate
 
 MIGRATIONS = (
     Migration(
@@ -24,6 +24,9 @@ MIGRATIONS = (
         " (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)",
     ),
 )
+
+
+RUNTIME_GRANTS: Grants = {"pseudonym_key": "SELECT"}
 
 
 class Pseudonyms:
@@ -39,9 +42,16 @@ class Pseudonyms:
 async def load_pseudonyms(pool: asyncpg.Pool, schema: str) -> Pseudonyms:
     async with pool.acquire() as conn:
         await migrate(conn, schema, "pseudonyms", MIGRATIONS)
+        return Pseudonyms(await ensure_key(conn, schema))
+
+
+async def ensure_key(conn: asyncpg.Connection, schema: str) -> bytes:
+    """The schema's key, made once by whoever migrates it (the service role only reads it)."""
+    key = await conn.fetchval(f'SELECT key FROM "{schema}".pseudonym_key WHERE id = 1')
+    if key is None:
         await conn.execute(
             f'INSERT INTO "{schema}".pseudonym_key (id, key) VALUES (1, $1) ON CONFLICT DO NOTHING',
             secrets.token_bytes(32),
         )
         key = await conn.fetchval(f'SELECT key FROM "{schema}".pseudonym_key WHERE id = 1')
-    return Pseudonyms(bytes(key))
+    return bytes(key)

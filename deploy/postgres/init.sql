@@ -1,23 +1,33 @@
--- eduplan: the database and one login role per service, each owning its own schema.
+-- eduplan: the database, an owner role per service schema and a login role per service.
 --
 -- Run by psql as a superuser. The postgres image runs it once, on an empty data directory
 -- (docker-entrypoint-initdb.d). Running it by hand against an existing server is safe too
 -- (every step checks first):
---   PG_ASSISTANCE_PASSWORD=... PG_PROJECTION_PASSWORD=... psql -U postgres -f init.sql
+--   PG_ASSISTANCE_PASSWORD=... PG_PROVISIONER_PASSWORD=... psql -U postgres -f init.sql
 --
--- Why a role per service: a service's Postgres schema is its source of truth (events, outbox,
--- commands), so no other service may read or change it. Each role owns exactly one schema
--- and has no other right than to connect: it cannot create databases or roles and cannot
--- touch another schema. The services' own migrations (shared/migrations.py) create their
--- tables, as that owner, at start-up.
+-- Least privilege. A domain service's schema is its source of truth (events, outbox,
+-- commands), so:
+--   * the schema and its tables belong to a role that cannot log in, `<service>_owner`;
+--   * `eduplan provision` logs in as `eduplan_provisioner` (a member of every owner role),
+--     runs the migrations as the owner and grants the service role what it uses: INSERT and
+--     SELECT on its events, never UPDATE or DELETE (shared/eventstore.py RUNTIME_GRANTS);
+--   * the service logs in as `<service>`: it can connect, and use what it was granted;
+--     no other schema, no DDL, no temporary tables, nothing in `public`.
+-- The projection owns its read models (schema `reporting`, rebuilt and snapshotted in
+-- schemas of its own), which it may rewrite at will: they are derived from the events.
+-- Readers of the read models (the alerts service) are members of `reporting_readers`,
+-- which may read every read-model table except those holding personal data (the read
+-- models revoke those from it themselves, see services/projection/*).
 --
---   role        schema       used by
---   assistance  assistance   python -m services.assistance
---   staffing    staffing     python -m services.staffing (and pairing, evaluation alike)
---   pairing     pairing
---   evaluation  evaluation
---   alerts      alerts       python -m services.alerts (and SELECT on the read models)
---   projection  reporting    python -m services.projection (reads NATS, not the other schemas)
+--   login role           schema it uses                used by
+--   assistance           assistance (granted)          python -m services.assistance
+--   staffing             staffing (granted)            python -m services.staffing
+--   pairing              pairing (granted)             python -m services.pairing
+--   evaluation           evaluation (granted)          python -m services.evaluation
+--   alerts               alerts (granted), reporting   python -m services.alerts
+--                        (reads, as reporting_readers)
+--   projection           reporting (owner)             python -m services.projection
+--   eduplan_provisioner  every <service>_owner         eduplan provision
 --
 -- Passwords come from the environment of psql (\getenv, psql 15 or later): PG_<ROLE>_PASSWORD.
 -- A role whose variable is unset keeps its password; a new one gets none (no TCP login).
@@ -39,57 +49,88 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 \getenv evaluation_password PG_EVALUATION_PASSWORD
 \getenv alerts_password PG_ALERTS_PASSWORD
 \getenv projection_password PG_PROJECTION_PASSWORD
+\getenv provisioner_password PG_PROVISIONER_PASSWORD
 \if :{?assistance_password} \else \set assistance_password '' \endif
 \if :{?staffing_password} \else \set staffing_password '' \endif
 \if :{?pairing_password} \else \set pairing_password '' \endif
 \if :{?evaluation_password} \else \set evaluation_password '' \endif
 \if :{?alerts_password} \else \set alerts_password '' \endif
 \if :{?projection_password} \else \set projection_password '' \endif
+\if :{?provisioner_password} \else \set provisioner_password '' \endif
 
-CREATE TEMPORARY TABLE service_roles (role name, schema name, password text);
-INSERT INTO service_roles VALUES
-    ('assistance', 'assistance', :'assistance_password'),
-    ('staffing',   'staffing',   :'staffing_password'),
-    ('pairing',    'pairing',    :'pairing_password'),
-    ('evaluation', 'evaluation', :'evaluation_password'),
-    ('alerts',     'alerts',     :'alerts_password'),
-    ('projection', 'reporting',  :'projection_password');
+CREATE TEMPORARY TABLE login_roles (role name, password text, variable text);
+INSERT INTO login_roles VALUES
+    ('assistance', :'assistance_password', 'PG_ASSISTANCE_PASSWORD'),
+    ('staffing',   :'staffing_password',   'PG_STAFFING_PASSWORD'),
+    ('pairing',    :'pairing_password',    'PG_PAIRING_PASSWORD'),
+    ('evaluation', :'evaluation_password', 'PG_EVALUATION_PASSWORD'),
+    ('alerts',     :'alerts_password',     'PG_ALERTS_PASSWORD'),
+    ('projection', :'projection_password', 'PG_PROJECTION_PASSWORD'),
+    ('eduplan_provisioner', :'provisioner_password', 'PG_PROVISIONER_PASSWORD');
 
-SELECT format('CREATE ROLE %I', role) FROM service_roles
+-- Domain services: schema named after the service, owned by <service>_owner.
+CREATE TEMPORARY TABLE domain_schemas (schema name);
+INSERT INTO domain_schemas VALUES
+    ('assistance'), ('staffing'), ('pairing'), ('evaluation'), ('alerts');
+
+SELECT format('CREATE ROLE %I', role) FROM login_roles
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role) \gexec
+SELECT format('CREATE ROLE %I', schema || '_owner') FROM domain_schemas
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = schema || '_owner') \gexec
+SELECT 'CREATE ROLE reporting_readers'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reporting_readers') \gexec
 
--- No superuser, no CREATEDB, no CREATEROLE, no replication.
+-- No superuser, no CREATEDB, no CREATEROLE, no replication; owners cannot log in.
 SELECT format(
     'ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', role)
-FROM service_roles \gexec
+FROM login_roles \gexec
+SELECT format(
+    'ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS',
+    schema || '_owner')
+FROM domain_schemas \gexec
+ALTER ROLE reporting_readers NOLOGIN;
 SELECT format('ALTER ROLE %I PASSWORD %L', role, password)
-FROM service_roles WHERE password <> '' \gexec
+FROM login_roles WHERE password <> '' \gexec
 
-SELECT format('GRANT CONNECT ON DATABASE eduplan TO %I', role) FROM service_roles \gexec
+SELECT format('GRANT CONNECT ON DATABASE eduplan TO %I', role) FROM login_roles \gexec
 
--- Each schema exists before its service starts, owned by that service's role. The migrations
--- run `CREATE SCHEMA IF NOT EXISTS <own schema>`, which PostgreSQL allows only to a role with
--- CREATE on the database, even when the schema exists: so the roles get CREATE on the
--- database too. That lets a role add new schemas of its own, never reach into another's.
-SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', schema, role)
-FROM service_roles \gexec
-SELECT format('ALTER SCHEMA %I OWNER TO %I', schema, role) FROM service_roles \gexec
-SELECT format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema) FROM service_roles \gexec
-SELECT format('GRANT CREATE ON DATABASE eduplan TO %I', role) FROM service_roles \gexec
+-- Each domain schema exists before its service starts, owned by its owner role (which the
+-- migrations run as: `CREATE SCHEMA IF NOT EXISTS` needs CREATE on the database even when
+-- the schema exists). The service roles get no right here: provisioning grants them theirs.
+SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', schema, schema || '_owner')
+FROM domain_schemas \gexec
+SELECT format('ALTER SCHEMA %I OWNER TO %I', schema, schema || '_owner') FROM domain_schemas \gexec
+SELECT format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema) FROM domain_schemas \gexec
+SELECT format('GRANT CREATE ON DATABASE eduplan TO %I', schema || '_owner')
+FROM domain_schemas \gexec
+-- A first release let the service roles own their schemas: take that back.
+SELECT format('REVOKE CREATE ON DATABASE eduplan FROM %I', schema) FROM domain_schemas \gexec
+SELECT format('REASSIGN OWNED BY %I TO %I', schema, schema || '_owner') FROM domain_schemas \gexec
+SELECT format('GRANT %I TO eduplan_provisioner', schema || '_owner') FROM domain_schemas \gexec
+
+-- The projection owns `reporting` and makes schemas of its own to rebuild and time-travel.
+CREATE SCHEMA IF NOT EXISTS reporting AUTHORIZATION projection;
+ALTER SCHEMA reporting OWNER TO projection;
+REVOKE ALL ON SCHEMA reporting FROM PUBLIC;
+GRANT CREATE ON DATABASE eduplan TO projection;
+
+-- Readers of the read models: every table the projection makes, by default; the read models
+-- with personal data revoke theirs from reporting_readers when they create them.
+GRANT USAGE ON SCHEMA reporting TO reporting_readers;
+ALTER DEFAULT PRIVILEGES FOR ROLE projection GRANT SELECT ON TABLES TO reporting_readers;
+REVOKE SELECT ON ALL TABLES IN SCHEMA reporting FROM alerts;
+ALTER DEFAULT PRIVILEGES FOR ROLE projection REVOKE SELECT ON TABLES FROM alerts;
+GRANT reporting_readers TO alerts;
 
 -- Unqualified names resolve to the role's own schema only (the code qualifies them anyway).
-SELECT format('ALTER ROLE %I IN DATABASE eduplan SET search_path = %I', role, schema)
-FROM service_roles \gexec
+SELECT format('ALTER ROLE %I IN DATABASE eduplan SET search_path = %I', schema, schema)
+FROM domain_schemas \gexec
+ALTER ROLE projection IN DATABASE eduplan SET search_path = reporting;
 
 SELECT format('DO $$BEGIN RAISE WARNING %L; END$$', format(
-    'PG_%s_PASSWORD is not set: role %s keeps the password it had (a new role has none'
-    ' and cannot log in over TCP)', upper(role), role))
-FROM service_roles WHERE password = '' \gexec
+    '%s is not set: role %s keeps the password it had (a new role has none'
+    ' and cannot log in over TCP)', variable, role))
+FROM login_roles WHERE password = '' \gexec
 
--- The alerts service's rules read the read models: SELECT on what the projection creates,
--- in any schema (a rebuild builds tables elsewhere and moves them into reporting).
-GRANT USAGE ON SCHEMA reporting TO alerts;
-GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO alerts;
-ALTER DEFAULT PRIVILEGES FOR ROLE projection GRANT SELECT ON TABLES TO alerts;
-
-DROP TABLE service_roles;
+DROP TABLE login_roles;
+DROP TABLE domain_schemas;

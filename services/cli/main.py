@@ -11,7 +11,16 @@ from typing import Annotated
 
 import typer
 
-from services.cli import assistance, audit, demo, evaluation, pairing, projection, staffing
+from services.cli import (
+    assistance,
+    audit,
+    demo,
+    evaluation,
+    operator,
+    pairing,
+    projection,
+    staffing,
+)
 from services.cli.common import console
 from shared.settings import get_settings
 
@@ -29,6 +38,8 @@ app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(projection.app, name="projection")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
+app.add_typer(operator.identity_app, name="identity")
+app.command("provision")(operator.provision)
 
 
 @app.command("sample-roster")

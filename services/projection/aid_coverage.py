@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from contracts.envelope import EventEnvelope
-from shared.migrations import Migration
+from shared.migrations import Migration, hidden_from_readers
 
 MIGRATIONS = (
     Migration(
@@ -72,6 +72,7 @@ MIGRATIONS = (
             note text NOT NULL DEFAULT '');
         """,
     ),
+    Migration(3, "names for those who may see them", hidden_from_readers("aid_student_personal")),
 )
 
 _STUDENT_COLUMNS = (

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from contracts.envelope import EventEnvelope
-from shared.migrations import Migration
+from shared.migrations import Migration, hidden_from_readers
 
 MIGRATIONS = (
     Migration(
@@ -60,6 +60,7 @@ MIGRATIONS = (
             PRIMARY KEY (record_id, role));
         """,
     ),
+    Migration(2, "names for those who may see them", hidden_from_readers("pairing_personal")),
 )
 
 ACTIVITIES = {

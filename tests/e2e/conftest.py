@@ -41,10 +41,12 @@ class System:
     reporting_url: str
     workdir: Path
 
-    def eduplan(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def eduplan(
+        self, *args: str, timeout: float = 300, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "services.cli.main", *args],
-            env=self.env,
+            env=self.env | env,
             cwd=self.workdir,
             capture_output=True,
             text=True,

@@ -1,0 +1,162 @@
+"""Operator commands: provision what services may not create, manage who may send commands."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from services.cli.common import console, err
+from shared.identities import IdentityError, Register
+from shared.jetstream import NatsUnreachable, connect_nats, nats_tls
+from shared.migrations import MigrationsPending
+from shared.provision import provision_schemas, provision_streams
+from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
+from shared.settings import get_settings
+
+identity_app = typer.Typer(
+    help="NATS identities of the people who send commands (deploy/nats/people.conf).",
+    no_args_is_help=True,
+)
+PEOPLE_CONF = Path("deploy/nats/people.conf")
+ConfOption = Annotated[
+    Path, typer.Option("--conf", help="people.conf of the NATS server (people.json beside it).")
+]
+
+
+def provision(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL URL of a role that may act as every <service>_owner (e.g. "
+            "eduplan_provisioner); default EDUPLAN_DATABASE_URL."
+        ),
+    ] = None,
+    streams_only: Annotated[bool, typer.Option("--streams-only", help="Skip Postgres.")] = False,
+) -> None:
+    """Create or update each service's JetStream stream and its Postgres tables.
+
+    Run it as the operator (EDUPLAN_NATS_URL with the `operator` NATS user) before the
+    services start, and after an upgrade: the services may not do it themselves.
+    """
+    settings = get_settings()
+
+    async def main() -> None:
+        tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+        nc = await connect_nats(settings.nats_url or DEFAULT_NATS, "eduplan-provision", tls=tls)
+        try:
+            streams = await provision_streams(
+                nc.jetstream(timeout=10),
+                settings.namespace,
+                settings.duplicate_window,
+                settings.stream_replicas,
+            )
+        finally:
+            await nc.close()
+        console.print(f"streams: {', '.join(streams)}", highlight=False)
+        if not streams_only:
+            dsn = database_url or settings.database_url or DEFAULT_DATABASE
+            schemas = await provision_schemas(dsn)
+            console.print(f"schemas: {', '.join(schemas)}", highlight=False)
+
+    try:
+        asyncio.run(main())
+    except (NatsUnreachable, MigrationsPending, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@identity_app.command("add")
+def add_identity(
+    user: Annotated[str, typer.Argument(help="NATS user name, e.g. zhang_wei.")],
+    department: Annotated[
+        list[str], typer.Option(help="A department it acts for (repeat for several).")
+    ],
+    jurisdiction: Annotated[
+        str, typer.Option(help="County, city or province code it acts for, e.g. 610831.")
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    conf: ConfOption = PEOPLE_CONF,
+) -> None:
+    """Register a person; prints the password once unless it was given on stdin."""
+    given = _read_password() if password_stdin else None
+    register = _open(conf)
+    try:
+        password = register.add(user, department, jurisdiction, given)
+    except (IdentityError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    register.save()
+    console.print(
+        f"{user} may send commands as {', '.join(sorted(set(department)))} for {jurisdiction}"
+    )
+    if given is None:
+        console.print(f"password (shown once): {password}", highlight=False)
+    console.print(f"reload the NATS server to apply {conf} (nats-server --signal reload)")
+
+
+@identity_app.command("passwd")
+def set_password(
+    user: Annotated[str, typer.Argument(help="NATS user name.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    conf: ConfOption = PEOPLE_CONF,
+) -> None:
+    """Give a person a new password (generated and shown once unless given on stdin)."""
+    given = _read_password() if password_stdin else None
+    register = _open(conf)
+    try:
+        password = register.set_password(user, given)
+    except IdentityError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    register.save()
+    if given is None:
+        console.print(f"password (shown once): {password}", highlight=False)
+
+
+@identity_app.command("disable")
+def disable_identity(
+    user: Annotated[str, typer.Argument(help="NATS user name.")], conf: ConfOption = PEOPLE_CONF
+) -> None:
+    """Take a person's identity away (kept in people.json, gone from people.conf)."""
+    register = _open(conf)
+    try:
+        register.disable(user)
+    except IdentityError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    register.save()
+    console.print(f"{user} disabled; reload the NATS server to apply it")
+
+
+@identity_app.command("list")
+def list_identities(conf: ConfOption = PEOPLE_CONF) -> None:
+    """Everyone who may send commands, with departments and jurisdiction."""
+    table = Table("user", "departments", "jurisdiction", "state")
+    for p in sorted(_open(conf).people, key=lambda p: p.user):
+        table.add_row(
+            p.user, ", ".join(p.departments), p.jurisdiction, "disabled" if p.disabled else "active"
+        )
+    console.print(table)
+
+
+def _open(conf: Path) -> Register:
+    if not conf.parent.is_dir():
+        err.print(f"[red]error:[/red] no folder {conf.parent} (give --conf)", highlight=False)
+        raise typer.Exit(2)
+    return Register.open(conf)
+
+
+def _read_password() -> str:
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+    if len(password) < 12:
+        err.print("[red]error:[/red] a password has at least 12 characters", highlight=False)
+        raise typer.Exit(2)
+    return password

@@ -1,0 +1,84 @@
+"""What an operator sets up before the services start, with rights the services do not hold.
+
+In a secured deployment a service may neither create nor reconfigure its JetStream stream
+(it could widen its subjects and capture another department's commands) nor change its own
+tables (its events must stay as written). `eduplan provision` does both, once per release:
+each service's stream and the dead-letter stream, with the operator's NATS identity; each
+service's tables, migrated as the schema's owner role, and the service role granted what it
+uses (insert and read its events, never update or delete them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+import structlog
+from nats.js import JetStreamContext
+
+from shared import eventstore, pseudonyms
+from shared.db import connect
+from shared.jetstream import ensure_stream
+from shared.migrations import grant, migrate
+from shared.projections import dead_letter_stream
+
+log = structlog.get_logger()
+
+DOMAIN_SERVICES = ("assistance", "staffing", "pairing", "evaluation", "alerts")
+"""Services with an event store (a Postgres schema of their own) and a JetStream stream."""
+
+
+async def provision_streams(
+    js: JetStreamContext,
+    namespace: str = "",
+    duplicate_window: float = 7200,
+    replicas: int = 1,
+    services: Sequence[str] = DOMAIN_SERVICES,
+) -> list[str]:
+    """Create or update every service's stream and the dead-letter stream; their names."""
+    names = []
+    for service in services:
+        info = await ensure_stream(js, service, namespace, duplicate_window, replicas)
+        names.append(info.config.name or service)
+    dead = dead_letter_stream(namespace)
+    dead.num_replicas = replicas
+    try:
+        await js.update_stream(dead)
+    except Exception:
+        await js.add_stream(dead)
+    names.append(dead.name or "DEADLETTERS")
+    log.info("streams_provisioned", streams=names)
+    return names
+
+
+async def provision_schemas(dsn: str, services: Sequence[str] = DOMAIN_SERVICES) -> list[str]:
+    """Migrate each service's schema as its owner role (`<service>_owner`, when there is
+    one) and grant the service role (`<service>`, when there is one) what it uses."""
+    conn = await connect(dsn, "eduplan-provision")
+    done = []
+    try:
+        for service in services:
+            owner = f"{service}_owner"
+            has_owner = await _role_exists(conn, owner)
+            if has_owner:
+                await conn.execute(f'SET ROLE "{owner}"')
+            try:
+                await migrate(conn, service, "eventstore", eventstore.MIGRATIONS)
+                await migrate(conn, service, "pseudonyms", pseudonyms.MIGRATIONS)
+                await pseudonyms.ensure_key(conn, service)
+                if has_owner and await _role_exists(conn, service):
+                    await grant(conn, service, service, eventstore.RUNTIME_GRANTS)
+                    await grant(conn, service, service, pseudonyms.RUNTIME_GRANTS)
+            finally:
+                await conn.execute("RESET ROLE")
+            done.append(service)
+    finally:
+        await conn.close()
+    log.info("schemas_provisioned", schemas=done)
+    return done
+
+
+async def _role_exists(conn: asyncpg.Connection, role: str) -> bool:
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)", role)
+    )
