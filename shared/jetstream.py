@@ -55,7 +55,7 @@ class Refusals:
         match = _VIOLATION.search(str(error))
         if not match:
             return False
-        for waiter in self._waiting.pop(match[1], []):
+        for waiter in self._waiting.pop(match[1].lower(), []):  # the server lowercases it
             if not waiter.done():
                 waiter.set_result(str(error))
         return True
@@ -63,15 +63,16 @@ class Refusals:
     async def guard(self, subject: str, work: Awaitable[T]) -> T:
         """Await `work` unless the server refuses `subject` first (PermissionRefused)."""
         refused: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        subject = subject.lower()
         self._waiting.setdefault(subject, []).append(refused)
         task = asyncio.ensure_future(work)
         try:
             either: set[asyncio.Future[Any]] = {task, refused}
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                return task.result()
-            task.cancel()
-            raise PermissionRefused(refused.result())
+            if refused.done():
+                task.cancel()
+                raise PermissionRefused(refused.result())
+            return task.result()
         finally:
             waiting = self._waiting.get(subject, [])
             if refused in waiting:
@@ -159,9 +160,10 @@ def server_options(url: str, tls: ssl.SSLContext | None = None) -> dict[str, obj
 
 
 def broker_options(url: str, tls: ssl.SSLContext | None = None) -> dict[str, object]:
-    """The same for FastStream's NatsBroker, which takes credentials and TLS as `security`."""
+    """The same for FastStream's NatsBroker, which takes credentials and TLS as `security`
+    (and refuses them in the URLs as well)."""
     servers, user, password = _parse(url)
-    options: dict[str, object] = {"servers": servers}
+    options: dict[str, object] = {"servers": [_without_credentials(s) for s in servers]}
     if user:
         options |= {
             "security": NatsUserPassword(user, password, ssl_context=tls),
@@ -170,6 +172,11 @@ def broker_options(url: str, tls: ssl.SSLContext | None = None) -> dict[str, obj
     elif tls is not None:
         options["security"] = NatsSecurity(ssl_context=tls)
     return options
+
+
+def _without_credentials(server: str) -> str:
+    parts = urlsplit(server)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def user_of(url: str) -> str | None:

@@ -128,10 +128,13 @@ class EmbeddedPostgres:
     ours is stopped at exit at the latest.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, passwords: bool = False) -> None:
+        """`passwords`: TCP logins need a password (scram-sha-256), as on a real server; the
+        unix socket in data_dir stays open to the superuser for administration."""
         self.data_dir = data_dir.resolve()
         self.port = port or _free_port()
         self.log_file = self.data_dir / "postgres.log"
+        self.passwords = passwords
         self._bin_dir = _postgres_bin_dir()
         self._pgserver: PostgresServer | None = None
 
@@ -207,8 +210,24 @@ class EmbeddedPostgres:
                 " traversable (chmod o+x) or choose another state dir"
             )
 
+    def psql(self, script: Path, env: dict[str, str] | None = None) -> str:
+        """Run a psql script as the superuser over the unix socket; its output."""
+        psql = self._bin_dir / "psql" if self._bin_dir else None
+        found = str(psql) if psql and psql.is_file() else shutil.which("psql")
+        if found is None:
+            raise RuntimeError("no psql found: install the PostgreSQL client")
+        result = subprocess.run(
+            [found, "-X", "-q", "-h", str(self.data_dir), "-p",
+             str(self.port), "-U", "postgres", "-d", "postgres", "-f", str(script)],
+            env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"psql {script.name} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout + result.stderr
+
     def _initdb(self) -> None:
-        base = ["-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        auth = ["--auth-local=trust", "--auth-host=scram-sha-256"] if self.passwords else []
+        base = ["-D", str(self.data_dir), "-U", "postgres", "--auth=trust", *auth, "-E", "UTF8"]
         if self._run("initdb", *base, "--locale=C.UTF-8", check=False).returncode != 0:
             self._run("initdb", *base, "--locale=C")
 

@@ -127,7 +127,12 @@ async def send_in_batches(
                 results[start + i] = result
             progress(len(batch))
 
-    await asyncio.gather(*(send(s) for s in range(0, len(commands), batch_size)))
+    try:
+        async with asyncio.TaskGroup() as group:  # the first failure cancels the others
+            for start in range(0, len(commands), batch_size):
+                group.create_task(send(start))
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
     return [r for r in results if r is not None]
 
 
