@@ -91,10 +91,12 @@ async def drop_sandbox(sandbox: Sandbox) -> None:
         await conn.close()
 
 
-def start_process(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(
+    module: str, env: dict[str, str], log: Path, *args: str
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *args],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

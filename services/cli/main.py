@@ -52,11 +52,22 @@ def sample_roster(
 
 
 @app.command()
-def up() -> None:
+def up(
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-file",
+            exists=True,
+            dir_okay=False,
+            help="The .env of docker-compose.yml: run secured, every service with its own "
+            "NATS user and PostgreSQL role, after provisioning as the operator.",
+        ),
+    ] = None,
+) -> None:
     """Start NATS, PostgreSQL (embedded if none runs) and the services; Ctrl-C stops all."""
     from services.cli.up import run_up  # noqa: PLC0415 - heavy imports only for this command
 
-    sys.exit(run_up(get_settings(), console))
+    sys.exit(run_up(get_settings(), console, env_file))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 Servers come from the settings, else the conventional local ports, else embedded ones under
 the state dir; then each service runs as its own process. Ctrl-C stops what was started.
+
+With `--env-file` (the `.env` of docker-compose.yml: each service's NATS and PostgreSQL
+password, the operator's and the provisioner's) it runs the secured deployment of deploy/:
+first `eduplan provision` as the operator, then every service with its own credentials.
 """
 
 from __future__ import annotations
@@ -13,16 +17,22 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import asyncpg
+from dotenv import dotenv_values
 from nats.aio.client import Client as NATS
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from rich.console import Console
 
+from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, command_subject
-from shared.jetstream import connect_nats
+from shared.jetstream import connect_nats, nats_tls, user_of
+from shared.provision import provision_schemas, provision_streams
 from shared.servers import redact, resolve_servers
 from shared.settings import Settings
 
@@ -39,9 +49,52 @@ COMMAND_SERVICES = {"assistance", "staffing", "pairing", "evaluation"}
 DATABASE = "eduplan"
 
 
-def run_up(settings: Settings, console: Console) -> int:
+@dataclass(frozen=True)
+class Credentials:
+    """Passwords by variable name, as docker-compose.yml's `.env` holds them."""
+
+    secrets: Mapping[str, str]
+
+    @classmethod
+    def read(cls, path: Path) -> Credentials:
+        values = {k: v for k, v in dotenv_values(path).items() if v}
+        missing = [v for v in _required_secrets() if v not in values]
+        if missing:
+            raise ValueError(f"{path} lacks {', '.join(missing)}")
+        return cls(values)
+
+    def nats(self, base: str, user: str) -> str:
+        return _with_login(base, user, self.secrets[f"NATS_{user.upper()}_PASSWORD"])
+
+    def database(self, base: str, role: str) -> str:
+        return _with_login(base, role, self.secrets[f"PG_{role.upper()}_PASSWORD"])
+
+    def provisioner(self, base: str) -> str:
+        return _with_login(base, "eduplan_provisioner", self.secrets["PG_PROVISIONER_PASSWORD"])
+
+
+def _required_secrets() -> list[str]:
+    return [
+        *(f"NATS_{s.upper()}_PASSWORD" for s in (*SERVICES, "operator")),
+        *(f"PG_{s.upper()}_PASSWORD" for s in (*SERVICES, "provisioner")),
+    ]
+
+
+def _with_login(url: str, user: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    login = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    return parts._replace(netloc=login).geturl()
+
+
+def run_up(settings: Settings, console: Console, env_file: Path | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        credentials = Credentials.read(env_file) if env_file else None
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
     endpoints = resolve_servers(
         settings.nats_url, settings.database_url, settings.state_dir, log=console.print
     )
@@ -50,16 +103,23 @@ def run_up(settings: Settings, console: Console) -> int:
         database_url = settings.database_url or asyncio.run(
             ensure_database(endpoints.database_url, DATABASE)
         )
-        env = {
-            **os.environ,
-            "EDUPLAN_NATS_URL": endpoints.nats_url,
-            "EDUPLAN_DATABASE_URL": database_url,
-        }
+        probe_url = endpoints.nats_url
+        if credentials is not None:
+            probe_url = credentials.nats(endpoints.nats_url, "operator")
+            asyncio.run(provision(settings, probe_url, credentials.provisioner(database_url)))
+            console.print("provisioned: streams and service tables", highlight=False)
         for name, module in SERVICES.items():
+            env = {**os.environ, "EDUPLAN_NATS_URL": endpoints.nats_url}
+            env["EDUPLAN_DATABASE_URL"] = database_url
+            if credentials is not None:
+                env["EDUPLAN_NATS_URL"] = credentials.nats(endpoints.nats_url, name)
+                env["EDUPLAN_DATABASE_URL"] = credentials.database(database_url, name)
+                if name == "alerts":
+                    env["EDUPLAN_REPORTING_DATABASE_URL"] = env["EDUPLAN_DATABASE_URL"]
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", module], env=env, start_new_session=True
             )
-        asyncio.run(wait_until_ready(settings, endpoints.nats_url, processes))
+        asyncio.run(wait_until_ready(settings, probe_url, processes))
         console.print(
             f"\n[bold green]eduplan is up[/bold green]\n"
             f"  NATS           {redact(endpoints.nats_url)}\n"
@@ -104,6 +164,21 @@ def stop_processes(processes: dict[str, subprocess.Popen[bytes]], grace: float =
             process.wait()
 
 
+async def provision(settings: Settings, operator_url: str, provisioner_url: str) -> None:
+    tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+    nc = await connect_nats(operator_url, "eduplan-provision", wait=10, tls=tls)
+    try:
+        await provision_streams(
+            nc.jetstream(timeout=10),
+            settings.namespace,
+            settings.duplicate_window,
+            settings.stream_replicas,
+        )
+    finally:
+        await nc.close()
+    await provision_schemas(provisioner_url)
+
+
 async def ensure_database(server_url: str, name: str) -> str:
     """Create the platform's database on a server we found or started; return its DSN."""
     conn = await asyncpg.connect(server_url)
@@ -125,13 +200,13 @@ async def wait_until_ready(
 ) -> None:
     """Every command service answers on the bus, the projection over HTTP; any that exits
     early stops the start with its status."""
-    nc = await connect_nats(nats_url, "eduplan-up", wait=10)
+    tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+    nc = await connect_nats(nats_url, "eduplan-up", wait=10, tls=tls)
     deadline = time.monotonic() + timeout
     try:
         for name, process in processes.items():
-            ready = (
-                _http_ready(settings) if name == "projection" else _bus_ready(nc, settings, name)
-            )
+            probe = _bus_ready(nc, settings, name, user_of(nats_url) or "eduplan_up")
+            ready = _http_ready(settings) if name == "projection" else probe
             while not await ready():
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited with status {process.returncode}")
@@ -142,9 +217,12 @@ async def wait_until_ready(
         await nc.close()
 
 
-def _bus_ready(nc: NATS, settings: Settings, service: str) -> Callable[[], Awaitable[bool]]:
-    """A service serving commands answers even a malformed request (with a rejection)."""
-    sender = Sender("operator", settings.jurisdiction, "eduplan-up")
+def _bus_ready(
+    nc: NATS, settings: Settings, service: str, actor: str
+) -> Callable[[], Awaitable[bool]]:
+    """A service serving commands answers even an unknown command (with a rejection, writing
+    nothing); the `operator` NATS user may send just that probe."""
+    sender = Sender("operator", PROVINCE, actor)
     subject = command_subject(service, "Ping", sender, settings.namespace)
 
     async def ready() -> bool:

@@ -22,7 +22,6 @@ from shared.jetstream import PermissionRefused, connect_nats, refusals_of, strea
 from shared.servers import _free_port
 from shared.testing import server_state_dir, start_process, stop_process, wait_for
 from tests.support.secured import (
-    SERVICES,
     SecuredNats,
     SecuredPostgres,
     eduplan,
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.e2e
 TERM = "2017-autumn"
 CLERK, FINANCE = "zhang_wei", "li_na"
 PEOPLE = {CLERK: ("aid_center", "610831"), FINANCE: ("finance", "610000")}
-MODULES = {name: f"services.{name}" for name in SERVICES}
 
 
 @dataclass
@@ -87,16 +85,12 @@ def servers(secured_folder: Path) -> Iterator[tuple[SecuredNats, SecuredPostgres
 async def deployment(
     servers: tuple[SecuredNats, SecuredPostgres], secured_folder: Path
 ) -> AsyncIterator[Deployment]:
+    """`eduplan up --env-file` on the secured servers: provisioning as the operator, then
+    every service with its own NATS user and PostgreSQL role."""
     nats_server, pg = servers
     operator = service_env(nats_server, pg, "assistance") | {
         "EDUPLAN_NATS_URL": nats_server.url("operator"),
-        "EDUPLAN_DATABASE_URL": pg.url("provisioner"),
     }
-    provisioned = eduplan(operator, "provision")
-    assert provisioned.returncode == 0, provisioned.stderr
-    assert "ASSISTANCE" in provisioned.stdout
-    assert "assistance" in provisioned.stdout
-
     passwords = {CLERK: "clerk-password-610831", FINANCE: "finance-password-610000"}
     for user, (department, jurisdiction) in PEOPLE.items():
         added = eduplan(
@@ -111,32 +105,34 @@ async def deployment(
 
     workdir = secured_folder / "work"
     workdir.mkdir()
+    env_file = workdir / ".env"
+    secrets = nats_server.env() | {f"PG_{r.upper()}_PASSWORD": p for r, p in pg.passwords.items()}
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
     http_port = _free_port()
-    extra = {"EDUPLAN_HTTP_PORT": str(http_port), "EDUPLAN_ALERTS_INTERVAL": "1"}
-    processes = {
-        name: start_process(
-            MODULES[name], service_env(nats_server, pg, name, **extra), workdir / f"{name}.log"
-        )
-        for name in SERVICES
+    up_env = service_env(nats_server, pg, "assistance")
+    up_env |= {
+        "EDUPLAN_NATS_URL": f"nats://127.0.0.1:{nats_server.port}",
+        "EDUPLAN_DATABASE_URL": f"postgresql://127.0.0.1:{pg.server.port}/eduplan",
+        "EDUPLAN_HTTP_PORT": str(http_port),
+        "EDUPLAN_ALERTS_INTERVAL": "1",
     }
+    log = workdir / "up.log"
+    up = start_process("services.cli.main", up_env, log, "up", "--env-file", str(env_file))
     try:
-        for name, process in processes.items():
-            await wait_for(started(workdir / f"{name}.log", process), timeout=60)
+        await wait_for(is_up(log, up), timeout=120, interval=0.2)
         yield Deployment(nats_server, pg, workdir, passwords, http_port)
     finally:
-        for process in processes.values():
-            stop_process(process)
+        stop_process(up)
+    assert "stopped." in log.read_text()
 
 
-def started(log: Path, process: Any) -> Any:
+def is_up(log: Path, process: Any) -> Any:
     def text() -> str:
         return log.read_text() if log.exists() else ""
 
     async def check() -> bool:
         assert process.poll() is None, text()
-        return any(
-            f'"{line}"' in text() for line in ("service_started", "projection_service_started")
-        )
+        return "eduplan is up" in text()
 
     return check
 
