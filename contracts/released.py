@@ -88,6 +88,12 @@ def read_record(folder: Path = RECORD) -> dict[str, Released]:
     return {r.key: r for r in sorted(found, key=lambda r: (r.kind, r.service, r.key))}
 
 
+def read_released(message: Message, folder: Path = RECORD) -> Released | None:
+    """One message's record, without reading the others."""
+    path = folder / record_path(message)
+    return Released.from_text(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def write_released(released: Released, folder: Path = RECORD) -> None:
     path = folder / record_path(released)
     path.parent.mkdir(parents=True, exist_ok=True)
