@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from contracts.catalogue import ROOT, Message
+from contracts.catalogue import Message
 from contracts.compatibility import Change, breaking, changes
 from contracts.registry import UPCASTERS
 from contracts.released import (
@@ -140,26 +140,27 @@ def _upcaster_problems(
 
 def baseline_problems(ref: str, folder: Path = RECORD) -> list[str]:
     """What the record at a git ref released that the record here no longer says."""
-    prefix = _git("rev-parse", "--show-prefix").strip() + folder.relative_to(ROOT).as_posix()
+    prefix = _git(folder, "rev-parse", "--show-prefix").strip()
     ours = read_record(folder)
     found = []
-    for path in _git("ls-tree", "-r", "--name-only", "--full-tree", ref, prefix).split():
-        theirs = Released.from_text(_git("show", f"{ref}:{path}"))
+    for path in _git(folder, "ls-tree", "-r", "--name-only", "--full-tree", ref, prefix).split():
+        theirs = Released.from_text(_git(folder, "show", f"{ref}:{path}"))
         here = ours.get(theirs.key)
         if here is None or here.revisions[: len(theirs.revisions)] != theirs.revisions:
             found.append(f"{theirs.key}: its record at {ref} was rewritten, not appended to")
     return found
 
 
-def latest_tag() -> str | None:
+def latest_tag(folder: Path = RECORD) -> str | None:
+    """The newest tag reachable from HEAD; None without tags (or without git)."""
     try:
-        return _git("describe", "--tags", "--abbrev=0").strip() or None
+        return _git(folder, "describe", "--tags", "--abbrev=0").strip() or None
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None
 
 
-def _git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+def _git(where: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, check=True)
     return done.stdout
 
 
@@ -175,12 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--release", action="store_true", help="append to the released record")
     parser.add_argument("--date", type=date.fromisoformat, help="release date (default today)")
     parser.add_argument("--against", help="git ref whose record must be kept (default: last tag)")
+    parser.add_argument("--record", type=Path, default=RECORD, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    record, now = read_record(), current()
+    record, now = read_record(args.record), current()
     found = problems(record, now)
-    ref = args.against or latest_tag()
+    ref = args.against or latest_tag(args.record)
     if ref:
-        found += baseline_problems(ref)
+        found += baseline_problems(ref, args.record)
     for line in found:
         print(line, file=sys.stderr)
     if found:
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     on = args.date or datetime.now(UTC).date()
     for released in release(record, now, on, project_version()):
-        write_released(released)
+        write_released(released, args.record)
         print(f"released {released.key}: {'; '.join(released.latest.changes)}")
     return 0
 
