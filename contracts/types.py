@@ -64,9 +64,10 @@ def open_enum(description: str) -> FieldInfo:
     the plain string. The schema says so (`x-open-enum`), and the compatibility check lets such
     a field gain values without a new version; a plain enum field is closed.
     """
-    return Field(
+    field: FieldInfo = Field(
         union_mode="left_to_right", json_schema_extra={"x-open-enum": True}, description=description
     )
+    return field
 
 
 class Stage(StrEnum):
