@@ -87,7 +87,7 @@ class _Walk:
         self.roots = (old_root, new_root)
 
     def compare(self, old: Schema, new: Schema, path: str, *, is_open: bool) -> Iterator[Change]:
-        old, new = _resolve(old, self.roots[0]), _resolve(new, self.roots[1])
+        old, new = resolve(old, self.roots[0]), resolve(new, self.roots[1])
         yield from _described(old, new, path)
         if old.get("default") != new.get("default"):
             what = f"default changed from {old.get('default')!r} to {new.get('default')!r}"
@@ -122,10 +122,10 @@ class _Walk:
     def _closest(
         self, branch: Schema, among: list[Schema], path: str, is_open: bool, reverse: bool = False
     ) -> list[Change] | None:
-        kind = _types_of(_resolve(branch, self.roots[1 if reverse else 0]))
+        kind = types_of(resolve(branch, self.roots[1 if reverse else 0]))
         found = []
         for other in among:
-            if not kind & _types_of(_resolve(other, self.roots[0 if reverse else 1])):
+            if not kind & types_of(resolve(other, self.roots[0 if reverse else 1])):
                 continue
             pair = (other, branch) if reverse else (branch, other)
             found.append(list(self.compare(*pair, path, is_open=is_open)))
@@ -172,7 +172,7 @@ class _Walk:
             yield Change(path, f"{keyword} changed", Direction.BOTH)
 
 
-def _resolve(node: Schema, root: Schema) -> Schema:
+def resolve(node: Schema, root: Schema) -> Schema:
     """A node with its local `$ref` replaced by the definition (siblings win, as in 2020-12)."""
     seen = set()
     while "$ref" in node:
@@ -196,7 +196,7 @@ def _branches(node: Schema) -> list[Schema]:
     return [{k: v for k, v in node.items() if k not in ("description", "default", "title")}]
 
 
-def _types_of(node: Schema) -> set[str]:
+def types_of(node: Schema) -> set[str]:
     declared = node.get("type")
     if isinstance(declared, str):
         return {declared}
@@ -218,11 +218,11 @@ def _json_type(value: Any) -> str:
 
 
 def _kind(node: Schema) -> str:
-    return " or ".join(sorted(_types_of(node)))
+    return " or ".join(sorted(types_of(node)))
 
 
 def _types(old: Schema, new: Schema, path: str) -> Iterator[Change]:
-    before, after = _types_of(old), _types_of(new)
+    before, after = types_of(old), types_of(new)
     lost = {t for t in before - after if not (t == "integer" and "number" in after)}
     gained = {t for t in after - before if not (t == "integer" and "number" in before)}
     if "any" in after:

@@ -92,12 +92,10 @@ async def fetch_schema(
         )
     except NotFoundError:
         return None
-    except NoRespondersError:
-        raise RegistryUnavailable(f"no schema registry {bucket_name(namespace)}") from None
-    except (NatsTimeout, TimeoutError):
-        raise RegistryUnavailable(
-            f"the schema registry {bucket_name(namespace)} did not answer"
-        ) from None
+    except (NoRespondersError, NatsTimeout, TimeoutError):
+        # A missing bucket and a refused request both go unanswered.
+        bucket = bucket_name(namespace)
+        raise RegistryUnavailable(f"{bucket} did not answer: no bucket, or no permission") from None
     if (msg.headers or {}).get(KV_OPERATION) in ("DEL", "PURGE") or not msg.data:
         return None
     return RegisteredSchema.model_validate_json(msg.data)
