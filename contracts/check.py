@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from contracts.catalogue import Message
-from contracts.compatibility import Change, breaking, changes
+from contracts.compatibility import Change, Mode, breaking, changes
 from contracts.registry import UPCASTERS
 from contracts.released import (
     RECORD,
@@ -36,12 +36,21 @@ from contracts.specs import Upcaster
 Record = dict[str, Released]
 
 
+BREAKING = "BREAKING, accepted: "
+"""Starts the changes of a revision released with `--accept-breaking` (commands only)."""
+
+
 def problems(
-    record: Record, now: dict[str, Message], upcasters: dict[tuple[str, int], Upcaster] = UPCASTERS
+    record: Record,
+    now: dict[str, Message],
+    upcasters: dict[tuple[str, int], Upcaster] = UPCASTERS,
+    accepted: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Everything that would break a consumer, one line each; empty when all is well."""
     found = []
     for key, released in record.items():
+        if key in accepted:
+            continue
         found += _rewritten(released)
         if key not in now:
             found.append(
@@ -69,9 +78,23 @@ def pending(record: Record, now: dict[str, Message]) -> list[str]:
     return lines
 
 
-def release(record: Record, now: dict[str, Message], on: date, version: str) -> list[Released]:
-    """The records that gain a revision; refused while `problems` finds anything."""
-    if found := problems(record, now):
+def release(
+    record: Record,
+    now: dict[str, Message],
+    on: date,
+    version: str,
+    accept_breaking: dict[str, str] | None = None,
+) -> list[Released]:
+    """The records that gain a revision; refused while `problems` finds anything.
+
+    `accept_breaking` ({key: reason}) releases an incompatible change to a command once all
+    its clients are upgraded together; events and the event envelope never break.
+    """
+    accepted = accept_breaking or {}
+    for key in accepted:
+        if key not in now or now[key].mode is not Mode.BACKWARD:
+            raise ValueError(f"{key}: only a command may break; publish a new version instead")
+    if found := problems(record, now, accepted=frozenset(accepted)):
         raise ValueError("\n".join(found))
     updated = []
     for key, message in now.items():
@@ -83,6 +106,8 @@ def release(record: Record, now: dict[str, Message], on: date, version: str) -> 
             )
         elif record[key].latest.schema != schema:
             what = tuple(str(c) for c in changes(record[key].latest.schema, schema))
+            if key in accepted:
+                what = (BREAKING + accepted[key], *what)
             revisions = (*record[key].revisions, Revision(on, version, what, schema))
             updated.append(replace(record[key], revisions=revisions))
     return updated
@@ -109,6 +134,8 @@ def _rewritten(released: Released) -> list[str]:
     found = []
     pairs = zip(released.revisions, released.revisions[1:], strict=False)
     for number, (before, after) in enumerate(pairs, start=2):
+        if after.changes and after.changes[0].startswith(BREAKING):
+            continue
         mode = current().get(released.key)
         refused = breaking(before.schema, after.schema, mode.mode) if mode else []
         if refused or after.released < before.released:
@@ -176,10 +203,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--release", action="store_true", help="append to the released record")
     parser.add_argument("--date", type=date.fromisoformat, help="release date (default today)")
     parser.add_argument("--against", help="git ref whose record must be kept (default: last tag)")
+    parser.add_argument(
+        "--accept-breaking",
+        action="append",
+        default=[],
+        metavar="KEY=REASON",
+        help="with --release: record an incompatible change to a command, e.g. "
+        "'GrantTermAid.v1=every client upgraded with the 2027 release'",
+    )
     parser.add_argument("--record", type=Path, default=RECORD, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     record, now = read_record(args.record), current()
-    found = problems(record, now)
+    found = problems(record, now, accepted=frozenset(k.split("=")[0] for k in args.accept_breaking))
     ref = args.against or latest_tag(args.record)
     if ref:
         found += baseline_problems(ref, args.record)
@@ -193,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"contracts: {len(waiting)} change(s) not released yet (make release-contracts)")
         return 0
     on = args.date or datetime.now(UTC).date()
-    for released in release(record, now, on, project_version()):
+    accepted = dict(item.split("=", 1) for item in args.accept_breaking)
+    for released in release(record, now, on, project_version(), accepted):
         write_released(released, args.record)
         print(f"released {released.key}: {'; '.join(released.latest.changes)}")
     return 0
