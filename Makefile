@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test lint bench docs clean
+.PHONY: install up test lint bench docs release-contracts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +20,20 @@ up: $(STAMP)                ## start NATS, PostgreSQL (embedded if none runs) an
 test: $(STAMP)              ## unit, integration and end-to-end tests on real NATS and PostgreSQL
 	$(BIN)/pytest
 
-lint: $(STAMP)              ## ruff, formatting and mypy, as configured in pyproject.toml
+lint: $(STAMP)              ## ruff, formatting, mypy, and no released contract broken
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python -m contracts.check
 
 bench: $(STAMP)             ## throughput beside the raw limits of this machine
 	$(BIN)/python bench/run.py
 
-docs: $(STAMP)              ## regenerate the JSON Schemas of the contracts
+docs: $(STAMP)              ## regenerate JSON Schemas, AsyncAPI and the contract changelog
+	$(BIN)/python -m contracts.generate
+
+release-contracts: $(STAMP) ## record new and compatibly changed schemas as released, then docs
+	$(BIN)/python -m contracts.check --release
 	$(BIN)/python -m contracts.generate
 
 clean:

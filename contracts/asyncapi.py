@@ -27,8 +27,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from contracts.changelog import history
 from contracts.envelope import CommandReply, CommandRequest, EventEnvelope, Rejected
 from contracts.registry import COMMANDS, EVENTS, SERVICES, latest_version
+from contracts.released import Released, read_record
 from contracts.specs import CommandSpec, EventSpec
 from contracts.subjects import command_address, event_subject, query_address, stream_name
 
@@ -92,7 +94,7 @@ def document() -> dict[str, Any]:
     """The whole document, as JSON-ready data."""
     queries = {service_name(p): query_pairs(p) for p in SERVICES}
     refs, schemas = _schemas(queries)
-    bus = _Bus(refs)
+    bus = _Bus(refs, read_record())
     for specs in _by_event_type():
         bus.add_event_type(specs)
     for command in COMMANDS:
@@ -107,6 +109,11 @@ def document() -> dict[str, Any]:
             "version": VERSION,
             "description": DESCRIPTION,
             "tags": [{"name": service_name(p), "description": _doc(p)} for p in SERVICES],
+            "externalDocs": {
+                "description": "Changelog of contract versions: type, version, date, what "
+                "changed. Each message also lists its released revisions in x-released.",
+                "url": "CHANGELOG.md",
+            },
         },
         "defaultContentType": "application/json",
         "servers": {
@@ -221,8 +228,9 @@ def _without_discriminators(schema: Any) -> Any:
 class _Bus:
     """Channels, operations and messages of one document, each under a unique id."""
 
-    def __init__(self, refs: Refs) -> None:
+    def __init__(self, refs: Refs, record: dict[str, Released]) -> None:
         self.refs = refs
+        self.record = record
         self.channels: dict[str, Any] = {
             REPLIES: {
                 "address": None,
@@ -248,7 +256,8 @@ class _Bus:
         messages = {}
         for spec in specs:
             key = f"{event_type}.v{spec.version}"
-            _put(self.messages, f"{service}.{key}", _event_message(spec, self.refs))
+            message = _event_message(spec, self.refs) | self._released(key)
+            _put(self.messages, f"{service}.{key}", message)
             messages[key] = {"$ref": f"{MESSAGES}{service}.{key}"}
         _put(
             self.channels,
@@ -274,6 +283,11 @@ class _Bus:
             },
         )
 
+    def _released(self, key: str) -> dict[str, Any]:
+        """The message's released revisions, from the record (none before its first)."""
+        released = self.record.get(key)
+        return {"x-released": history(released)} if released else {}
+
     def add_command(self, command: CommandSpec) -> None:
         request = _message(
             command.model,
@@ -282,6 +296,7 @@ class _Bus:
             command.service,
         )
         request["correlationId"] = {"location": "$message.payload#/commands/0/correlation_id"}
+        request |= self._released(f"{command.command_type}.v1")
         self._request_reply(
             f"commands.{command.service}.{command.command_type}",
             command_address(command.service, command.command_type),

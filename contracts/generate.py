@@ -2,7 +2,8 @@
 
 Events are described as published (serialization mode: amounts and ids are strings), commands
 as accepted (validation mode). `python -m contracts.generate` writes the files;
-`--check` only compares them and exits 1 when the committed files are out of date.
+`--check` only compares them and exits 1 when the committed files are out of date. The
+AsyncAPI document and the changelog of contract versions are generated and checked alike.
 """
 
 from __future__ import annotations
@@ -11,26 +12,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel
-
-from contracts import asyncapi
-from contracts.envelope import CommandEnvelope, EventEnvelope
-from contracts.registry import COMMANDS, EVENTS
+from contracts import asyncapi, changelog
+from contracts.catalogue import Message, messages
 
 ROOT = Path(__file__).parent
 SCHEMAS = "schemas"
-ID_PREFIX = "urn:eduplan:contracts:"
-
-Mode = Literal["validation", "serialization"]
-
-
-def _schema(model: type[BaseModel], mode: Mode, name: str, title: str) -> dict[str, Any]:
-    schema = model.model_json_schema(mode=mode)
-    schema["$id"] = ID_PREFIX + name
-    schema["title"] = title
-    return schema
 
 
 def _text(schema: dict[str, Any]) -> str:
@@ -39,25 +27,11 @@ def _text(schema: dict[str, Any]) -> str:
 
 def generate() -> dict[str, str]:
     """Every schema file, as {path relative to the contracts package: file text}."""
-    files = {
-        f"{SCHEMAS}/envelope.json": _schema(
-            EventEnvelope, "serialization", "envelope", "EventEnvelope"
-        ),
-        f"{SCHEMAS}/command_envelope.json": _schema(
-            CommandEnvelope, "validation", "command_envelope", "CommandEnvelope"
-        ),
-    }
-    for e in EVENTS:
-        name = f"{e.service}:events:{e.event_type}:v{e.version}"
-        schema = _schema(e.model, "serialization", name, f"{e.event_type} v{e.version}")
-        schema["x-subject"] = f"events.{e.service}.{{county}}.{e.stream_type}.{e.event_type}"
-        files[f"{SCHEMAS}/{e.service}/events/{e.event_type}.v{e.version}.json"] = schema
-    for c in COMMANDS:
-        name = f"{c.service}:commands:{c.command_type}"
-        files[f"{SCHEMAS}/{c.service}/commands/{c.command_type}.json"] = _schema(
-            c.model, "validation", name, c.command_type
-        )
-    return {path: _text(schema) for path, schema in sorted(files.items())}
+    return {m.schema_path: _text(m.schema()) for m in sorted(messages(), key=_path)}
+
+
+def _path(message: Message) -> str:
+    return message.schema_path
 
 
 def committed(root: Path = ROOT) -> dict[str, str]:
@@ -97,9 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if asyncapi.main(["--check"] if args.check else []):
         return 1
+    changes = ROOT / changelog.FILE
     if not args.check:
         write()
+        changes.write_text(changelog.markdown(), encoding="utf-8")
         return 0
+    if not changes.exists() or changes.read_text(encoding="utf-8") != changelog.markdown():
+        print(f"contracts/{changelog.FILE} is out of date: run python -m contracts.generate")
+        return 1
     problems = differences()
     for line in problems:
         print(line, file=sys.stderr)

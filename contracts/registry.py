@@ -77,9 +77,13 @@ def upcast(
 
 
 def parse_event(envelope: EventEnvelope) -> Contract:
-    """Validate the payload of an envelope against its contract, at the latest version."""
+    """Validate the payload of an envelope against its contract, at the latest version.
+
+    A tolerant reader: fields it does not know are ignored, so an event of a compatibly
+    extended schema (a new optional field) reads with the contracts of before.
+    """
     version, payload = upcast(envelope.event_type, envelope.schema_version, envelope.payload)
-    return event_spec(envelope.event_type, version).model.model_validate(payload)
+    return event_spec(envelope.event_type, version).model.model_validate(payload, extra="ignore")
 
 
 def events_of(service: str) -> tuple[EventSpec, ...]:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 CountyCode = Annotated[
     str, Field(pattern=r"^\d{6}$", description="Six-digit administrative code, e.g. 610831.")
@@ -54,6 +55,19 @@ Amount = Annotated[
         description="Yuan, non-negative, at most two decimals (a string in JSON).",
     ),
 ]
+
+
+def open_enum(description: str) -> FieldInfo:
+    """A field whose values may grow within a schema version: readers accept unknown ones.
+
+    Type the field `SomeEnum | str`: a known value reads as the enum member, an unknown one as
+    the plain string. The schema says so (`x-open-enum`), and the compatibility check lets such
+    a field gain values without a new version; a plain enum field is closed.
+    """
+    field: FieldInfo = Field(
+        union_mode="left_to_right", json_schema_extra={"x-open-enum": True}, description=description
+    )
+    return field
 
 
 class Stage(StrEnum):

@@ -5,7 +5,8 @@ In a secured deployment a service may neither create nor reconfigure its JetStre
 tables (its events must stay as written). `eduplan provision` does both, once per release:
 each service's stream and the dead-letter stream, with the operator's NATS identity; each
 service's tables, migrated as the schema's owner role, and the service role granted what it
-uses (insert and read its events, never update or delete them).
+uses (insert and read its events, never update or delete them); the schema registry's bucket,
+where each service may then write only its own keys.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from collections.abc import Sequence
 
 import asyncpg
 import structlog
-from nats.js import JetStreamContext
+from nats.aio.client import Client as NATS
 
+from contracts.schema_registry import kv_stream
 from shared import eventstore, pseudonyms
 from shared.db import connect
 from shared.jetstream import ensure_stream
 from shared.migrations import grant, migrate
 from shared.projections import dead_letter_stream
+from shared.schema_registry import open_bucket
 
 log = structlog.get_logger()
 
@@ -29,13 +32,15 @@ DOMAIN_SERVICES = ("assistance", "staffing", "pairing", "evaluation", "alerts")
 
 
 async def provision_streams(
-    js: JetStreamContext,
+    nc: NATS,
     namespace: str = "",
     duplicate_window: float = 7200,
     replicas: int = 1,
     services: Sequence[str] = DOMAIN_SERVICES,
 ) -> list[str]:
-    """Create or update every service's stream and the dead-letter stream; their names."""
+    """Create or update every service's stream, the dead-letter stream and the schema
+    registry's bucket; their names."""
+    js = nc.jetstream(timeout=10)
     names = []
     for service in services:
         info = await ensure_stream(js, service, namespace, duplicate_window, replicas)
@@ -47,6 +52,8 @@ async def provision_streams(
     except Exception:
         await js.add_stream(dead)
     names.append(dead.name or "DEADLETTERS")
+    await open_bucket(nc, namespace, replicas)
+    names.append(kv_stream(namespace))
     log.info("streams_provisioned", streams=names)
     return names
 

@@ -22,6 +22,7 @@ from shared.eventstore import EventStore
 from shared.jetstream import broker_options, connect_nats, ensure_stream, nats_tls
 from shared.logging import configure_logging
 from shared.relay import OutboxRelay
+from shared.schema_registry import publish_schemas
 from shared.servers import redact
 from shared.settings import Settings, get_settings
 
@@ -80,6 +81,7 @@ async def start_service(
     await ensure_stream(
         js, name, settings.namespace, settings.duplicate_window, settings.stream_replicas
     )
+    await publish_schemas(relay_nats, name, settings.namespace, settings.stream_replicas)
     broker = NatsBroker(log_level=10, max_reconnect_attempts=-1, **broker_options(nats_url, tls))  # type: ignore[arg-type]
     relay = OutboxRelay(database_url, name, name, js, settings.namespace)
     runtime = ServiceRuntime(

@@ -80,7 +80,9 @@ async def drop_sandbox(sandbox: Sandbox) -> None:
         js = nc.jetstream()
         for name in await js.streams_info():
             stream = name.config.name or ""
-            if stream.startswith(sandbox.namespace.upper() + "_"):
+            if stream.startswith(
+                (f"{sandbox.namespace.upper()}_", f"KV_{sandbox.namespace.upper()}_")
+            ):
                 await js.delete_stream(stream)
     finally:
         await nc.close()

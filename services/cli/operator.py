@@ -51,7 +51,7 @@ def provision(
         nc = await connect_nats(settings.nats_url or DEFAULT_NATS, "eduplan-provision", tls=tls)
         try:
             streams = await provision_streams(
-                nc.jetstream(timeout=10),
+                nc,
                 settings.namespace,
                 settings.duplicate_window,
                 settings.stream_replicas,

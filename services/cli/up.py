@@ -169,7 +169,7 @@ async def provision(settings: Settings, operator_url: str, provisioner_url: str)
     nc = await connect_nats(operator_url, "eduplan-provision", wait=10, tls=tls)
     try:
         await provision_streams(
-            nc.jetstream(timeout=10),
+            nc,
             settings.namespace,
             settings.duplicate_window,
             settings.stream_replicas,

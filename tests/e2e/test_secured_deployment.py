@@ -170,6 +170,17 @@ async def test_a_clerk_runs_the_aid_slice_with_the_shipped_secured_configuration
     await wait_for(projected, timeout=60, interval=0.5)
 
 
+async def test_every_service_registers_its_schemas_under_its_own_permissions(
+    deployment: Deployment,
+) -> None:
+    log = (deployment.workdir / "up.log").read_text()
+    assert log.count('"schemas_published"') == 5, (
+        "assistance, staffing, pairing, evaluation, alerts"
+    )
+    assert "schema_registry_unavailable" not in log
+    assert "nats_permission_refused" not in log
+
+
 async def test_a_forged_department_or_county_is_refused_by_the_server(
     deployment: Deployment,
 ) -> None:

@@ -22,6 +22,8 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from services.nats_permissions import render
+from services.projection.read_models import projections
 from shared.identities import Register
 from shared.jetstream import ensure_stream, server_options
 from shared.puller import DurablePuller
@@ -508,3 +510,16 @@ async def test_every_user_reads_its_own_inbox_and_no_one_else_s(
     for subject in ("_INBOX.>", f"_INBOX_{other}.>"):
         await client.nc.subscribe(subject)
         assert await client.violation(subject), subject
+
+
+def test_the_generated_permissions_are_the_code_s() -> None:
+    """generated.conf lists the projection's consumers and each service's registry keys:
+    a read model or a contract added without regenerating it would be refused by NATS."""
+    expected = render(p.name for p in projections())
+    assert (NATS_DIR / "generated.conf").read_text() == expected, (
+        "run `python -m services.nats_permissions > deploy/nats/generated.conf`"
+    )
+    assert "$JS.API.CONSUMER.DELETE.*.reporting_aid_coverage" in expected
+    assert "$KV.SCHEMAS.StudentRegistered.v2" in expected
+    assert "STREAM.CREATE" not in expected
+    assert "STREAM.UPDATE" not in expected

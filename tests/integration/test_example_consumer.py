@@ -192,6 +192,7 @@ async def test_a_reader_confined_to_one_county_replays_that_county(secured_nats:
     reader = [
         *("--nats", as_user(secured_nats, "downstream_610831")),
         *("--consumer", "downstream_610831"),  # its inbox, _INBOX_<user>, by default
+        "--no-registry",  # this user may not read the schema registry
     ]
 
     code, out, err = await run(*reader, "--county", "610831")
