@@ -41,6 +41,7 @@ from contracts.subjects import (
     within,
 )
 from shared.jetstream import PermissionRefused, request_or_refused
+from shared.limits import Limits
 from shared.processor import CommandProcessor
 
 log = structlog.get_logger()
@@ -58,8 +59,18 @@ def add_command_endpoint(
     """Serve `commands.<service>.<department>.<jurisdiction>.<actor>.*` in the queue group
     `<service>`; the sender is read from the subject."""
 
-    @broker.subscriber(service_commands(service, namespace), queue=service, max_workers=max_workers)
+    limits = processor.limits
+
+    @broker.subscriber(
+        service_commands(service, namespace),
+        queue=service,
+        max_workers=max_workers,
+        decoder=_undecoded,
+    )
     async def on_command(msg: NatsMessage) -> bytes:
+        refusal = limits.refusal(msg.body)
+        if refusal is not None:
+            return _reply([Rejected(command_id=None, code=refusal[0], message=refusal[1])])
         try:
             sender, name = sender_of(msg.raw_message.subject, namespace)
             request = CommandRequest.model_validate_json(msg.body)
@@ -93,8 +104,15 @@ def add_query_endpoint(
 
     A query that names a county is answered only for a sender whose jurisdiction holds it."""
 
-    @broker.subscriber(service_query(service, query.__name__, namespace), queue=service)
+    limits = Limits.of()
+
+    @broker.subscriber(
+        service_query(service, query.__name__, namespace), queue=service, decoder=_undecoded
+    )
     async def on_query(msg: NatsMessage) -> bytes:
+        refusal = limits.refusal(msg.body)
+        if refusal is not None:
+            return _refusal(*refusal)
         try:
             jurisdiction, actor = asker_of(msg.raw_message.subject, namespace)
             asked = query.model_validate_json(msg.body)
@@ -106,6 +124,12 @@ def add_query_endpoint(
                 "outside_jurisdiction", f"{actor} acts for {jurisdiction}, not {county}"
             )
         return (await answer(asked)).model_dump_json().encode()
+
+
+async def _undecoded(msg: NatsMessage) -> bytes:
+    """The body as it came: the endpoint checks its size and depth before parsing it (a
+    deeply nested body would exhaust FastStream's JSON decoder, and no reply would go out)."""
+    return msg.body
 
 
 def _refusal(code: str, message: str) -> bytes:

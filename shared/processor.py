@@ -34,6 +34,7 @@ from shared.eventstore import (
     RecordedEvent,
     StreamWrite,
 )
+from shared.limits import Limits
 
 log = structlog.get_logger()
 _RESULT = TypeAdapter[CommandResult](CommandResult)
@@ -71,6 +72,7 @@ class CommandProcessor:
         max_attempts: int = 5,
         prepare: Callable[[], Awaitable[None]] | None = None,
         max_clock_skew: timedelta = timedelta(minutes=5),
+        limits: Limits | None = None,
     ) -> None:
         """`prepare` runs before each request, e.g. to refresh reference data decisions use.
         A command issued further than `max_clock_skew` from this server's clock is refused:
@@ -81,6 +83,7 @@ class CommandProcessor:
         self.max_attempts = max_attempts
         self.prepare = prepare
         self.max_clock_skew = max_clock_skew
+        self.limits = limits or Limits.of()
 
     async def handle(
         self, envelopes: Sequence[CommandEnvelope], sender: Sender | None = None
@@ -169,6 +172,7 @@ class CommandProcessor:
                 new_state = aggregate.fold(new_events, state)
                 if not version and new_events:
                     _check_jurisdiction(aggregate.county(new_state), p.sender)
+                decision = self._write(p, new_events, aggregate.county(new_state), version)
             except Rejection as r:
                 rejected = Rejected(
                     command_id=p.envelope.command_id, code=r.code, message=r.message
@@ -176,16 +180,23 @@ class CommandProcessor:
                 decisions.append(_Decision(p, rejected, None))
                 continue
             heads[p.stream_id] = (new_state, version + len(new_events))
-            decisions.append(self._write(p, new_events, aggregate.county(new_state), version))
+            decisions.append(decision)
         return decisions
 
     def _write(
         self, p: _Prepared, new_events: list[BaseModel], county: str, version: int
     ) -> _Decision:
-        recorded = [
-            NewEvent(uuid4(), spec.event_type, spec.version, RawJson(e.model_dump_json()))
-            for e, spec in ((e, spec_of(e)) for e in new_events)
-        ]
+        recorded = []
+        for event in new_events:
+            spec, data = spec_of(event), event.model_dump_json()
+            size = _size(data)
+            if size > self.limits.event_bytes:
+                raise Rejection(
+                    "event_too_large",
+                    f"{spec.event_type} would take {size:,} bytes; an event takes"
+                    f" at most {self.limits.event_bytes:,} (split the command)",
+                )
+            recorded.append(NewEvent(uuid4(), spec.event_type, spec.version, RawJson(data)))
         accepted = Accepted(
             command_id=p.envelope.command_id,
             stream_id=p.stream_id,
@@ -235,6 +246,11 @@ class CommandProcessor:
             code="conflict",
             message=f"stream {p.stream_id} kept changing; {self.max_attempts} attempts failed",
         )
+
+
+def _size(text: str) -> int:
+    """Bytes of UTF-8 text, encoding only when the characters alone may exceed a limit."""
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _system(envelope: CommandEnvelope) -> Sender:

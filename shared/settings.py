@@ -35,6 +35,16 @@ class Settings(BaseSettings):
         description="Actor of CLI commands when NATS has no user (development); with a user "
         "in the NATS URL, the user is the actor.",
     )
+    max_request_bytes: int = Field(
+        512 * 1024, ge=1024, le=900 * 1024, description="Largest command request, in bytes."
+    )
+    max_event_bytes: int = Field(
+        256 * 1024,
+        ge=1024,
+        le=900 * 1024,
+        description="Largest event a command may record, in bytes (below NATS's max payload).",
+    )
+    max_nesting: int = Field(32, ge=4, le=200, description="Deepest nesting of a request.")
     database_url: str | None = Field(
         None, description="PostgreSQL DSN; unset means 127.0.0.1:5432 if it answers, else embedded."
     )

@@ -142,3 +142,31 @@ async def test_no_service_means_a_clear_error(client: CommandClient) -> None:
     client.retries = 0
     with pytest.raises(ServiceUnavailable, match="is it running"):
         await client.send([issued(register_student())])
+
+
+async def test_a_deeply_nested_request_gets_a_typed_refusal(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
+    sender = client.sender("aid_center")
+    subject = command_subject("assistance", "RegisterStudent", sender, client.namespace)
+    deep = b'{"commands": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+    reply = await client.nc.request(subject, deep, timeout=5)
+
+    (refusal,) = CommandReply.model_validate_json(reply.data).results
+    assert isinstance(refusal, Rejected)
+    assert refusal.code == "too_deeply_nested"
+
+
+async def test_a_request_above_the_size_limit_gets_a_typed_refusal(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
+    sender = client.sender("aid_center")
+    subject = command_subject("assistance", "RegisterStudent", sender, client.namespace)
+    huge = b'{"commands": [], "padding": "' + b"x" * 600_000 + b'"}'
+
+    reply = await client.nc.request(subject, huge, timeout=5)
+
+    (refusal,) = CommandReply.model_validate_json(reply.data).results
+    assert isinstance(refusal, Rejected)
+    assert refusal.code == "request_too_large"

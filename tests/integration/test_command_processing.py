@@ -25,6 +25,7 @@ from services.assistance.catalogue import read_catalogue_file
 from services.assistance.handlers import student_id
 from shared.commandbus import new_command
 from shared.eventstore import EventStore, NewEvent, StreamWrite
+from shared.limits import Limits, depth
 from shared.processor import CommandProcessor
 from shared.pseudonyms import load_pseudonyms
 from tests.support.assistance import processor_for
@@ -421,3 +422,29 @@ async def test_a_catalogue_change_applies_from_its_term_and_keeps_earlier_grants
         if e.event_type == "AidGranted" and e.data["programme"] == "boarding_living_allowance"
     }
     assert allowances == {TERM: "500.00", "2018-spring": "500.00", "2018-autumn": "600.00"}
+
+
+async def test_an_event_above_the_size_limit_is_refused_and_nothing_written(
+    processor: CommandProcessor, store: EventStore
+) -> None:
+    processor.limits = Limits(event_bytes=300)
+    before = await store.pool.fetchval("SELECT count(*) FROM assistance.events")
+
+    result = rejected((await processor.handle([issued(register_student())]))[0])
+
+    assert result.code == "event_too_large"
+    assert "StudentRegistered would take" in result.message
+    assert await store.pool.fetchval("SELECT count(*) FROM assistance.events") == before
+    processor.limits = Limits()
+    accepted((await processor.handle([issued(register_student())]))[0])
+
+
+def test_nesting_is_measured_outside_strings() -> None:
+    assert depth(b'{"a": [1, {"b": "[[[["}]}') == 3
+    assert depth(b'"\\"[[["') == 0, "an escaped quote does not end the string"
+    assert depth(b"[" * 40 + b"]" * 40) == 40
+    assert Limits(nesting=32).refusal(b"[" * 40 + b"]" * 40) == (
+        "too_deeply_nested",
+        "a request nests at most 32 levels",
+    )
+    assert Limits().refusal(b'{"commands": []}') is None
