@@ -58,6 +58,11 @@ MIGRATIONS = (
         );
         """,
     ),
+    Migration(
+        2,
+        "what each command said, to tell a reused command id",
+        'ALTER TABLE "{schema}".commands ADD COLUMN fingerprint bytea',
+    ),
 )
 
 
@@ -91,6 +96,17 @@ class StreamWrite:
     command_id: UUID | None = None
     command_type: str = ""
     result: dict[str, Any] | RawJson | None = field(default=None)
+    fingerprint: bytes | None = None
+    """Digest of what the command said (type, department, payload); see StoredAnswer."""
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A command's first answer, and a digest of what it said: a command id sent again with
+    something else is not the same command (None for answers kept before digests were)."""
+
+    result: dict[str, Any]
+    fingerprint: bytes | None
 
 
 @dataclass(frozen=True)
@@ -212,13 +228,13 @@ class EventStore:
         )
         return [r["stream_id"] for r in rows]
 
-    async def command_results(self, command_ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+    async def command_results(self, command_ids: Iterable[UUID]) -> dict[UUID, StoredAnswer]:
         rows = await self.pool.fetch(
-            f'SELECT command_id, result FROM "{self.schema}".commands'
+            f'SELECT command_id, result, fingerprint FROM "{self.schema}".commands'
             " WHERE command_id = ANY($1::uuid[])",
             list(command_ids),
         )
-        return {r["command_id"]: r["result"] for r in rows}
+        return {r["command_id"]: StoredAnswer(r["result"], r["fingerprint"]) for r in rows}
 
     async def append(self, writes: Sequence[StreamWrite]) -> None:
         """Append all writes in one transaction, or raise and append nothing.
@@ -228,7 +244,7 @@ class EventStore:
         """
         with_events = [w for w in writes if w.events]
         commands = [
-            (w.command_id, w.command_type, w.stream_id, w.result)
+            (w.command_id, w.command_type, w.stream_id, w.result, w.fingerprint)
             for w in writes
             if w.command_id is not None
         ]
@@ -309,8 +325,9 @@ class EventStore:
     ) -> None:
         await conn.execute(
             f"""
-            INSERT INTO "{self.schema}".commands (command_id, command_type, stream_id, result)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
+            INSERT INTO "{self.schema}".commands
+                (command_id, command_type, stream_id, result, fingerprint)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::bytea[])
             """,
             *zip(*commands, strict=True),
         )

@@ -10,6 +10,8 @@ repeated rejected command is decided again on the state of the moment.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from shared.eventstore import (
     EventStore,
     NewEvent,
     RecordedEvent,
+    StoredAnswer,
     StreamWrite,
 )
 from shared.limits import Limits
@@ -99,17 +102,12 @@ class CommandProcessor:
         first_index: dict[UUID, int] = {}
         for i, envelope in enumerate(envelopes):
             if envelope.command_id in stored:
-                results[i] = _RESULT.validate_python(stored[envelope.command_id])
+                results[i] = _answer(stored[envelope.command_id], envelope)
             elif envelope.command_id in first_index:
-                continue  # a repeat inside the request: answered below with the first's result
+                results[i] = _repeat(envelopes[first_index[envelope.command_id]], envelope)
             else:
                 first_index[envelope.command_id] = i
-                try:
-                    prepared.append(self._prepare(i, envelope, sender or _system(envelope)))
-                except Rejection as r:
-                    results[i] = Rejected(
-                        command_id=envelope.command_id, code=r.code, message=r.message
-                    )
+                results[i] = self._prepared_or_refused(i, envelope, sender, prepared)
         if prepared:
             try:
                 decisions = await self._decide(prepared)
@@ -124,6 +122,20 @@ class CommandProcessor:
             if results[i] is None:
                 results[i] = results[first_index[envelope.command_id]]
         return [r for r in results if r is not None]
+
+    def _prepared_or_refused(
+        self,
+        index: int,
+        envelope: CommandEnvelope,
+        sender: Sender | None,
+        prepared: list[_Prepared],
+    ) -> Rejected | None:
+        """Add the command to `prepared`, or say why it is refused before any decision."""
+        try:
+            prepared.append(self._prepare(index, envelope, sender or _system(envelope)))
+        except Rejection as r:
+            return Rejected(command_id=envelope.command_id, code=r.code, message=r.message)
+        return None
 
     def _prepare(self, index: int, envelope: CommandEnvelope, sender: Sender) -> _Prepared:
         handler = self.handlers.get(envelope.command_type)
@@ -222,6 +234,7 @@ class CommandProcessor:
             command_id=envelope.command_id,
             command_type=envelope.command_type,
             result=RawJson(accepted.model_dump_json()),
+            fingerprint=fingerprint(envelope),
         )
         return _Decision(p, accepted, write)
 
@@ -229,7 +242,7 @@ class CommandProcessor:
         for attempt in range(1, self.max_attempts + 1):
             stored = await self.store.command_results([p.envelope.command_id])
             if p.envelope.command_id in stored:
-                return _RESULT.validate_python(stored[p.envelope.command_id])
+                return _answer(stored[p.envelope.command_id], p.envelope)
             (decision,) = await self._decide([p])
             try:
                 if decision.write:
@@ -240,12 +253,44 @@ class CommandProcessor:
                 await asyncio.sleep(random.uniform(0, 0.005 * attempt))
         stored = await self.store.command_results([p.envelope.command_id])
         if p.envelope.command_id in stored:
-            return _RESULT.validate_python(stored[p.envelope.command_id])
+            return _answer(stored[p.envelope.command_id], p.envelope)
         return Rejected(
             command_id=p.envelope.command_id,
             code="conflict",
             message=f"stream {p.stream_id} kept changing; {self.max_attempts} attempts failed",
         )
+
+
+def fingerprint(envelope: CommandEnvelope) -> bytes:
+    """A digest of what a command says: its type, department and payload."""
+    said = json.dumps(
+        [envelope.command_type, envelope.department, envelope.payload],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.blake2b(said.encode(), digest_size=16).digest()
+
+
+def _answer(stored: StoredAnswer, envelope: CommandEnvelope) -> CommandResult:
+    """The first answer to a command sent again, unless the id now carries another command."""
+    if stored.fingerprint is not None and stored.fingerprint != fingerprint(envelope):
+        return _reused(envelope)
+    return _RESULT.validate_python(stored.result)
+
+
+def _repeat(first: CommandEnvelope, again: CommandEnvelope) -> Rejected | None:
+    """A command id twice in one request: the same command gets the first's answer (None
+    here, filled in later); another command under that id is refused."""
+    return None if fingerprint(first) == fingerprint(again) else _reused(again)
+
+
+def _reused(envelope: CommandEnvelope) -> Rejected:
+    return Rejected(
+        command_id=envelope.command_id,
+        code="command_id_reused",
+        message=f"command id {envelope.command_id} was used for another command; nothing done",
+    )
 
 
 def _size(text: str) -> int:

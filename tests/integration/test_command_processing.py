@@ -26,7 +26,7 @@ from services.assistance.handlers import student_id
 from shared.commandbus import new_command
 from shared.eventstore import EventStore, NewEvent, StreamWrite
 from shared.limits import Limits, depth
-from shared.processor import CommandProcessor
+from shared.processor import CommandProcessor, fingerprint
 from shared.pseudonyms import load_pseudonyms
 from tests.support.assistance import processor_for
 from tests.support.builders import register_student
@@ -182,9 +182,9 @@ async def test_a_command_that_lost_a_race_once_is_retried_and_accepted(
     command = issued(GrantTermAid(student_id=student, term=TERM))
     (result,) = await (await processor_for(racing)).handle([command])
     assert accepted(result).version == 2 + FIRST_GRANT_EVENTS  # after the competitor's event
-    assert await racing.command_results([command.command_id]) == {
-        command.command_id: result.model_dump(mode="json")
-    }
+    stored = (await racing.command_results([command.command_id]))[command.command_id]
+    assert stored.result == result.model_dump(mode="json")
+    assert stored.fingerprint == fingerprint(command)
 
 
 async def test_a_batch_with_one_conflicting_command_falls_back_and_accepts_the_others(
@@ -448,3 +448,30 @@ def test_nesting_is_measured_outside_strings() -> None:
         "a request nests at most 32 levels",
     )
     assert Limits().refusal(b'{"commands": []}') is None
+
+
+async def test_a_command_id_reused_for_another_command_is_refused(
+    processor: CommandProcessor, pool: asyncpg.Pool
+) -> None:
+    first = issued(register_student())
+    (answer,) = await processor.handle([first])
+    accepted(answer)
+    before = await counts(pool)
+    other_payload = issued(register_student()).model_copy(update={"command_id": first.command_id})
+    student = UUID(accepted(answer).stream_id)
+    other_type = issued(GrantTermAid(student_id=student, term=TERM)).model_copy(
+        update={"command_id": first.command_id}
+    )
+
+    for reuse in (other_payload, other_type):
+        (result,) = await processor.handle([reuse])
+        assert rejected(result).code == "command_id_reused"
+    assert await counts(pool) == before
+    (same,) = await processor.handle([first])
+    assert same == answer, "the very same command still gets its first answer"
+
+    twins = [issued(register_student()), issued(register_student())]
+    twins[1] = twins[1].model_copy(update={"command_id": twins[0].command_id})
+    results = await processor.handle(twins)
+    assert accepted(results[0])
+    assert rejected(results[1]).code == "command_id_reused", "within one request too"

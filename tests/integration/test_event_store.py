@@ -13,6 +13,7 @@ from shared.eventstore import (
     DuplicateCommand,
     EventStore,
     NewEvent,
+    StoredAnswer,
     StreamWrite,
 )
 from tests.support.races import raced
@@ -155,14 +156,18 @@ async def test_a_reused_command_id_raises_duplicate_command_and_writes_nothing(
         await store.append([write("s-2", 0, events(2), command_id=command_id)])
     assert await counts(store) == before
     assert await store.load("s-2") == []
-    assert await store.command_results([command_id]) == {command_id: {"status": "accepted"}}
+    assert await store.command_results([command_id]) == {
+        command_id: StoredAnswer({"status": "accepted"}, None)
+    }
 
 
 async def test_a_write_without_events_keeps_only_the_commands_answer(store: EventStore) -> None:
     command_id = uuid4()
     await store.append([write("s-1", 0, [], command_id=command_id)])
     assert await counts(store) == {"events": 0, "outbox": 0, "commands": 1, "streams": 0}
-    assert await store.command_results([command_id]) == {command_id: {"status": "accepted"}}
+    assert await store.command_results([command_id]) == {
+        command_id: StoredAnswer({"status": "accepted"}, None)
+    }
 
 
 async def test_a_write_without_events_or_command_appends_nothing(store: EventStore) -> None:
@@ -194,7 +199,7 @@ async def test_setup_is_idempotent(store: EventStore) -> None:
     versions = await store.pool.fetch(
         "SELECT version FROM assistance.schema_migrations WHERE component = 'eventstore'"
     )
-    assert [r["version"] for r in versions] == [1]
+    assert [r["version"] for r in versions] == [1, 2]
     assert len(await store.load("s-1")) == 1
 
 
@@ -205,8 +210,9 @@ async def test_concurrent_setups_on_a_fresh_schema_migrate_each_version_once(
     await asyncio.gather(*(s.setup() for s in stores))
     rows = await pool.fetch(
         "SELECT component, version, count(*) AS n FROM fresh.schema_migrations"
-        " GROUP BY component, version"
+        " GROUP BY component, version ORDER BY version"
     )
-    assert [(r["component"], r["version"], r["n"]) for r in rows] == [("eventstore", 1, 1)]
+    applied = [(r["component"], r["version"], r["n"]) for r in rows]
+    assert applied == [("eventstore", 1, 1), ("eventstore", 2, 1)]
     await stores[0].append([write("s-1", 0, events(1))])
     assert [e.version for e in await stores[2].load("s-1")] == [1]
