@@ -40,6 +40,7 @@ from contracts.subjects import (
     snake_case,
     within,
 )
+from shared.db import UNAVAILABLE
 from shared.jetstream import PermissionRefused, request_or_refused
 from shared.limits import Limits
 from shared.processor import CommandProcessor
@@ -88,7 +89,11 @@ def add_command_endpoint(
                     for c in request.commands
                 ]
             )
-        results = await processor.handle(request.commands, sender)
+        try:
+            results = await processor.handle(request.commands, sender)
+        except UNAVAILABLE as exc:
+            log.warning("database_unavailable", service=service, error=repr(exc))
+            return _reply([_unavailable(service, exc)])
         log.debug("commands_handled", command=name, count=len(results))
         return _reply(results)
 
@@ -123,7 +128,20 @@ def add_query_endpoint(
             return _refusal(
                 "outside_jurisdiction", f"{actor} acts for {jurisdiction}, not {county}"
             )
-        return (await answer(asked)).model_dump_json().encode()
+        try:
+            return (await answer(asked)).model_dump_json().encode()
+        except UNAVAILABLE as exc:
+            log.warning("database_unavailable", service=service, error=repr(exc))
+            return _unavailable(service, exc).model_dump_json().encode()
+
+
+def _unavailable(service: str, exc: BaseException) -> Rejected:
+    reason = str(exc) or type(exc).__name__
+    return Rejected(
+        command_id=None,
+        code="unavailable",
+        message=f"the {service} service cannot reach its database ({reason}); nothing was done",
+    )
 
 
 async def _undecoded(msg: NatsMessage) -> bytes:
@@ -205,6 +223,9 @@ class CommandClient:
         subject = command_subject(self.service, first.command_type, sender, self.namespace)
         body = CommandRequest(commands=list(commands)).model_dump_json().encode()
         results = CommandReply.model_validate_json(await self._request(subject, body)).results
+        for result in results:
+            if isinstance(result, Rejected) and result.code == "unavailable":
+                raise ServiceUnavailable(result.message)
         if len(results) != len(commands):
             reasons = "; ".join(r.message for r in results if isinstance(r, Rejected))
             raise ServiceUnavailable(f"the request was refused as a whole: {reasons}")
@@ -220,6 +241,8 @@ class CommandClient:
             return answer.model_validate_json(data)
         except ValidationError:
             refusal = Rejected.model_validate_json(data)
+            if refusal.code == "unavailable":
+                raise ServiceUnavailable(refusal.message) from None
             raise Refused(f"{refusal.message} ({refusal.code})") from None
 
     async def _request(self, subject: str, body: bytes) -> bytes:

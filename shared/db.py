@@ -7,6 +7,20 @@ from typing import Any
 
 import asyncpg
 
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, unreachable
+    TimeoutError,
+    asyncpg.InterfaceError,  # a pooled connection the server closed
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.TooManyConnectionsError,  # "too many clients"
+    asyncpg.AdminShutdownError,
+)
+"""Errors that say the database cannot be reached now, not that a request was wrong."""
+
+CONNECT_TIMEOUT = 3.0
+"""Seconds to open a connection: a server that does not answer is reported, not waited for."""
+
 
 class RawJson(str):
     """JSON text already serialised (e.g. by pydantic); written to json/jsonb as it is."""
@@ -37,6 +51,7 @@ async def create_pool(
         max_size=max_size,
         init=_init_connection,
         server_settings={"application_name": name},
+        timeout=CONNECT_TIMEOUT,
     )
     assert pool is not None
     return pool

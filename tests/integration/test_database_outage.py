@@ -1,0 +1,72 @@
+"""PostgreSQL down under a running service: commands get a typed `unavailable` answer at once
+(never silence), the command line says what is down, and work resumes when it is back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from contracts.envelope import Accepted
+from services.assistance.app import configure as configure_assistance
+from shared.commandbus import CommandClient, ServiceUnavailable, new_command
+from shared.servers import EmbeddedPostgres
+from shared.service import ServiceRuntime, start_service
+from shared.settings import Settings
+from shared.testing import Sandbox, server_state_dir
+from tests.support.builders import register_student
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def own_postgres() -> AsyncIterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(server_state_dir("eduplan-pg-outage-") / "pg")
+    server.start()
+    conn = await asyncpg.connect(server.url)
+    await conn.execute("CREATE DATABASE eduplan")
+    await conn.close()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def service(
+    own_postgres: EmbeddedPostgres, sandbox: Sandbox
+) -> AsyncIterator[ServiceRuntime]:
+    settings = Settings(
+        nats_url=sandbox.nats_url,
+        database_url=own_postgres.url.rsplit("/", 1)[0] + "/eduplan",
+        namespace=sandbox.namespace,
+    )
+    runtime = await start_service("assistance", configure_assistance, settings)
+    yield runtime
+    await runtime.close()
+
+
+async def test_postgres_down_is_answered_at_once_and_work_resumes_after(
+    service: ServiceRuntime, own_postgres: EmbeddedPostgres, client: CommandClient
+) -> None:
+    def register() -> list[object]:
+        return [new_command(register_student(), department="aid_center")]
+
+    (first,) = await client.send(register())  # type: ignore[arg-type]
+    assert isinstance(first, Accepted)
+
+    own_postgres.stop()
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable, match="database"):
+        await client.send(register())  # type: ignore[arg-type]
+    assert time.monotonic() - started < 3, "a typed answer, not a timeout"
+
+    own_postgres.start()
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            (again,) = await client.send(register())  # type: ignore[arg-type]
+            break
+        except ServiceUnavailable:
+            assert time.monotonic() < deadline, "the service did not recover"
+    assert isinstance(again, Accepted)
