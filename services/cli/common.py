@@ -25,7 +25,7 @@ from shared.service import DEFAULT_NATS
 from shared.settings import get_settings
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a message stays one line, whatever the width
 T = TypeVar("T")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

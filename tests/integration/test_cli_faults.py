@@ -1,0 +1,52 @@
+"""The command line when a server is down: one clear line and exit status 2, quickly, no
+traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from shared.servers import _free_port
+
+pytestmark = pytest.mark.integration
+
+
+def eduplan(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("EDUPLAN_")}
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_nats_unreachable_is_one_line_and_exit_2_within_ten_seconds() -> None:
+    url = f"nats://127.0.0.1:{_free_port()}"  # nothing listens there
+    started = time.monotonic()
+
+    result = eduplan("aid", "grant", "--term", "2017-autumn", "--county", "610831",
+                     EDUPLAN_NATS_URL=url)  # fmt: skip
+
+    assert time.monotonic() - started < 10
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert f"cannot connect to NATS at {url}" in lines[0]
+
+
+def test_reporting_unreachable_is_one_line_and_exit_2() -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    result = eduplan("report", "aid-coverage", "--term", "2017-autumn",
+                     EDUPLAN_REPORTING_URL=url)  # fmt: skip
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "does not answer" in result.stderr
