@@ -11,7 +11,16 @@ from typing import Annotated
 
 import typer
 
-from services.cli import assistance, audit, demo, evaluation, pairing, projection, staffing
+from services.cli import (
+    assistance,
+    audit,
+    demo,
+    evaluation,
+    pairing,
+    projection,
+    staffing,
+    users,
+)
 from services.cli.common import console
 from shared.settings import get_settings
 
@@ -29,6 +38,7 @@ app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(projection.app, name="projection")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
+app.add_typer(users.app, name="users")
 
 
 @app.command("sample-roster")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from rich.console import Console
 
 from contracts.subjects import command_subject
+from services.projection.access.bootstrap import FirstOperator, ensure_first_operator
 from shared.jetstream import connect_nats
 from shared.servers import redact, resolve_servers
 from shared.settings import Settings
@@ -50,6 +52,7 @@ def run_up(settings: Settings, console: Console) -> int:
         database_url = settings.database_url or asyncio.run(
             ensure_database(endpoints.database_url, DATABASE)
         )
+        first = asyncio.run(ensure_first_operator(database_url))
         env = {
             **os.environ,
             "EDUPLAN_NATS_URL": endpoints.nats_url,
@@ -65,9 +68,9 @@ def run_up(settings: Settings, console: Console) -> int:
             f"  NATS           {redact(endpoints.nats_url)}\n"
             f"  PostgreSQL     {redact(database_url)}\n"
             + "".join(f"  {n:<14} pid {p.pid}\n" for n, p in processes.items())
-            + f"  reports        http://{settings.http_host}:{settings.http_port}/"
-            " (dashboard) and /api/...\n"
-            f"Try: eduplan import-roster roster.csv · press Ctrl-C to stop everything.",
+            + f"  reports        {reporting_origin(settings)}/ (dashboard) and /api/...\n"
+            + login_help(settings, first)
+            + "Try: eduplan import-roster roster.csv · press Ctrl-C to stop everything.",
             highlight=False,
         )
         while True:
@@ -85,6 +88,26 @@ def run_up(settings: Settings, console: Console) -> int:
         stop_processes(processes)
         endpoints.stop_all()
         console.print("stopped.")
+
+
+def reporting_origin(settings: Settings) -> str:
+    scheme = "https" if settings.http_certfile else "http"
+    return f"{scheme}://{settings.http_host}:{settings.http_port}"
+
+
+def login_help(settings: Settings, first: FirstOperator | None) -> str:
+    """How to log in: the first operator's password and CLI token, shown this once."""
+    if first is None:
+        return (
+            "  login          as a user of `eduplan users list`; CLI reports need"
+            " EDUPLAN_REPORTING_TOKEN (eduplan users token NAME)\n"
+        )
+    return (
+        f"  first login    {reporting_origin(settings)}/login as {first.name},"
+        f" password {first.password} (shown once; change it: eduplan users password"
+        f" {first.name})\n"
+        f"  CLI reports    export EDUPLAN_REPORTING_TOKEN={first.token}\n"
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -159,11 +182,18 @@ def _bus_ready(nc: NATS, settings: Settings, service: str) -> Callable[[], Await
 
 
 def _http_ready(settings: Settings) -> Callable[[], Awaitable[bool]]:
-    url = f"http://{settings.http_host}:{settings.http_port}/health"
+    url = f"{reporting_origin(settings)}/health"
+    context = None
+    if settings.http_certfile:
+        # Only asks whether the process we started answers; no data crosses this connection.
+        context = ssl.create_default_context(cafile=settings.reporting_ca_file)
+        if settings.reporting_ca_file is None:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
 
     async def ready() -> bool:
         try:
-            await asyncio.to_thread(urllib.request.urlopen, url, timeout=1)
+            await asyncio.to_thread(urllib.request.urlopen, url, timeout=1, context=context)
         except OSError:
             return False
         return True

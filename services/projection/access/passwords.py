@@ -4,14 +4,20 @@ the password itself. Hashing takes ~0.1 s on purpose, so callers run it off the 
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 12
 _hasher = PasswordHasher()
-_UNKNOWN_USER = _hasher.hash(secrets.token_urlsafe(16))
-"""Verified against when a name is unknown, so a wrong name costs as long as a wrong password."""
+
+
+@cache
+def _unknown_user() -> str:
+    """Verified against when a name is unknown, so a wrong name costs as long as a wrong
+    password (made on first use: hashing takes as long as a login)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def check_strength(password: str) -> None:
@@ -26,7 +32,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _UNKNOWN_USER, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _unknown_user(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
