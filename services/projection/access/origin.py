@@ -54,8 +54,8 @@ class SameOriginOnly:
 
 def request_origin(headers: Headers) -> str | None:
     """`scheme://host[:port]` the request says it comes from; None when it says nothing."""
-    if "origin" in headers:
-        origin = headers["origin"]
+    origin = headers.get("origin")
+    if origin:
         return None if origin == "null" else origin.rstrip("/").lower()
     referer = headers.get("referer")
     if referer:
