@@ -72,6 +72,7 @@ def run_up(settings: Settings, console: Console) -> int:
             + login_help(settings, first)
             + "Try: eduplan import-roster roster.csv · press Ctrl-C to stop everything.",
             highlight=False,
+            soft_wrap=True,  # a password or token cut in two cannot be copied
         )
         while True:
             for name, process in processes.items():
