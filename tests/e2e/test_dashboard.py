@@ -469,6 +469,7 @@ async def test_the_page_asks_for_a_login_and_logging_out_ends_the_session(
     seeded: System, browser: Browser
 ) -> None:
     page = await browser.new_page()
+    page.set_default_timeout(120_000)
     base = seeded.reporting_url
     try:
         await page.goto(f"{base}/?county={COUNTY}")
@@ -477,6 +478,7 @@ async def test_the_page_asks_for_a_login_and_logging_out_ends_the_session(
         await page.fill("[data-testid=login-password]", "not the password")
         await page.click("[data-testid=login-submit]")
         await expect(page.locator("[data-testid=login-error]")).to_be_visible()
+        assert await page.input_value("[data-testid=login-name]") == seeded.user, "kept"
 
         await page.fill("[data-testid=login-password]", seeded.password)
         await page.click("[data-testid=login-submit]")

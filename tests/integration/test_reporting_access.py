@@ -380,6 +380,8 @@ async def test_a_login_sets_a_strict_http_only_cookie_whose_hash_alone_is_kept(
         assert wrong.status_code == 401
         assert "Wrong user name or password" in wrong.text
         assert "set-cookie" not in wrong.headers
+        forged = await browser.post("/login", data={"name": '"><b>x', "password": "guess"})
+        assert 'value="&quot;&gt;&lt;b&gt;x"' in forged.text, "what was typed is escaped"
         login = await browser.post(
             "/login",
             data={"name": name, "password": "correct horse battery", "next": "/?county=610831"},

@@ -42,7 +42,9 @@ class Login:
         name, target = fields.get("name", "").strip(), fields.get("next", "/")
         who = await users.log_in(self.pool, name, fields.get("password", ""))
         if who is None:
-            return self.page(target, "Wrong user name or password, or the account is disabled.")
+            return self.page(
+                target, "Wrong user name or password, or the account is disabled.", name
+            )
         secret = await credentials.open_session(self.pool, who.name, self.lifetime)
         response = RedirectResponse(local(target), 303, NO_STORE)
         response.set_cookie(
@@ -63,9 +65,10 @@ class Login:
         response.delete_cookie(COOKIE, httponly=True, samesite="strict")
         return response
 
-    def page(self, target: str, message: str = "") -> HTMLResponse:
+    def page(self, target: str, message: str = "", name: str = "") -> HTMLResponse:
         note = f'<p class="error" role="alert" data-testid="login-error">{html.escape(message)}</p>'
         text = self.template.replace("{{message}}", note if message else "")
+        text = text.replace("{{name}}", html.escape(name))
         text = text.replace("{{next}}", html.escape(local(target)))
         return HTMLResponse(text, 401 if message else 200, NO_STORE)
 
