@@ -16,10 +16,12 @@ from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import typer
+from pydantic import ValidationError
 
 from services.cli import reports
 from services.cli.common import JsonOption, console, err
 from services.projection.access import credentials, users
+from services.projection.access.access_log import access_log as log_of_reads
 from services.projection.access.passwords import generate_password
 from services.projection.access.roles import Role, check_account
 from services.projection.access.schema import ensure_access_schema
@@ -187,6 +189,32 @@ def revoke_token(
 
     revoked = run(revoke)
     console.print(f"token {token_id} of {revoked.user} revoked", highlight=False)
+
+
+@app.command("access-log")
+def access_log(
+    user: Annotated[str | None, typer.Option(help="Only this user's reads.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date or time (CST).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Latest reads shown.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Who read personal data: user, time, report and parameters, rows (latest first)."""
+    params = {"user": user, "since": since, "limit": str(limit)}
+    query = {k: v for k, v in params.items() if v is not None}
+
+    async def read(conn: asyncpg.Connection) -> dict[str, Any]:
+        try:
+            return await log_of_reads(conn, query)
+        except ValidationError as exc:
+            raise users.AccountError(str(exc.errors()[0]["msg"])) from None
+
+    found = run(read)
+    if as_json:
+        console.print_json(json.dumps(found, ensure_ascii=False))
+        return
+    rows = [{**r, "params": json.dumps(r["params"], ensure_ascii=False)} for r in found["reads"]]
+    columns = ["read_at", "user", "via", "route", "params", "rows"]
+    console.print(reports.table(f"{found['count']} reads of personal data", rows, columns))
 
 
 def _token_row(t: credentials.Token) -> dict[str, Any]:

@@ -245,24 +245,42 @@ async def test_anonymous_requests_are_refused_and_health_stays_open(reporting: R
 async def test_each_role_reaches_only_its_routes(reporting: Reporting) -> None:
     _, viewer = await reporting.token("province_viewer")
     _, operator = await reporting.token("operator")
-
-    async with reporting.client(viewer) as client:
-        assert (await client.get("/api/aid-coverage", params={"term": TERM})).status_code == 200
-        for path in ("/admin/projections", "/admin/access-log"):
-            refused = await client.get(path)
-            assert (refused.status_code, refused.json()["error"]) == (403, "forbidden"), path
-        retry = await client.post("/admin/projections/retry-dead-letters")
-        assert retry.status_code == 403
-        letters = await client.get("/api/dead-letters")
-        assert letters.status_code == 200
-        assert letters.json() == {"count": 0, "dead_letters": []}
-    async with reporting.client(operator) as client:
-        assert (await client.get("/admin/projections")).status_code == 200
-        refused = await client.get("/api/aid-coverage", params={"term": TERM})
-        assert refused.status_code == 403
-        assert "no viewer role" in refused.json()["message"]
-        bad = await client.get("/admin/access-log", params={"limit": "0"})
-        assert (bad.status_code, bad.json()["error"]) == (400, "bad_request")
+    ghost = uuid.uuid4()
+    await reporting.pool.execute(
+        "INSERT INTO reporting.projection_dead_letters (projection, event_id, source, stream_id,"
+        " version, event_type, envelope, error) VALUES ('ghost', $1, 'assistance', 's', 1,"
+        " 'StudentRegistered', '{}', 'cannot read 王芳')",
+        ghost,
+    )
+    try:
+        async with reporting.client(viewer) as client:
+            assert (await client.get("/api/aid-coverage", params={"term": TERM})).status_code == 200
+            for path in ("/admin/projections", "/admin/access-log"):
+                refused = await client.get(path)
+                assert (refused.status_code, refused.json()["error"]) == (403, "forbidden"), path
+            retry = await client.post("/admin/projections/retry-dead-letters")
+            assert retry.status_code == 403
+            letters = (await client.get("/api/dead-letters")).json()
+        assert letters["count"] == 1
+        assert set(letters["dead_letters"][0]) == {
+            "projection",
+            "event_type",
+            "attempts",
+            "failed_at",
+        }, "the banner's counts, not the error nor the stream"
+        async with reporting.client(operator) as client:
+            assert (await client.get("/admin/projections")).status_code == 200
+            full = (await client.get("/api/dead-letters")).json()
+            assert full["dead_letters"][0]["error"] == "cannot read 王芳"
+            refused = await client.get("/api/aid-coverage", params={"term": TERM})
+            assert refused.status_code == 403
+            assert "no viewer role" in refused.json()["message"]
+            bad = await client.get("/admin/access-log", params={"limit": "0"})
+            assert (bad.status_code, bad.json()["error"]) == (400, "bad_request")
+    finally:
+        await reporting.pool.execute(
+            "DELETE FROM reporting.projection_dead_letters WHERE event_id = $1", ghost
+        )
 
 
 async def test_a_county_viewer_reads_only_their_county_never_another_nor_the_province(
@@ -325,7 +343,15 @@ async def test_personal_fields_are_shown_to_readers_only_and_each_read_is_logged
         ("/api/students-missing-aid", "token", 2),
         ("/api/dropout-alerts", "token", 1),
     ]
-    assert json.loads(reads[0]["params"]) == asked
+    assert (
+        json.loads(
+            await reporting.pool.fetchval(
+                "SELECT params::text FROM access.personal_data_reads WHERE read_id = $1",
+                reads[0]["read_id"],
+            )
+        )
+        == asked
+    ), "stored as a JSON object"
 
     async with reporting.client(operator_token) as client:
         log = (await client.get("/admin/access-log", params={"user": reader})).json()
@@ -517,6 +543,14 @@ async def test_the_cli_reads_reports_with_its_token_and_a_refusal_is_one_clear_l
     assert [r["route"] for r in await reads_of(reporting.pool, reader)] == [
         "/api/students-missing-aid"
     ]
+    logged = await reporting.cli("users", "access-log", "--user", reader, "--json")
+    assert logged.returncode == 0, logged.stderr
+    (read,) = json.loads(logged.stdout)["reads"]
+    assert (read["route"], read["rows"], read["params"]["county"]) == (
+        "/api/students-missing-aid",
+        2,
+        PILOT,
+    )
 
     for token, status in ((None, "401"), ("ept_not-a-token", "401"), (county_token, "403")):
         refused = await reporting.cli(*report, token=token)

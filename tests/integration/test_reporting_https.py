@@ -107,3 +107,4 @@ def test_a_certificate_without_its_key_is_refused_before_anything_starts(tmp_pat
     with pytest.raises(SettingsError, match="no such file"):
         tls_files(Settings(http_certfile=cert, http_keyfile=tmp_path / "missing.key"))
     assert tls_files(Settings()) is None
+    assert Settings.model_fields["http_host"].default == "127.0.0.1", "not every interface"

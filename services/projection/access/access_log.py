@@ -20,7 +20,7 @@ async def record_read(
 ) -> None:
     await pool.execute(
         f'INSERT INTO "{SCHEMA}".personal_data_reads (user_name, via, route, params, rows)'
-        " VALUES ($1, $2, $3, $4::jsonb, $5)",
+        " VALUES ($1, $2, $3, $4::text::jsonb, $5)",
         who.name,
         who.via,
         route,
@@ -44,11 +44,14 @@ class AccessLogQuery(BaseModel):
         return moment(value) if isinstance(value, str) else value
 
 
-async def access_log(pool: asyncpg.Pool, params: dict[str, str]) -> dict[str, Any]:
-    """The latest reads first, filtered by user, route and time."""
+async def access_log(
+    db: asyncpg.Pool | asyncpg.Connection, params: dict[str, str]
+) -> dict[str, Any]:
+    """The latest reads first, filtered by user, route and time (`/admin/access-log`, and
+    `eduplan users access-log` on the database)."""
     q = AccessLogQuery.model_validate(params)
-    rows = await pool.fetch(
-        f"""SELECT read_id, read_at, user_name, via, route, params, rows
+    rows = await db.fetch(
+        f"""SELECT read_id, read_at, user_name, via, route, params::text AS params, rows
             FROM "{SCHEMA}".personal_data_reads
             WHERE ($1::text IS NULL OR user_name = $1) AND ($2::text IS NULL OR route = $2)
               AND ($3::timestamptz IS NULL OR read_at >= $3)
