@@ -129,6 +129,8 @@ async def start_projection_service(
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
     tune_gc_for_batches()
     pool = await create_pool(database_url, max_size=8, name="eduplan-projection")
+    if serve_http:
+        await ensure_access_schema(pool)
     nc = await connect_nats(nats_url, "projection", wait=10)
     runners = {
         p.name: ProjectionRunner(
@@ -143,7 +145,6 @@ async def start_projection_service(
         await runner.setup()
         service.tasks.append(asyncio.create_task(runner.run(service.stop)))
     if serve_http:
-        await ensure_access_schema(pool)
         admin = Admin(service.runners, pool, SCHEMA, service.tasks)
         reports = {path: service.read(*r) for path, r in routes().items()}
         app = reporting_app(pool, settings, service.health, reports, admin)
