@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,6 +60,24 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, description="Projection service HTTP port.")
     reporting_url: str = Field(
         "http://127.0.0.1:8080", description="Where the CLI finds the projection service."
+    )
+    reporting_token: SecretStr | None = Field(
+        None, description="Bearer token the CLI sends to the reporting API (users token NAME)."
+    )
+    reporting_ca_file: Path | None = Field(
+        None, description="CA certificates the CLI trusts for an https reporting_url."
+    )
+    http_certfile: Path | None = Field(
+        None, description="Certificate chain (PEM) of the reporting API; with http_keyfile: HTTPS."
+    )
+    http_keyfile: Path | None = Field(None, description="Private key (PEM) of http_certfile.")
+    http_origin: str | None = Field(
+        None,
+        pattern=r"^https?://[^/?#]+$",
+        description="Public origin of the dashboard behind a proxy (accepted by the CSRF check).",
+    )
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="Hours a dashboard login lasts (server-side session)."
     )
     log_level: str = Field("INFO", description="structlog level: DEBUG, INFO, WARNING, ERROR.")
     log_json: bool | None = Field(

@@ -26,7 +26,7 @@
 --   evaluation           evaluation (granted)          python -m services.evaluation
 --   alerts               alerts (granted), reporting   python -m services.alerts
 --                        (reads, as reporting_readers)
---   projection           reporting (owner)             python -m services.projection
+--   projection           reporting, access (owner)     python -m services.projection
 --   eduplan_provisioner  every <service>_owner         eduplan provision
 --
 -- Passwords come from the environment of psql (\getenv, psql 15 or later): PG_<ROLE>_PASSWORD.
@@ -108,10 +108,15 @@ SELECT format('REVOKE CREATE ON DATABASE eduplan FROM %I', schema) FROM domain_s
 SELECT format('REASSIGN OWNED BY %I TO %I', schema, schema || '_owner') FROM domain_schemas \gexec
 SELECT format('GRANT %I TO eduplan_provisioner', schema || '_owner') FROM domain_schemas \gexec
 
--- The projection owns `reporting` and makes schemas of its own to rebuild and time-travel.
+-- The projection owns `reporting` and makes schemas of its own to rebuild and time-travel;
+-- it also owns `access`: the users of its reporting API, their sessions and tokens, and the
+-- log of who read personal data (no reader of the read models gets anything there).
 CREATE SCHEMA IF NOT EXISTS reporting AUTHORIZATION projection;
 ALTER SCHEMA reporting OWNER TO projection;
 REVOKE ALL ON SCHEMA reporting FROM PUBLIC;
+CREATE SCHEMA IF NOT EXISTS access AUTHORIZATION projection;
+ALTER SCHEMA access OWNER TO projection;
+REVOKE ALL ON SCHEMA access FROM PUBLIC;
 GRANT CREATE ON DATABASE eduplan TO projection;
 
 -- Readers of the read models: every table the projection makes, by default; the read models

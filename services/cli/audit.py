@@ -6,10 +6,6 @@ unless an offset is given. Everything is answered by the projection service's re
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -223,14 +219,10 @@ def figures(as_json: JsonOption = False) -> None:
 
 def _download(path: str, **params: str | None) -> tuple[bytes, Mapping[str, str]]:
     """A non-JSON answer of the reporting API, with its headers; failure means exit status 2."""
-    base = get_settings().reporting_url
-    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+    server = reports.ReportingServer.from_settings(get_settings())
     try:
-        with urllib.request.urlopen(f"{base.rstrip('/')}{path}?{query}", timeout=300) as r:
+        with server.open(path, "GET", params, timeout=300) as r:
             return r.read(), {k.lower(): v for k, v in r.headers.items()}
-    except urllib.error.HTTPError as exc:
-        message = json.loads(exc.read() or b"{}").get("message", str(exc))
-    except (urllib.error.URLError, OSError) as exc:
-        message = f"the projection service does not answer at {base} ({exc}); is it running?"
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(2)
+    except reports.ReportUnavailable as exc:
+        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None

@@ -246,12 +246,13 @@ def report_outcome(outcome: Outcome, as_json: bool, headline: str) -> None:
 
 
 def fetch(path: str, method: str = "GET", **params: str | None) -> Any:
-    """A report (or, with POST, an admin action) of the projection service; unreachable or
-    refused means exit status 2."""
+    """A report (or, with POST, an admin action) of the projection service, asked with the
+    token of EDUPLAN_REPORTING_TOKEN; unreachable or refused means exit status 2."""
     try:
-        return reports.fetch(get_settings().reporting_url, path, method, **params)
+        server = reports.ReportingServer.from_settings(get_settings())
+        return reports.fetch(server, path, method, **params)
     except reports.ReportUnavailable as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

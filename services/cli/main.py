@@ -20,6 +20,7 @@ from services.cli import (
     pairing,
     projection,
     staffing,
+    users,
 )
 from services.cli.common import console
 from shared.settings import get_settings
@@ -40,6 +41,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
 app.add_typer(operator.identity_app, name="identity")
 app.command("provision")(operator.provision)
+app.add_typer(users.app, name="users")
 
 
 @app.command("sample-roster")

@@ -3,34 +3,94 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from http.client import HTTPResponse
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from shared.settings import Settings
+
 
 class ReportUnavailable(Exception):
-    pass
+    """The reporting API cannot answer: unreachable, refused, or the request was wrong."""
 
 
-def fetch(base_url: str, path: str, method: str = "GET", **params: str | None) -> Any:
-    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-    url = f"{base_url.rstrip('/')}{path}?{query}"
-    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as exc:
-        body = json.loads(exc.read() or b"{}")
-        raise ReportUnavailable(body.get("message", str(exc))) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ReportUnavailable(
-            f"the projection service does not answer at {base_url} ({exc}); is it running?"
-        ) from None
+@dataclass(frozen=True)
+class ReportingServer:
+    """Where the reporting API is and how the CLI proves who it is: a bearer token (from
+    `eduplan users token NAME`) and, for HTTPS with a private CA, the CA's certificates."""
+
+    url: str
+    token: str | None = None
+    ca_file: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReportingServer:
+        token = settings.reporting_token.get_secret_value() if settings.reporting_token else None
+        return cls(settings.reporting_url, token or None, settings.reporting_ca_file)
+
+    def open(
+        self,
+        path: str,
+        method: str = "GET",
+        params: Mapping[str, str | None] | None = None,
+        timeout: float = 120,
+    ) -> HTTPResponse:
+        """The response to a request (the caller closes it); failures as ReportUnavailable."""
+        query = urllib.parse.urlencode({k: v for k, v in (params or {}).items() if v is not None})
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(
+            f"{self.url.rstrip('/')}{path}?{query}",
+            method=method,
+            data=b"" if method == "POST" else None,
+            headers=headers,
+        )
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+            response: HTTPResponse = urllib.request.urlopen(
+                request, timeout=timeout, context=context
+            )
+        except urllib.error.HTTPError as exc:
+            raise ReportUnavailable(self._refusal(exc)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ReportUnavailable(
+                f"the projection service does not answer at {self.url} ({reason}); is it running?"
+            ) from None
+        return response
+
+    def _refusal(self, exc: urllib.error.HTTPError) -> str:
+        try:
+            message = str(json.loads(exc.read() or b"{}").get("message") or exc.reason)
+        except ValueError:
+            message = str(exc.reason)
+        if exc.code == 401:
+            how = (
+                "EDUPLAN_REPORTING_TOKEN was refused"
+                if self.token
+                else "set EDUPLAN_REPORTING_TOKEN"
+            )
+            return (
+                f"not logged in to the reporting API (401): {how}; "
+                "an operator issues a token with `eduplan users token NAME`"
+            )
+        if exc.code == 403:
+            return f"the reporting API refused this to your token (403): {message}"
+        return message
+
+
+def fetch(server: ReportingServer, path: str, method: str = "GET", **params: str | None) -> Any:
+    """A JSON answer of the reporting API."""
+    with server.open(path, method, params) as response:
+        return json.load(response)
 
 
 def table(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from rich.console import Console
 
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, command_subject
+from services.projection.access.bootstrap import FirstOperator, ensure_first_operator
 from shared.jetstream import connect_nats, nats_tls, user_of
 from shared.provision import provision_schemas, provision_streams
 from shared.servers import redact, resolve_servers
@@ -103,11 +105,13 @@ def run_up(settings: Settings, console: Console, env_file: Path | None = None) -
         database_url = settings.database_url or asyncio.run(
             ensure_database(endpoints.database_url, DATABASE)
         )
-        probe_url = endpoints.nats_url
+        probe_url, reporting_url = endpoints.nats_url, database_url
         if credentials is not None:
             probe_url = credentials.nats(endpoints.nats_url, "operator")
+            reporting_url = credentials.database(database_url, "projection")
             asyncio.run(provision(settings, probe_url, credentials.provisioner(database_url)))
             console.print("provisioned: streams and service tables", highlight=False)
+        first = asyncio.run(ensure_first_operator(reporting_url))
         for name, module in SERVICES.items():
             env = {**os.environ, "EDUPLAN_NATS_URL": endpoints.nats_url}
             env["EDUPLAN_DATABASE_URL"] = database_url
@@ -125,10 +129,12 @@ def run_up(settings: Settings, console: Console, env_file: Path | None = None) -
             f"  NATS           {redact(endpoints.nats_url)}\n"
             f"  PostgreSQL     {redact(database_url)}\n"
             + "".join(f"  {n:<14} pid {p.pid}\n" for n, p in processes.items())
-            + f"  reports        http://{settings.http_host}:{settings.http_port}/"
-            " (dashboard) and /api/...\n"
-            f"Try: eduplan import-roster roster.csv · press Ctrl-C to stop everything.",
+            + f"  reports        {reporting_origin(settings)}/ (dashboard) and /api/...\n"
+            + login_help(settings, first)
+            + "Try: eduplan demo seed, or eduplan roster import FILE\n"
+            + "press Ctrl-C to stop everything.",
             highlight=False,
+            soft_wrap=True,  # a password or token cut in two cannot be copied
         )
         while True:
             for name, process in processes.items():
@@ -145,6 +151,26 @@ def run_up(settings: Settings, console: Console, env_file: Path | None = None) -
         stop_processes(processes)
         endpoints.stop_all()
         console.print("stopped.")
+
+
+def reporting_origin(settings: Settings) -> str:
+    scheme = "https" if settings.http_certfile else "http"
+    return f"{scheme}://{settings.http_host}:{settings.http_port}"
+
+
+def login_help(settings: Settings, first: FirstOperator | None) -> str:
+    """How to log in: the first operator's password and CLI token, shown this once."""
+    if first is None:
+        return (
+            "  login          as a user of `eduplan users list`; CLI reports need"
+            " EDUPLAN_REPORTING_TOKEN (eduplan users token NAME)\n"
+        )
+    return (
+        f"  first login    {reporting_origin(settings)}/login as {first.name},"
+        f" password {first.password} (shown once; change it: eduplan users password"
+        f" {first.name})\n"
+        f"  CLI reports    export EDUPLAN_REPORTING_TOKEN={first.token}\n"
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -238,11 +264,18 @@ def _bus_ready(
 
 
 def _http_ready(settings: Settings) -> Callable[[], Awaitable[bool]]:
-    url = f"http://{settings.http_host}:{settings.http_port}/health"
+    url = f"{reporting_origin(settings)}/health"
+    context = None
+    if settings.http_certfile:
+        # Only asks whether the process we started answers; no data crosses this connection.
+        context = ssl.create_default_context(cafile=settings.reporting_ca_file)
+        if settings.reporting_ca_file is None:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
 
     async def ready() -> bool:
         try:
-            await asyncio.to_thread(urllib.request.urlopen, url, timeout=1)
+            await asyncio.to_thread(urllib.request.urlopen, url, timeout=1, context=context)
         except OSError:
             return False
         return True

@@ -1,4 +1,4 @@
-"""The projection service's operator side: status, rebuilds, dead letters."""
+"""The projection service's operator side: status, rebuilds, dead letters (routed in web.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from contracts.subjects import stream_name
-from services.projection.http import Handler, HttpError
+from services.projection.http import HttpError
 from shared.projections import ProjectionRunner
 from shared.rebuild import RebuildStatus, rebuild
 
@@ -28,15 +28,6 @@ class Admin:
         self.schema = schema
         self.tasks = tasks
         self.rebuilds: dict[str, RebuildStatus] = {}
-
-    def get_routes(self) -> dict[str, Handler]:
-        return {"/admin/projections": self.status, "/api/dead-letters": self.dead_letters}
-
-    def post_routes(self) -> dict[str, Handler]:
-        return {
-            "/admin/projections/rebuild": self.start_rebuild,
-            "/admin/projections/retry-dead-letters": self.retry,
-        }
 
     async def status(self, _: dict[str, str]) -> list[dict[str, Any]]:
         """Per projection: how far each source is read, against the stream's end."""

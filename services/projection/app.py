@@ -20,10 +20,11 @@ import structlog
 import uvicorn
 from nats.aio.client import Client as NATS
 
+from services.projection.access.schema import ensure_access_schema
 from services.projection.admin import Admin
-from services.projection.dashboard import assets
-from services.projection.http import Handler, HttpError, ReportingApp, Route
+from services.projection.http import Handler, HttpError, Route
 from services.projection.read_models import projections, routes
+from services.projection.web import reporting_app
 from shared.asof import AsOf, Snapshots
 from shared.db import create_pool
 from shared.jetstream import connect_nats
@@ -123,10 +124,13 @@ async def start_projection_service(
     serve_http: bool = True,
 ) -> ProjectionService:
     settings = settings or get_settings()
+    tls = tls_files(settings) if serve_http else None
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
     tune_gc_for_batches()
     pool = await create_pool(database_url, max_size=8, name="eduplan-projection")
+    if serve_http:
+        await ensure_access_schema(pool)
     nc = await connect_nats(nats_url, "projection", wait=10)
     runners = {
         p.name: ProjectionRunner(
@@ -142,31 +146,51 @@ async def start_projection_service(
         service.tasks.append(asyncio.create_task(runner.run(service.stop)))
     if serve_http:
         admin = Admin(service.runners, pool, SCHEMA, service.tasks)
-        app = ReportingApp(
-            get={
-                "/health": service.health,
-                **{path: service.read(*r) for path, r in routes().items()},
-                **admin.get_routes(),
-            },
-            post=admin.post_routes(),
-            assets=assets(),
-        )
+        reports = {path: service.read(*r) for path, r in routes().items()}
+        app = reporting_app(pool, settings, service.health, reports, admin)
         config = uvicorn.Config(
             app,
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
             lifespan="on",
+            ssl_certfile=tls[0] if tls else None,
+            ssl_keyfile=tls[1] if tls else None,
         )
         service.server = _QuietServer(config)
         service.tasks.append(asyncio.create_task(service.server.serve()))
-    log.info("projection_service_started", http=f"http://{settings.http_host}:{settings.http_port}")
+    scheme = "https" if tls else "http"
+    log.info(
+        "projection_service_started", http=f"{scheme}://{settings.http_host}:{settings.http_port}"
+    )
     return service
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work together; the service says which and exits with status 2."""
+
+
+def tls_files(settings: Settings) -> tuple[str, str] | None:
+    """The certificate and key uvicorn serves HTTPS with: both or neither."""
+    cert, key = settings.http_certfile, settings.http_keyfile
+    if (cert is None) != (key is None):
+        raise SettingsError("EDUPLAN_HTTP_CERTFILE and EDUPLAN_HTTP_KEYFILE go together")
+    if cert is None or key is None:
+        return None
+    for path in (cert, key):
+        if not path.is_file():
+            raise SettingsError(f"no such file: {path} (EDUPLAN_HTTP_CERTFILE/KEYFILE)")
+    return str(cert), str(key)
 
 
 async def serve_forever() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json, service="projection")
+    try:
+        tls_files(settings)
+    except SettingsError as exc:
+        log.error("invalid_settings", error=str(exc))
+        raise SystemExit(2) from None
     service = await start_projection_service(settings)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

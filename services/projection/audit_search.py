@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from contracts.types import CountyCode
 from services.projection.http import HttpError
 from shared.db import dumps
+from shared.spreadsheet import neutralise
 
 CHINA = timezone(timedelta(hours=8), "CST")
 """A date, or a time without offset, is China Standard Time (as `as_of` in app.py)."""
@@ -226,7 +227,8 @@ def event(row: asyncpg.Record) -> dict[str, Any]:
 
 def to_csv(rows: list[asyncpg.Record]) -> bytes:
     """UTF-8 CSV with a header row; the payload is a JSON column. It starts with a byte-order
-    mark: without one, Excel (what an office opens a CSV with) reads Chinese as GBK."""
+    mark: without one, Excel (what an office opens a CSV with) reads Chinese as GBK. A text
+    that a spreadsheet would run as a formula starts with a quote (shared/spreadsheet.py)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
@@ -260,4 +262,5 @@ def _csv_value(value: Any) -> Any:
         return dumps(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _json_value(value)
+    value = _json_value(value)
+    return neutralise(value) if isinstance(value, str) else value

@@ -1,7 +1,9 @@
-"""The reporting HTTP API: JSON for programs, a dashboard page for people. A small ASGI app.
+"""The reporting HTTP API's plumbing on Starlette: JSON answers, downloads and errors.
 
 Read-model routes (`ROUTES` of the read-model modules) take the pool, the schema and the query
-parameters; they validate the parameters with a pydantic model (400 on bad input).
+parameters; they validate the parameters with a pydantic model. A ValidationError is a 400, an
+HttpError its own status, an unknown path a 404 and a wrong method a 405, all with a JSON body
+`{"error": code, "message": text}`.
 """
 
 from __future__ import annotations
@@ -9,29 +11,25 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 import asyncpg
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 Route = Callable[[asyncpg.Pool, str, dict[str, str]], Awaitable[Any]]
 Handler = Callable[[dict[str, str]], Awaitable[Any]]
+NO_STORE = {"cache-control": "no-store"}
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-class Asset:
-    """A static file: body and content type."""
-
-    def __init__(self, body: bytes, content_type: str) -> None:
-        self.body, self.content_type = body, content_type
+        self.headers = dict(headers or {})
 
 
 class Download:
@@ -48,66 +46,63 @@ class Download:
         self.headers = dict(headers or {})
 
 
-class ReportingApp:
-    def __init__(
-        self,
-        get: Mapping[str, Handler],
-        post: Mapping[str, Handler] | None = None,
-        assets: Mapping[str, Asset] | None = None,
-    ) -> None:
-        self.routes = {"GET": dict(get), "POST": dict(post or {})}
-        self.assets = dict(assets or {})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        path, method = scope["path"], scope["method"]
-        if method == "GET" and path in self.assets:
-            asset = self.assets[path]
-            await _send(send, 200, asset.body, asset.content_type)
-            return
-        handler = self.routes.get(method, {}).get(path)
-        if handler is None:
-            await _json(send, 404, {"error": "not_found", "message": f"no {method} {path}"})
-            return
-        query = parse_qs(scope.get("query_string", b"").decode())
-        params = {k: v[-1] for k, v in query.items()}
-        try:
-            body = await handler(params)
-        except ValidationError as exc:
-            errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            await _json(send, 400, {"error": "bad_request", "message": errors})
-            return
-        except HttpError as exc:
-            await _json(send, exc.status, {"error": exc.code, "message": exc.message})
-            return
-        if isinstance(body, Download):
-            disposition = {"content-disposition": f'attachment; filename="{body.filename}"'}
-            await _send(send, 200, body.body, body.content_type, disposition | body.headers)
-            return
-        await _json(send, 200, body)
+def query(request: Request) -> dict[str, str]:
+    """The query parameters, the last of a repeated name; empty values count as absent."""
+    return {k: v for k, v in request.query_params.multi_items() if v}
 
 
-async def _json(send: Send, status: int, body: Any) -> None:
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     data = json.dumps(body, ensure_ascii=False, default=str).encode()
-    await _send(send, status, data, "application/json; charset=utf-8")
+    return Response(
+        data, status, {**NO_STORE, **(headers or {})}, "application/json; charset=utf-8"
+    )
 
 
-async def _send(
-    send: Send, status: int, body: bytes, content_type: str, extra: Mapping[str, str] | None = None
-) -> None:
-    headers = [(b"content-type", content_type.encode()), (b"cache-control", b"no-store")]
-    headers += [(k.lower().encode(), v.encode("latin-1")) for k, v in (extra or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def answer(body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    """A handler's result as a response: a Download as an attachment, the rest as JSON."""
+    if isinstance(body, Download):
+        disposition = {"content-disposition": f'attachment; filename="{body.filename}"'}
+        return Response(
+            body.body,
+            200,
+            {**NO_STORE, **disposition, **body.headers, **(headers or {})},
+            body.content_type,
+        )
+    return json_response(body, headers=headers)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+def error(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    return json_response({"error": code, "message": message}, status, headers)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HttpError)
+    return error(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def _bad_request(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ValidationError)
+    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return error(400, "bad_request", problems)
+
+
+async def _starlette_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error(404, "not_found", f"no {request.method} {request.url.path}")
+    if exc.status_code == 405:
+        return error(
+            405, "method_not_allowed", f"no {request.method} {request.url.path}", exc.headers
+        )
+    return error(exc.status_code, "http_error", str(exc.detail), exc.headers)
+
+
+EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+    HttpError: _http_error,
+    ValidationError: _bad_request,
+    HTTPException: _starlette_error,
+}

@@ -11,12 +11,18 @@ import tempfile
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from services.cli.up import SERVICES, wait_until_ready
+from services.projection.access import credentials, users
+from services.projection.access.passwords import generate_password
+from services.projection.access.roles import Role
+from services.projection.access.schema import ensure_access_schema
 from shared.servers import ServerEndpoints
 from shared.settings import Settings
 from shared.testing import (
@@ -26,6 +32,9 @@ from shared.testing import (
     start_process,
     stop_process,
 )
+
+TESTER = "tester"
+"""The user the end-to-end tests log in as, with a token for the CLI."""
 
 
 def free_port() -> int:
@@ -40,6 +49,9 @@ class System:
     env: dict[str, str]
     reporting_url: str
     workdir: Path
+    user: str = TESTER
+    password: str = ""
+    token: str = ""
 
     def eduplan(
         self, *args: str, timeout: float = 300, **env: str
@@ -55,8 +67,27 @@ class System:
         )
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.reporting_url}{path}", timeout=10) as response:
+        """A report, asked with the tester's token."""
+        request = urllib.request.Request(
+            f"{self.reporting_url}{path}", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
+
+
+async def tester(database_url: str) -> tuple[str, str]:
+    """The tests' user, who may do everything (reads the province and personal data, runs
+    the read models), and a token of theirs: its password and the token."""
+    password = generate_password()
+    conn = await asyncpg.connect(database_url)
+    try:
+        await ensure_access_schema(conn)
+        roles = [Role.PROVINCE_VIEWER, Role.PERSONAL_DATA_READER, Role.OPERATOR]
+        await users.add_user(conn, TESTER, roles, [], password)
+        token, _ = await credentials.issue_token(conn, TESTER, timedelta(days=1), "tests")
+    finally:
+        await conn.close()
+    return password, token
 
 
 @contextlib.asynccontextmanager
@@ -83,7 +114,10 @@ async def running(sandbox: Sandbox, *services: str, **env: str) -> AsyncIterator
     )
     try:
         await wait_until_ready(settings, sandbox.nats_url, processes)
-        yield System(sandbox, environment, f"http://127.0.0.1:{port}", workdir)
+        password, token = await tester(sandbox.database_url)
+        environment["EDUPLAN_REPORTING_TOKEN"] = token
+        url = f"http://127.0.0.1:{port}"
+        yield System(sandbox, environment, url, workdir, TESTER, password, token)
     finally:
         for process in processes.values():
             stop_process(process)

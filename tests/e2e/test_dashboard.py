@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import asyncpg
 import pytest
 
+from services.projection.access import users
 from shared.testing import wait_for
 from tests.e2e.conftest import System
 
@@ -167,11 +168,22 @@ class Dashboard:
         return rows
 
 
+async def log_in(page: Page, base: str, user: str, password: str, then: str = "/api/me") -> None:
+    """Through the login form, as a person does; `then` is where the form sends the browser."""
+    await page.goto(f"{base}/login?next={then}")
+    await page.fill("[data-testid=login-name]", user)
+    await page.fill("[data-testid=login-password]", password)
+    await page.click("[data-testid=login-submit]")
+    await page.wait_for_url(f"{base}{then}*")
+
+
 @pytest.fixture
 async def dashboard(browser: Browser, seeded: System) -> AsyncIterator[Dashboard]:
+    """A browser tab logged in as the tester (province, personal data, operator)."""
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)
     board = Dashboard(page, seeded.reporting_url)
+    await log_in(page, board.base, seeded.user, seeded.password)
     page.on("request", lambda request: board.requests.append(request.url))
     page.on("pageerror", lambda error: board.errors.append(str(error)))
     yield board
@@ -451,6 +463,65 @@ async def test_a_report_that_fails_shows_its_error_and_the_rest_still_renders(
         assert await dashboard.at(f"#{name}").get_attribute("data-state") == "error", name
     assert "as_of" in await dashboard.at("#aid > .body [data-testid=section-error]").inner_text()
     await expect(dashboard.at("h1")).to_be_visible()
+
+
+async def test_the_page_asks_for_a_login_and_logging_out_ends_the_session(
+    seeded: System, browser: Browser
+) -> None:
+    page = await browser.new_page()
+    page.set_default_timeout(120_000)
+    base = seeded.reporting_url
+    try:
+        await page.goto(f"{base}/?county={COUNTY}")
+        assert page.url == f"{base}/login?next=%2F%3Fcounty%3D{COUNTY}"
+        await page.fill("[data-testid=login-name]", seeded.user)
+        await page.fill("[data-testid=login-password]", "not the password")
+        await page.click("[data-testid=login-submit]")
+        await expect(page.locator("[data-testid=login-error]")).to_be_visible()
+        assert await page.input_value("[data-testid=login-name]") == seeded.user, "kept"
+
+        await page.fill("[data-testid=login-password]", seeded.password)
+        await page.click("[data-testid=login-submit]")
+        await page.wait_for_selector("[data-testid=dashboard][data-state=ready]")
+        assert page.url.startswith(f"{base}/?county={COUNTY}")
+        assert seeded.user in await page.locator("[data-testid=user]").inner_text()
+        (cookie,) = await page.context.cookies()
+        assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
+
+        await page.click("[data-testid=logout]")
+        await page.wait_for_url(f"{base}/login")
+        await page.goto(f"{base}/")
+        assert page.url.startswith(f"{base}/login"), "the session ended with the logout"
+    finally:
+        await page.close()
+
+
+async def test_a_viewer_without_the_personal_data_role_sees_no_name(
+    seeded: System, browser: Browser
+) -> None:
+    conn = await asyncpg.connect(seeded.sandbox.database_url)
+    try:
+        await users.add_user(conn, "viewer.610831", ["county_viewer"], [COUNTY], "a long password")
+    finally:
+        await conn.close()
+    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(120_000)
+    try:
+        await log_in(page, seeded.reporting_url, "viewer.610831", "a long password")
+        board = Dashboard(page, seeded.reporting_url)
+        await board.open(f"?term={TERM}", term=TERM, county=COUNTY)
+
+        missing = seeded.get(f"/api/students-missing-aid?term={TERM}&county={COUNTY}")
+        shown = await board.texts("[data-testid=missing-row]")
+        assert len(shown) == len(missing) == 3
+        for student, row in zip(missing, shown, strict=True):
+            assert student["name"] not in row
+            assert student["registry_id"] not in row
+        assert await board.aid_table() == seeded.get(
+            f"/api/aid-coverage?term={TERM}&county={COUNTY}"
+        )
+    finally:
+        await page.close()
 
 
 async def test_a_rerun_of_the_demo_records_nothing_new(seeded: System) -> None:

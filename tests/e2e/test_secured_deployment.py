@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class Deployment:
     workdir: Path
     passwords: dict[str, str]
     http_port: int
+    reporting_token: str
 
     def person(self, user: str, **extra: str) -> dict[str, str]:
         """The environment of a person's command line: their NATS identity and jurisdiction."""
@@ -52,6 +54,7 @@ class Deployment:
             "EDUPLAN_NATS_URL": self.nats.url(user, self.passwords[user]),
             "EDUPLAN_JURISDICTION": PEOPLE[user][1],
             "EDUPLAN_REPORTING_URL": f"http://127.0.0.1:{self.http_port}",
+            "EDUPLAN_REPORTING_TOKEN": self.reporting_token,
             "EDUPLAN_COMMAND_TIMEOUT": "10",
             "COLUMNS": "200",
             **extra,
@@ -120,7 +123,9 @@ async def deployment(
     up = start_process("services.cli.main", up_env, log, "up", "--env-file", str(env_file))
     try:
         await wait_for(is_up(log, up), timeout=120, interval=0.2)
-        yield Deployment(nats_server, pg, workdir, passwords, http_port)
+        token = re.search(r"EDUPLAN_REPORTING_TOKEN=(\S+)", log.read_text())
+        assert token, "eduplan up prints the first operator's token"
+        yield Deployment(nats_server, pg, workdir, passwords, http_port, token[1])
     finally:
         stop_process(up)
     assert "stopped." in log.read_text()

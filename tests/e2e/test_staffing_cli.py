@@ -26,6 +26,7 @@ class StaffingSystem:
     env: dict[str, str]
     reporting_url: str
     workdir: Path
+    token: str
 
     def eduplan(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -39,7 +40,10 @@ class StaffingSystem:
         )
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.reporting_url}{path}", timeout=10) as response:
+        request = urllib.request.Request(
+            f"{self.reporting_url}{path}", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
 
 
@@ -47,7 +51,7 @@ class StaffingSystem:
 async def system(sandbox: Sandbox) -> AsyncIterator[StaffingSystem]:
     """The staffing and projection services as processes on the sandbox."""
     async with running(sandbox, "staffing") as up:
-        yield StaffingSystem(up.env, up.reporting_url, up.workdir)
+        yield StaffingSystem(up.env, up.reporting_url, up.workdir, up.token)
 
 
 def projected(system: StaffingSystem) -> int:

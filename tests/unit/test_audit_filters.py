@@ -6,8 +6,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from contracts.registry import EVENTS
 from services.projection.audit import ROUTES
@@ -19,7 +24,14 @@ from services.projection.audit_search import (
     SearchQuery,
     where,
 )
-from services.projection.http import Download, HttpError, ReportingApp
+from services.projection.http import (
+    EXCEPTION_HANDLERS,
+    Download,
+    Handler,
+    HttpError,
+    answer,
+    query,
+)
 from services.projection.read_models import projections, routes
 
 NO_POOL: Any = None  # the parameters are refused before the database is touched
@@ -204,19 +216,24 @@ def test_bad_parameters_of_the_other_work_streams_are_refused(
     assert words in refused.value.message
 
 
-async def asgi_get(app: ReportingApp, path: str, query: str) -> tuple[int, dict[str, str], bytes]:
-    sent: list[dict[str, Any]] = []
+def plain_app(handlers: dict[str, Handler]) -> Starlette:
+    """The reporting API's plumbing (answers and errors) without its logins."""
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request"}
+    def endpoint(handler: Handler) -> Any:
+        async def respond(request: Request) -> Response:
+            return answer(await handler(query(request)))
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+        return respond
 
-    scope = {"type": "http", "path": path, "method": "GET", "query_string": query.encode()}
-    await app(scope, receive, send)
-    headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
-    return sent[0]["status"], headers, sent[1]["body"]
+    routes = [Route(path, endpoint(h)) for path, h in handlers.items()]
+    return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+
+
+async def asgi_get(app: Starlette, path: str, query: str) -> tuple[int, dict[str, str], bytes]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get(f"{path}?{query}")
+    return response.status_code, dict(response.headers), response.content
 
 
 async def test_over_http_an_unknown_figure_is_a_400_and_a_download_is_an_attachment() -> None:
@@ -228,7 +245,7 @@ async def test_over_http_an_unknown_figure_is_a_400_and_a_download_is_an_attachm
             b"a,b\r\n1,2\r\n", "text/csv; charset=utf-8", "x.csv", {"Eduplan-Rows": "1"}
         )
 
-    app = ReportingApp(get={"/api/audit/behind": behind, "/x.csv": csv})
+    app = plain_app({"/api/audit/behind": behind, "/x.csv": csv})
 
     status, _, body = await asgi_get(app, "/api/audit/behind", "figure=nope")
     assert status == 400
@@ -241,3 +258,5 @@ async def test_over_http_an_unknown_figure_is_a_400_and_a_download_is_an_attachm
     assert headers["content-type"] == "text/csv; charset=utf-8"
     assert headers["content-disposition"] == 'attachment; filename="x.csv"'
     assert headers["eduplan-rows"] == "1"
+    status, _, body = await asgi_get(app, "/nowhere", "")
+    assert (status, json.loads(body)["error"]) == (404, "not_found")

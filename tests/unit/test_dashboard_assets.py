@@ -6,38 +6,30 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
-from typing import Any
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 
-from services.projection.dashboard import STATIC, assets
-from services.projection.http import ReportingApp
+from services.projection.dashboard import STATIC, assets, dashboard_page, static_routes
+from services.projection.http import EXCEPTION_HANDLERS
 
-PAGE_FILES = ("index.html", "app.js", "style.css")
+PAGE_FILES = ("index.html", "login.html", "app.js", "style.css")
 REMOTE = re.compile(r"https?://|(?<![:\w])//[\w.-]+\.[a-z]{2,}/", re.IGNORECASE)
 
 
 async def get(path: str) -> tuple[int, dict[str, str], bytes]:
-    """One GET through the reporting app, as uvicorn would call it."""
-    app = ReportingApp(get={}, assets=assets())
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b""}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app({"type": "http", "path": path, "method": "GET", "query_string": b""}, receive, send)
-    start, body = sent
-    headers = {k.decode(): v.decode() for k, v in start["headers"]}
-    return start["status"], headers, body["body"]
+    """One GET of the files under /static/, as the reporting app routes them."""
+    app = Starlette(routes=static_routes(), exception_handlers=EXCEPTION_HANDLERS)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get(path)
+    return response.status_code, dict(response.headers), response.content
 
 
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [
-        ("/", "text/html; charset=utf-8"),
         ("/static/index.html", "text/html; charset=utf-8"),
         ("/static/app.js", "text/javascript; charset=utf-8"),
         ("/static/style.css", "text/css; charset=utf-8"),
@@ -51,11 +43,18 @@ async def test_each_file_is_served_with_its_content_type(path: str, content_type
     assert body
 
 
-async def test_the_root_is_the_dashboard_page() -> None:
-    _, _, body = await get("/")
+def test_the_root_is_the_dashboard_page() -> None:
+    page = dashboard_page()()
 
-    assert body == (STATIC / "index.html").read_bytes()
-    assert b'data-testid="dashboard"' in body
+    assert page.body == (STATIC / "index.html").read_bytes()
+    assert b'data-testid="dashboard"' in page.body
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+
+
+async def test_the_login_template_is_not_served_as_it_is() -> None:
+    status, _, _ = await get("/static/login.html")
+
+    assert status == 404
 
 
 async def test_an_unknown_file_is_not_found() -> None:
@@ -73,12 +72,13 @@ class _References(HTMLParser):
         self.urls += [v for k, v in attrs if k in ("src", "href", "action") and v is not None]
 
 
-def test_the_page_refers_only_to_files_of_this_server() -> None:
+@pytest.mark.parametrize("name", ["index.html", "login.html"])
+def test_the_page_refers_only_to_files_of_this_server(name: str) -> None:
     parser = _References()
-    parser.feed((STATIC / "index.html").read_text(encoding="utf-8"))
+    parser.feed((STATIC / name).read_text(encoding="utf-8"))
     served = assets()
 
-    assert parser.urls, "the page links its script and stylesheet"
+    assert parser.urls, "the page links its stylesheet"
     for url in parser.urls:
         assert url.startswith(("/", "#", "data:")), url
         assert not url.startswith("//"), url

@@ -164,12 +164,18 @@
   // State, URL and requests
 
   const state = { county: PILOT_COUNTY, term: "", year: "", asOf: "", yearFollowsTerm: true };
+  let me = { user: "", roles: [], counties: [] }; // who is logged in (/api/me)
   let generation = 0;
   let figures = null; // names of the figures the audit trail can trace
 
+  /** A county viewer reads only their counties: never the province, first one by default. */
+  const countyLimited = () => !me.roles.includes("province_viewer") && me.counties.length > 0;
+
   function readUrl() {
     const q = new URLSearchParams(location.search);
-    state.county = q.has("county") ? q.get("county").trim() : PILOT_COUNTY;
+    const fallback = countyLimited() ? me.counties[0] : PILOT_COUNTY;
+    state.county = q.has("county") ? q.get("county").trim() : fallback;
+    if (countyLimited() && !me.counties.includes(state.county)) state.county = me.counties[0];
     state.term = q.get("term") || "";
     state.asOf = q.get("as_of") || "";
     state.year = q.get("year") || "";
@@ -206,6 +212,10 @@
       body = JSON.parse(text);
     } catch {
       body = null;
+    }
+    if (response.status === 401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+      throw new ApiError(`${path}: the session has ended; log in again`);
     }
     if (!response.ok) {
       const why = body && body.message ? body.message : text.slice(0, 300) || response.statusText;
@@ -982,6 +992,7 @@
     if (event) event.preventDefault();
     const before = JSON.stringify(state);
     state.county = document.getElementById("county").value.trim();
+    if (countyLimited() && !me.counties.includes(state.county)) state.county = me.counties[0];
     const term = document.getElementById("term").value;
     const year = document.getElementById("year").value.trim();
     if (event && event.target && event.target.id === "year") state.yearFollowsTerm = false;
@@ -992,7 +1003,23 @@
     if (JSON.stringify(state) !== before || (event && event.type === "submit")) refresh();
   }
 
+  async function whoAmI() {
+    me = await api("/api/me");
+    document.getElementById("user").textContent = `${me.user} (${me.roles.join(", ")})`;
+    const input = document.getElementById("county");
+    if (countyLimited()) {
+      input.placeholder = me.counties.join(", ");
+      input.title = `You read county ${me.counties.join(", ")} only`;
+    }
+  }
+
   async function start() {
+    try {
+      await whoAmI();
+    } catch (exc) {
+      document.getElementById("where").textContent = exc.message;
+      return;
+    }
     readUrl();
     const form = document.getElementById("controls");
     form.addEventListener("submit", apply);
