@@ -28,6 +28,7 @@ class Delivery:
     stream_seq: int
     data: bytes
     reply: str
+    subject: str = ""
 
 
 def stream_sequence(ack_subject: str) -> int:
@@ -113,7 +114,7 @@ class DurablePuller:
             if not msg.data and msg.headers and "Status" in msg.headers:
                 done.set()  # 404/408: the pull is over; 100: heartbeat
                 return
-            pending.append(Delivery(stream_sequence(msg.reply), msg.data, msg.reply))
+            pending.append(Delivery(stream_sequence(msg.reply), msg.data, msg.reply, msg.subject))
             if len(pending) >= want:
                 done.set()
 
