@@ -87,6 +87,11 @@ async def setup_projection(conn: asyncpg.Connection, schema: str, projection: Pr
     await migrate(conn, schema, f"projection:{projection.name}", projection.migrations)
 
 
+def lock_key(schema: str, name: str) -> int:
+    """The advisory lock the active runner of projection `name` in `schema` holds."""
+    return zlib.crc32(f"eduplan.projection.{schema}.{name}".encode())
+
+
 def tune_gc_for_batches() -> None:
     """Collect cyclic garbage less often: batches allocate many short-lived objects, and the
     default thresholds cost a projection about a fifth of its catch-up speed (bench/run.py)."""
@@ -149,7 +154,7 @@ class ProjectionRunner:
         locks = self.locks or SessionLocks(
             self.dsn, f"eduplan-projection-lock-{self.projection.name}"
         )
-        key = zlib.crc32(f"eduplan.projection.{self.schema}.{self.projection.name}".encode())
+        key = lock_key(self.schema, self.projection.name)
         try:
             while (lost := await locks.try_acquire(key)) is None:
                 self._set_all("standby", "another process holds this read model")

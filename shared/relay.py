@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from contracts.subjects import event_subject, stream_name
 from shared.db import connect
 from shared.eventstore import EVENT_COLUMNS, RecordedEvent, to_recorded
+from shared.metrics import OUTBOX_DEPTH, RELAY_LAG, RELAY_PUBLISHED
 
 log = structlog.get_logger()
 
@@ -127,6 +128,7 @@ class OutboxRelay:
                 [e.position for e in events[:acked]],
             )
             self.published += acked
+            RELAY_PUBLISHED.labels(self.service).inc(acked)
         if acked < len(events):
             self._expected = None  # what JetStream holds is uncertain: ask again
             raise PublishFailed(f"{len(events) - acked} of {len(events)} events not acknowledged")
@@ -195,6 +197,24 @@ class OutboxRelay:
 
     def _lock_key(self) -> int:
         return zlib.crc32(f"eduplan.relay.{self.schema}".encode())
+
+
+async def outbox_state(pool: asyncpg.Pool, schema: str) -> tuple[int, float]:
+    """(events waiting in the outbox, seconds the oldest of them has waited)."""
+    row = await pool.fetchrow(
+        f"SELECT count(*) AS pending,"
+        f" coalesce(extract(epoch FROM now() - min(e.recorded_at)), 0) AS age"
+        f' FROM "{schema}".outbox o JOIN "{schema}".events e USING (position)'
+    )
+    return int(row["pending"]), float(row["age"])
+
+
+async def record_outbox(pool: asyncpg.Pool, schema: str, service: str) -> int:
+    """Refresh the outbox metrics of a service; returns its depth."""
+    pending, age = await outbox_state(pool, schema)
+    OUTBOX_DEPTH.labels(service).set(pending)
+    RELAY_LAG.labels(service).set(age)
+    return pending
 
 
 class PublishFailed(Exception):

@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -121,3 +122,17 @@ class Supervisor:
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def stop_tasks(tasks: list[asyncio.Task[Any]], grace: float) -> None:
+    """Wait up to `grace` seconds for tasks told to stop, then cancel those still running.
+
+    Long work (a rebuild, an alerts sweep, a request in flight) is safe to cancel: each step
+    commits alone, and the next run resumes from what was committed.
+    """
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

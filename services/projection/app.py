@@ -20,17 +20,18 @@ import structlog
 import uvicorn
 from nats.aio.client import Client as NATS
 
-from services.projection.admin import Admin
+from services.projection.admin import Admin, start_read_models
 from services.projection.dashboard import assets
 from services.projection.http import Handler, HttpError, ReportingApp, Route
 from services.projection.read_models import projections, routes
 from shared.asof import AsOf, Snapshots
-from shared.db import create_pool
+from shared.db import SessionLocks, create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
 from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
+from shared.supervision import Supervisor, stop_tasks
 
 log = structlog.get_logger()
 SCHEMA = "reporting"
@@ -54,6 +55,8 @@ class ProjectionService:
     runners: dict[str, ProjectionRunner]
     snapshots: Snapshots
     server: uvicorn.Server | None = None
+    locks: SessionLocks | None = None
+    supervisor: Supervisor | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -79,10 +82,15 @@ class ProjectionService:
         self.stop.set()
         if self.server:
             self.server.should_exit = True
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await stop_tasks(self.tasks, grace=1.0)
         with contextlib.suppress(Exception):
-            await self.nc.drain()
-        await self.pool.close()
+            await self.snapshots.close()
+        if self.locks:
+            await self.locks.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.nc.drain(), 1.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.pool.close(), 1.0)
 
 
 def _as_of(
@@ -126,25 +134,36 @@ async def start_projection_service(
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
     tune_gc_for_batches()
-    pool = await create_pool(database_url, max_size=8, name="eduplan-projection")
+    pool = await create_pool(
+        database_url, max_size=settings.projection_pool_size, name="eduplan-projection"
+    )
+    locks = SessionLocks(database_url, "eduplan-projection-locks")
     nc = await connect_nats(nats_url, "projection", wait=10)
     runners = {
         p.name: ProjectionRunner(
-            pool, database_url, nc, p, SCHEMA, settings.namespace, settings.projection_batch_size
+            pool,
+            database_url,
+            nc,
+            p,
+            SCHEMA,
+            settings.namespace,
+            settings.projection_batch_size,
+            locks,
         )
         for p in projections()
     }
     service = ProjectionService(
-        settings, pool, nc, runners, Snapshots(pool, nc, settings.namespace)
+        settings, pool, nc, runners, Snapshots(pool, nc, settings.namespace), locks=locks
     )
-    for runner in runners.values():
-        await runner.setup()
-        service.tasks.append(asyncio.create_task(runner.run(service.stop)))
+    service.supervisor = await start_read_models(
+        runners, service.stop, service.tasks, pool, locks, service.snapshots
+    )
     if serve_http:
-        admin = Admin(service.runners, pool, SCHEMA, service.tasks)
+        admin = Admin(service.runners, pool, SCHEMA, service.tasks, service.supervisor)
         app = ReportingApp(
             get={
-                "/health": service.health,
+                "/health": admin.health,
+                "/metrics": admin.metrics,
                 **{path: service.read(*r) for path, r in routes().items()},
                 **admin.get_routes(),
             },

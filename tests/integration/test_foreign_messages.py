@@ -119,10 +119,13 @@ async def test_messages_that_are_not_events_are_dead_lettered_and_the_stream_goe
     await wait_for(lambda: through(8), timeout=20)
     assert await notes(pool) == [("a", 1), ("a", 2), ("c", 1)], "b waits behind its poison"
     letters = await pool.fetch(
-        "SELECT event_type, stream_id, version, error, envelope FROM reporting.projection_dead_letters"
-        " ORDER BY failed_at, event_type"
+        "SELECT event_type, stream_id, version, error, envelope"
+        " FROM reporting.projection_dead_letters ORDER BY failed_at, event_type"
     )
-    unreadable = [r for r in letters if r["event_type"] == "unreadable"]
+    unreadable = sorted(
+        (r for r in letters if r["event_type"] == "unreadable"),
+        key=lambda r: r["envelope"]["stream_seq"],
+    )
     assert [r["envelope"]["stream_seq"] for r in unreadable] == [2, 3, 4]
     assert unreadable[0]["envelope"]["unreadable"] == "not an event"
     assert all(r["error"].startswith("ValidationError") for r in unreadable)
