@@ -106,3 +106,11 @@ class SessionLocks:
                 with contextlib.suppress(Exception):
                     await self._conn.close(timeout=1)
                 self._conn = None
+
+
+async def close_pool(pool: asyncpg.Pool, grace: float = 1.0) -> None:
+    """Close a pool, waiting at most `grace` seconds for connections in use; then cut them."""
+    try:
+        await asyncio.wait_for(pool.close(), grace)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        pool.terminate()

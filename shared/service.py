@@ -17,13 +17,15 @@ import structlog
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NATS
 
-from shared.db import create_pool
+from shared.db import close_pool, create_pool
 from shared.eventstore import EventStore
 from shared.jetstream import connect_nats, ensure_stream, server_options
-from shared.logging import configure_logging
+from shared.logging import broker_logger, configure_logging
+from shared.operations import add_outbox_query, serve_service_metrics, supervise_relay
 from shared.relay import OutboxRelay
 from shared.servers import redact
 from shared.settings import Settings, get_settings
+from shared.supervision import Supervisor, stop_tasks
 
 log = structlog.get_logger()
 DEFAULT_NATS = "nats://127.0.0.1:4222"
@@ -43,18 +45,23 @@ class ServiceRuntime:
     relay: OutboxRelay
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    metrics_server: asyncio.Server | None = None
 
     @property
     def namespace(self) -> str:
         return self.settings.namespace
 
     async def close(self) -> None:
+        """Stop within about three seconds, whatever is down: each step waits at most one."""
         self.stop.set()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.broker.stop()
+        if self.metrics_server:
+            self.metrics_server.close()
+        await stop_tasks(self.tasks, grace=1.0)
         with contextlib.suppress(Exception):
-            await self.relay_nats.drain()
-        await self.pool.close()
+            await asyncio.wait_for(self.broker.stop(), 1.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.relay_nats.drain(), 0.5)
+        await close_pool(self.pool, grace=0.5)
 
 
 Configure = Callable[[ServiceRuntime], Awaitable[None]]
@@ -71,7 +78,7 @@ async def start_service(
     settings = settings or get_settings()
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
-    pool = await create_pool(database_url, max_size=12, name=f"eduplan-{name}")
+    pool = await create_pool(database_url, max_size=settings.pool_size, name=f"eduplan-{name}")
     store = EventStore(pool, schema=name)
     await store.setup()
     relay_nats = await connect_nats(nats_url, f"{name}-relay", wait=10)
@@ -79,14 +86,22 @@ async def start_service(
     await ensure_stream(
         js, name, settings.namespace, settings.duplicate_window, settings.stream_replicas
     )
-    broker = NatsBroker(log_level=10, max_reconnect_attempts=-1, **server_options(nats_url))  # type: ignore[arg-type]
+    broker = NatsBroker(
+        log_level=10,
+        logger=broker_logger(),
+        max_reconnect_attempts=-1,
+        **server_options(nats_url),  # type: ignore[arg-type]
+    )
     relay = OutboxRelay(database_url, name, name, js, settings.namespace)
     runtime = ServiceRuntime(
         name, settings, nats_url, database_url, pool, store, broker, relay_nats, relay
     )
     await configure(runtime)
+    add_outbox_query(broker, name, pool, settings.namespace)
     await broker.start()
-    runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{name}-relay"))
+    supervisor = Supervisor(runtime.stop)
+    runtime.tasks.append(supervise_relay(supervisor, relay))
+    runtime.metrics_server = await serve_service_metrics(settings, name, pool, supervisor)
     log.info("service_started", service=name, nats=redact(nats_url), database=redact(database_url))
     return runtime
 

@@ -175,6 +175,7 @@ async def start_projection_service(
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
+            log_config=None,  # uvicorn's records go through shared.logging (JSON when JSON)
             lifespan="on",
         )
         service.server = _QuietServer(config)
