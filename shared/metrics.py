@@ -69,6 +69,11 @@ POOL_CONNECTIONS = Gauge(
     "Connections of a process's PostgreSQL pool: in use, open, and the most it may open.",
     ["pool", "state"],
 )
+ALERT_SWEEPS = Counter(
+    "eduplan_alert_sweeps",
+    "Sweeps of the alert rules: judged, or skipped because a work stream had not settled.",
+    ["outcome"],
+)
 TASK_UP = Gauge(
     "eduplan_task_healthy", "1 when a supervised task runs (or stopped on request).", ["task"]
 )

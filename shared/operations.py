@@ -24,6 +24,9 @@ class OutboxQuery(BaseModel):
 class OutboxReport(BaseModel):
     service: str = Field(description="The service answering.")
     pending: int = Field(description="Events committed but not yet published to JetStream.")
+    quiet_seconds: float | None = Field(
+        description="Seconds since the service recorded its last event; null: none yet."
+    )
 
 
 def add_outbox_query(broker: NatsBroker, service: str, pool: asyncpg.Pool, namespace: str) -> None:
@@ -31,7 +34,12 @@ def add_outbox_query(broker: NatsBroker, service: str, pool: asyncpg.Pool, names
     only when every producer's outbox is empty."""
 
     async def answer(_: OutboxQuery) -> OutboxReport:
-        return OutboxReport(service=service, pending=await record_outbox(pool, service, service))
+        pending = await record_outbox(pool, service, service)
+        quiet = await pool.fetchval(
+            f"SELECT extract(epoch FROM now() - recorded_at)::float8"
+            f' FROM "{service}".events ORDER BY position DESC LIMIT 1'
+        )
+        return OutboxReport(service=service, pending=pending, quiet_seconds=quiet)
 
     add_query_endpoint(broker, service, OutboxQuery, answer, namespace)
 
