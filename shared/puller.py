@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.errors import ConnectionReconnectingError
 from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -130,6 +131,8 @@ class DurablePuller:
         caught_up = False
         try:
             while not stop.is_set():
+                if not self.nc.is_connected:  # publishes would only queue up: say so
+                    raise ConnectionReconnectingError()
                 # While behind, ask for what is there now; once caught up, wait for one message.
                 want = 1 if caught_up else self.batch_size
                 request = (

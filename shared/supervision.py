@@ -43,7 +43,8 @@ class TaskHealth:
 
     @property
     def healthy(self) -> bool:
-        return self.state in ("starting", "running", "stopped")
+        """Running (even recovering from a crash) or stopped on request."""
+        return self.state not in ("restarting", "failed")
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -58,11 +58,11 @@ class Admin:
         runner = self.runners[name]
         task = self._task(name)
         sources = {s: v.as_dict() for s, v in runner.sources.items()}
-        stalled = [f"{s}: {v.error}" for s, v in runner.sources.items() if v.stalled]
-        if task is not None and not task.healthy:
+        waiting = [f"{s}: {v.error}" for s, v in runner.sources.items() if v.stalled]
+        if task is not None and task.state in ("restarting", "failed", "recovering"):
             state, error = task.state, task.error
-        elif stalled:
-            state, error = "waiting", "; ".join(stalled)
+        elif waiting:
+            state, error = "waiting", "; ".join(waiting)
         else:
             states = {v.state for v in runner.sources.values()}
             state = states.pop() if len(states) == 1 else "following"
@@ -70,7 +70,7 @@ class Admin:
         return {
             "state": state,
             "error": error,
-            "stalled": bool(error),
+            "stalled": bool(waiting) or (task is not None and not task.healthy),
             "restarts": task.restarts if task else 0,
             "sources": sources,
         }
@@ -132,6 +132,7 @@ class Admin:
                     "projection": name,
                     "state": state["state"],
                     "error": state["error"],
+                    "stalled": state["stalled"],
                     "restarts": state["restarts"],
                     "sources": sources,
                     "parked": runner.parked,
