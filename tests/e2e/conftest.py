@@ -10,7 +10,7 @@ import sys
 import tempfile
 import urllib.request
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class System:
     env: dict[str, str]
     reporting_url: str
     workdir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def eduplan(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -81,7 +82,7 @@ async def running(sandbox: Sandbox, *services: str, **env: str) -> AsyncIterator
     )
     try:
         await wait_until_ready(settings, sandbox.nats_url, processes)
-        yield System(sandbox, environment, f"http://127.0.0.1:{port}", workdir)
+        yield System(sandbox, environment, f"http://127.0.0.1:{port}", workdir, processes)
     finally:
         for process in processes.values():
             stop_process(process)
@@ -97,11 +98,14 @@ async def system(sandbox: Sandbox) -> AsyncIterator[System]:
 @pytest.fixture(scope="module")
 async def whole_system(servers: ServerEndpoints) -> AsyncIterator[System]:
     """Every service of `eduplan up` (up.SERVICES) as its own process, on a sandbox of its own
-    shared by the tests of one module (filling it takes a while); alerts sweep every second."""
+    shared by the tests of one module (filling it takes a while); alerts sweep every second,
+    once a work stream has been quiet for two."""
     sandbox = await create_sandbox(servers.nats_url, servers.database_url)
     everything = [name for name in SERVICES if name != "projection"]
     try:
-        async with running(sandbox, *everything, EDUPLAN_ALERTS_INTERVAL="1") as up:
+        async with running(
+            sandbox, *everything, EDUPLAN_ALERTS_INTERVAL="1", EDUPLAN_ALERTS_QUIET_SECONDS="2"
+        ) as up:
             yield up
     finally:
         await drop_sandbox(sandbox)
