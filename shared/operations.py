@@ -4,10 +4,12 @@ query that tells readers whether everything committed is on the bus, and its met
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 
 import asyncpg
 from faststream.nats import NatsBroker
+from nats.aio.client import Client as NATS
 from pydantic import BaseModel, Field
 
 from shared import metrics
@@ -61,3 +63,22 @@ async def serve_service_metrics(
         await record_outbox(pool, service, service)
 
     return await metrics.serve_metrics(settings.metrics_host, settings.metrics_port, refresh)
+
+
+async def close_nats(nc: NATS | None, grace: float = 0.5) -> None:
+    """Drain a connection for at most `grace` seconds, then close it: a client whose server
+    is gone would otherwise go on reconnecting after the service stopped."""
+    if nc is None or nc.is_closed:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(nc.drain(), grace)
+    if not nc.is_closed:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(nc.close(), grace)
+
+
+async def stop_broker(broker: NatsBroker, grace: float = 1.0) -> None:
+    """Stop the subscribers and drain; if NATS is unreachable, close the connection anyway."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(broker.stop(), grace)
+    await close_nats(broker._connection, grace / 2)

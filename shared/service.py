@@ -7,7 +7,6 @@ else (connections, migrations, the JetStream stream, the relay, shutdown) is the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,13 @@ from shared.db import close_pool, create_pool
 from shared.eventstore import EventStore
 from shared.jetstream import connect_nats, ensure_stream, server_options
 from shared.logging import broker_logger, configure_logging
-from shared.operations import add_outbox_query, serve_service_metrics, supervise_relay
+from shared.operations import (
+    add_outbox_query,
+    close_nats,
+    serve_service_metrics,
+    stop_broker,
+    supervise_relay,
+)
 from shared.relay import OutboxRelay
 from shared.servers import redact
 from shared.settings import Settings, get_settings
@@ -57,10 +62,8 @@ class ServiceRuntime:
         if self.metrics_server:
             self.metrics_server.close()
         await stop_tasks(self.tasks, grace=1.0)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.broker.stop(), 1.0)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.relay_nats.drain(), 0.5)
+        await stop_broker(self.broker)
+        await close_nats(self.relay_nats)
         await close_pool(self.pool, grace=0.5)
 
 

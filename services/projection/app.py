@@ -28,6 +28,7 @@ from shared.asof import AsOf, Snapshots
 from shared.db import SessionLocks, create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
+from shared.operations import close_nats
 from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
@@ -87,8 +88,7 @@ class ProjectionService:
             await self.snapshots.close()
         if self.locks:
             await self.locks.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.nc.drain(), 1.0)
+        await close_nats(self.nc)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.pool.close(), 1.0)
 
