@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from contracts.subjects import service_events, stream_name
+from contracts.assistance.types import PROVINCE
+from contracts.subjects import Sender, query_subject, service_events, stream_name
+from services.alerts.settled import ASKER
 from services.projection.read_models import projections
+from shared.asof import slot_names
 from shared.provision import DOMAIN_SERVICES
 from shared.schema_registry import permissions as registry_permissions
 
@@ -23,7 +26,8 @@ WORK_STREAMS = ("assistance", "staffing", "pairing", "evaluation")
 
 
 def consumer_names(names: Iterable[str]) -> list[str]:
-    """Durable consumers of the live read models and of their rebuilds (shared/rebuild.py)."""
+    """Durable consumers of the live read models and of their rebuilds (shared/rebuild.py);
+    as-of snapshots borrow the names of shared/asof.py's slots."""
     out = []
     for name in names:
         out += [f"{LIVE_SCHEMA}_{name}", f"rebuild_{name}_{name}"]
@@ -33,10 +37,9 @@ def consumer_names(names: Iterable[str]) -> list[str]:
 def projection_publish(names: Iterable[str]) -> list[str]:
     subjects = [
         "$JS.API.STREAM.INFO.*",  # lag and rebuild targets
-        "$JS.API.CONSUMER.CREATE.*",  # unnamed ephemeral consumers (as-of snapshots)
         "deadletters.>",  # events a read model could not apply, into DEADLETTERS
     ]
-    for consumer in consumer_names(names):
+    for consumer in [*consumer_names(names), *slot_names()]:
         subjects += [
             f"$JS.API.CONSUMER.INFO.*.{consumer}",
             f"$JS.API.CONSUMER.CREATE.*.{consumer}",
@@ -59,8 +62,11 @@ def service_publish(service: str) -> list[str]:
         f"$JS.API.STREAM.MSG.GET.{stream}",
         f"$JS.API.DIRECT.GET.{stream}",
     ]
-    if service == "alerts":  # the rules judge read models only once they reached the ends
+    if service == "alerts":  # the rules judge only settled work streams (services/alerts)
         subjects += [f"$JS.API.STREAM.INFO.{stream_name(s)}" for s in WORK_STREAMS]
+        subjects += [
+            query_subject(s, "OutboxQuery", Sender("query", PROVINCE, ASKER)) for s in WORK_STREAMS
+        ]
     return subjects + registry_permissions(service)["publish"]
 
 

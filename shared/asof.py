@@ -3,7 +3,8 @@
 A snapshot is built into a schema of its own from sequence 1 of each source stream, by the
 same projection code, keeping only the events recorded by the moment (or up to the
 position). So a report "as of" equals the report computed when only those events existed.
-Snapshots are cached for a while and dropped afterwards.
+Snapshots are cached for a while and dropped afterwards; a snapshot whose build failed is
+dropped at once, and snapshots a stopped process left behind are dropped by the next one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +25,7 @@ from nats.js.errors import NotFoundError
 
 from contracts.envelope import EventEnvelope
 from contracts.subjects import stream_name
-from shared.batch_apply import Projection, apply_batch
+from shared.batch_apply import Projection, apply_or_set_aside
 from shared.projections import setup_projection
 from shared.puller import DurablePuller
 
@@ -40,6 +42,34 @@ class AsOf:
     def key(self) -> str:
         text = f"{self.moment.isoformat() if self.moment else ''}|{self.positions}"
         return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+SLOTS = 2
+"""Sources replayed for snapshots at the same time, across every projection process: each
+borrows one of the consumer names `asof_0`, `asof_1` (the projection's NATS user may use
+these names and its durables' only, deploy/nats/generated.conf), and one connection."""
+
+
+def slot_names() -> list[str]:
+    return [f"asof_{n}" for n in range(SLOTS)]
+
+
+@contextlib.asynccontextmanager
+async def consumer_slot(conn: asyncpg.Connection, wait: float = 30.0) -> AsyncIterator[str]:
+    """A consumer name no other snapshot uses meanwhile, held by an advisory lock on `conn`."""
+    deadline = time.monotonic() + wait
+    while True:
+        for name in slot_names():
+            key = zlib.crc32(f"eduplan.asof.{name}".encode())
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                try:
+                    yield name
+                finally:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{SLOTS} snapshots are being built; try again shortly")
+        await asyncio.sleep(0.2)
 
 
 class Snapshots:
@@ -62,18 +92,46 @@ class Snapshots:
         await self._expire()
         return schema
 
+    async def drop_abandoned(self) -> list[str]:
+        """Drop `asof_*` schemas started more than two lifetimes ago by any process: their
+        owner, if alive, no longer uses them."""
+        rows = await self.pool.fetch(
+            "SELECT nspname, obj_description(oid, 'pg_namespace') AS built FROM pg_namespace"
+            " WHERE nspname LIKE 'asof\\_%'"
+        )
+        now = time.time()
+        stale = [
+            r["nspname"]
+            for r in rows
+            if r["nspname"] not in self._built and now - _built_at(r["built"]) > 2 * self.ttl
+        ]
+        for schema in stale:
+            await self.pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if stale:
+            log.info("abandoned_snapshots_dropped", schemas=stale)
+        return stale
+
     async def _build(self, schema: str, projections: Sequence[Projection], as_of: AsOf) -> None:
         started = time.monotonic()
         await self.pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        async with self.pool.acquire() as conn:
-            for projection in projections:
-                await setup_projection(conn, schema, projection)
-        limits = dict(as_of.positions)
-        sources = sorted({s for p in projections for s in p.sources})
-        for source in sources:
-            readers = [p for p in projections if source in p.sources]
-            await self._replay(schema, source, readers, as_of, limits.get(source))
+        try:
+            async with self.pool.acquire() as conn:
+                for projection in projections:
+                    await setup_projection(conn, schema, projection)
+                await conn.execute(f"COMMENT ON SCHEMA \"{schema}\" IS '{time.time():.0f}'")
+            limits = dict(as_of.positions)
+            sources = sorted({s for p in projections for s in p.sources})
+            for source in sources:
+                readers = [p for p in projections if source in p.sources]
+                await self._replay(schema, source, readers, as_of, limits.get(source))
+        except BaseException:
+            await asyncio.shield(self._drop(schema))
+            raise
         log.info("snapshot_built", schema=schema, seconds=round(time.monotonic() - started, 2))
+
+    async def _drop(self, schema: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
     async def _replay(
         self,
@@ -92,7 +150,22 @@ class Snapshots:
         end = min(last, limit) if limit is not None else last
         if end == 0:
             return
-        puller = DurablePuller(self.nc, stream, f"{schema}_{source}")
+        async with self.pool.acquire() as conn, consumer_slot(conn) as consumer:
+            await self._pull(conn, schema, source, projections, as_of, stream, end, consumer)
+
+    async def _pull(
+        self,
+        conn: asyncpg.Connection,
+        schema: str,
+        source: str,
+        projections: Sequence[Projection],
+        as_of: AsOf,
+        stream: str,
+        end: int,
+        consumer: str,
+    ) -> None:
+        js = self.nc.jetstream()
+        puller = DurablePuller(self.nc, stream, consumer)
         await puller.ensure_consumer(0)
 
         def keep(e: EventEnvelope) -> bool:
@@ -102,9 +175,8 @@ class Snapshots:
         try:
             async for batch in puller.batches(stop):
                 within = [d for d in batch if d.stream_seq <= end]
-                async with self.pool.acquire() as conn:
-                    for projection in projections:
-                        await apply_batch(conn, schema, projection, source, within, True, keep)
+                for projection in projections:
+                    await apply_or_set_aside(conn, schema, projection, source, within, True, keep)
                 await puller.ack(batch[-1])
                 if batch[-1].stream_seq >= end:
                     stop.set()
@@ -112,9 +184,23 @@ class Snapshots:
             with contextlib.suppress(NotFoundError):
                 await js.delete_consumer(stream, puller.durable)
 
+    async def close(self) -> None:
+        """Drop the snapshots this process built."""
+        for schema in list(self._built):
+            del self._built[schema]
+            await self._drop(schema)
+
     async def _expire(self) -> None:
         now = time.monotonic()
         for schema, built in list(self._built.items()):
             if now - built > self.ttl:
                 del self._built[schema]
                 await self.pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _built_at(comment: str | None) -> float:
+    """When a snapshot's build started, from its schema's comment (0 if none)."""
+    try:
+        return float(comment or 0)
+    except ValueError:
+        return 0.0

@@ -4,11 +4,14 @@ The batch and the stream sequence it reached commit together, so a crash leaves 
 batch or none of it and redelivered messages are skipped by that checkpoint. Each stream's
 versions are checked: a repeat is skipped, an event ahead of its predecessor is parked until
 the gap closes, never skipped. An event the projection cannot apply is set aside as a dead
-letter with the error; later events of its stream wait (parked) until it is retried.
+letter with the error; later events of its stream wait (parked) until it is retried. A message
+that is not an event envelope at all (a buggy producer) is set aside too, and the stream goes
+on: nothing a producer publishes can stop a read model.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -18,6 +21,7 @@ import structlog
 
 from contracts.envelope import EventEnvelope
 from contracts.registry import UnknownEvent, latest_version, upcast
+from shared.db import RawJson
 from shared.migrations import Migration
 from shared.puller import Delivery
 
@@ -64,8 +68,18 @@ RUNNER_TABLES = (
 )
 
 
-CONNECTION_ERRORS = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError)
-"""Failures of the connection, not of an event: they stop the batch and are retried."""
+CONNECTION_ERRORS = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # shutdown, cannot connect now, statement cancelled
+    asyncpg.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.TransactionRollbackError,  # deadlock, serialization failure
+    OSError,
+)
+"""Failures of the database of the moment, not of an event: they stop the batch, which is
+retried as it was."""
+UNREADABLE = "unreadable"
+"""Event type recorded for a dead letter whose message is not an event envelope."""
 
 
 class Projection(Protocol):
@@ -86,6 +100,14 @@ class BatchOutcome:
     skipped: int
     parked_change: int  # events parked minus events released from parking
     dead: int = 0
+
+    def __add__(self, other: BatchOutcome) -> BatchOutcome:
+        return BatchOutcome(
+            self.applied + other.applied,
+            self.skipped + other.skipped,
+            self.parked_change + other.parked_change,
+            self.dead + other.dead,
+        )
 
 
 @dataclass
@@ -140,20 +162,157 @@ async def apply_batch(
         )
         if not fresh:
             return BatchOutcome(0, len(deliveries), 0)
-        envelopes = [at_latest_version(EventEnvelope.model_validate_json(d.data)) for d in fresh]
+        envelopes, not_upcast, unreadable = _read(fresh)
         if keep is not None:
             envelopes = [e for e in envelopes if keep(e)]
         outcome = await _apply(conn, schema, projection, source, envelopes, parked_before)
-        await conn.execute(
-            f'INSERT INTO "{schema}".projection_checkpoints (projection, source, stream_seq)'
-            " VALUES ($1, $2, $3) ON CONFLICT (projection, source)"
-            " DO UPDATE SET stream_seq = EXCLUDED.stream_seq, updated_at = now()",
-            projection.name,
-            source,
-            fresh[-1].stream_seq,
-        )
+        if not_upcast:
+            await _record_dead(conn, schema, projection.name, source, not_upcast, {})
+        if unreadable:
+            await _record_unreadable(conn, schema, projection.name, source, unreadable)
+        outcome.dead += len(not_upcast) + len(unreadable)
+        await _advance(conn, schema, projection.name, source, fresh[-1].stream_seq)
     outcome.skipped += len(deliveries) - len(fresh)
     return outcome
+
+
+async def apply_or_set_aside(
+    conn: asyncpg.Connection,
+    schema: str,
+    projection: Projection,
+    source: str,
+    deliveries: Sequence[Delivery],
+    parked_before: bool = True,
+    keep: Callable[[EventEnvelope], bool] | None = None,
+) -> BatchOutcome:
+    """`apply_batch`; if the batch fails for a reason of its own (not the database's), apply
+    it one message at a time and set aside, as a dead letter, a message that fails alone.
+
+    So a message no step can handle (e.g. text PostgreSQL refuses even in a dead letter) is
+    recorded with its reason and the stream goes on.
+    """
+    try:
+        return await apply_batch(conn, schema, projection, source, deliveries, parked_before, keep)
+    except CONNECTION_ERRORS:
+        raise
+    except Exception as exc:
+        log.warning("batch_failed_one_by_one", projection=projection.name, error=repr(exc))
+    total = BatchOutcome(0, 0, 0)
+    for delivery in deliveries:
+        try:
+            total += await apply_batch(conn, schema, projection, source, [delivery], True, keep)
+        except CONNECTION_ERRORS:
+            raise
+        except Exception as exc:
+            total += await _set_aside(conn, schema, projection.name, source, delivery, exc)
+    return total
+
+
+def _read(
+    deliveries: Sequence[Delivery],
+) -> tuple[list[EventEnvelope], list[tuple[EventEnvelope, str]], list[tuple[Delivery, str]]]:
+    """Envelopes at their latest version; envelopes that could not be upcast (they block their
+    stream like any dead event); messages that are not envelopes (they block nothing)."""
+    envelopes: list[EventEnvelope] = []
+    not_upcast: list[tuple[EventEnvelope, str]] = []
+    unreadable: list[tuple[Delivery, str]] = []
+    for d in deliveries:
+        try:
+            envelope = EventEnvelope.model_validate_json(d.data)
+        except (ValueError, RecursionError) as exc:
+            unreadable.append((d, _reason(exc)))
+            continue
+        try:
+            envelopes.append(at_latest_version(envelope))
+        except Exception as exc:
+            not_upcast.append((envelope, _reason(exc)))
+    return envelopes, not_upcast, unreadable
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:4000]
+
+
+async def _advance(conn: asyncpg.Connection, schema: str, name: str, source: str, seq: int) -> None:
+    await conn.execute(
+        f'INSERT INTO "{schema}".projection_checkpoints (projection, source, stream_seq)'
+        " VALUES ($1, $2, $3) ON CONFLICT (projection, source)"
+        " DO UPDATE SET stream_seq = EXCLUDED.stream_seq, updated_at = now()",
+        name,
+        source,
+        seq,
+    )
+
+
+async def _set_aside(
+    conn: asyncpg.Connection,
+    schema: str,
+    name: str,
+    source: str,
+    delivery: Delivery,
+    exc: Exception,
+) -> BatchOutcome:
+    """Record one message as it came (no parsing) as a dead letter and move past it."""
+    async with conn.transaction():
+        checkpoint = await conn.fetchval(
+            f'SELECT stream_seq FROM "{schema}".projection_checkpoints'
+            " WHERE projection = $1 AND source = $2 FOR UPDATE",
+            name,
+            source,
+        )
+        if delivery.stream_seq <= (checkpoint or 0):
+            return BatchOutcome(0, 1, 0)
+        await _record_unreadable(conn, schema, name, source, [(delivery, _reason(exc))])
+        await _advance(conn, schema, name, source, delivery.stream_seq)
+    return BatchOutcome(0, 0, 0, 1)
+
+
+def unreadable_id(name: str, source: str, stream_seq: int) -> uuid.UUID:
+    """A stable id for a dead letter that has no event id of its own."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"eduplan:{name}:{source}:{stream_seq}")
+
+
+async def _record_unreadable(
+    conn: asyncpg.Connection,
+    schema: str,
+    name: str,
+    source: str,
+    unreadable: list[tuple[Delivery, str]],
+) -> None:
+    log.error(
+        "messages_dead_lettered",
+        projection=name,
+        source=source,
+        count=len(unreadable),
+        first=unreadable[0][1],
+    )
+    await conn.executemany(
+        f'INSERT INTO "{schema}".projection_dead_letters (projection, event_id, source,'
+        " stream_id, version, event_type, envelope, error, attempts)"
+        " VALUES ($1, $2, $3, '', 0, $4, $5, $6, 1) ON CONFLICT (projection, event_id)"
+        " DO UPDATE SET error = EXCLUDED.error, attempts = projection_dead_letters.attempts + 1,"
+        " failed_at = now(), published = false",
+        [
+            (
+                name,
+                unreadable_id(name, source, d.stream_seq),
+                source,
+                UNREADABLE,
+                {
+                    "unreadable": _storable(d.data.decode("utf-8", "replace")),
+                    "subject": d.subject,
+                    "stream_seq": d.stream_seq,
+                },
+                _storable(error),
+            )
+            for d, error in unreadable
+        ],
+    )
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text and jsonb cannot hold NUL characters."""
+    return text.replace("\x00", "\ufffd")
 
 
 async def retry_dead_letters(
@@ -169,19 +328,50 @@ async def retry_dead_letters(
             " RETURNING source, envelope, attempts",
             projection.name,
         )
-        attempts = {r["envelope"]["event_id"]: r["attempts"] for r in rows}
+        attempts: dict[str, int] = {}
         by_source: dict[str, list[EventEnvelope]] = {}
+        dead = 0
         for r in rows:
-            by_source.setdefault(r["source"], []).append(
-                EventEnvelope.model_validate(r["envelope"])
-            )
-        applied = dead = 0
+            try:
+                envelope = _from_dead_letter(r["envelope"])
+            except Exception as exc:
+                await _record_unreadable_again(conn, schema, projection.name, r, _reason(exc))
+                dead += 1
+                continue
+            attempts[str(envelope.event_id)] = r["attempts"]
+            by_source.setdefault(r["source"], []).append(envelope)
+        applied = 0
         for source, envelopes in by_source.items():
             envelopes.sort(key=lambda e: (e.stream_id, e.version))
             outcome = await _apply(conn, schema, projection, source, envelopes, True, attempts)
             applied += outcome.applied
             dead += outcome.dead
     return applied, dead
+
+
+def _from_dead_letter(stored: dict[str, Any]) -> EventEnvelope:
+    """The envelope of a dead letter at its latest version (read again if it was unreadable)."""
+    if "unreadable" in stored:
+        return at_latest_version(EventEnvelope.model_validate_json(stored["unreadable"]))
+    return at_latest_version(EventEnvelope.model_validate(stored))
+
+
+async def _record_unreadable_again(
+    conn: asyncpg.Connection, schema: str, name: str, row: asyncpg.Record, error: str
+) -> None:
+    stored = row["envelope"]
+    await conn.execute(
+        f'INSERT INTO "{schema}".projection_dead_letters (projection, event_id, source,'
+        " stream_id, version, event_type, envelope, error, attempts)"
+        " VALUES ($1, $2, $3, '', 0, $4, $5, $6, $7)",
+        name,
+        unreadable_id(name, row["source"], int(stored.get("stream_seq", 0))),
+        row["source"],
+        UNREADABLE,
+        stored,
+        _storable(error),
+        row["attempts"] + 1,
+    )
 
 
 async def _apply(
@@ -352,8 +542,8 @@ async def _record_dead(
                 e.stream_id,
                 e.version,
                 e.event_type,
-                e.model_dump(mode="json"),
-                error,
+                RawJson(e.model_dump_json().replace("\\u0000", "\\ufffd")),
+                _storable(error),
                 attempts.get(str(e.event_id), 0) + 1,
             )
             for e, error in dead

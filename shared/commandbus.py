@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.assistance.types import PROVINCE
 from contracts.envelope import (
+    Accepted,
     CommandEnvelope,
     CommandReply,
     CommandRequest,
@@ -43,6 +45,7 @@ from contracts.subjects import (
 from shared.db import UNAVAILABLE
 from shared.jetstream import PermissionRefused, request_or_refused
 from shared.limits import Limits
+from shared.metrics import observe_command_request
 from shared.processor import CommandProcessor
 
 log = structlog.get_logger()
@@ -89,11 +92,20 @@ def add_command_endpoint(
                     for c in request.commands
                 ]
             )
+        started = time.perf_counter()
         try:
             results = await processor.handle(request.commands, sender)
         except UNAVAILABLE as exc:
             log.warning("database_unavailable", service=service, error=repr(exc))
             return _reply([_unavailable(service, exc)])
+        accepted = sum(1 for r in results if isinstance(r, Accepted))
+        observe_command_request(
+            service,
+            name,
+            time.perf_counter() - started,
+            accepted=accepted,
+            rejected=len(results) - accepted,
+        )
         log.debug("commands_handled", command=name, count=len(results))
         return _reply(results)
 

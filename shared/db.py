@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -62,3 +64,68 @@ async def connect(dsn: str, name: str = "eduplan") -> asyncpg.Connection:
     conn = await asyncpg.connect(dsn, server_settings={"application_name": name})
     await _init_connection(conn)
     return conn
+
+
+def pool_usage(pool: asyncpg.Pool) -> tuple[int, int, int]:
+    """(in use, open, most) connections of a pool, for health and metrics."""
+    size = pool.get_size()
+    return size - pool.get_idle_size(), size, pool.get_max_size()
+
+
+class SessionLocks:
+    """Session advisory locks of one process, all held on one connection of their own.
+
+    One connection per lock would cost a Postgres connection per read model. If the connection
+    is lost, so is every lock on it: `lost()` then returns a set event, and holders stop and
+    take their lock again (the checkpoint in each batch keeps the effect exactly-once even
+    while two holders overlap).
+    """
+
+    def __init__(self, dsn: str, name: str) -> None:
+        self.dsn = dsn
+        self.name = name
+        self._conn: asyncpg.Connection | None = None
+        self._mutex = asyncio.Lock()
+        self._held: set[int] = set()
+        self._lost = asyncio.Event()
+
+    async def try_acquire(self, key: int) -> asyncio.Event | None:
+        """Take the lock if free: returns the event set when it is lost, else None."""
+        async with self._mutex:
+            if self._conn is None or self._conn.is_closed():
+                self._lost.set()
+                self._held.clear()
+                self._lost = asyncio.Event()
+                self._conn = await connect(self.dsn, self.name)
+                self._conn.add_termination_listener(lambda _: self._lost.set())
+            if key in self._held:
+                return None
+            if not await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                return None
+            self._held.add(key)
+            return self._lost
+
+    async def release(self, key: int) -> None:
+        async with self._mutex:
+            if key not in self._held:
+                return
+            self._held.discard(key)
+            if self._conn is not None and not self._conn.is_closed():
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await self._conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def close(self) -> None:
+        async with self._mutex:
+            self._held.clear()
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._conn.close(timeout=1)
+                self._conn = None
+
+
+async def close_pool(pool: asyncpg.Pool, grace: float = 1.0) -> None:
+    """Close a pool, waiting at most `grace` seconds for connections in use; then cut them."""
+    try:
+        await asyncio.wait_for(pool.close(), grace)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        pool.terminate()

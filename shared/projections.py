@@ -3,7 +3,9 @@
 Batches are applied by `shared.batch_apply` (checkpoint in the same transaction, per-stream
 order, parking, dead letters). One runner per projection and schema is active (advisory lock);
 it can be paused (for a swap after a rebuild, or a retry of dead letters) and told to resume
-from its checkpoint.
+from its checkpoint. Each source's state (following, waiting for a server, standby) is kept
+for `/health` and `eduplan projection status`; an unexpected error ends `run`, and its
+supervisor restarts it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import asyncio
 import contextlib
 import gc
 import json
+import re
+import time
 import zlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
@@ -28,10 +33,11 @@ from shared.batch_apply import (
     BatchOutcome,
     Projection,
     apply_batch,
+    apply_or_set_aside,
     at_latest_version,
     retry_dead_letters,
 )
-from shared.db import connect
+from shared.db import SessionLocks
 from shared.migrations import migrate
 from shared.puller import DurablePuller
 
@@ -47,11 +53,43 @@ __all__ = [
 ]
 
 log = structlog.get_logger()
+DEAD_LETTER_MAX_BYTES = 256 * 1024
+"""A dead letter bigger than this is copied to the stream without its envelope (the table
+keeps it whole): NATS refuses messages above its max payload."""
+OUTAGES = (NotFoundError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, NatsError)
+"""Failures of a server (or a stream not created yet): a source waits and tries again."""
+
+
+@dataclass
+class SourceState:
+    """How following one source goes: `following`; `waiting` for a server (with why);
+    `no_stream` yet; `standby` while another process holds the read model; `stopped`."""
+
+    state: str = "starting"
+    error: str = ""
+    since: float = field(default_factory=time.time)
+
+    def set(self, state: str, error: str = "") -> None:
+        if (state, error) != (self.state, self.error):
+            self.state, self.error, self.since = state, error, time.time()
+
+    @property
+    def stalled(self) -> bool:
+        """The source cannot make progress (a server is missing)."""
+        return self.state == "waiting"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"state": self.state, "error": self.error, "since": round(self.since, 3)}
 
 
 async def setup_projection(conn: asyncpg.Connection, schema: str, projection: Projection) -> None:
     await migrate(conn, schema, "projection_runner", RUNNER_MIGRATIONS)
     await migrate(conn, schema, f"projection:{projection.name}", projection.migrations)
+
+
+def lock_key(schema: str, name: str) -> int:
+    """The advisory lock the active runner of projection `name` in `schema` holds."""
+    return zlib.crc32(f"eduplan.projection.{schema}.{name}".encode())
 
 
 def tune_gc_for_batches() -> None:
@@ -84,7 +122,9 @@ class ProjectionRunner:
         schema: str = "reporting",
         namespace: str = "",
         batch_size: int = 2000,
+        locks: SessionLocks | None = None,
     ) -> None:
+        """`locks`: the process's shared lock connection; without it the runner opens one."""
         self.pool = pool
         self.dsn = dsn
         self.nc = nc
@@ -92,9 +132,11 @@ class ProjectionRunner:
         self.schema = schema
         self.namespace = namespace
         self.batch_size = batch_size
+        self.locks = locks
         self.applied = 0
         self.parked = 0
         self.dead = 0
+        self.sources = {source: SourceState() for source in projection.sources}
         self._applying = asyncio.Lock()
         self._resume = asyncio.Event()
 
@@ -107,19 +149,35 @@ class ProjectionRunner:
             await setup_projection(conn, self.schema, self.projection)
 
     async def run(self, stop: asyncio.Event) -> None:
-        lock = await connect(self.dsn, f"eduplan-projection-lock-{self.projection.name}")
+        """Follow every source until `stop`; raises what it cannot handle (for a supervisor)."""
+        own_locks = self.locks is None
+        locks = self.locks or SessionLocks(
+            self.dsn, f"eduplan-projection-lock-{self.projection.name}"
+        )
+        key = lock_key(self.schema, self.projection.name)
         try:
-            key = zlib.crc32(f"eduplan.projection.{self.schema}.{self.projection.name}".encode())
-            while not await lock.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            while (lost := await locks.try_acquire(key)) is None:
+                self._set_all("standby", "another process holds this read model")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
                 if stop.is_set():
                     return
-            await asyncio.gather(
-                *(self._follow(source, stop) for source in self.projection.sources)
-            )
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for source in self.projection.sources:
+                        group.create_task(self._follow(source, stop))
+                    group.create_task(_raise_when(lost, stop, "the advisory lock was lost"))
+            finally:
+                await locks.release(key)
         finally:
-            await lock.close()
+            if own_locks:
+                await locks.close()
+            if stop.is_set():
+                self._set_all("stopped")
+
+    def _set_all(self, state: str, error: str = "") -> None:
+        for source in self.sources.values():
+            source.set(state, error)
 
     async def checkpoint(self, source: str) -> int:
         value = await self.pool.fetchval(
@@ -161,15 +219,10 @@ class ProjectionRunner:
             await js.add_stream(config)
         prefix = f"{self.namespace}." if self.namespace else ""
         for r in rows:
-            body = {
-                "projection": self.projection.name,
-                "error": r["error"],
-                "attempts": r["attempts"],
-                "envelope": r["envelope"],
-            }
+            event_type = _subject_token(r["event_type"])
             await js.publish(
-                f"{prefix}deadletters.{self.projection.name}.{r['source']}.{r['event_type']}",
-                json.dumps(body, ensure_ascii=False).encode(),
+                f"{prefix}deadletters.{self.projection.name}.{r['source']}.{event_type}",
+                _dead_letter_body(self.projection.name, r),
                 headers={"Nats-Msg-Id": f"{self.projection.name}:{r['event_id']}:{r['attempts']}"},
             )
         await self.pool.execute(
@@ -193,24 +246,25 @@ class ProjectionRunner:
         """Follow one source; after a failure (database, NATS) or a pause, resume from the
         checkpoint."""
         backoff = 0.5
+        state = self.sources[source]
         while not stop.is_set():
             try:
                 await self._follow_once(source, stop)
                 backoff = 0.5
-            except (
-                NotFoundError,
-                OSError,
-                asyncpg.PostgresError,
-                asyncpg.InterfaceError,
-                NatsError,
-            ) as exc:
-                log.warning(
-                    "projection_waiting",
-                    projection=self.projection.name,
-                    source=source,
-                    error=repr(exc),
-                    retry_in=backoff,
-                )
+            except NotFoundError:
+                stream = stream_name(source, self.namespace)
+                state.set("no_stream", f"stream {stream} not created yet")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+            except OUTAGES as exc:
+                if state.state != "waiting":
+                    log.warning(
+                        "projection_waiting",
+                        projection=self.projection.name,
+                        source=source,
+                        error=repr(exc),
+                    )
+                state.set("waiting", f"{type(exc).__name__}: {exc}"[:500])
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -222,6 +276,8 @@ class ProjectionRunner:
         async with self._applying:
             await puller.ensure_consumer(await self.checkpoint(source))
             await self._count_parked()
+        self.sources[source].set("following")
+        await self._publish_dead_letters_quietly()
         self._resume.clear()
         halt = asyncio.Event()
         watcher = asyncio.create_task(_first_of(halt, stop, self._resume))
@@ -231,15 +287,25 @@ class ProjectionRunner:
                     if self._resume.is_set():
                         return  # paused meanwhile: what was fetched may be stale; start over
                     async with self.pool.acquire() as conn:
-                        outcome = await apply_batch(
+                        outcome = await apply_or_set_aside(
                             conn, self.schema, self.projection, source, batch, self.parked > 0
                         )
                     await puller.ack(batch[-1])
+                self.sources[source].set("following")
                 self._note(source, outcome, batch[-1].stream_seq)
                 if outcome.dead:
-                    await self.publish_dead_letters()
+                    await self._publish_dead_letters_quietly()
         finally:
             watcher.cancel()
+
+    async def _publish_dead_letters_quietly(self) -> None:
+        """The table is the record: a copy that cannot be published now is tried again later."""
+        try:
+            await self.publish_dead_letters()
+        except Exception as exc:
+            log.warning(
+                "dead_letters_not_published", projection=self.projection.name, error=repr(exc)
+            )
 
     def _note(self, source: str, outcome: BatchOutcome, last_seq: int) -> None:
         self.applied += outcome.applied
@@ -255,6 +321,33 @@ class ProjectionRunner:
             dead=outcome.dead,
             last_seq=last_seq,
         )
+
+
+def _subject_token(text: str) -> str:
+    """An event type as one subject token (a foreign message may carry anything)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text)[:64] or "unknown"
+
+
+def _dead_letter_body(projection: str, row: asyncpg.Record) -> bytes:
+    body = {
+        "projection": projection,
+        "error": row["error"],
+        "attempts": row["attempts"],
+        "envelope": row["envelope"],
+    }
+    data = json.dumps(body, ensure_ascii=False).encode()
+    if len(data) <= DEAD_LETTER_MAX_BYTES:
+        return data
+    body["envelope"] = {"event_id": str(row["event_id"]), "omitted": f"{len(data)} bytes"}
+    body["error"] = str(row["error"])[:2000]
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+async def _raise_when(lost: asyncio.Event, stop: asyncio.Event, reason: str) -> None:
+    """End a task group with an error when `lost` is set (unless stopping)."""
+    await _first_of(asyncio.Event(), lost, stop)
+    if lost.is_set() and not stop.is_set():
+        raise ConnectionError(reason)
 
 
 async def _first_of(target: asyncio.Event, *events: asyncio.Event) -> None:

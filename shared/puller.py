@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.errors import ConnectionReconnectingError
 from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -28,6 +29,7 @@ class Delivery:
     stream_seq: int
     data: bytes
     reply: str
+    subject: str = ""
 
 
 def stream_sequence(ack_subject: str) -> int:
@@ -113,7 +115,7 @@ class DurablePuller:
             if not msg.data and msg.headers and "Status" in msg.headers:
                 done.set()  # 404/408: the pull is over; 100: heartbeat
                 return
-            pending.append(Delivery(stream_sequence(msg.reply), msg.data, msg.reply))
+            pending.append(Delivery(stream_sequence(msg.reply), msg.data, msg.reply, msg.subject))
             if len(pending) >= want:
                 done.set()
 
@@ -129,6 +131,8 @@ class DurablePuller:
         caught_up = False
         try:
             while not stop.is_set():
+                if not self.nc.is_connected:  # publishes would only queue up: say so
+                    raise ConnectionReconnectingError()
                 # While behind, ask for what is there now; once caught up, wait for one message.
                 want = 1 if caught_up else self.batch_size
                 request = (

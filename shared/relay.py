@@ -4,8 +4,11 @@ Each outbox row is published with `Nats-Msg-Id = event_id` and deleted only afte
 acknowledged it; a re-publish after a crash falls into the stream's duplicate window. Each
 message also names its predecessor (`Nats-Expected-Last-Msg-Id`), so when one message of a
 pipelined batch is lost, JetStream refuses the ones behind it instead of storing them out of
-order. One relay per service is active (Postgres advisory lock); others wait as hot standbys.
-LISTEN/NOTIFY wakes it right after a commit; while NATS is down, rows wait in the outbox.
+order. The first message of a batch is awaited alone, and names the stream's last message by
+its id, or by its sequence when that message has no id (a foreign message on our subjects): a
+refusal is seen at once and the relay asks the stream again. One relay per service is active
+(Postgres advisory lock); others wait as hot standbys. LISTEN/NOTIFY wakes it right after a
+commit; while NATS is down, rows wait in the outbox.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from nats.js import JetStreamContext
 from contracts.subjects import event_subject, stream_name
 from shared.db import connect
 from shared.eventstore import EVENT_COLUMNS, RecordedEvent, to_recorded
+from shared.metrics import OUTBOX_DEPTH, RELAY_LAG, RELAY_PUBLISHED
 
 log = structlog.get_logger()
 
@@ -59,7 +63,7 @@ class OutboxRelay:
         self.published = 0
         self.stream = stream_name(service, namespace)
         self._wake = asyncio.Event()
-        self._last_published: str | None = None  # msg id JetStream holds last; None: unknown
+        self._expected: dict[str, str] | None = None  # what the stream ends with; None: unknown
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; survives lost database and NATS connections."""
@@ -77,7 +81,7 @@ class OutboxRelay:
                 await _sleep_or_stop(stop, self.idle_poll)
                 return
             log.info("relay_active", service=self.service)
-            self._last_published = None
+            self._expected = None
             await conn.add_listener(f"eduplan_outbox_{self.schema}", lambda *_: self._wake.set())
             backoff = 0.1
             while not stop.is_set() and not conn.is_closed():
@@ -115,41 +119,44 @@ class OutboxRelay:
         if not rows:
             return 0
         events = [to_recorded(r) for r in rows]
-        if self._last_published is None:
-            self._last_published = await self._stream_last_msg_id()
-        acked = await self._publish(events)
+        if self._expected is None:
+            self._expected = await self._stream_end()
+        acked = await self._publish(events, self._expected)
         if acked:
             await conn.execute(
                 f'DELETE FROM "{self.schema}".outbox WHERE position = ANY($1::bigint[])',
                 [e.position for e in events[:acked]],
             )
             self.published += acked
+            RELAY_PUBLISHED.labels(self.service).inc(acked)
         if acked < len(events):
-            self._last_published = None  # what JetStream holds is uncertain: ask again
+            self._expected = None  # what JetStream holds is uncertain: ask again
             raise PublishFailed(f"{len(events) - acked} of {len(events)} events not acknowledged")
         return acked
 
-    async def _publish(self, events: list[RecordedEvent]) -> int:
-        """Pipeline the batch; return the length of the prefix JetStream acknowledged."""
-        futures = []
-        previous = self._last_published
+    async def _publish(self, events: list[RecordedEvent], expected: dict[str, str]) -> int:
+        """Publish the first event awaited, pipeline the rest; return the length of the prefix
+        JetStream acknowledged."""
+        first, rest = events[0], events[1:]
         try:
-            for event in events:
-                headers = headers_of(event)
-                if previous:
-                    headers["Nats-Expected-Last-Msg-Id"] = previous
-                else:
-                    headers["Nats-Expected-Last-Sequence"] = "0"  # the stream's first message
+            await self.js.publish(
+                self._subject(first),
+                event_payload(self.service, first),
+                timeout=self.ack_timeout,
+                headers=headers_of(first) | expected,
+            )
+        except Exception as exc:
+            log.warning("relay_publish_refused", error=repr(exc), expected=expected)
+            return 0
+        futures = []
+        previous = str(first.event_id)
+        try:
+            for event in rest:
+                headers = headers_of(event) | {"Nats-Expected-Last-Msg-Id": previous}
                 previous = str(event.event_id)
                 futures.append(
                     await self.js.publish_async(
-                        event_subject(
-                            self.service,
-                            event.county,
-                            event.stream_type,
-                            event.event_type,
-                            self.namespace,
-                        ),
+                        self._subject(event),
                         event_payload(self.service, event),
                         wait_stall=self.ack_timeout,
                         headers=headers,
@@ -157,32 +164,57 @@ class OutboxRelay:
                 )
         except Exception as exc:
             log.warning("relay_publish_error", error=repr(exc))
-        acked = 0
+        acked = 1
         for future in futures:
             try:
                 await asyncio.wait_for(future, self.ack_timeout)
             except Exception:
                 break
             acked += 1
-        for future in futures[acked:]:
+        for future in futures[acked - 1 :]:
             future.cancel()
-        if acked:
-            self._last_published = str(events[acked - 1].event_id)
+        self._expected = {"Nats-Expected-Last-Msg-Id": str(events[acked - 1].event_id)}
         return acked
 
-    async def _stream_last_msg_id(self) -> str:
-        """The Nats-Msg-Id of the stream's last message; empty when the stream is empty."""
+    def _subject(self, event: RecordedEvent) -> str:
+        return event_subject(
+            self.service, event.county, event.stream_type, event.event_type, self.namespace
+        )
+
+    async def _stream_end(self) -> dict[str, str]:
+        """The expectation naming the stream's last message: its id, else its sequence."""
         try:
             info = await self.js.stream_info(self.stream)
             if not info.state.last_seq:
-                return ""
+                return {"Nats-Expected-Last-Sequence": "0"}
             last = await self.js.get_msg(self.stream, info.state.last_seq)
         except Exception as exc:
             raise PublishFailed(f"cannot read the last message of {self.stream}: {exc!r}") from exc
-        return str((last.headers or {}).get("Nats-Msg-Id", ""))
+        msg_id = (last.headers or {}).get("Nats-Msg-Id")
+        if msg_id:
+            return {"Nats-Expected-Last-Msg-Id": str(msg_id)}
+        return {"Nats-Expected-Last-Sequence": str(info.state.last_seq)}
 
     def _lock_key(self) -> int:
         return zlib.crc32(f"eduplan.relay.{self.schema}".encode())
+
+
+async def outbox_state(pool: asyncpg.Pool, schema: str) -> tuple[int, float]:
+    """(events waiting in the outbox, seconds the oldest of them has waited)."""
+    row = await pool.fetchrow(
+        f"SELECT count(*) AS pending,"
+        f" coalesce(extract(epoch FROM now() - min(e.recorded_at)), 0) AS age"
+        f' FROM "{schema}".outbox o JOIN "{schema}".events e USING (position)'
+    )
+    return int(row["pending"]), float(row["age"])
+
+
+async def record_outbox(pool: asyncpg.Pool, schema: str, service: str) -> int:
+    """Refresh the outbox metrics of a service; returns its depth."""
+    pending, age = await outbox_state(pool, schema)
+    OUTBOX_DEPTH.labels(service).set(pending)
+    RELAY_LAG.labels(service).set(age)
+    return pending
 
 
 class PublishFailed(Exception):

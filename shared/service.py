@@ -7,7 +7,6 @@ else (connections, migrations, the JetStream stream, the relay, shutdown) is the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,14 +16,22 @@ import structlog
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NATS
 
-from shared.db import create_pool
+from shared.db import close_pool, create_pool
 from shared.eventstore import EventStore
 from shared.jetstream import broker_options, connect_nats, ensure_stream, nats_tls
-from shared.logging import configure_logging
+from shared.logging import broker_logger, configure_logging
+from shared.operations import (
+    add_outbox_query,
+    close_nats,
+    serve_service_metrics,
+    stop_broker,
+    supervise_relay,
+)
 from shared.relay import OutboxRelay
 from shared.schema_registry import publish_schemas
 from shared.servers import redact
 from shared.settings import Settings, get_settings
+from shared.supervision import Supervisor, stop_tasks
 
 log = structlog.get_logger()
 DEFAULT_NATS = "nats://127.0.0.1:4222"
@@ -44,18 +51,21 @@ class ServiceRuntime:
     relay: OutboxRelay
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    metrics_server: asyncio.Server | None = None
 
     @property
     def namespace(self) -> str:
         return self.settings.namespace
 
     async def close(self) -> None:
+        """Stop within about three seconds, whatever is down: each step waits at most one."""
         self.stop.set()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.broker.stop()
-        with contextlib.suppress(Exception):
-            await self.relay_nats.drain()
-        await self.pool.close()
+        if self.metrics_server:
+            self.metrics_server.close()
+        await stop_tasks(self.tasks, grace=1.0)
+        await stop_broker(self.broker)
+        await close_nats(self.relay_nats)
+        await close_pool(self.pool, grace=0.5)
 
 
 Configure = Callable[[ServiceRuntime], Awaitable[None]]
@@ -72,7 +82,7 @@ async def start_service(
     settings = settings or get_settings()
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
-    pool = await create_pool(database_url, max_size=12, name=f"eduplan-{name}")
+    pool = await create_pool(database_url, max_size=settings.pool_size, name=f"eduplan-{name}")
     store = EventStore(pool, schema=name)
     await store.setup()
     tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
@@ -82,14 +92,22 @@ async def start_service(
         js, name, settings.namespace, settings.duplicate_window, settings.stream_replicas
     )
     await publish_schemas(relay_nats, name, settings.namespace, settings.stream_replicas)
-    broker = NatsBroker(log_level=10, max_reconnect_attempts=-1, **broker_options(nats_url, tls))  # type: ignore[arg-type]
+    broker = NatsBroker(
+        log_level=10,
+        logger=broker_logger(),
+        max_reconnect_attempts=-1,
+        **broker_options(nats_url, tls),  # type: ignore[arg-type]
+    )
     relay = OutboxRelay(database_url, name, name, js, settings.namespace)
     runtime = ServiceRuntime(
         name, settings, nats_url, database_url, pool, store, broker, relay_nats, relay
     )
     await configure(runtime)
+    add_outbox_query(broker, name, pool, settings.namespace)
     await broker.start()
-    runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{name}-relay"))
+    supervisor = Supervisor(runtime.stop)
+    runtime.tasks.append(supervise_relay(supervisor, relay))
+    runtime.metrics_server = await serve_service_metrics(settings, name, pool, supervisor)
     log.info("service_started", service=name, nats=redact(nats_url), database=redact(database_url))
     return runtime
 

@@ -99,6 +99,39 @@ class Settings(BaseSettings):
     duplicate_window: float = Field(
         2 * 3600.0, gt=0, description="JetStream de-duplication window, seconds."
     )
+    # --- operations: pools, metrics ---
+    pool_size: int = Field(
+        2,
+        ge=1,
+        le=100,
+        description="Most PostgreSQL connections a domain service's pool opens; its outbox "
+        "relay holds one more.",
+    )
+    projection_pool_size: int = Field(
+        4,
+        ge=1,
+        le=100,
+        description="Most PostgreSQL connections the projection's pool opens; its read-model "
+        "locks hold one more.",
+    )
+    reporting_pool_size: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="Pool the alerts service opens on EDUPLAN_REPORTING_DATABASE_URL, when set "
+        "(otherwise it reads the read models through its own pool).",
+    )
+    metrics_host: str = Field("127.0.0.1", description="Bind address of a service's /metrics.")
+    metrics_port: int | None = Field(
+        None, description="Port of a domain service's /metrics (Prometheus); unset: not served."
+    )
+    alerts_quiet_seconds: float = Field(
+        40.0,
+        ge=0,
+        description="Seconds without a new event a work stream needs before alert rules judge "
+        "it: a batch of commands in progress pauses between requests, longer when its service "
+        "restarts (the CLI resends after EDUPLAN_COMMAND_TIMEOUT).",
+    )
 
 
 @lru_cache

@@ -1,4 +1,9 @@
-"""Wiring of the alerts service: its store and stream, and the detector sweeping regularly."""
+"""Wiring of the alerts service: its store and stream, and the detector sweeping regularly.
+
+The rules read the read models through the service's own pool (same database), or through a
+small pool of their own on EDUPLAN_REPORTING_DATABASE_URL; they judge only settled work
+streams (services/alerts/settled.py).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,13 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import structlog
 
-from contracts.subjects import stream_name
 from services.alerts import domain
 from services.alerts.detector import Detector
 from services.alerts.rules import RULES
-from shared.db import create_pool
+from services.alerts.settled import settled_check
+from shared.db import close_pool, create_pool
 from shared.decider import CommandHandler
 from shared.eventstore import EventStore
 from shared.processor import CommandProcessor
@@ -39,31 +43,21 @@ def build_processor(store: EventStore) -> CommandProcessor:
 
 async def configure(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
-    reporting = await create_pool(
-        settings.reporting_database_url or runtime.database_url, max_size=2, name="eduplan-alerts"
+    reporting = runtime.pool
+    if settings.reporting_database_url:
+        reporting = await create_pool(
+            settings.reporting_database_url,
+            max_size=settings.reporting_pool_size,
+            name="eduplan-alerts-reporting",
+        )
+    settled = settled_check(
+        runtime.relay_nats,
+        reporting,
+        WORK_STREAMS,
+        runtime.namespace,
+        settings.alerts_quiet_seconds,
     )
-    js = runtime.relay_nats.jetstream()
-
-    async def read_models_settled() -> bool:
-        """Every read model has read its work-stream sources to their end (none built yet:
-        nothing to judge, the rules find nothing)."""
-        try:
-            rows = await reporting.fetch(
-                "SELECT source, min(stream_seq) AS reached FROM reporting.projection_checkpoints"
-                " WHERE source = ANY($1::text[]) GROUP BY source",
-                list(WORK_STREAMS),
-            )
-        except asyncpg.UndefinedTableError:
-            return True
-        for row in rows:
-            info = await js.stream_info(stream_name(row["source"], runtime.namespace))
-            if row["reached"] < info.state.last_seq:
-                return False
-        return True
-
-    detector = Detector(
-        build_processor(runtime.store), reporting, RULES, settled=read_models_settled
-    )
+    detector = Detector(build_processor(runtime.store), reporting, RULES, settled=settled)
 
     async def sweep_regularly() -> None:
         try:
@@ -75,6 +69,7 @@ async def configure(runtime: ServiceRuntime) -> None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(runtime.stop.wait(), settings.alerts_interval)
         finally:
-            await reporting.close()
+            if reporting is not runtime.pool:
+                await close_pool(reporting)
 
     runtime.tasks.append(asyncio.create_task(sweep_regularly(), name="alerts-sweep"))

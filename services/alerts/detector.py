@@ -14,6 +14,7 @@ from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender
 from services.alerts.rules import Gap, Rule
 from shared.commandbus import new_command
+from shared.metrics import ALERT_SWEEPS
 from shared.processor import CommandProcessor
 
 log = structlog.get_logger()
@@ -37,8 +38,9 @@ class Detector:
         schema: str = "reporting",
         settled: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
-        """`settled` tells whether the read models have caught up with their streams: a read
-        model half way through a catch-up shows gaps that are not there (grants not yet
+        """`settled` tells whether the read models hold everything the work streams recorded
+        (services/alerts/settled.py): a read model half way through a catch-up, or behind an
+        outbox or a batch in progress, shows gaps that are not there (grants not yet
         projected), so the detector judges only settled read models."""
         self.processor = processor
         self.reporting = reporting
@@ -49,7 +51,9 @@ class Detector:
     async def sweep(self, today: date) -> Sweep:
         """One pass: every rule, then the differences with the alerts open now."""
         if self.settled is not None and not await self.settled():
+            ALERT_SWEEPS.labels("skipped").inc()
             return Sweep(0, 0, 0, skipped=True)
+        ALERT_SWEEPS.labels("judged").inc()
         gaps: dict[str, Gap] = {}
         async with self.reporting.acquire() as conn:
             for rule in self.rules:

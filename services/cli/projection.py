@@ -19,58 +19,81 @@ def _status_table(rows: list[dict[str, Any]]) -> Any:
     flat = [
         {
             "projection": r["projection"],
+            "state": r["state"] + (f": {r['error']}" if r["error"] else ""),
             "sources": ", ".join(
                 f"{s}: {v['checkpoint']}/{v['stream_last']}" for s, v in r["sources"].items()
             ),
             "lag": sum(v["lag"] for v in r["sources"].values()),
             "parked": r["parked"],
             "dead_letters": r["dead_letters"],
-            "rebuild": (r["rebuild"] or {}).get("state", ""),
+            "rebuild": _rebuild_cell(r["rebuild"]),
         }
         for r in rows
     ]
-    return reports.table(
-        "Read models", flat, ["projection", "sources", "lag", "parked", "dead_letters", "rebuild"]
-    )
+    columns = ["projection", "state", "sources", "lag", "parked", "dead_letters", "rebuild"]
+    return reports.table("Read models", flat, columns)
+
+
+def _rebuild_cell(rebuild: dict[str, Any] | None) -> str:
+    if not rebuild:
+        return ""
+    return f"{rebuild['state']}: {rebuild['error']}" if rebuild["error"] else str(rebuild["state"])
 
 
 @app.command("status")
 def status(as_json: JsonOption = False) -> None:
-    """How far each read model has read its streams; parked events and dead letters."""
-    show(fetch("/admin/projections"), as_json, _status_table)
+    """How far each read model has read its streams, whether it can make progress (and why
+    not), parked events and dead letters. Exit status 1 if one cannot make progress."""
+    rows = fetch("/admin/projections")
+    show(rows, as_json, _status_table)
+    if any(r["stalled"] for r in rows):
+        raise typer.Exit(1)
 
 
 @app.command("rebuild")
 def rebuild(
     name: Annotated[str, typer.Argument(help="Projection, e.g. aid_coverage.")],
+    cancel: Annotated[
+        bool, typer.Option("--cancel", help="Cancel the rebuild under way instead.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Rebuild a read model from the start of its streams while the current one keeps
-    serving, then swap it in. Shows progress; exit status 1 if the rebuild failed."""
-    fetch("/admin/projections/rebuild", "POST", projection=name)
-    bar, advance = progress(f"rebuilding {name}", 1)
-    done = 0
-    with bar:
-        while True:
-            (state,) = [r for r in fetch("/admin/projections") if r["projection"] == name]
-            current = state["rebuild"]
-            total = sum(current["targets"].values()) or 1
-            reached = min(sum(current["reached"].values()), total)
-            bar.update(bar.task_ids[0], total=total)
-            advance(reached - done)
-            done = reached
-            if current["state"] in ("done", "failed"):
-                break
-            time.sleep(0.2)
+    serving, then swap it in. Shows progress; exit status 1 if the rebuild failed or was
+    cancelled. With --cancel, stop the rebuild under way (the current read model stays)."""
+    if cancel:
+        current = fetch("/admin/projections/rebuild/cancel", "POST", projection=name)
+    else:
+        fetch("/admin/projections/rebuild", "POST", projection=name)
+        current = _follow_rebuild(name)
     if as_json:
         console.print_json(data=current)
     else:
+        done = sum(current["reached"].values())
         console.print(
             f"{name}: {current['state']} in {current['seconds']} s "
             f"({done} events){' — ' + current['error'] if current['error'] else ''}"
         )
     if current["state"] != "done":
         raise typer.Exit(1)
+
+
+def _follow_rebuild(name: str) -> dict[str, Any]:
+    """Show the progress of a rebuild until it is done, failed or cancelled."""
+    bar, advance = progress(f"rebuilding {name}", 1)
+    done = 0
+    with bar:
+        while True:
+            (state,) = [r for r in fetch("/admin/projections") if r["projection"] == name]
+            current: dict[str, Any] = state["rebuild"]
+            total = sum(current["targets"].values()) or 1
+            reached = min(sum(current["reached"].values()), total)
+            bar.update(bar.task_ids[0], total=total)
+            advance(reached - done)
+            done = reached
+            if current["state"] in ("done", "failed", "cancelled"):
+                return current
+            time.sleep(0.2)
 
 
 @app.command("dead-letters")

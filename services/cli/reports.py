@@ -84,13 +84,18 @@ class ReportingServer:
             )
         if exc.code == 403:
             return f"the reporting API refused this to your token (403): {message}"
-        return message
+        return f"{message} ({exc.code} from {self.url})"
 
 
 def fetch(server: ReportingServer, path: str, method: str = "GET", **params: str | None) -> Any:
     """A JSON answer of the reporting API."""
     with server.open(path, method, params) as response:
-        return json.load(response)
+        try:
+            return json.load(response)
+        except ValueError:
+            raise ReportUnavailable(
+                f"{server.url} did not answer JSON: is EDUPLAN_REPORTING_URL the reporting API?"
+            ) from None
 
 
 def table(

@@ -21,17 +21,19 @@ import uvicorn
 from nats.aio.client import Client as NATS
 
 from services.projection.access.schema import ensure_access_schema
-from services.projection.admin import Admin
+from services.projection.admin import Admin, start_read_models
 from services.projection.http import Handler, HttpError, Route
 from services.projection.read_models import projections, routes
 from services.projection.web import reporting_app
 from shared.asof import AsOf, Snapshots
-from shared.db import create_pool
+from shared.db import SessionLocks, create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
+from shared.operations import close_nats
 from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
+from shared.supervision import Supervisor, stop_tasks
 
 log = structlog.get_logger()
 SCHEMA = "reporting"
@@ -55,16 +57,10 @@ class ProjectionService:
     runners: dict[str, ProjectionRunner]
     snapshots: Snapshots
     server: uvicorn.Server | None = None
+    locks: SessionLocks | None = None
+    supervisor: Supervisor | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-
-    async def health(self, _: dict[str, str] | None = None) -> dict[str, Any]:
-        status = {}
-        for runner in self.runners.values():
-            status[runner.projection.name] = {
-                source: await runner.checkpoint(source) for source in runner.projection.sources
-            }
-        return {"status": "ok", "checkpoints": status}
 
     def read(self, route: Route, sources: tuple[Projection, ...]) -> Handler:
         """A route answering from the live read model, or from a snapshot when asked as of."""
@@ -80,10 +76,14 @@ class ProjectionService:
         self.stop.set()
         if self.server:
             self.server.should_exit = True
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await stop_tasks(self.tasks, grace=1.0)
         with contextlib.suppress(Exception):
-            await self.nc.drain()
-        await self.pool.close()
+            await self.snapshots.close()
+        if self.locks:
+            await self.locks.close()
+        await close_nats(self.nc)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.pool.close(), 1.0)
 
 
 def _as_of(
@@ -128,31 +128,42 @@ async def start_projection_service(
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
     tune_gc_for_batches()
-    pool = await create_pool(database_url, max_size=8, name="eduplan-projection")
+    pool = await create_pool(
+        database_url, max_size=settings.projection_pool_size, name="eduplan-projection"
+    )
     if serve_http:
         await ensure_access_schema(pool)
+    locks = SessionLocks(database_url, "eduplan-projection-locks")
     nc = await connect_nats(nats_url, "projection", wait=10)
     runners = {
         p.name: ProjectionRunner(
-            pool, database_url, nc, p, SCHEMA, settings.namespace, settings.projection_batch_size
+            pool,
+            database_url,
+            nc,
+            p,
+            SCHEMA,
+            settings.namespace,
+            settings.projection_batch_size,
+            locks,
         )
         for p in projections()
     }
     service = ProjectionService(
-        settings, pool, nc, runners, Snapshots(pool, nc, settings.namespace)
+        settings, pool, nc, runners, Snapshots(pool, nc, settings.namespace), locks=locks
     )
-    for runner in runners.values():
-        await runner.setup()
-        service.tasks.append(asyncio.create_task(runner.run(service.stop)))
+    service.supervisor = await start_read_models(
+        runners, service.stop, service.tasks, pool, locks, service.snapshots
+    )
     if serve_http:
-        admin = Admin(service.runners, pool, SCHEMA, service.tasks)
+        admin = Admin(service.runners, pool, SCHEMA, service.tasks, service.supervisor)
         reports = {path: service.read(*r) for path, r in routes().items()}
-        app = reporting_app(pool, settings, service.health, reports, admin)
+        app = reporting_app(pool, settings, reports, admin)
         config = uvicorn.Config(
             app,
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
+            log_config=None,  # uvicorn's records go through shared.logging (JSON when JSON)
             lifespan="on",
             ssl_certfile=tls[0] if tls else None,
             ssl_keyfile=tls[1] if tls else None,

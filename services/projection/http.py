@@ -13,14 +13,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
+import structlog
+from nats.errors import Error as NatsError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from shared.db import UNAVAILABLE
+
 Route = Callable[[asyncpg.Pool, str, dict[str, str]], Awaitable[Any]]
 Handler = Callable[[dict[str, str]], Awaitable[Any]]
 NO_STORE = {"cache-control": "no-store"}
+
+log = structlog.get_logger()
 
 
 class HttpError(Exception):
@@ -101,8 +107,24 @@ async def _starlette_error(request: Request, exc: Exception) -> Response:
     return error(exc.status_code, "http_error", str(exc.detail), exc.headers)
 
 
+async def _unavailable(_: Request, exc: Exception) -> Response:
+    """A server the reports need cannot be reached: say which, as JSON, and that it is
+    temporary (503), never a bare 500 page."""
+    what = "NATS" if isinstance(exc, NatsError) else "the reporting database"
+    reason = str(exc) or type(exc).__name__
+    log.warning("report_unavailable", server=what, error=reason)
+    return error(503, "unavailable", f"{what} cannot be reached now ({reason}); try again")
+
+
+async def _internal(_: Request, exc: Exception) -> Response:
+    return error(500, "internal_error", f"the report failed ({type(exc).__name__}); see the log")
+
+
 EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
     HttpError: _http_error,
     ValidationError: _bad_request,
     HTTPException: _starlette_error,
+    NatsError: _unavailable,
+    **dict.fromkeys(UNAVAILABLE, _unavailable),
+    Exception: _internal,
 }

@@ -4,6 +4,7 @@ run before any route (same-origin for state changes, security headers).
 | path | who |
 | --- | --- |
 | `/health`, `/login`, `/static/*` | anyone |
+| `/metrics` | operators (Prometheus scrapes it with an operator's bearer token) |
 | `/`, `/logout`, `/api/me` | signed in |
 | `/api/*` reports | province and county viewers (county scope; personal fields by role) |
 | `/api/dead-letters` | viewers (counts) and operators (everything) |
@@ -44,7 +45,6 @@ SECURITY_HEADERS = [
 def reporting_app(
     pool: asyncpg.Pool,
     settings: Settings,
-    health: Handler,
     reports: Mapping[str, Handler],
     admin: Admin,
 ) -> Starlette:
@@ -52,7 +52,7 @@ def reporting_app(
     login = Login(pool, timedelta(hours=settings.session_hours), settings.http_origin)
 
     async def open_health(_: Request) -> Response:
-        return answer(await health({}))
+        return answer(await admin.health({}))
 
     routes: list[BaseRoute] = [
         Route("/health", open_health, methods=["GET"]),
@@ -66,7 +66,13 @@ def reporting_app(
         Route("/api/dead-letters", guard.dead_letters(admin.dead_letters), methods=["GET"]),
         Route("/admin/projections", guard.operator(admin.status), methods=["GET"]),
         Route("/admin/access-log", guard.operator(partial(access_log, pool)), methods=["GET"]),
+        Route("/metrics", guard.operator(admin.metrics), methods=["GET"]),
         Route("/admin/projections/rebuild", guard.operator(admin.start_rebuild), methods=["POST"]),
+        Route(
+            "/admin/projections/rebuild/cancel",
+            guard.operator(admin.cancel_rebuild),
+            methods=["POST"],
+        ),
         Route(
             "/admin/projections/retry-dead-letters",
             guard.operator(admin.retry),

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import urllib.request
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ class System:
     user: str = TESTER
     password: str = ""
     token: str = ""
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def eduplan(
         self, *args: str, timeout: float = 300, **env: str
@@ -117,7 +118,7 @@ async def running(sandbox: Sandbox, *services: str, **env: str) -> AsyncIterator
         password, token = await tester(sandbox.database_url)
         environment["EDUPLAN_REPORTING_TOKEN"] = token
         url = f"http://127.0.0.1:{port}"
-        yield System(sandbox, environment, url, workdir, TESTER, password, token)
+        yield System(sandbox, environment, url, workdir, TESTER, password, token, processes)
     finally:
         for process in processes.values():
             stop_process(process)
@@ -133,11 +134,14 @@ async def system(sandbox: Sandbox) -> AsyncIterator[System]:
 @pytest.fixture(scope="module")
 async def whole_system(servers: ServerEndpoints) -> AsyncIterator[System]:
     """Every service of `eduplan up` (up.SERVICES) as its own process, on a sandbox of its own
-    shared by the tests of one module (filling it takes a while); alerts sweep every second."""
+    shared by the tests of one module (filling it takes a while); alerts sweep every second,
+    once a work stream has been quiet for two."""
     sandbox = await create_sandbox(servers.nats_url, servers.database_url)
     everything = [name for name in SERVICES if name != "projection"]
     try:
-        async with running(sandbox, *everything, EDUPLAN_ALERTS_INTERVAL="1") as up:
+        async with running(
+            sandbox, *everything, EDUPLAN_ALERTS_INTERVAL="1", EDUPLAN_ALERTS_QUIET_SECONDS="2"
+        ) as up:
             yield up
     finally:
         await drop_sandbox(sandbox)

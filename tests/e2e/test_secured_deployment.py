@@ -9,6 +9,7 @@ import asyncio
 import json
 import re
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,6 +218,29 @@ async def test_a_forged_department_or_county_is_refused_by_the_server(
     assert allowed.returncode == 0, allowed.stderr
     (request,) = await deployment.events("event_type = 'PublicFundsRequested'")
     assert request["metadata"]["actor"] == FINANCE
+
+
+async def test_rebuilds_and_as_of_reports_run_under_the_projection_s_permissions(
+    deployment: Deployment,
+) -> None:
+    base = f"http://127.0.0.1:{deployment.http_port}/api/aid-coverage?term={TERM}&county=610831"
+
+    def get(url: str) -> Any:
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {deployment.reporting_token}"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+    live = get(base)
+    assert sum(r["aided"] for r in live) > 0
+    assert get(f"{base}&as_of=2100-01-01") == live, "a snapshot of everything equals live"
+    assert sum(r["aided"] for r in get(f"{base}&as_of=2000-01-01")) == 0
+
+    rebuilt = run(deployment, CLERK, "projection", "rebuild", "aid_coverage")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert get(base) == live
+    assert "nats_permission_refused" not in (deployment.workdir / "up.log").read_text()
 
 
 async def test_a_wrong_password_is_one_clear_line(deployment: Deployment) -> None:

@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from shared.servers import _free_port
+from shared.servers import _free_port, port_open
 
 pytestmark = pytest.mark.integration
 
@@ -50,3 +51,25 @@ def test_reporting_unreachable_is_one_line_and_exit_2() -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "does not answer" in result.stderr
+
+
+def test_a_non_json_error_page_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    port = _free_port()
+    page = subprocess.Popen(  # any web server that is not ours: an HTML error page
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not port_open("127.0.0.1", port):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        result = eduplan("report", "aid-coverage", "--term", "2017-autumn",
+                         EDUPLAN_REPORTING_URL=f"http://127.0.0.1:{port}")  # fmt: skip
+    finally:
+        page.terminate()
+        page.wait()
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "404" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1

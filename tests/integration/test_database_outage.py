@@ -7,15 +7,18 @@ import time
 from collections.abc import AsyncIterator
 
 import asyncpg
+import httpx
 import pytest
 
 from contracts.envelope import Accepted
 from services.assistance.app import configure as configure_assistance
+from services.projection.app import start_projection_service
 from shared.commandbus import CommandClient, ServiceUnavailable, new_command
-from shared.servers import EmbeddedPostgres
+from shared.servers import EmbeddedPostgres, _free_port
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings
 from shared.testing import Sandbox, server_state_dir
+from tests.e2e.conftest import tester as reporting_user
 from tests.support.builders import register_student
 
 pytestmark = pytest.mark.integration
@@ -70,3 +73,34 @@ async def test_postgres_down_is_answered_at_once_and_work_resumes_after(
         except ServiceUnavailable:
             assert time.monotonic() < deadline, "the service did not recover"
     assert isinstance(again, Accepted)
+
+
+async def test_reports_answer_json_503_while_postgres_is_down(
+    own_postgres: EmbeddedPostgres, sandbox: Sandbox
+) -> None:
+    database_url = own_postgres.url.rsplit("/", 1)[0] + "/eduplan"
+    port = _free_port()
+    settings = Settings(
+        nats_url=sandbox.nats_url,
+        database_url=database_url,
+        namespace=sandbox.namespace,
+        http_port=port,
+    )
+    service = await start_projection_service(settings)
+    try:
+        _, token = await reporting_user(database_url)
+        url = f"http://127.0.0.1:{port}/api/aid-coverage?term=2017-autumn"
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(timeout=10) as http:
+            assert (await http.get(url, headers=headers)).status_code == 200
+            own_postgres.stop()
+            started = time.monotonic()
+            down = await http.get(url, headers=headers)
+            assert time.monotonic() - started < 3
+            own_postgres.start()
+        assert down.status_code == 503
+        assert down.headers["content-type"].startswith("application/json")
+        assert down.json()["error"] == "unavailable"
+        assert "database" in down.json()["message"]
+    finally:
+        await service.close()
