@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, query_subject, service_events, stream_name
 from services.alerts.settled import ASKER
+from services.projection import freshness
 from services.projection.read_models import projections
 from shared.asof import slot_names
 from shared.provision import DOMAIN_SERVICES
 from shared.schema_registry import permissions as registry_permissions
 
 LIVE_SCHEMA = "reporting"
+FRESHNESS_ASKER = Sender("query", PROVINCE, freshness.ASKER)
 WORK_STREAMS = ("assistance", "staffing", "pairing", "evaluation")
 
 
@@ -38,6 +40,8 @@ def projection_publish(names: Iterable[str]) -> list[str]:
     subjects = [
         "$JS.API.STREAM.INFO.*",  # lag and rebuild targets
         "deadletters.>",  # events a read model could not apply, into DEADLETTERS
+        # how much each producer still holds in its outbox (report freshness)
+        *(query_subject(s, "OutboxQuery", FRESHNESS_ASKER) for s in DOMAIN_SERVICES),
     ]
     for consumer in [*consumer_names(names), *slot_names()]:
         subjects += [

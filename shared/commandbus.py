@@ -221,6 +221,8 @@ class CommandClient:
         self.retries = retries
         self.actor = actor or actor_token(getpass.getuser())
         self.jurisdiction = jurisdiction
+        self.recorded = 0
+        """Events the commands of this client recorded, so far."""
 
     def sender(self, department: str) -> Sender:
         return Sender(department, self.jurisdiction, self.actor)
@@ -238,6 +240,8 @@ class CommandClient:
         for result in results:
             if isinstance(result, Rejected) and result.code == "unavailable":
                 raise ServiceUnavailable(result.message)
+            if isinstance(result, Accepted):
+                self.recorded += len(result.event_ids)
         if len(results) != len(commands):
             reasons = "; ".join(r.message for r in results if isinstance(r, Rejected))
             raise ServiceUnavailable(f"the request was refused as a whole: {reasons}")

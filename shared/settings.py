@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         None, description="JSON logs; unset means JSON unless stderr is a terminal."
     )
     command_timeout: float = Field(30.0, gt=0, description="Seconds a CLI waits for a reply.")
+    report_wait: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds a CLI command that recorded events waits until the reports "
+        "include them (read your writes); 0: no wait.",
+    )
     projection_batch_size: int = Field(
         2000, ge=1, le=10_000, description="Events a projection applies per transaction."
     )

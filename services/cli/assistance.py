@@ -34,6 +34,7 @@ from services.cli.common import (
     CountyOption,
     Issuer,
     JsonOption,
+    NoWaitOption,
     OptionalCountyOption,
     Outcome,
     build_command,
@@ -104,6 +105,7 @@ def import_roster(
     roster: FileArgument,
     department: str = AID_CENTER,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
     batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 250,
     school_year: Annotated[
         int | None, typer.Option(help="School year the grades are for; default: the current.")
@@ -121,6 +123,7 @@ def import_roster(
         outcome = run(
             SERVICE,
             lambda cl: aid.import_roster(cl, lines, issuer, advance, batch_size, school_year),
+            wait=not no_wait,
         )
     report_outcome(
         outcome,
@@ -139,6 +142,7 @@ def revise(
     ] = None,
     department: str = AID_CENTER,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Apply the yearly revised roster of a county: new students are registered, changed ones
     updated, and the county's students no longer listed are taken off the roster.
@@ -154,6 +158,7 @@ def revise(
         outcome = run(
             SERVICE,
             lambda cl: aid.revise_roster(cl, lines, county, revision, issuer, advance, school_year),
+            wait=not no_wait,
         )
     if outcome.counts.get("removal_skipped"):
         err.print("[yellow]some lines have no readable registry number: nobody was taken off")
@@ -171,6 +176,7 @@ def promote(
     school_year: SchoolYearOption,
     department: str = AID_CENTER,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Yearly promotion: every student of the county moves up a grade for the school year.
 
@@ -188,7 +194,7 @@ def promote(
             return await aid.promote(client, county, school_year, issuer, advance)
 
     report_outcome(
-        run(SERVICE, work),
+        run(SERVICE, work, wait=not no_wait),
         as_json,
         "{promoted} promoted, {already_promoted} already promoted, {final_grade} in a final "
         "grade (graduate them), {not_active} off the roster or out of school, {rejected} rejected",
@@ -308,6 +314,7 @@ def grant(
     county: CountyOption,
     department: str = AID_CENTER,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Grant every eligible student of the county their stage's aid for the term, once."""
     check(term, Term, "--term")
@@ -321,7 +328,7 @@ def grant(
             return await aid.grant_aid(client, students, term, issuer, advance)
 
     report_outcome(
-        run(SERVICE, work),
+        run(SERVICE, work, wait=not no_wait),
         as_json,
         "{students_granted} students granted ({grants} grants), "
         "{students_unchanged} already had their aid, {not_eligible} not eligible "
@@ -340,6 +347,7 @@ def pay(
     ),
     department: str = FINANCE,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Pay, in full, every outstanding grant of the county for the term (one disbursement).
 
@@ -359,7 +367,7 @@ def pay(
             )
 
     report_outcome(
-        run(SERVICE, work),
+        run(SERVICE, work, wait=not no_wait),
         as_json,
         "{payments} payments to {students_paid} students, {nothing_outstanding} with nothing "
         "outstanding, {rejected} rejected",
@@ -371,6 +379,7 @@ def pay_file(
     payments: FileArgument,
     department: str = FINANCE,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Record a bank's list of payments (student_registry_id, term, programme, amount,
     paid_on, channel, reference); a payment above what is outstanding is refused."""
@@ -378,7 +387,9 @@ def pay_file(
     issuer = Issuer.of(department)
     bar, advance = progress("recording payments", len(lines))
     with bar:
-        outcome = run(SERVICE, lambda cl: aid.pay_file(cl, lines, issuer, advance))
+        outcome = run(
+            SERVICE, lambda cl: aid.pay_file(cl, lines, issuer, advance), wait=not no_wait
+        )
     report_outcome(outcome, as_json, "{paid} payments recorded, {rejected} rejected")
 
 
@@ -447,6 +458,7 @@ def dispatch(
     due_on: Annotated[str | None, typer.Option(help="Report due; default 31 December.")] = None,
     department: str = AID_CENTER,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Send each university the roster of the county's registered poor students it has."""
     check(county, CountyCode, "--county")
@@ -462,6 +474,7 @@ def dispatch(
             lambda cl: aid.dispatch_universities(
                 cl, county, school_year, rosters, sent, due, issuer, advance
             ),
+            wait=not no_wait,
         )
     report_outcome(
         outcome,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ err = Console(stderr=True, soft_wrap=True)  # a message stays one line, whatever
 T = TypeVar("T")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option("--no-wait", help="Do not wait for the reports to include the changes."),
+]
 CountyOption = Annotated[str, typer.Option(help="County code, e.g. 610831.")]
 OptionalCountyOption = Annotated[
     str | None, typer.Option(help="County code; omit for the province.")
@@ -136,13 +141,15 @@ async def send_in_batches(
     return [r for r in results if r is not None]
 
 
-def run(service: str, work: Callable[[CommandClient], Awaitable[T]]) -> T:
+def run(service: str, work: Callable[[CommandClient], Awaitable[T]], wait: bool = True) -> T:
     """Run `work` with a command client for `service`, as the NATS identity of the settings
     (its user is the actor; without one, `EDUPLAN_ACTOR` or the login name). Unreachable
-    means exit status 2; a request the server refuses to this identity, exit status 1."""
+    means exit status 2; a request the server refuses to this identity, exit status 1. When
+    `work` recorded something, wait (unless `wait` is off) until the reports include it."""
     settings = get_settings()
     url = settings.nats_url or DEFAULT_NATS
     actor = user_of(url) or settings.actor or getpass.getuser()
+    recorded: list[int] = []
 
     async def main() -> T:
         tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
@@ -156,18 +163,23 @@ def run(service: str, work: Callable[[CommandClient], Awaitable[T]]) -> T:
                 actor=actor_token(actor),
                 jurisdiction=settings.jurisdiction,
             )
-            return await work(client)
+            result = await work(client)
+            recorded.append(client.recorded)
+            return result
         finally:
             await nc.close()
 
     try:
-        return asyncio.run(main())
+        done = asyncio.run(main())
     except (ServiceUnavailable, NatsUnreachable) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
     except Refused as exc:
         err.print(f"[red]refused:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
+    if wait and any(recorded):
+        wait_for_reports([service], settings.report_wait)
+    return done
 
 
 def send_one(
@@ -250,10 +262,59 @@ def fetch(path: str, method: str = "GET", **params: str | None) -> Any:
     token of EDUPLAN_REPORTING_TOKEN; unreachable or refused means exit status 2."""
     try:
         server = reports.ReportingServer.from_settings(get_settings())
-        return reports.fetch(server, path, method, **params)
+        body, freshness = reports.fetch_report(server, path, method, params)
     except reports.ReportUnavailable as exc:
         err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    if freshness:
+        err.print(reports.freshness_note(freshness), style="dim", markup=False, highlight=False)
+    return body
+
+
+def wait_for_reports(sources: Sequence[str], timeout: float) -> None:
+    """Wait until every read model includes what the services of `sources` recorded so far,
+    so that the next report shows it: first until their outboxes are empty (everything is on
+    the bus, up to the stream's last message then), then until the read models reach it.
+    Never an error: the commands are done; past `timeout` it says the reports still lag."""
+    if timeout <= 0 or not sources:
+        return
+    server = reports.ReportingServer.from_settings(get_settings())
+    deadline = time.monotonic() + timeout
+    targets: dict[str, int] = {}
+    behind, said = "?", False
+    while time.monotonic() < deadline:
+        try:
+            fresh, _ = reports.fetch_report(
+                server,
+                "/api/freshness",
+                params={"sources": ",".join(sources)},
+                timeout=max(deadline - time.monotonic(), 0.5),
+            )
+        except reports.ReportUnavailable as exc:
+            err.print(f"reports not checked: {exc}", style="yellow", markup=False)
+            return
+        for source, state in fresh["sources"].items():
+            if source not in targets and state["outbox_pending"] == 0:
+                targets[source] = state["stream_last"]
+        left = {
+            s: max(targets[s] - state["applied_through"], 0) if s in targets else None
+            for s, state in fresh["sources"].items()
+        }
+        if left and all(v == 0 for v in left.values()):
+            if said:
+                err.print("the reports include them now", style="dim", markup=False)
+            return
+        behind = ", ".join(f"{s}: {v if v is not None else 'outbox'}" for s, v in left.items())
+        if not said:
+            err.print("waiting for the reports to include these changes ...", style="dim")
+            said = True
+        time.sleep(0.25)
+    err.print(
+        f"the reports do not include everything yet after {timeout:.0f} s ({behind} to go);"
+        " they will: check `eduplan projection status`",
+        style="yellow",
+        markup=False,
+    )
 
 
 def show(rows: Any, as_json: bool, table: Callable[[Any], Any]) -> None:

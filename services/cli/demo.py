@@ -34,6 +34,7 @@ from services.cli.common import (
     CountyOption,
     Issuer,
     JsonOption,
+    NoWaitOption,
     Outcome,
     Progressed,
     check,
@@ -41,6 +42,7 @@ from services.cli.common import (
     err,
     progress,
     run,
+    wait_for_reports,
 )
 from services.cli.evaluation import derived_id
 from services.cli.pairing import send_seed
@@ -50,6 +52,7 @@ from services.pairing.seed import Seed, load_seed
 from services.staffing.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from services.staffing.dispatch_sheet import parse_sheet
 from shared.commandbus import CommandClient
+from shared.settings import get_settings
 
 YEAR, TERM = 2017, "2017-autumn"
 UNIVERSITY_STAGES = {Stage.UNDERGRADUATE.value, Stage.JUNIOR_COLLEGE.value}
@@ -387,6 +390,7 @@ def _bound(step: Step, county: str, log: Log) -> Callable[[CommandClient], Any]:
 def seed(
     county: CountyOption = "610831",
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Record the pilot's 2017-18 school year in every service; a rerun records nothing new.
 
@@ -404,7 +408,9 @@ def seed(
     for service, title, step in STEPS:
         if not as_json:
             console.print(f"[bold]{title}[/bold]", highlight=False)
-        run(service, _bound(step, county, log))
+        run(service, _bound(step, county, log), wait=False)
+    if not no_wait:
+        wait_for_reports([service for service, _, _ in STEPS], get_settings().report_wait)
     if as_json:
         console.print_json(json.dumps(log.steps, ensure_ascii=False))
     else:

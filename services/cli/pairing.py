@@ -38,6 +38,7 @@ from services.cli.common import (
     CountyOption,
     Issuer,
     JsonOption,
+    NoWaitOption,
     OptionalCountyOption,
     Outcome,
     Progressed,
@@ -151,6 +152,7 @@ def seed(
     ] = PILOT_SEED,
     department: str = department_option("basic_ed_1"),
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Adopt the county's targets and establish the seed's pairs; a rerun changes nothing.
 
@@ -164,7 +166,9 @@ def seed(
     issuer = Issuer.of(department)
     bar, advance = progress("establishing pairs", len(loaded.pairs) + 1)
     with bar:
-        outcome = run(SERVICE, lambda client: send_seed(client, loaded, issuer, advance))
+        outcome = run(
+            SERVICE, lambda client: send_seed(client, loaded, issuer, advance), wait=not no_wait
+        )
     report_outcome(
         outcome,
         as_json,

@@ -89,13 +89,47 @@ class ReportingServer:
 
 def fetch(server: ReportingServer, path: str, method: str = "GET", **params: str | None) -> Any:
     """A JSON answer of the reporting API."""
-    with server.open(path, method, params) as response:
+    return fetch_report(server, path, method, params)[0]
+
+
+def fetch_report(
+    server: ReportingServer,
+    path: str,
+    method: str = "GET",
+    params: Mapping[str, str | None] | None = None,
+    timeout: float = 120,
+) -> tuple[Any, str | None]:
+    """A JSON answer of the reporting API and how fresh it is (its Eduplan-Freshness)."""
+    with server.open(path, method, params, timeout) as response:
         try:
-            return json.load(response)
+            return json.load(response), response.headers.get("Eduplan-Freshness")
         except ValueError:
             raise ReportUnavailable(
                 f"{server.url} did not answer JSON: is EDUPLAN_REPORTING_URL the reporting API?"
             ) from None
+
+
+def freshness_note(header: str) -> str:
+    """One line saying up to which event of each stream a report is built, and how far the
+    read models are behind what the services recorded."""
+    try:
+        sources: dict[str, Any] = json.loads(header)
+    except ValueError:
+        return ""
+    if "unknown" in sources:
+        return f"freshness unknown: {sources['unknown']}"
+    parts = []
+    for source, fresh in sorted(sources.items()):
+        behind = fresh.get("behind")
+        state = (
+            "up to date"
+            if behind == 0
+            else "behind: unknown"
+            if behind is None
+            else f"{behind:,} events not yet included"
+        )
+        parts.append(f"{source} through #{fresh['applied_through']:,} ({state})")
+    return "built from " + "; ".join(parts)
 
 
 def table(

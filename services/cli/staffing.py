@@ -26,6 +26,7 @@ from services.cli.common import (
     CountyOption,
     Issuer,
     JsonOption,
+    NoWaitOption,
     OptionalCountyOption,
     Outcome,
     Progressed,
@@ -190,6 +191,7 @@ def import_sheet(
     sheet: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dispatch CSV file.")],
     department: str = Department,
     as_json: JsonOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Dispatch every teacher of a sheet, and record the arrivals it gives; reruns change nothing.
 
@@ -207,7 +209,11 @@ def import_sheet(
         "dispatching", len(lines) + sum(ln.arrived_on is not None for ln in lines)
     )
     with bar:
-        outcome = run(SERVICE, lambda client: import_dispatch_sheet(client, lines, issuer, advance))
+        outcome = run(
+            SERVICE,
+            lambda client: import_dispatch_sheet(client, lines, issuer, advance),
+            wait=not no_wait,
+        )
     report_outcome(
         outcome,
         as_json,

@@ -22,7 +22,8 @@ from nats.aio.client import Client as NATS
 
 from services.projection.access.schema import ensure_access_schema
 from services.projection.admin import Admin, start_read_models
-from services.projection.http import Handler, HttpError, Route
+from services.projection.freshness import Freshness
+from services.projection.http import Answer, Handler, HttpError, Route
 from services.projection.read_models import projections, routes
 from services.projection.web import reporting_app
 from shared.asof import AsOf, Snapshots
@@ -56,6 +57,7 @@ class ProjectionService:
     nc: NATS
     runners: dict[str, ProjectionRunner]
     snapshots: Snapshots
+    freshness: Freshness
     server: uvicorn.Server | None = None
     locks: SessionLocks | None = None
     supervisor: Supervisor | None = None
@@ -65,10 +67,15 @@ class ProjectionService:
     def read(self, route: Route, sources: tuple[Projection, ...]) -> Handler:
         """A route answering from the live read model, or from a snapshot when asked as of."""
 
+        streams = sorted({s for p in sources for s in p.sources})
+
         async def handle(params: dict[str, str]) -> Any:
             as_of = _as_of(params.pop("as_of", None), params.pop("as_of_position", None), sources)
-            schema = SCHEMA if as_of is None else await self.snapshots.schema_for(sources, as_of)
-            return await route(self.pool, schema, params)
+            if as_of is not None:
+                schema = await self.snapshots.schema_for(sources, as_of)
+                return await route(self.pool, schema, params)
+            body = await route(self.pool, SCHEMA, params)
+            return Answer(body, await self.freshness.header(streams))
 
         return handle
 
@@ -149,7 +156,13 @@ async def start_projection_service(
         for p in projections()
     }
     service = ProjectionService(
-        settings, pool, nc, runners, Snapshots(pool, nc, settings.namespace), locks=locks
+        settings,
+        pool,
+        nc,
+        runners,
+        Snapshots(pool, nc, settings.namespace),
+        Freshness(runners, nc, settings.namespace),
+        locks=locks,
     )
     service.supervisor = await start_read_models(
         runners, service.stop, service.tasks, pool, locks, service.snapshots
@@ -157,6 +170,7 @@ async def start_projection_service(
     if serve_http:
         admin = Admin(service.runners, pool, SCHEMA, service.tasks, service.supervisor)
         reports = {path: service.read(*r) for path, r in routes().items()}
+        reports["/api/freshness"] = service.freshness.answer
         app = reporting_app(pool, settings, reports, admin)
         config = uvicorn.Config(
             app,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -66,8 +67,25 @@ def json_response(
     )
 
 
-def answer(body: Any, headers: Mapping[str, str] | None = None) -> Response:
+@dataclass(frozen=True)
+class Answer:
+    """A handler's body with headers of its own (e.g. how fresh the read model is)."""
+
+    body: Any
+    headers: Mapping[str, str]
+
+
+def unwrap(result: Any) -> tuple[Any, dict[str, str]]:
+    """The body of a handler's result, and its own headers."""
+    if isinstance(result, Answer):
+        return result.body, dict(result.headers)
+    return result, {}
+
+
+def answer(result: Any, headers: Mapping[str, str] | None = None) -> Response:
     """A handler's result as a response: a Download as an attachment, the rest as JSON."""
+    body, own = unwrap(result)
+    headers = {**own, **(headers or {})}
     if isinstance(body, Download):
         disposition = {"content-disposition": f'attachment; filename="{body.filename}"'}
         return Response(

@@ -28,7 +28,7 @@ from shared.settings import Settings
 from shared.testing import Sandbox, wait_for
 
 pytestmark = pytest.mark.integration
-ISSUER = Issuer("tester", "aid_center")
+ISSUER = Issuer("aid_center")
 
 
 def sweeps(outcome: str) -> float:

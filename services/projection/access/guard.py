@@ -20,7 +20,7 @@ from services.projection.access.access_log import record_read
 from services.projection.access.credentials import session_principal, token_principal
 from services.projection.access.personal import PERSONAL_ROUTES
 from services.projection.access.roles import VIEWERS, Principal, Role, report_params, require
-from services.projection.http import Handler, HttpError, answer, query
+from services.projection.http import Handler, HttpError, answer, query, unwrap
 
 COOKIE = "eduplan_session"
 CHALLENGE = {"www-authenticate": 'Bearer realm="eduplan"'}
@@ -73,13 +73,14 @@ class Guard:
         async def endpoint(request: Request) -> Response:
             who = await self.signed_in(request)
             params = report_params(who, path, query(request))
-            body = await handler(dict(params))
+            body, headers = unwrap(await handler(dict(params)))
             if personal is None:
-                return answer(body)
+                return answer(body, headers)
             if not who.reads_personal_data:
-                return answer(personal.hidden(body), {"eduplan-personal-data": "hidden"})
+                headers["eduplan-personal-data"] = "hidden"
+                return answer(personal.hidden(body), headers)
             await record_read(self.pool, who, path, params, len(personal.rows(body)))
-            return answer(body, {"eduplan-personal-data": "shown"})
+            return answer(body, headers | {"eduplan-personal-data": "shown"})
 
         return endpoint
 

@@ -28,7 +28,7 @@ class Role(StrEnum):
 VIEWERS = frozenset({Role.PROVINCE_VIEWER, Role.COUNTY_VIEWER})
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 COUNTY = re.compile(r"^\d{6}$")
-COUNTY_FREE_ROUTES = frozenset({"/api/aid-catalogue", "/api/audit/figures"})
+COUNTY_FREE_ROUTES = frozenset({"/api/aid-catalogue", "/api/audit/figures", "/api/freshness"})
 """Report routes with no county parameter: the same for every county (catalogues)."""
 
 
