@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test lint bench docs release-contracts clean
+.PHONY: install up test chaos lint bench docs release-contracts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ up: $(STAMP)                ## start NATS, PostgreSQL (embedded if none runs) an
 
 test: $(STAMP)              ## unit, integration and end-to-end tests on real NATS and PostgreSQL
 	$(BIN)/pytest
+
+chaos: $(STAMP)             ## faults on servers of its own; prints what each copy holds after each
+	$(BIN)/pytest tests/chaos -q -p no:randomly
 
 lint: $(STAMP)              ## ruff, formatting, mypy, and no released contract broken
 	$(BIN)/ruff check .

@@ -235,7 +235,11 @@ class CommandClient:
             raise ValueError("the commands of one request are issued for one department")
         sender = self.sender(first.department)
         subject = command_subject(self.service, first.command_type, sender, self.namespace)
-        body = CommandRequest(commands=list(commands)).model_dump_json().encode()
+        # issued now: a batch built long before (or resent after an outage) is not stale;
+        # the command id and what it says stay the same, so a resend is still the same command
+        now = datetime.now(UTC)
+        stamped = [c.model_copy(update={"issued_at": now}) for c in commands]
+        body = CommandRequest(commands=stamped).model_dump_json().encode()
         results = CommandReply.model_validate_json(await self._request(subject, body)).results
         for result in results:
             if isinstance(result, Rejected) and result.code == "unavailable":

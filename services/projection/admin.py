@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from contracts.subjects import stream_name
+from services.projection.freshness import CANNOT_SAY, Freshness
 from services.projection.http import Download, HttpError
 from shared import metrics
 from shared.asof import Snapshots
@@ -34,14 +35,27 @@ class Admin:
         schema: str,
         tasks: list[asyncio.Task[Any]],
         supervisor: Supervisor | None = None,
+        freshness: Freshness | None = None,
     ) -> None:
         self.runners = runners
         self.pool = pool
         self.schema = schema
         self.tasks = tasks
         self.supervisor = supervisor
+        self.freshness = freshness
         self.rebuilds: dict[str, RebuildStatus] = {}
         self._rebuilding: dict[str, asyncio.Task[None]] = {}
+
+    async def _outboxes(self) -> dict[str, int | None]:
+        """Events each source's service recorded but has not yet put on the bus."""
+        if self.freshness is None:
+            return {}
+        every = {s for r in self.runners.values() for s in r.projection.sources}
+        try:
+            fresh = await self.freshness.of(every)
+        except CANNOT_SAY:
+            return {}
+        return {s: f.outbox_pending for s, f in fresh.items()}
 
     def read_model_state(self, name: str) -> dict[str, Any]:
         """How a read model's runner fares: `state` (the worst of its task and its sources)
@@ -105,15 +119,19 @@ class Admin:
         """Per projection: how far each source is read, against the stream's end; the runner's
         state and error; its rebuild, if any."""
         report = []
+        pending = await self._outboxes()
         for name, runner in self.runners.items():
             sources = {}
             for source in runner.projection.sources:
                 last = await _last_seq(runner, source)
                 checkpoint = await runner.checkpoint(source)
+                waiting = pending.get(source)
                 sources[source] = {
                     "checkpoint": checkpoint,
                     "stream_last": last,
-                    "lag": max(last - checkpoint, 0),
+                    "outbox_pending": waiting,
+                    # behind what the service recorded: on the bus and still in its outbox
+                    "lag": max(last - checkpoint, 0) + (waiting or 0),
                     **runner.sources[source].as_dict(),
                 }
             rebuild_status = self.rebuilds.get(name)

@@ -168,7 +168,9 @@ async def start_projection_service(
         runners, service.stop, service.tasks, pool, locks, service.snapshots
     )
     if serve_http:
-        admin = Admin(service.runners, pool, SCHEMA, service.tasks, service.supervisor)
+        admin = Admin(
+            service.runners, pool, SCHEMA, service.tasks, service.supervisor, service.freshness
+        )
         reports = {path: service.read(*r) for path, r in routes().items()}
         reports["/api/freshness"] = service.freshness.answer
         app = reporting_app(pool, settings, reports, admin)

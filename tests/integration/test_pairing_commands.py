@@ -4,7 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -174,8 +174,9 @@ async def test_a_rejected_command_writes_nothing(
 ) -> None:
     await processor.handle([issued(establish())])
     before = await counts(pool)
+    now = envelope.model_copy(update={"issued_at": datetime.now(UTC)})  # built at collection
 
-    (result,) = await processor.handle([envelope])
+    (result,) = await processor.handle([now])
 
     assert rejected(result).code == code
     assert mentions in result.message
