@@ -43,6 +43,7 @@ from contracts.subjects import (
     within,
 )
 from shared.db import UNAVAILABLE
+from shared.group_commit import GroupCommit
 from shared.jetstream import PermissionRefused, request_or_refused
 from shared.limits import Limits
 from shared.metrics import observe_command_request
@@ -58,12 +59,14 @@ def add_command_endpoint(
     service: str,
     processor: CommandProcessor,
     namespace: str = "",
-    max_workers: int = 8,
+    max_workers: int = 64,
 ) -> None:
     """Serve `commands.<service>.<department>.<jurisdiction>.<actor>.*` in the queue group
-    `<service>`; the sender is read from the subject."""
+    `<service>`; the sender is read from the subject. Requests handled at the same time are
+    committed together (shared/group_commit.py)."""
 
     limits = processor.limits
+    grouped = GroupCommit(processor)
 
     @broker.subscriber(
         service_commands(service, namespace),
@@ -94,7 +97,7 @@ def add_command_endpoint(
             )
         started = time.perf_counter()
         try:
-            results = await processor.handle(request.commands, sender)
+            results = await grouped.handle(request.commands, sender)
         except UNAVAILABLE as exc:
             log.warning("database_unavailable", service=service, error=repr(exc))
             return _reply([_unavailable(service, exc)])

@@ -110,10 +110,13 @@ class OutboxRelay:
 
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
         """Publish one batch; delete the acknowledged prefix. Returns how many were published."""
+        # The head of the outbox first, then its events by key: joined whole, the planner may
+        # merge-join from the store's first position on every batch (275-400 ms per 500 rows
+        # behind 300k-500k events, growing with the store).
         rows = await conn.fetch(
             f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))}"
-            f' FROM "{self.schema}".outbox o JOIN "{self.schema}".events e USING (position)'
-            " ORDER BY o.position LIMIT $1",
+            f' FROM (SELECT position FROM "{self.schema}".outbox ORDER BY position LIMIT $1) o'
+            f' JOIN "{self.schema}".events e USING (position) ORDER BY e.position',
             self.batch_size,
         )
         if not rows:
@@ -202,9 +205,10 @@ class OutboxRelay:
 async def outbox_state(pool: asyncpg.Pool, schema: str) -> tuple[int, float]:
     """(events waiting in the outbox, seconds the oldest of them has waited)."""
     row = await pool.fetchrow(
-        f"SELECT count(*) AS pending,"
-        f" coalesce(extract(epoch FROM now() - min(e.recorded_at)), 0) AS age"
-        f' FROM "{schema}".outbox o JOIN "{schema}".events e USING (position)'
+        f'SELECT (SELECT count(*) FROM "{schema}".outbox) AS pending,'
+        f" coalesce(extract(epoch FROM now() - e.recorded_at), 0) AS age"
+        f' FROM (SELECT min(position) AS position FROM "{schema}".outbox) o'
+        f' LEFT JOIN "{schema}".events e USING (position)'
     )
     return int(row["pending"]), float(row["age"])
 
