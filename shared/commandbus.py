@@ -11,7 +11,7 @@ import getpass
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from uuid import UUID, uuid4
 
 import structlog
@@ -74,12 +74,12 @@ def add_command_endpoint(
         max_workers=max_workers,
         decoder=_undecoded,
     )
-    async def on_command(msg: NatsMessage) -> bytes:
+    async def on_command(msg: Received) -> bytes:
         refusal = limits.refusal(msg.body)
         if refusal is not None:
             return _reply([Rejected(command_id=None, code=refusal[0], message=refusal[1])])
         try:
-            sender, name = sender_of(msg.raw_message.subject, namespace)
+            sender, name = sender_of(msg.subject, namespace)
             request = CommandRequest.model_validate_json(msg.body)
         except (ValueError, ValidationError) as exc:
             return _reply([Rejected(command_id=None, code="invalid_request", message=str(exc))])
@@ -129,12 +129,12 @@ def add_query_endpoint(
     @broker.subscriber(
         service_query(service, query.__name__, namespace), queue=service, decoder=_undecoded
     )
-    async def on_query(msg: NatsMessage) -> bytes:
+    async def on_query(msg: Received) -> bytes:
         refusal = limits.refusal(msg.body)
         if refusal is not None:
             return _refusal(*refusal)
         try:
-            jurisdiction, actor = asker_of(msg.raw_message.subject, namespace)
+            jurisdiction, actor = asker_of(msg.subject, namespace)
             asked = query.model_validate_json(msg.body)
         except (ValueError, ValidationError) as exc:
             return _refusal("invalid_query", str(exc))
@@ -159,10 +159,19 @@ def _unavailable(service: str, exc: BaseException) -> Rejected:
     )
 
 
-async def _undecoded(msg: NatsMessage) -> bytes:
-    """The body as it came: the endpoint checks its size and depth before parsing it (a
-    deeply nested body would exhaust FastStream's JSON decoder, and no reply would go out)."""
-    return msg.body
+class Received(NamedTuple):
+    """A request as it came: its subject (who sends it) and its body, unparsed."""
+
+    subject: str
+    body: bytes
+
+
+async def _undecoded(msg: NatsMessage) -> Received:
+    """The request as it came: the endpoint checks its size and depth before parsing it (a
+    deeply nested body would exhaust FastStream's JSON decoder, and no reply would go out).
+    The broker applies no types (`apply_types=False`): FastStream's dependency injection would
+    resolve a `NatsMessage` parameter in a worker thread, one thread hop per request."""
+    return Received(msg.raw_message.subject, msg.body)
 
 
 def _refusal(code: str, message: str) -> bytes:

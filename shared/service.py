@@ -93,6 +93,7 @@ async def start_service(
     )
     await publish_schemas(relay_nats, name, settings.namespace, settings.stream_replicas)
     broker = NatsBroker(
+        apply_types=False,  # handlers take the request as it came (shared/commandbus.py)
         log_level=10,
         logger=broker_logger(),
         max_reconnect_attempts=-1,
