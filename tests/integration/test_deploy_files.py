@@ -83,7 +83,7 @@ def _password_var(user: str) -> str:
 def _test_env() -> dict[str, str]:
     """Every variable the NATS configs reference, with throwaway values."""
     env = {**os.environ}
-    for name in _conf_variables(NATS_CONF, CLUSTER_CONF):
+    for name in _conf_variables(NATS_CONF, CLUSTER_CONF, NATS_DIR / "accounts.conf"):
         env[name] = f"test-{name.lower()}"
     env["NATS_SERVER_NAME"] = "nats-1"
     for node in (1, 2, 3):
@@ -140,7 +140,7 @@ def test_compose_credentials_match_the_servers() -> None:
     services = _compose()["services"]
     nats_env = _environment(services["nats"])
     postgres_env = _environment(services["postgres"])
-    conf = NATS_CONF.read_text()
+    conf = (NATS_DIR / "accounts.conf").read_text()
     roles = {"assistance": "assistance", "projection": "projection"}
 
     for name, role in roles.items():
@@ -200,7 +200,7 @@ def test_compose_refuses_to_start_without_its_passwords() -> None:
 
 
 def test_nats_configs_keep_passwords_out_of_the_file() -> None:
-    for path in (NATS_CONF, CLUSTER_CONF):
+    for path in (NATS_CONF, CLUSTER_CONF, NATS_DIR / "accounts.conf"):
         for value in re.findall(r"^\s*password\s*[:=]\s*(\S+)", path.read_text(), re.MULTILINE):
             assert value.startswith("$"), f"{path.name}: a literal password {value!r}"
 
