@@ -62,7 +62,7 @@ async def test_postgres_down_is_answered_at_once_and_work_resumes_after(
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable, match="database"):
         await client.send(register())  # type: ignore[arg-type]
-    assert time.monotonic() - started < 3, "a typed answer, not a timeout"
+    assert time.monotonic() - started < 10, "a typed answer, not the 30 s reply timeout"
 
     own_postgres.start()
     deadline = time.monotonic() + 15
@@ -96,7 +96,7 @@ async def test_reports_answer_json_503_while_postgres_is_down(
             own_postgres.stop()
             started = time.monotonic()
             down = await http.get(url, headers=headers)
-            assert time.monotonic() - started < 3
+            assert time.monotonic() - started < 10
             own_postgres.start()
         assert down.status_code == 503
         assert down.headers["content-type"].startswith("application/json")
