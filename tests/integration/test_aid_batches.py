@@ -17,7 +17,7 @@ from services.assistance.roster import parse_roster
 from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import Issuer
-from services.projection import aid_reports
+from services.projection.read_models.assistance import reports as aid_reports
 from shared.commandbus import CommandClient
 from shared.service import ServiceRuntime
 from shared.testing import Sandbox, wait_for

@@ -25,8 +25,8 @@ from services.assistance.roster import parse_roster
 from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import Issuer
-from services.projection import alerts as alert_reports
-from services.projection.alerts import AlertsProjection
+from services.projection.read_models import alerts as alert_reports
+from services.projection.read_models.alerts import AlertsProjection
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner, setup_projection
 from shared.service import ServiceRuntime, start_service

@@ -33,7 +33,7 @@ from contracts.staffing.types import (
 )
 from contracts.subjects import stream_name
 from contracts.types import Stage
-from services.projection.staffing import StaffingProjection
+from services.projection.read_models.staffing import StaffingProjection
 from services.staffing.assignments import AssignmentProcessor
 from services.staffing.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from services.staffing.handlers import command_handlers, load_permissions

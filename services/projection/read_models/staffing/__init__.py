@@ -15,13 +15,11 @@ from pydantic import BaseModel, ConfigDict
 
 from contracts.envelope import EventEnvelope
 from contracts.types import CountyCode
-from services.projection import (
-    staffing_coverage,
-    staffing_supply,
-    staffing_targets,
-    staffing_training,
-)
 from services.projection.http import Route
+from services.projection.read_models.staffing import coverage as staffing_coverage
+from services.projection.read_models.staffing import supply as staffing_supply
+from services.projection.read_models.staffing import targets as staffing_targets
+from services.projection.read_models.staffing import training as staffing_training
 from shared.migrations import Migration
 from shared.projections import Projection
 

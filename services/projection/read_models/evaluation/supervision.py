@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from contracts.envelope import EventEnvelope
 from contracts.evaluation.types import Year
 from contracts.types import CountyCode
-from services.projection.evaluation_rows import Folded, Table, day, plain
+from services.projection.read_models.evaluation.rows import Folded, Table, day, plain
 from shared.migrations import Migration
 
 MIGRATIONS = (

@@ -16,7 +16,7 @@ import asyncpg
 from contracts.envelope import EventEnvelope
 from contracts.staffing.terms import school_year
 from contracts.staffing.types import Season
-from services.projection.staffing_targets import adopted_targets, plan_years
+from services.projection.read_models.staffing.targets import adopted_targets, plan_years
 
 TABLES = """
 CREATE TABLE "{schema}".staffing_caravan_visits (

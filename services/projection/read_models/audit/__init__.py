@@ -24,9 +24,10 @@ from typing import Any
 import asyncpg
 
 from contracts.envelope import EventEnvelope
-from services.projection import audit_figures, audit_search
-from services.projection.audit_search import ExportQuery, SearchQuery
 from services.projection.http import Download, Route
+from services.projection.read_models.audit import figures as audit_figures
+from services.projection.read_models.audit import search as audit_search
+from services.projection.read_models.audit.search import ExportQuery, SearchQuery
 from shared.db import dumps
 from shared.migrations import Migration
 from shared.projections import Projection

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import asyncpg
 
-from services.projection.access import credentials, users
-from services.projection.access.passwords import generate_password
-from services.projection.access.roles import Role
-from services.projection.access.schema import ensure_access_schema
+from services.projection.http.access import credentials, users
+from services.projection.http.access.passwords import generate_password
+from services.projection.http.access.roles import Role
+from services.projection.http.access.schema import ensure_access_schema
 
 FIRST_OPERATOR_ROLES = (Role.OPERATOR, Role.PROVINCE_VIEWER)
 """Runs the read models and sees the dashboard; personal data only if an operator grants it."""

@@ -15,9 +15,9 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from contracts.types import CountyCode
-from services.projection import pairing_reports
 from services.projection.http import Route
-from services.projection.pairing_model import PairingProjection
+from services.projection.read_models.pairing import reports as pairing_reports
+from services.projection.read_models.pairing.model import PairingProjection
 from shared.projections import Projection
 
 

@@ -15,8 +15,8 @@ from typing import Any, Literal, TypeAlias
 
 import asyncpg
 
-from services.projection.access.roles import Principal, Role
-from services.projection.access.schema import SCHEMA
+from services.projection.http.access.roles import Principal, Role
+from services.projection.http.access.schema import SCHEMA
 
 TOKEN_PREFIX = "ept_"
 Db: TypeAlias = asyncpg.Pool | asyncpg.Connection

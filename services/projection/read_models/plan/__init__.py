@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.projection.http import Route
-from services.projection.plan_progress import progress_route
+from services.projection.read_models.plan.progress import progress_route
 from shared.projections import Projection
 
 PROJECTIONS: tuple[Projection, ...] = ()

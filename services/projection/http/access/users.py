@@ -9,10 +9,10 @@ from datetime import datetime
 
 import asyncpg
 
-from services.projection.access.credentials import Db, principal
-from services.projection.access.passwords import hash_password, verify_password
-from services.projection.access.roles import Principal, Role, check_account
-from services.projection.access.schema import SCHEMA
+from services.projection.http.access.credentials import Db, principal
+from services.projection.http.access.passwords import hash_password, verify_password
+from services.projection.http.access.roles import Principal, Role, check_account
+from services.projection.http.access.schema import SCHEMA
 
 
 class AccountError(Exception):

@@ -21,15 +21,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.types import CountyCode
-from services.projection import (
-    evaluation_guidance,
-    evaluation_high_school,
-    evaluation_supervision,
-    pairing_reports,
-    staffing_coverage,
-    staffing_supply,
-    staffing_training,
-)
+from services.projection.read_models.evaluation import guidance as evaluation_guidance
+from services.projection.read_models.evaluation import high_school as evaluation_high_school
+from services.projection.read_models.evaluation import supervision as evaluation_supervision
+from services.projection.read_models.pairing import reports as pairing_reports
+from services.projection.read_models.staffing import coverage as staffing_coverage
+from services.projection.read_models.staffing import supply as staffing_supply
+from services.projection.read_models.staffing import training as staffing_training
 
 PLANS = Path(__file__).with_name("plans")
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool

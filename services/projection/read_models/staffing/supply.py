@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from contracts.envelope import EventEnvelope
-from services.projection.staffing_targets import adopted_targets, plan_years
+from services.projection.read_models.staffing.targets import adopted_targets, plan_years
 
 TABLES = """
 CREATE TABLE "{schema}".staffing_special_posts (

@@ -16,11 +16,11 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from services.projection.access.access_log import record_read
-from services.projection.access.credentials import session_principal, token_principal
-from services.projection.access.personal import PERSONAL_ROUTES
-from services.projection.access.roles import VIEWERS, Principal, Role, report_params, require
 from services.projection.http import Handler, HttpError, answer, query, unwrap
+from services.projection.http.access.access_log import record_read
+from services.projection.http.access.credentials import session_principal, token_principal
+from services.projection.http.access.personal import PERSONAL_ROUTES
+from services.projection.http.access.roles import VIEWERS, Principal, Role, report_params, require
 
 COOKIE = "eduplan_session"
 CHALLENGE = {"www-authenticate": 'Bearer realm="eduplan"'}

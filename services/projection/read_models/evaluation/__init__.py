@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from services.projection import (
-    evaluation_balance,
-    evaluation_guidance,
-    evaluation_high_school,
-    evaluation_supervision,
-)
 from services.projection.http import Route
+from services.projection.read_models.evaluation import balance as evaluation_balance
+from services.projection.read_models.evaluation import guidance as evaluation_guidance
+from services.projection.read_models.evaluation import high_school as evaluation_high_school
+from services.projection.read_models.evaluation import supervision as evaluation_supervision
 from shared.projections import Projection
 
 PROJECTIONS: tuple[Projection, ...] = (

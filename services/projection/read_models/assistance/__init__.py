@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.assistance.types import RevisionId, SchoolYear
 from contracts.types import CountyCode, Term
-from services.projection import aid_coordination, aid_reports
-from services.projection.aid_coordination import AidCoordinationProjection
-from services.projection.aid_coverage import AidCoverageProjection
 from services.projection.http import Route
+from services.projection.read_models.assistance import coordination as aid_coordination
+from services.projection.read_models.assistance import reports as aid_reports
+from services.projection.read_models.assistance.coordination import AidCoordinationProjection
+from services.projection.read_models.assistance.coverage import AidCoverageProjection
 
 
 class _Query(BaseModel):

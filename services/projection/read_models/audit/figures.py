@@ -37,8 +37,8 @@ from contracts.pairing.types import SchoolId as HelpedSchoolId
 from contracts.registry import events_of
 from contracts.staffing.types import SchoolId, SubjectId
 from contracts.types import CountyCode, Stage, Term
-from services.projection import staffing_coverage
 from services.projection.http import HttpError
+from services.projection.read_models.staffing import coverage as staffing_coverage
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from services.projection.access import credentials, users
-from services.projection.access.guard import COOKIE
 from services.projection.dashboard import STATIC
 from services.projection.http import NO_STORE, HttpError
+from services.projection.http.access import credentials, users
+from services.projection.http.access.guard import COOKIE
 
 MAX_FORM_BYTES = 4096
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from services.projection import alerts, assistance, audit, evaluation, pairing, plan, staffing
 from services.projection.http import Route
+from services.projection.read_models import (
+    alerts,
+    assistance,
+    audit,
+    evaluation,
+    pairing,
+    plan,
+    staffing,
+)
 from shared.projections import Projection
 
 WORK_STREAMS = (assistance, staffing, pairing, evaluation)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from contracts.envelope import EventEnvelope
 from contracts.evaluation.types import CompulsoryStage, Year
 from contracts.types import CountyCode
-from services.projection.evaluation_rows import Folded, Table, plain, text
+from services.projection.read_models.evaluation.rows import Folded, Table, plain, text
 from shared.migrations import Migration
 
 MIGRATIONS = (

@@ -20,7 +20,7 @@ from contracts.envelope import EventEnvelope
 from contracts.staffing.terms import school_year, term_at, term_index, term_of, year_terms
 from contracts.staffing.types import CountyTargets
 from contracts.types import CountyCode, Term
-from services.projection.staffing_targets import adopted_targets, plan_years
+from services.projection.read_models.staffing.targets import adopted_targets, plan_years
 
 TABLES = """
 CREATE TABLE "{schema}".staffing_posts (
