@@ -104,7 +104,8 @@ def number(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     exact = Decimal(str(value))
-    places = max(-exact.as_tuple().exponent, 0) if isinstance(exact.as_tuple().exponent, int) else 0
+    exponent = exact.as_tuple().exponent
+    places = max(-exponent, 0) if isinstance(exponent, int) else 0
     return f"{exact:,.{places}f}"
 
 
