@@ -51,6 +51,7 @@ from services.evaluation.seeds import SeedError, guidance_plan
 from services.pairing.seed import Seed, load_seed
 from services.staffing.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from services.staffing.dispatch_sheet import parse_sheet
+from shared import i18n
 from shared.commandbus import CommandClient
 from shared.settings import get_settings
 
@@ -415,8 +416,11 @@ def seed(
         console.print_json(json.dumps(log.steps, ensure_ascii=False))
     else:
         console.print(
-            f"done: see the dashboard (eduplan up prints its address), term {TERM}, "
-            f"county {county}; {log.rejected} rejected",
+            f"done: term {TERM}, county {county}; {log.rejected} rejected\n"
+            + i18n.text(
+                "cli.dashboard_at",
+                url=f"{get_settings().reporting_url.rstrip('/')}/?county={county}&term={TERM}",
+            ),
             highlight=False,
         )
     if log.rejected:

@@ -42,25 +42,25 @@ def test_both_languages_have_the_same_entries_and_none_is_empty() -> None:
             [
                 p["id"]
                 for p in tomllib.loads(
-                    (ROOT / "services/assistance/aid_catalogue.toml").read_text()
+                    (ROOT / "contracts/files/examples/aid_catalogue.toml").read_text()
                 )["programme"]
             ],
         ),
         (
             "unit",
             list(
-                yaml.safe_load((ROOT / "services/projection/plans/610831.yaml").read_text())[
-                    "units"
-                ]
+                yaml.safe_load(
+                    (ROOT / "services/projection/read_models/plan/plans/610831.yaml").read_text()
+                )["units"]
             ),
         ),
         (
             "school",
             [
                 pair[side]
-                for pair in tomllib.loads((ROOT / "services/pairing/pilot_pairs.toml").read_text())[
-                    "pair"
-                ]
+                for pair in tomllib.loads(
+                    (ROOT / "contracts/files/examples/pilot_pairs.toml").read_text()
+                )["pair"]
                 for side in ("helped_school_id", "helper_school_id")
             ],
         ),
@@ -75,9 +75,11 @@ def test_every_id_of_the_contracts_and_data_has_a_name_in_both_languages(
 
 
 def test_the_plan_s_units_and_schools_are_named_as_the_plan_names_them() -> None:
-    plan = yaml.safe_load((ROOT / "services/projection/plans/610831.yaml").read_text())
+    plan = yaml.safe_load(
+        (ROOT / "services/projection/read_models/plan/plans/610831.yaml").read_text()
+    )
     assert {u: i18n.label("unit", u, "zh") for u in plan["units"]} == plan["units"]
-    pairs = tomllib.loads((ROOT / "services/pairing/pilot_pairs.toml").read_text())["pair"]
+    pairs = tomllib.loads((ROOT / "contracts/files/examples/pilot_pairs.toml").read_text())["pair"]
     for pair in pairs:
         for side in ("helped", "helper"):
             name = i18n.label("school", pair[f"{side}_school_id"], "zh")
