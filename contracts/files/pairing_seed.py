@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from contracts.pairing.commands import EstablishPair
 from contracts.types import CountyCode
 
-PILOT_SEED = Path(__file__).with_name("pilot_pairs.toml")
+PILOT_SEED = Path(__file__).parent / "examples" / "pilot_pairs.toml"
 PLACEHOLDER_MARK = "待定"
 
 

@@ -18,6 +18,7 @@ import typer
 from pydantic import BaseModel
 from rich.table import Table
 
+from contracts.files.pairing_seed import PILOT_SEED, Seed, SeedError, load_seed
 from contracts.pairing.commands import (
     AdoptPairingTargets,
     AgreeTeacherPairing,
@@ -54,7 +55,6 @@ from services.cli.common import (
     send_in_batches,
     show,
 )
-from services.pairing.seed import PILOT_SEED, Seed, SeedError, load_seed
 from shared.commandbus import CommandClient
 
 SERVICE = "pairing"
@@ -156,7 +156,7 @@ def seed(
 ) -> None:
     """Adopt the county's targets and establish the seed's pairs; a rerun changes nothing.
 
-    Without a file, the pilot's 7 pairs (services/pairing/pilot_pairs.toml).
+    Without a file, the pilot's 7 pairs (contracts/files/examples/pilot_pairs.toml).
     """
     try:
         loaded = load_seed(file)

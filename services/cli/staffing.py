@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from contracts.envelope import Accepted, CommandEnvelope
+from contracts.files.dispatch_sheet import SheetError, SheetLine, read_sheet
 from contracts.staffing import commands as c
 from contracts.staffing.queries import GetTeacherCalendar, TeacherCalendar
 from contracts.types import CountyCode, Term
@@ -42,7 +43,6 @@ from services.cli.common import (
     send_in_batches,
     show,
 )
-from services.staffing.dispatch_sheet import SheetError, SheetLine, read_sheet
 from shared.commandbus import CommandClient
 
 SERVICE = "staffing"
