@@ -17,6 +17,7 @@ import types
 import typing
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -40,6 +41,7 @@ class Verb:
     done: str = "done"  # printed on success, formatted with the fields' values
     new_ids: tuple[str, ...] = ()  # UUID fields made up when left out, and printed
     convert: Mapping[str, Convert] = field(default_factory=dict)  # field path -> each value
+    department: str | None = None  # the issuing department, when not the stream's
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
     leaves = _leaves(verb.model, stream.options)
     params = []
     for leaf in leaves:
-        help_ = (leaf.info.description or "").strip()
+        help_ = (leaf.info.description or "").strip() + _choices(leaf.info.annotation)
         if leaf.path in verb.new_ids:
             help_ += " A new id when left out (printed)."
         if _is_bool(leaf.info.annotation):
@@ -176,14 +178,15 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
                 default=default,
             )
         )
+    department = verb.department or stream.department
     params += [
         inspect.Parameter(
             "department",
             inspect.Parameter.KEYWORD_ONLY,
             annotation=Annotated[
-                str, typer.Option(help=f"Issuing department (default {stream.department}).")
+                str, typer.Option(help=f"Issuing department (default {department}).")
             ],
-            default=stream.department,
+            default=department,
         ),
         inspect.Parameter(
             "as_json",
@@ -215,6 +218,15 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__name__ = _kebab(verb.model.__name__).replace("-", "_")
     return command
+
+
+def _choices(annotation: Any) -> str:
+    """Say the values an enum field takes (contracts describe the field, not its values)."""
+    kinds = [annotation, *typing.get_args(annotation)]
+    for kind in kinds:
+        if inspect.isclass(kind) and issubclass(kind, Enum):
+            return " One of: " + ", ".join(str(m.value) for m in kind) + "."
+    return ""
 
 
 def _converted(value: Any, leaf: _Leaf, convert: Convert | None) -> Any:
