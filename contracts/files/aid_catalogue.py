@@ -1,6 +1,6 @@
 """The catalogue file: the aid programmes as data a department edits and loads.
 
-`aid_catalogue.toml` beside this module holds DOMAIN.md's 2016-2017 standards; the service
+`examples/aid_catalogue.toml` holds DOMAIN.md's 2016-2017 standards; the assistance service
 loads it into the (event-sourced) catalogue when it starts with an empty one, and
 `eduplan catalogue load FILE --effective-from TERM` records a changed file from a term on.
 """
@@ -13,9 +13,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from contracts.assistance.commands import LoadAidCatalogue, ProgrammeDefinition
-from services.assistance.domain.catalogue import CATALOGUE, AidCatalogue, load
 
-DEFAULT_CATALOGUE = Path(__file__).with_name("aid_catalogue.toml")
+DEFAULT_CATALOGUE = Path(__file__).parent / "examples" / "aid_catalogue.toml"
 DEFAULT_EFFECTIVE_FROM = "2016-autumn"
 
 
@@ -45,14 +44,6 @@ def read_catalogue_file(path: Path = DEFAULT_CATALOGUE) -> list[ProgrammeDefinit
     except ValidationError as exc:
         raise CatalogueError(f"{path}: {_describe(exc)}") from None
     return definitions
-
-
-def load_catalogue(
-    path: Path = DEFAULT_CATALOGUE, effective_from: str = DEFAULT_EFFECTIVE_FROM
-) -> AidCatalogue:
-    """The catalogue a file describes, in force from `effective_from` (for tests and tools)."""
-    command = LoadAidCatalogue(effective_from=effective_from, programmes=read_catalogue_file(path))
-    return CATALOGUE.fold(load(AidCatalogue(), command))
 
 
 def _renamed(table: object) -> object:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from pydantic import Field, field_validator
 
 from contracts.assistance.types import PaymentChannel, ProgrammeId, Reference, UniversityChannel
+from contracts.files.csv_lines import Line, read_lines
 from contracts.types import Amount, Contract, RegistryId, Term
-from services.assistance.csvfiles import Line, read_lines
 
 PAYMENT_COLUMNS = (
     "student_registry_id",

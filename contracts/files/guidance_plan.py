@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from contracts.evaluation.commands import AdoptGuidancePlan
 
-GUIDANCE_PLANS = Path(__file__).with_name("guidance_plan.toml")
+GUIDANCE_PLANS = Path(__file__).parent / "examples" / "guidance_plan.toml"
 
 
 class SeedError(ValueError):

@@ -13,12 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.pairing.commands import EstablishPair
 from contracts.types import CountyCode
 
-PILOT_SEED = Path(__file__).with_name("pilot_pairs.toml")
+PILOT_SEED = Path(__file__).parent / "examples" / "pilot_pairs.toml"
 PLACEHOLDER_MARK = "待定"
 
 
@@ -35,14 +35,14 @@ class Seed:
 class _PairSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    stage: str
-    helped_school_id: str
-    helped_school_name: str
-    helper_school_id: str
-    helper_school_name: str
-    responsible_division: str
-    placeholder: bool = False
-    start_date: date | None = None
+    stage: str = Field(description="Stage of the pair, e.g. primary.")
+    helped_school_id: str = Field(description="Id of the county's school that is helped.")
+    helped_school_name: str = Field(description="Its name.")
+    helper_school_id: str = Field(description="Id of the helping school.")
+    helper_school_name: str = Field(description="Its name.")
+    responsible_division: str = Field(description="Department that runs the pair.")
+    placeholder: bool = Field(False, description="The helper is not chosen yet.")
+    start_date: date | None = Field(None, description="First day, if not the seed's.")
 
     @model_validator(mode="after")
     def _placeholders_say_so(self) -> Self:
@@ -55,8 +55,8 @@ class _SeedSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     county: CountyCode
-    start_date: date
-    pair: list[_PairSpec]
+    start_date: date = Field(description="First day of every pair that names none.")
+    pair: list[_PairSpec] = Field(description="The pairs, one [[pair]] table each.")
 
 
 def load_seed(path: Path = PILOT_SEED) -> Seed:

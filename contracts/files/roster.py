@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from contracts.assistance.commands import RegisterStudent
-from services.assistance.csvfiles import CsvFileError, Line, read_lines
+from contracts.files.csv_lines import CsvFileError, Line, read_lines
 
 COLUMNS = (
     "student_registry_id",

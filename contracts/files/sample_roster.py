@@ -12,8 +12,8 @@ import io
 import random
 from datetime import date
 
+from contracts.files.roster import COLUMNS
 from contracts.types import GRADES, Stage
-from services.assistance.roster import COLUMNS
 
 PILOT_COUNTS: dict[Stage, int] = {
     Stage.PRESCHOOL: 1152,

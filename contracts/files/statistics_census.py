@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from contracts.evaluation.types import LocalId, Name, SchoolStatistics
 from contracts.types import Contract
@@ -26,7 +26,7 @@ COLUMNS = (*REGISTER_COLUMNS, *STATISTICS_COLUMNS)
 class _Line(Contract):
     school: LocalId
     name: Name
-    statistics: SchoolStatistics | None
+    statistics: SchoolStatistics | None = Field(description="None when only registering.")
 
 
 class CensusFileError(Exception):

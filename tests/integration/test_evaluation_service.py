@@ -32,8 +32,8 @@ from contracts.evaluation.types import (
     Milestone,
     Title,
 )
+from contracts.files.guidance_plan import guidance_plan
 from services.evaluation.app import configure
-from services.evaluation.seeds import guidance_plan
 from services.projection.read_models.evaluation.balance import balance, census
 from services.projection.read_models.evaluation.guidance import (
     visits_per_institution,
