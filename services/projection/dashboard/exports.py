@@ -63,25 +63,31 @@ def as_csv(sheet: Sheet) -> bytes:
 
 
 def as_xlsx(sheet: Sheet) -> bytes:
-    book = Workbook()
-    ws = book.active
+    book = Workbook(write_only=False)
+    ws = book.create_sheet(index=0)
+    book.remove(book.worksheets[1])
     ws.title = SHEET_TITLE_BAD.sub(" ", sheet.title)[:31] or "Sheet1"
     ws.append([sheet.title])
     ws["A1"].font = Font(bold=True, size=12)
     ws.append(sheet.headers)
     for cell in ws[2]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+    for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEF2F6")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = [_width(h) for h in sheet.headers]
-    for row in sheet.rows:
+    for number, row in enumerate(sheet.rows, start=3):
         ws.append([_value(c) for c in row])
-        for n, c in enumerate(row[: len(widths)]):
-            widths[n] = max(widths[n], _width(c.text))
-    for n, c in enumerate(sheet.rows and ws.iter_rows(min_row=3) or []):
-        for cell, source in zip(c, sheet.rows[n], strict=False):
-            if isinstance(cell.value, int | float | Decimal):
+        for n, source in enumerate(row):
+            cell = ws.cell(row=number, column=n + 1)
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text the page showed, never a formula Excel would run
+            if isinstance(cell.value, int | float):
                 cell.number_format = '"¥"#,##0.00' if source.money else _count_format(source)
+            if n < len(widths):
+                widths[n] = max(widths[n], _width(source.text))
     for n, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(n)].width = min(width + 2, 60)
     ws.freeze_panes = "A3"
