@@ -26,6 +26,7 @@ from services.cli import (
 from services.cli.common import console
 from shared.settings import get_settings
 
+output.flags_as_flags()
 app = typer.Typer(
     help="Education targeted poverty alleviation: commands and reports.",
     no_args_is_help=True,

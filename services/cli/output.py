@@ -19,6 +19,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperOption
 
 from shared import i18n
 from shared.spreadsheet import neutralise
@@ -164,3 +165,17 @@ def take_output_options(argv: list[str]) -> list[str]:
         else:
             rest.append(arg)
     return rest
+
+
+def flags_as_flags() -> None:
+    """Help shows a flag as a flag (`--json`), not as an option taking a value (`--json
+    <bool>`, which Typer 0.29 prints for every flag, `--help` too)."""
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "flags_as_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.flags_as_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]

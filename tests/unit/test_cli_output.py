@@ -74,3 +74,16 @@ def test_csv_and_lang_count_wherever_they_are_given() -> None:
     assert output.lang() == "zh"
     with pytest.raises(typer.BadParameter):
         output.take_output_options(["report", "--lang", "fr"])
+
+
+def test_help_shows_flags_as_flags() -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from services.cli.main import app  # noqa: PLC0415
+
+    shown = CliRunner().invoke(app, ["report", "aid-coverage", "--help"], env={"COLUMNS": "120"})
+
+    assert shown.exit_code == 0
+    assert "--json" in shown.output
+    assert "<bool>" not in shown.output
+    assert "--term" in shown.output
