@@ -124,13 +124,6 @@ async def test_chinese_by_default_drawn_in_a_chinese_font_and_english_on_request
     cjk = {name: glyphs for name, glyphs in fonts.items() if CJK_FONTS.search(name)}
     assert cjk, f"工作进度 drawn without a Chinese font (missing glyphs): {fonts}"
     assert sum(cjk.values()) == len("工作进度"), fonts
-    width = await page.evaluate(
-        """() => { const c = document.createElement('canvas').getContext('2d');
-                   c.font = getComputedStyle(document.body).font;
-                   const box = '\\u{10FFFD}\\u{10FFFD}';  // no font has it: drawn as tofu
-                   return [c.measureText('教育').width, c.measureText(box).width]; }"""
-    )
-    assert width[0] != width[1], "Chinese characters measure as the missing-glyph box"
 
     await page.select_option("[data-testid=control-lang]", "en")
     await page.wait_for_selector("[data-testid=dashboard][data-state=ready][data-lang=en]")
