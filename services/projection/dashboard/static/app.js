@@ -224,10 +224,10 @@
       "data-testid": "events-link",
       "data-figure": figure,
       "data-params": JSON.stringify(search),
-      "aria-label": `events behind ${what}`,
-      title: `List the recorded events behind ${what}`,
+      "aria-label": t("events_behind", { what }),
+      title: t("events_behind", { what }),
       on: { click: (event) => { event.preventDefault(); openAudit(search, what, shown); } },
-    }, "events");
+    }, t("events"));
   }
 
   // Plan progress --------------------------------------------------------------------------
@@ -430,7 +430,7 @@
       t("universities_note", { years: `${year}-${year + 1}`, universities: dispatches.length,
         students: integer(students), reported, late }),
       eventsLink("university-dispatches", { school_year: year },
-        `the university rosters of ${year}`, `${dispatches.length} universities sent rosters`));
+        `${t("universities")} ${year}`, `${dispatches.length}`));
   }
 
   async function missingSection() {
@@ -443,7 +443,7 @@
       el("strong", { "data-testid": "missing-count", text: integer(total) }),
       ` ${t("missing_students", { term: termName(state.term) })}`,
       eventsLink("aid-missing", { term: state.term },
-        `the assessments of ${state.term} that granted nothing`,
+        `${t("missing_title")} · ${termName(state.term)}`,
         `${integer(total)} students missing aid`));
     if (!rows.length) {
       return [headline, el("p", { className: "empty", text: t("nobody_missing") })];
@@ -659,7 +659,7 @@
     el("td", { className: "num", "data-field": "teachers", "data-value": p.teachers },
       integer(p.teachers), eventsLink("master-teachers",
         p.host_school ? { subject: p.subject, host_school: p.host_school } : { subject: p.subject },
-        `the ${L("subject", p.subject)} master teachers`, `${p.teachers} teacher(s)`)),
+        `${L("subject", p.subject)} · ${field("master_teachers")}`, `${p.teachers}`)),
     num(p.arrived, "arrived"),
     cell(p.min === null ? "–" : `${p.min}–${p.max}`, { className: "num" }),
     cell(badge(p.status, L("status", p.status))),
@@ -687,7 +687,7 @@
     const chart = svg("svg", {
       className: "chart", viewBox: `0 0 ${width} ${height}`, role: "img",
       "data-testid": "teachers-chart",
-      "aria-label": "Master teachers per subject against the target range: " + posts.map((p) =>
+      "aria-label": `${t("teachers_title")}: ` + posts.map((p) =>
         `${L("subject", p.subject)} ${p.teachers}`).join(", "),
     });
     for (let n = 0; n <= most; n += 1) {
@@ -701,7 +701,7 @@
       if (p.min !== null) {
         chart.append(svg("rect", { className: "band", x: x(p.min), y: y - 8,
           width: Math.max(2, x(p.max) - x(p.min)), height: 16 },
-        svg("title", { text: `target ${p.min}–${p.max}` })));
+        svg("title", { text: `${field("target")} ${p.min}–${p.max}` })));
       }
       const cls = p.status === "missing" ? "fail" : p.status === "no_target" ? "neutral" : "pass";
       chart.append(svg("circle", {
@@ -710,9 +710,9 @@
       }, svg("title", { text: `${L("subject", p.subject)}: ${p.teachers} teacher(s)` })));
     });
     return [chart, el("ul", { className: "legend" },
-      el("li", {}, el("i", { style: "background: var(--band)" }), "target range"),
-      el("li", {}, el("i", { style: "background: var(--pass)" }), "within"),
-      el("li", {}, el("i", { style: "background: var(--fail)" }), "below target"))];
+      el("li", {}, el("i", { style: "background: var(--band)" }), t("target_range")),
+      el("li", {}, el("i", { style: "background: var(--pass)" }), L("status", "on_target")),
+      el("li", {}, el("i", { style: "background: var(--fail)" }), L("status", "missing")))];
   }
 
   // Pairs ----------------------------------------------------------------------------------
@@ -1057,15 +1057,13 @@
       body.replaceChildren(
         el("p", { className: "headline" },
           el("strong", { "data-testid": "audit-count", text: integer(found.count) }),
-          ` event${found.count === 1 ? "" : "s"}${found.count_capped ? " or more" : ""}: `,
-          found.about, "."),
+          ` ${t(found.count_capped ? "audit_events_more" : "audit_events")}: `, found.about),
         shown ? el("p", { className: "note", "data-testid": "audit-figure" },
-          `The dashboard shows: ${shown}. The events are the facts the figure is made of, ` +
-          "not always one per unit counted (a student's grants: one per programme).") : null,
-        el("p", { className: "note" }, `Figure ${found.figure} of ${found.report}; the first `,
-          `${found.events.length} in the order recorded. All of them as CSV: `,
-          el("a", { href: `/api/audit/export.csv?${q}`, "data-testid": "audit-export" },
-            "export")),
+          t("audit_shown", { shown })) : null,
+        el("p", { className: "note" }, t("audit_first", { figure: found.figure,
+          report: found.report, first: found.events.length }), " ",
+        el("a", { href: `/api/audit/export.csv?${q}`, "data-testid": "audit-export" },
+          t("download_csv"))),
         found.events.length ? table(t("events_behind", { what }),
           [{ title: field("recorded") }, { title: field("event_type") }, { title: field("who"), opt: true },
             { title: field("county"), opt: true }, { title: field("what"), opt: true }], rows,
