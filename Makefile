@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test chaos lint bench docs release-contracts clean
+.PHONY: install up test chaos lint bench docs release-contracts screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ docs: $(STAMP)              ## regenerate JSON Schemas, AsyncAPI and the contrac
 release-contracts: $(STAMP) ## record new and compatibly changed schemas as released, then docs
 	$(BIN)/python -m contracts.check --release
 	$(BIN)/python -m contracts.generate
+
+screenshots: $(STAMP)      ## the dashboard's main pages as PNG under docs/screenshots (headless Chromium)
+	mkdir -p docs/screenshots
+	EDUPLAN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:randomly tests/e2e/test_dashboard_chinese.py
 
 clean:
 	rm -rf $(VENV) .eduplan .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
 """The dashboard in a real browser: every service running, `eduplan demo seed`, then what a
-person sees in headless Chromium (Debian's, driven by Playwright).
+person sees in headless Chromium (Debian's, driven by Playwright), with an English browser
+(the Chinese page: test_dashboard_chinese.py).
 
 Without /usr/bin/chromium the module fails and says to install it; EDUPLAN_SKIP_BROWSER=1
 skips it instead. EDUPLAN_SCREENSHOT=<file.png> saves the full page of the first test.
@@ -180,7 +181,7 @@ async def log_in(page: Page, base: str, user: str, password: str, then: str = "/
 @pytest.fixture
 async def dashboard(browser: Browser, seeded: System) -> AsyncIterator[Dashboard]:
     """A browser tab logged in as the tester (province, personal data, operator)."""
-    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = await browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)
     board = Dashboard(page, seeded.reporting_url)
     await log_in(page, board.base, seeded.user, seeded.password)
@@ -314,14 +315,12 @@ async def test_changing_the_term_or_the_county_shows_their_figures(
     ]
 
     await dashboard.at("[data-testid=control-term]").select_option(TERM)
-    await dashboard.at("[data-testid=control-county]").fill("")
-    await dashboard.at("[data-testid=control-apply]").click()
+    await dashboard.at("[data-testid=control-county]").select_option("")
     await dashboard.ready(term=TERM, county="")
     assert await dashboard.aid_table() == seeded.get(f"/api/aid-coverage?term={TERM}")
     assert "Province" in await dashboard.at("#where").inner_text()
 
-    await dashboard.at("[data-testid=control-county]").fill("610802")
-    await dashboard.at("[data-testid=control-apply]").click()
+    await dashboard.at("[data-testid=control-county]").select_option("610802")
     await dashboard.ready(term=TERM, county="610802")
     other = await dashboard.aid_table()
     assert other == seeded.get(f"/api/aid-coverage?term={TERM}&county=610802")
@@ -468,7 +467,7 @@ async def test_a_report_that_fails_shows_its_error_and_the_rest_still_renders(
 async def test_the_page_asks_for_a_login_and_logging_out_ends_the_session(
     seeded: System, browser: Browser
 ) -> None:
-    page = await browser.new_page()
+    page = await browser.new_page(locale="en-US")
     page.set_default_timeout(120_000)
     base = seeded.reporting_url
     try:
@@ -504,7 +503,7 @@ async def test_a_viewer_without_the_personal_data_role_sees_no_name(
         await users.add_user(conn, "viewer.610831", ["county_viewer"], [COUNTY], "a long password")
     finally:
         await conn.close()
-    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = await browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)
     try:
         await log_in(page, seeded.reporting_url, "viewer.610831", "a long password")
