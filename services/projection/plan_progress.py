@@ -20,6 +20,7 @@ import asyncpg
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.staffing.terms import term_of
 from contracts.types import CountyCode
 from services.projection import (
     evaluation_guidance,
@@ -29,6 +30,13 @@ from services.projection import (
     staffing_coverage,
     staffing_supply,
     staffing_training,
+)
+from services.projection.plan_rules import (
+    COMPULSORY_STAGES,
+    assessments_status,
+    post_lacking,
+    secondments_status,
+    stage_verdict,
 )
 
 PLANS = Path(__file__).with_name("plans")
@@ -115,27 +123,21 @@ async def basic_aid(db: Db, schema: str, county: str, day: date) -> Measure:
 # Work stream 2: staffing -----------------------------------------------------------------
 
 
-def term_on(day: date) -> str:
-    """The term a day falls in: autumn from August to January, spring from February to July."""
-    if day.month >= 8:
-        return f"{day.year}-autumn"
-    return f"{day.year - 1}-autumn" if day.month == 1 else f"{day.year}-spring"
-
-
 def year_over(day: date) -> bool:
     """The school year of `day` has ended (its spring term closes in July)."""
     return day.month == 8
 
 
 async def master_teachers(db: Db, schema: str, county: str, day: date) -> Measure:
-    posts = await staffing_coverage.coverage(db, schema, term_on(day), county)
+    posts = await staffing_coverage.coverage(db, schema, term_of(day), county)
     targeted = [p for p in posts if p["min"] is not None]
     if not targeted:
         return Measure("no master-teacher posts targeted", "no_target")
-    covered = sum(1 for p in targeted if p["teachers"] >= p["min"])
-    missing = sorted(p["subject"] for p in targeted if p["teachers"] < p["min"])
+    lacking = [p for p in targeted if post_lacking(p)]
+    covered = len(targeted) - len(lacking)
+    missing = sorted(f"{p['subject']} at {p['host_school']}" for p in lacking)
     return Measure(
-        f"{covered} of {len(targeted)} subjects with their master teachers in {term_on(day)}",
+        f"{covered} of {len(targeted)} subject posts with their master teachers in {term_of(day)}",
         by_share(covered, len(targeted), due=False),
         f"lacking: {', '.join(missing)}" if missing else "",
         {"figure": "master-teachers"},
@@ -156,17 +158,18 @@ async def yearly_dispatch(db: Db, schema: str, county: str, day: date) -> Measur
 
 
 async def caravan_visits(db: Db, schema: str, county: str, day: date) -> Measure:
-    rows = await staffing_training.training_calendar(db, schema, county)
+    rows = await staffing_training.training_calendar(db, schema, county, day)
     row = next((r for r in rows if r["year"] == school_year(day)), None)
     if row is None:
         return Measure("no training plan for this school year", "no_target")
-    held = [s for s in ("autumn", "spring") if row[s] == "held"]
-    missing = [s for s in ("autumn", "spring") if row[s] == "missing"]
+    seasons = [s for s in ("autumn", "spring") if row[s] != "not_due"]
+    held = [s for s in seasons if row[s] == "held"]
+    missing = [s for s in seasons if row[s] == "missing"]
     actual = f"{row['autumn_visits']} autumn and {row['spring_visits']} spring caravan visits"
     events = {"figure": "caravan-visits"}
     if missing:
         return Measure(actual, "behind", f"missing: {', '.join(missing)}", events)
-    status = "done" if len(held) == 2 else "on_track" if held else "not_started"
+    status = "done" if len(held) == len(seasons) else "on_track" if held else "not_started"
     return Measure(actual, status, events=events)
 
 
@@ -205,11 +208,10 @@ async def secondments(db: Db, schema: str, county: str, day: date) -> Measure:
     below = s["pairs_with_a_side_below_minimum"]
     if not s["active_pairs"]:
         return Measure("no active pair", "not_started")
-    status = "done" if below == 0 else ("on_track" if s["managers_seconded_on_day"] else "behind")
     return Measure(
-        f"{s['managers_seconded_on_day']} managers seconded today",
-        status,
-        f"{below} pairs with a side below 1" if below else "",
+        f"{s['managers_seconded_on_day']} managers seconded on {day}",
+        secondments_status(s["active_pairs"], below),
+        f"{below} pairs with a side below the minimum" if below else "",
         {"figure": "secondments"},
     )
 
@@ -258,7 +260,7 @@ async def research_visits(db: Db, schema: str, county: str, day: date) -> Measur
 
 async def assessments(db: Db, schema: str, county: str, day: date) -> Measure:
     balance = await db.fetch(
-        f"""SELECT DISTINCT ON (stage) stage, year, basic_balance_met
+        f"""SELECT DISTINCT ON (stage) stage, year, basic_balance_met, quality_balance_met
             FROM "{schema}".evaluation_balance_assessments WHERE county = $1
             ORDER BY stage, year DESC""",
         county,
@@ -269,18 +271,21 @@ async def assessments(db: Db, schema: str, county: str, day: date) -> Measure:
         county,
     )
     titles = await evaluation_supervision.titles_report(db, schema, county, None)
-    parts = [
-        f"{b['stage']} {b['year']}: {'met' if b['basic_balance_met'] else 'not met'}"
-        for b in balance
-    ]
+    parts = [stage_verdict(b) for b in balance]
     if universal:
         parts.append(f"双高双普 {universal['year']}: {'met' if universal['met'] else 'not met'}")
     parts += [f"title: {t['title']}" for t in titles]
-    if not parts:
-        return Measure("nothing assessed yet", "not_started")
-    met = all(b["basic_balance_met"] for b in balance) and bool(universal and universal["met"])
+    status = assessments_status(
+        [dict(b) for b in balance],
+        universal["met"] if universal else None,
+        [t["title"] for t in titles],
+    )
+    unassessed = [s for s in COMPULSORY_STAGES if s not in {b["stage"] for b in balance}]
     return Measure(
-        "; ".join(parts), "done" if titles or met else "on_track", events={"figure": "assessments"}
+        "; ".join(parts) or "nothing assessed yet",
+        status,
+        f"not assessed: {', '.join(unassessed)}" if unassessed and parts else "",
+        {"figure": "assessments"},
     )
 
 
