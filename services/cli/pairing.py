@@ -178,10 +178,16 @@ def seed(
 
 
 async def send_seed(
-    client: CommandClient, loaded: Seed, issuer: Issuer, advance: Progressed
+    client: CommandClient,
+    loaded: Seed,
+    issuer: Issuer,
+    advance: Progressed,
+    targets: AdoptPairingTargets | None = None,
 ) -> Outcome:
+    """Adopt `targets` (by default: the seed's pairs are the county's target) and the pairs."""
     outcome = Outcome()
-    (adopted,) = await client.send([issuer.command(AdoptPairingTargets(county=loaded.county))])
+    targets = targets or AdoptPairingTargets(county=loaded.county, active_pairs=len(loaded.pairs))
+    (adopted,) = await client.send([issuer.command(targets)])
     outcome.tally(f"targets of {loaded.county}", adopted, "targets_adopted", "targets_unchanged")
     advance(1)
     commands = [issuer.command(p) for p in loaded.pairs]

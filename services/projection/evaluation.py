@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.projection import (
+    county_plans,
     evaluation_balance,
     evaluation_guidance,
     evaluation_high_school,
@@ -16,10 +17,12 @@ PROJECTIONS: tuple[Projection, ...] = (
     evaluation_balance.BalanceProjection(),
     evaluation_supervision.SupervisionProjection(),
     evaluation_high_school.HighSchoolProjection(),
+    county_plans.CountyPlansProjection(),
 )
 ROUTES: dict[str, Route] = {
     **evaluation_guidance.ROUTES,
     **evaluation_balance.ROUTES,
     **evaluation_supervision.ROUTES,
     **evaluation_high_school.ROUTES,
+    **county_plans.ROUTES,
 }

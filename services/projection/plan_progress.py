@@ -1,9 +1,10 @@
 """Plan progress: every task of a county's plan, its target, responsible units, the actual
 figure from the read models, and a status (done, on track, behind, not started).
 
-A county's plan is data: `plans/<county code>.yaml` (the pilot's is the 2017 plan for
-Zizhou). Each task names a metric; `MEASURES` maps a task to the function that measures it
-from the read models on a given day. The province is every county with a plan.
+A county's plan is data adopted by command (`eduplan county adopt --plan FILE.yaml`, read
+model `county_plans`); the revision in force on the judged-on day applies. Each task names a
+metric; `MEASURES` maps a task to the function that measures it from the read models on a
+given day. The province is every county with a plan in force that day.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import asyncpg
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.staffing.terms import term_of
 from contracts.types import CountyCode
 from services.projection import (
+    county_plans,
     evaluation_guidance,
     evaluation_high_school,
     evaluation_supervision,
@@ -31,15 +30,17 @@ from services.projection import (
     staffing_supply,
     staffing_training,
 )
+from services.projection.judged_on import default_judged_on
 from services.projection.plan_rules import (
     COMPULSORY_STAGES,
     assessments_status,
+    balanced_county,
+    dual_high_dual_universal,
     post_lacking,
     secondments_status,
     stage_verdict,
 )
 
-PLANS = Path(__file__).with_name("plans")
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 STATUSES = ("done", "on_track", "behind", "not_started", "no_target")
 
@@ -318,27 +319,25 @@ MEASURES: dict[str, Measurer] = {
 }
 
 
-@cache
-def plans() -> dict[str, dict[str, Any]]:
-    """county code -> its plan."""
-    found = {}
-    for path in sorted(PLANS.glob("*.yaml")):
-        plan = yaml.safe_load(path.read_text(encoding="utf-8"))
-        found[plan["county"]["code"]] = plan
-    return found
-
-
 def _target(task: dict[str, Any]) -> str:
     t = task.get("target", {})
-    if "value" in t:
+    if t.get("value") is not None:
         return f"{t['metric']}: {t['value']}"
-    if "min" in t:
-        return f"{t['metric']}: {t['min']}-{t.get('max', '')}"
+    if t.get("all"):
+        return f"{t['metric']}: all"
+    if t.get("min") is not None:
+        return f"{t['metric']}: {t['min']}-{t.get('max') or ''}"
     return str(t.get("metric", ""))
 
 
-async def county_progress(db: Db, schema: str, county: str, day: date) -> list[dict[str, Any]]:
-    plan = plans()[county]
+def _baseline(task: dict[str, Any]) -> str:
+    b = task.get("baseline")
+    return f"{b['value']:,} {b['of']}" if b else ""
+
+
+async def county_progress(
+    db: Db, schema: str, county: str, day: date, plan: dict[str, Any]
+) -> list[dict[str, Any]]:
     units = plan.get("units", {})
     rows = []
     for task in plan["tasks"]:
@@ -355,6 +354,7 @@ async def county_progress(db: Db, schema: str, county: str, day: date) -> list[d
                 "stream": task["stream"],
                 "task_zh": task["zh"],
                 "target": _target(task),
+                "baseline": _baseline(task),
                 "rhythm": task.get("rhythm", ""),
                 "units": [f"{u} {units.get(u, '')}".strip() for u in task.get("units", [])],
                 **asdict(result),
@@ -363,28 +363,127 @@ async def county_progress(db: Db, schema: str, county: str, day: date) -> list[d
     return rows
 
 
+async def goal_progress(
+    db: Db, schema: str, county: str, day: date, plan: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each goal of the plan on `day`: reached (its title awarded, or for the 2017 goals the
+    assessments that define them), else behind once due, else open."""
+    facts = await goal_facts(db, schema, county, day)
+    rows = []
+    for goal in plan.get("goals", []):
+        reached, evidence = goal_reached(goal, facts)
+        due = date.fromisoformat(str(goal["due"]))
+        status = "done" if reached else "behind" if due < day else "on_track"
+        rows.append({**goal, "due": due.isoformat(), "status": status, "actual": evidence})
+    return rows
+
+
+async def goal_facts(db: Db, schema: str, county: str, day: date) -> dict[str, Any]:
+    try:
+        balance = await db.fetch(
+            f"""SELECT DISTINCT ON (stage) stage, year, basic_balance_met, quality_balance_met
+                FROM "{schema}".evaluation_balance_assessments WHERE county = $1 AND year <= $2
+                ORDER BY stage, year DESC""",
+            county,
+            day.year,
+        )
+        universal = await db.fetchval(
+            f"""SELECT met FROM "{schema}".evaluation_universal
+                WHERE county = $1 AND met IS NOT NULL AND year <= $2
+                ORDER BY year DESC LIMIT 1""",
+            county,
+            day.year,
+        )
+        titles = [
+            t["title"]
+            for t in await evaluation_supervision.titles_report(db, schema, county, None)
+            if t["decided_on"] is None or date.fromisoformat(str(t["decided_on"])) <= day
+        ]
+    except asyncpg.UndefinedTableError:
+        return {"balance": [], "universal": None, "titles": []}
+    return {"balance": [dict(b) for b in balance], "universal": universal, "titles": titles}
+
+
+def goal_reached(goal: dict[str, Any], facts: dict[str, Any]) -> tuple[bool, str]:
+    title = goal.get("title")
+    if title and title in facts["titles"]:
+        return True, f"title awarded: {title}"
+    if title == "basic_balanced_compulsory_education_county":
+        met = balanced_county(facts["balance"], facts["titles"])
+        text = "; ".join(stage_verdict(b) for b in facts["balance"]) or "no balance assessment"
+        return met, text
+    if title == "dual_high_dual_universal_county":
+        met = dual_high_dual_universal(facts["universal"], facts["titles"])
+        universal = facts["universal"]
+        return (
+            met,
+            "not assessed" if universal is None else f"assessed: {'met' if met else 'not met'}",
+        )
+    return False, "title not awarded"
+
+
 class ProgressQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     county: CountyCode | None = None
-    today: date = Field(default_factory=date.today, description="Day the status is judged on.")
+    judged_on: date | None = Field(
+        None,
+        description="Business date the statuses are judged on; unset: the default judged-on "
+        "day (services/projection/judged_on.py).",
+    )
+    today: date | None = Field(None, description="Former name of judged_on.")
 
 
 async def progress_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
-    """One county's tasks, or (no county) every county's and per task the count of statuses."""
+    """One county's goals and tasks, or (no county) every county's, per task the count of
+    statuses, and a comparison of the counties task by task."""
     q = ProgressQuery.model_validate(params)
-    counties = [q.county] if q.county else sorted(plans())
-    if q.county and q.county not in plans():
-        return {"county": q.county, "tasks": [], "message": "no plan for this county"}
-    tasks = [row for c in counties for row in await county_progress(pool, schema, c, q.today)]
+    given = q.judged_on or q.today
+    day = given or await default_judged_on(pool, schema, q.county, date.today())
+    rule = "given" if given else ("today" if day == date.today() else "last_fact_date")
+    counties = [q.county] if q.county else await county_plans.counties_with_plans(pool, schema)
+    plans = {c: await county_plans.plan_in_force(pool, schema, c, day) for c in counties}
+    head = {"county": q.county, "judged_on": day.isoformat(), "judged_on_rule": rule}
+    if q.county and plans[q.county] is None:
+        message = f"no plan of county {q.county} in force on {day}"
+        return {**head, "today": day.isoformat(), "tasks": [], "goals": [], "message": message}
+    tasks, goals, comparison = [], [], []
+    for county, plan in plans.items():
+        if plan is None:
+            continue
+        rows = await county_progress(pool, schema, county, day, plan)
+        tasks += rows
+        goals += [
+            {"county": county, **g} for g in await goal_progress(pool, schema, county, day, plan)
+        ]
+        comparison.append(
+            {
+                "county": county,
+                "name": plan["county"]["name"],
+                "name_zh": plan["county"]["name_zh"],
+                "plan_revision": plan["revision"],
+                "statuses": {r["task_id"]: r["status"] for r in rows},
+                **{s: sum(r["status"] == s for r in rows) for s in STATUSES},
+            }
+        )
     summary: dict[str, Counter[str]] = {}
     for row in tasks:
         summary.setdefault(row["task_id"], Counter())[row["status"]] += 1
     return {
-        "county": q.county,
-        "today": q.today.isoformat(),
+        **head,
+        "today": day.isoformat(),
+        "plan": _plan_head(plans[q.county]) if q.county else None,
+        "goals": goals,
         "tasks": tasks,
         "province": [
             {"task_id": t, **{s: c.get(s, 0) for s in STATUSES}} for t, c in summary.items()
         ],
+        "counties": comparison,
     }
+
+
+def _plan_head(plan: dict[str, Any] | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    keys = ("county", "period", "revision", "effective_from")
+    return {k: plan[k] for k in keys}
