@@ -24,11 +24,11 @@ from contracts.assistance.types import (
     RevisionId,
     SchoolYear,
 )
+from contracts.files.aid_catalogue import CatalogueError, read_catalogue_file
+from contracts.files.csv_lines import CsvFileError
+from contracts.files.exchange_files import parse_payments, parse_university_report
+from contracts.files.roster import parse_roster
 from contracts.types import Amount, CountyCode, RegistryId, Stage, Term
-from services.assistance.catalogue import CatalogueError, read_catalogue_file
-from services.assistance.csvfiles import CsvFileError
-from services.assistance.exchange_files import parse_payments, parse_university_report
-from services.assistance.roster import parse_roster
 from services.cli import aid, reports
 from services.cli.common import (
     CountyOption,
@@ -702,7 +702,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
 
 def write_sample_roster(output: Path, county: str) -> None:
-    from services.assistance.sample_roster import sample_rows, to_csv  # noqa: PLC0415
+    from contracts.files.sample_roster import sample_rows, to_csv  # noqa: PLC0415
 
     check(county, CountyCode, "--county")
     rows = sample_rows(county)

@@ -33,6 +33,14 @@ from contracts.evaluation.types import (
     Title,
     Year,
 )
+from contracts.files.guidance_plan import SeedError, guidance_plan
+from contracts.files.statistics_census import (
+    COLUMNS,
+    REGISTER_COLUMNS,
+    CensusFileError,
+    CensusLine,
+    read_census,
+)
 from contracts.types import CountyCode
 from services.cli.common import (
     CountyOption,
@@ -51,14 +59,6 @@ from services.cli.common import (
     send_command,
     send_in_batches,
     show,
-)
-from services.evaluation.seeds import SeedError, guidance_plan
-from services.evaluation.statistics_file import (
-    COLUMNS,
-    REGISTER_COLUMNS,
-    CensusFileError,
-    CensusLine,
-    read_census,
 )
 
 SERVICE = "evaluation"

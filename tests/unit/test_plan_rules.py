@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.projection import plan_rules as r
+from services.projection.read_models.plan import rules as r
 
 
 def stage(name: str, basic: bool, quality: bool | None = None) -> dict[str, object]:
