@@ -4,7 +4,7 @@
 The plan names the county, its period, the goals with their due dates, the baseline figures,
 the responsible units and the tasks; `targets` holds each work stream's figures, which the
 same command adopts in the staffing, pairing and evaluation services. The pilot's plan
-(examples/plans/610831.yaml) is the example.
+(contracts/files/examples/county_plan.yaml) is the example.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class PlanTask(Contract):
     id: TaskId
     stream: WorkStream = Field(description="Work stream that records the task's facts.")
     zh: Text
-    target: TaskTarget
+    target: TaskTarget = Field(description="What the task must reach.")
     rhythm: Text = ""
     units: list[PlanId] = Field([], description="Responsible units (keys of `units`).")
     baseline: Baseline | None = Field(None, description="The task's figure at the start.")
@@ -88,10 +88,18 @@ class PairingPlanTargets(Contract):
     """Plan tasks 3.1-3.3 as the pairing service enforces and reports them."""
 
     active_pairs: int = Field(ge=0, le=10_000, description="Pairs to keep active.")
-    secondments_per_side_min: int = Field(1, ge=0, le=100)
-    secondments_per_side_max: int = Field(3, ge=1, le=100)
-    shadowing_months_min: Decimal = Field(Decimal(1), ge=0, le=24)
-    shadowing_months_max: Decimal = Field(Decimal(2), gt=0, le=24)
+    secondments_per_side_min: int = Field(
+        1, ge=0, le=100, description="Fewest managers seconded per side at a time."
+    )
+    secondments_per_side_max: int = Field(
+        3, ge=1, le=100, description="Most managers seconded per side at a time."
+    )
+    shadowing_months_min: Decimal = Field(
+        Decimal(1), ge=0, le=24, description="Shortest shadowing period, in months."
+    )
+    shadowing_months_max: Decimal = Field(
+        Decimal(2), gt=0, le=24, description="Longest shadowing period, in months."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -105,9 +113,11 @@ class PairingPlanTargets(Contract):
 class GuidancePlanTargets(Contract):
     """Plan task 4.1: the institutions research visits go to each year, and how often."""
 
-    institutions: list[GuidanceInstitution] = Field(min_length=1, max_length=500)
-    visits_min: int = Field(1, ge=0, le=12)
-    visits_max: int = Field(2, ge=1, le=12)
+    institutions: list[GuidanceInstitution] = Field(
+        min_length=1, max_length=500, description="Institutions research visits go to."
+    )
+    visits_min: int = Field(1, ge=0, le=12, description="Fewest visits per institution a year.")
+    visits_max: int = Field(2, ge=1, le=12, description="Most visits per institution a year.")
 
 
 class PlanTargets(Contract):
@@ -119,11 +129,11 @@ class PlanTargets(Contract):
 class CountyPlan(Contract):
     """The plan document of one county."""
 
-    county: PlanCounty
-    period: PlanPeriod
-    goals: list[PlanGoal] = Field(max_length=20)
+    county: PlanCounty = Field(description="The county the plan is for.")
+    period: PlanPeriod = Field(description="The plan's first and last day.")
+    goals: list[PlanGoal] = Field(max_length=20, description="The plan's goals and due dates.")
     units: dict[PlanId, Text] = Field({}, description="Responsible unit id -> its name.")
-    tasks: list[PlanTask] = Field(min_length=1, max_length=100)
+    tasks: list[PlanTask] = Field(min_length=1, max_length=100, description="The plan's tasks.")
     targets: PlanTargets = Field(PlanTargets(), description="Each work stream's figures.")
 
     @model_validator(mode="after")
