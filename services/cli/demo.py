@@ -418,7 +418,8 @@ def seed(
     the evaluation, staffing and pairing services. Pairing: the 7 pilot pairs, two
     secondments, a shadowing period, a model lesson, courseware. Staffing: targets, 9 master
     teachers (geography lacking), a caravan visit, special posts, 12 placed graduates.
-    Evaluation: the guidance plan and a visit; primary and junior census, statistics and balance assessments.
+    Evaluation: the guidance plan and a visit; primary and junior census, statistics and
+    balance assessments.
     """
     check(county, CountyCode, "--county")
     log = Log(as_json)
