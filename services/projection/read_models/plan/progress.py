@@ -51,7 +51,9 @@ class Measure:
     events: dict[str, Any] | None = None  # the audit figure behind `actual`, with its parameters
 
 
-Measurer = Callable[[Db, str, str, date], Awaitable[Measure]]
+Task: TypeAlias = dict[str, Any]
+"""A task of the plan in force on the judged-on day, as the plan file gives it."""
+Measurer = Callable[[Db, str, str, date, Task], Awaitable[Measure]]
 
 
 def school_year(day: date) -> int:
@@ -70,7 +72,7 @@ def by_share(done: int, of: int, due: bool) -> str:
 # Work stream 1: assistance ---------------------------------------------------------------
 
 
-async def university_dispatch(db: Db, schema: str, county: str, day: date) -> Measure:
+async def university_dispatch(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     year = school_year(day)
     students = await db.fetchval(
         f"""SELECT count(*) FROM "{schema}".aid_students WHERE county = $1 AND on_roster
@@ -93,7 +95,7 @@ async def university_dispatch(db: Db, schema: str, county: str, day: date) -> Me
     )
 
 
-async def basic_aid(db: Db, schema: str, county: str, day: date) -> Measure:
+async def basic_aid(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     term = await db.fetchval(
         f"""SELECT term FROM "{schema}".aid_grants WHERE county = $1 GROUP BY term
             ORDER BY split_part(term, '-', 1) DESC, split_part(term, '-', 2) ASC LIMIT 1""",
@@ -127,7 +129,7 @@ def year_over(day: date) -> bool:
     return day.month == 8
 
 
-async def master_teachers(db: Db, schema: str, county: str, day: date) -> Measure:
+async def master_teachers(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     posts = await staffing_coverage.coverage(db, schema, term_of(day), county)
     targeted = [p for p in posts if p["min"] is not None]
     if not targeted:
@@ -143,7 +145,7 @@ async def master_teachers(db: Db, schema: str, county: str, day: date) -> Measur
     )
 
 
-async def yearly_dispatch(db: Db, schema: str, county: str, day: date) -> Measure:
+async def yearly_dispatch(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     plan = await staffing_coverage.dispatch_plan(db, schema, county)
     row = next((r for r in plan.get("years", []) if r["year"] == school_year(day)), None)
     if row is None:
@@ -156,7 +158,7 @@ async def yearly_dispatch(db: Db, schema: str, county: str, day: date) -> Measur
     return Measure(actual, by_share(row["dispatched"], row["min"], year_over(day)), events=events)
 
 
-async def caravan_visits(db: Db, schema: str, county: str, day: date) -> Measure:
+async def caravan_visits(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     rows = await staffing_training.training_calendar(db, schema, county, day)
     row = next((r for r in rows if r["year"] == school_year(day)), None)
     if row is None:
@@ -172,12 +174,14 @@ async def caravan_visits(db: Db, schema: str, county: str, day: date) -> Measure
     return Measure(actual, status, events=events)
 
 
-async def teacher_supply(db: Db, schema: str, county: str, day: date) -> Measure:
+async def teacher_supply(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     rows = await staffing_supply.supply(db, schema, county)
     row = next((r for r in rows if r["year"] == school_year(day)), None)
     if row is None:
         return Measure("no supply targets for this school year", "no_target")
-    placed, target = row["normal_graduates_placed"], row["normal_graduates_target"]
+    placed = row["normal_graduates_placed"]
+    planned = task.get("target", {}).get("value")
+    target = planned if planned is not None else row["normal_graduates_target"]
     return Measure(
         f"{placed} of {target} normal graduates placed; {row['special_posts_filled']} special "
         f"posts filled of {row['special_post_quota']}",
@@ -189,9 +193,10 @@ async def teacher_supply(db: Db, schema: str, county: str, day: date) -> Measure
 # Work stream 3: pairing ------------------------------------------------------------------
 
 
-async def active_pairs(db: Db, schema: str, county: str, day: date) -> Measure:
+async def active_pairs(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
-    target = s["target_active_pairs"]
+    planned = task.get("target", {}).get("value")
+    target = planned if planned is not None else s["target_active_pairs"]  # the plan in force
     events = {"figure": "pairs"}
     if target is None:
         return Measure(f"{s['active_pairs']} active pairs", "no_target", events=events)
@@ -202,7 +207,7 @@ async def active_pairs(db: Db, schema: str, county: str, day: date) -> Measure:
     )
 
 
-async def secondments(db: Db, schema: str, county: str, day: date) -> Measure:
+async def secondments(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
     below = s["pairs_with_a_side_below_minimum"]
     if not s["active_pairs"]:
@@ -215,7 +220,7 @@ async def secondments(db: Db, schema: str, county: str, day: date) -> Measure:
     )
 
 
-async def shadowing(db: Db, schema: str, county: str, day: date) -> Measure:
+async def shadowing(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
     periods, outside = s["shadowing_periods"], s["shadowing_outside_target"]
     if not periods:
@@ -228,7 +233,7 @@ async def shadowing(db: Db, schema: str, county: str, day: date) -> Measure:
     )
 
 
-async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
+async def school_system(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
     passed, milestones = s["assessments_passed"], s["milestones_achieved"]
     if not passed and not milestones:
@@ -243,7 +248,7 @@ async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
 # Work streams 4 and 5: evaluation, high school -------------------------------------------
 
 
-async def research_visits(db: Db, schema: str, county: str, day: date) -> Measure:
+async def research_visits(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     rows = await evaluation_guidance.visits_per_institution(db, schema, day.year, county)
     if not rows:
         return Measure(f"no guidance plan adopted for {day.year}", "no_target")
@@ -257,7 +262,7 @@ async def research_visits(db: Db, schema: str, county: str, day: date) -> Measur
     )
 
 
-async def assessments(db: Db, schema: str, county: str, day: date) -> Measure:
+async def assessments(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     balance = await db.fetch(
         f"""SELECT DISTINCT ON (stage) stage, year, basic_balance_met, quality_balance_met
             FROM "{schema}".evaluation_balance_assessments WHERE county = $1
@@ -288,7 +293,7 @@ async def assessments(db: Db, schema: str, county: str, day: date) -> Measure:
     )
 
 
-async def high_school_projects(db: Db, schema: str, county: str, day: date) -> Measure:
+async def high_school_projects(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     projects = await evaluation_high_school.projects_report(db, schema, county)
     if not projects:
         return Measure("no project proposed", "not_started")
@@ -341,7 +346,7 @@ async def county_progress(
     for task in plan["tasks"]:
         measure = MEASURES.get(task["id"])
         try:
-            result = await measure(db, schema, county, day) if measure else None
+            result = await measure(db, schema, county, day, task) if measure else None
         except asyncpg.UndefinedTableError:
             result = Measure("that work stream's read model is not built yet", "not_started")
         result = result or Measure("not measured: the plan gives no measurable target", "no_target")
