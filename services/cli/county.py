@@ -109,10 +109,13 @@ def adopt(
     issuer = Issuer.of(department)
     outcome = Outcome()
     for service, commands in adoption_commands(plan, day).items():
-        envelopes = [issuer.command(c) for c in commands]
 
-        async def send(client: Any, envelopes: list[Any] = envelopes) -> list[Any]:
-            return list(await client.send(envelopes))
+        async def send(client: Any, commands: list[BaseModel] = commands) -> list[Any]:
+            """One request per command type (a request carries commands of one subject)."""
+            results = []
+            for command in commands:
+                results += await client.send([issuer.command(command)])
+            return results
 
         results = run(service, send, wait=not no_wait)
         for command, result in zip(commands, results, strict=True):
