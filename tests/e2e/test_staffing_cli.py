@@ -204,6 +204,10 @@ def test_bad_arguments_are_refused_before_anything_is_sent(system: StaffingSyste
     assert bad_term.returncode == 2
     assert "--term" in bad_term.stderr
     assert system.eduplan("master-teacher", "import", "no-such-file.csv").returncode == 2
+    no_targets = system.eduplan("targets", "adopt", "--county", COUNTY)
+    assert no_targets.returncode == 1
+    assert "targets_required" in no_targets.stderr
+    assert system.eduplan(*ADOPT).returncode == 0
     unknown_subject = system.eduplan(
         "master-teacher", "dispatch", "--county", COUNTY, "--host-school", "zizhou_high_school",
         "--subject", "music", "--name", "钱多", "--home-school", "西安中学",
