@@ -116,13 +116,15 @@ class CountyQuery(BaseModel):
     judged_on: date | None = Field(None, description="Day whose plan is shown; unset: today.")
 
 
-class NoQuery(BaseModel):
+class CountiesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    county: CountyCode | None = Field(None, description="Only this county (a county viewer's).")
 
 
 async def counties_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
-    NoQuery.model_validate(params)
-    return await counties(pool, schema)
+    q = CountiesQuery.model_validate(params)
+    return [c for c in await counties(pool, schema) if q.county in (None, c["county"])]
 
 
 async def county_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:

@@ -18,11 +18,13 @@ county that reports is judged on today (and shows what is overdue today).
 from __future__ import annotations
 
 from datetime import date
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict
 
-from contracts.staffing.terms import school_year_of
+from contracts.staffing.terms import school_year_of, term_of
+from contracts.types import CountyCode
 
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
@@ -68,3 +70,24 @@ async def default_judged_on(db: Db, schema: str, county: str | None, today: date
     if last is None or school_year_of(last) == school_year_of(today):
         return today
     return last
+
+
+class JudgedOnQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    county: CountyCode | None = None
+
+
+async def judged_on_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    """The default judged-on day of a county (or the province) and its term, for clients
+    (the dashboard) that pick their term and day by the same rule as every report."""
+    q = JudgedOnQuery.model_validate(params)
+    today = date.today()
+    day = await default_judged_on(pool, schema, q.county, today)
+    return {
+        "county": q.county,
+        "judged_on": day.isoformat(),
+        "rule": "today" if day == today else "last_fact_date",
+        "term": term_of(day),
+        "today": today.isoformat(),
+    }
