@@ -42,6 +42,9 @@ class Verb:
     new_ids: tuple[str, ...] = ()  # UUID fields made up when left out, and printed
     convert: Mapping[str, Convert] = field(default_factory=dict)  # field path -> each value
     department: str | None = None  # the issuing department, when not the stream's
+    hidden: tuple[str, ...] = ()  # fields `fill` computes, not offered as options
+    optional: tuple[str, ...] = ()  # required fields a user may leave to `fill`
+    fill: Callable[[dict[str, Any]], None] | None = None  # completes the fields before checking
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def _leaves(model: type[BaseModel], options: Mapping[str, str], prefix: str = ""
 
 
 def _is_list(annotation: Any) -> bool:
-    if typing.get_origin(annotation) in (list, tuple, set, frozenset):
+    if typing.get_origin(annotation) in (list, tuple, set, frozenset, dict):
         return True
     args = typing.get_args(annotation)
     union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
@@ -155,7 +158,7 @@ def _holds_model(annotation: Any) -> bool:
 
 
 def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
-    leaves = _leaves(verb.model, stream.options)
+    leaves = [lf for lf in _leaves(verb.model, stream.options) if lf.path not in verb.hidden]
     params = []
     for leaf in leaves:
         help_ = (leaf.info.description or "").strip() + _choices(leaf.info.annotation)
@@ -167,7 +170,7 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
         elif _is_list(leaf.info.annotation):
             kind, default = (list[str], inspect.Parameter.empty if leaf.required else None)
         else:
-            required = leaf.required and leaf.path not in verb.new_ids
+            required = leaf.required and leaf.path not in (*verb.new_ids, *verb.optional)
             kind, default = (str, inspect.Parameter.empty) if required else (str | None, None)
         option = typer.Option(leaf.option, help=help_)
         params.append(
@@ -209,8 +212,10 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
                 continue
             value = _converted(value, leaf, verb.convert.get(leaf.path))
             _put(fields, leaf.path, value)
+        if verb.fill:
+            verb.fill(fields)
         payload = build_command(verb.model, {lf.path: lf.option for lf in leaves}, **fields)
-        flat = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves} | made
+        flat = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves} | made | fields
         done = verb.done.format_map(_Blank(flat))
         send_command(stream.service, payload, given["department"], given["as_json"], done, **made)
 
@@ -235,7 +240,10 @@ def _converted(value: Any, leaf: _Leaf, convert: Convert | None) -> Any:
         convert = _json(leaf.option)
     if convert is None:
         return value
-    return [convert(v) for v in value] if isinstance(value, list) else convert(value)
+    if not isinstance(value, list):
+        return convert(value)
+    converted = [convert(v) for v in value]
+    return dict(converted) if typing.get_origin(leaf.info.annotation) is dict else converted
 
 
 def _json(option: str) -> Convert:
