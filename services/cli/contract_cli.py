@@ -88,8 +88,11 @@ class Stream:
     reports: Sequence[Report] = ()
 
 
-def add_stream(app: typer.Typer, stream: Stream) -> dict[str, typer.Typer]:
-    """Attach the stream's commands and reports to `app`; returns its sub-command groups."""
+def add_stream(
+    app: typer.Typer, stream: Stream, reports_to: typer.Typer | None = None
+) -> dict[str, typer.Typer]:
+    """Attach the stream's commands to `app`, its reports to `reports_to` (default `app`);
+    returns the sub-command groups."""
     groups = {
         name: typer.Typer(help=text, no_args_is_help=True) for name, text in stream.groups.items()
     }
@@ -102,7 +105,7 @@ def add_stream(app: typer.Typer, stream: Stream) -> dict[str, typer.Typer]:
         verb = named.get(spec.model, Verb(spec.model))
         _place(app, groups, verb.name or _kebab(spec.model.__name__), _command(stream, verb))
     for report in stream.reports:
-        _place(app, groups, report.name, _report(report))
+        _place(reports_to or app, groups, report.name, _report(report))
     return groups
 
 
@@ -215,7 +218,8 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
         if verb.fill:
             verb.fill(fields)
         payload = build_command(verb.model, {lf.path: lf.option for lf in leaves}, **fields)
-        flat = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves} | made | fields
+        said = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves}
+        flat = fields | {k: v for k, v in said.items() if v is not None} | made
         done = verb.done.format_map(_Blank(flat))
         send_command(stream.service, payload, given["department"], given["as_json"], done, **made)
 
