@@ -7,7 +7,7 @@ unless an offset is given. Everything is answered by the projection service's re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,11 +17,11 @@ from rich.table import Table
 from contracts.types import CountyCode, Stage, Term
 from services.cli import reports
 from services.cli.common import JsonOption, check, console, err, fetch, progress, show
+from shared.moments import CHINA
 from shared.settings import get_settings
 
 app = typer.Typer(help="The audit trail: who recorded what, when.", no_args_is_help=True)
 
-CHINA = timezone(timedelta(hours=8), "CST")
 COLUMNS = ["recorded_at", "actor", "department", "county", "event_type", "stream_id", "version"]
 
 Actor = Annotated[str | None, typer.Option(help="Who issued the command.")]
