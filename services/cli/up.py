@@ -43,7 +43,7 @@ SERVICES = {
     "staffing": "services.staffing",
     "pairing": "services.pairing",
     "evaluation": "services.evaluation",
-    "alerts": "services.alerts",
+    "alerts": "services.projection.alerts",
     "projection": "services.projection",
 }
 """Each service as its own process: what a county office runs on one machine."""
