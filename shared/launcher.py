@@ -1,4 +1,4 @@
-"""`eduplan up`: everything on one machine, for a county office or a developer.
+"""Everything on one machine (`eduplan up`), for a county office or a developer.
 
 Servers come from the settings, else the conventional local ports, else embedded ones under
 the state dir; then each service runs as its own process. Ctrl-C stops what was started.

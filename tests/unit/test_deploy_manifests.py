@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.cli.up import SERVICES
+from shared.launcher import SERVICES
 from shared.provision import DOMAIN_SERVICES
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
