@@ -18,6 +18,7 @@ from contracts.assistance.types import (
     ProgrammeId,
     Reference,
     RevisionId,
+    SchoolCategory,
     SchoolName,
     SchoolYear,
     UniversityChannel,
@@ -50,6 +51,12 @@ class _Enrolment(Contract):
         None,
         description="University stages: the student's programme length in years (undergraduate "
         "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+    school_category: SchoolCategory | None = Field(
+        None,
+        description="High school: its grade (provincial, city, rural); university: in_province "
+        "or out_of_province; sets the amount of programmes that vary by it. Unset: the "
+        "programme's stage amount.",
     )
 
     @field_validator("grade")
@@ -114,6 +121,11 @@ class GraduateStudent(Contract):
         None,
         description="Entering a university stage: the programme length in years (undergraduate "
         "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+    school_category: SchoolCategory | None = Field(
+        None,
+        description="The new school's category (high school grade, university location); "
+        "unset: none.",
     )
 
     @model_validator(mode="after")
@@ -214,6 +226,14 @@ class ProgrammeDefinition(Contract):
         default_factory=dict, description="A county's own yearly amounts, winning over amounts."
     )
     grades: list[int] | None = Field(None, description="Only these grades; unset: every grade.")
+    final_year_only: bool = Field(
+        False, description="Only in the last grade of the stage (e.g. the preschool grant)."
+    )
+    category_amounts: dict[SchoolCategory, Amount] = Field(
+        default_factory=dict,
+        description="Yearly yuan by the student's school category, winning over `amounts` for "
+        "the stages `amounts` names (an amount of 0.00 there: only these categories).",
+    )
     boarding_only: bool = Field(False, description="Only for students who board at school.")
     note: str = Field("", max_length=1000, description="Source and assumptions of the figures.")
 

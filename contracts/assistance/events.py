@@ -21,6 +21,7 @@ from contracts.assistance.types import (
     ProgrammeId,
     Reference,
     RevisionId,
+    SchoolCategory,
     SchoolName,
     SchoolYear,
 )
@@ -56,6 +57,9 @@ class StudentRegistered(StudentRegisteredV1):
         None,
         description="University stages: the programme length in years; None: the stage's "
         "default (4 undergraduate, 3 junior college).",
+    )
+    school_category: SchoolCategory | None = Field(
+        None, description="High school grade or university location; None: not given."
     )
 
 
@@ -111,6 +115,9 @@ class StudentGraduated(Contract):
         None,
         description="Entering a university stage: the programme length in years; None: the "
         "stage's default (4 undergraduate, 3 junior college).",
+    )
+    school_category: SchoolCategory | None = Field(
+        None, description="The new school's category; None: not given."
     )
 
 

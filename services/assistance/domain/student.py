@@ -88,6 +88,7 @@ class Student:
     personal: StudentPersonal | None = None
     school_year: int | None = None
     programme_years: int | None = None  # university stages; None: the stage's default
+    school_category: str | None = None  # high school grade, university location
     on_roster: bool = True
     removed_in: str = ""
     in_school: bool = True
@@ -115,6 +116,7 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 personal=event.personal,
                 school_year=event.school_year,
                 programme_years=event.programme_years,
+                school_category=event.school_category,
             )
         case StudentDetailsRevised():
             return replace(
@@ -142,6 +144,7 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 boarding=event.boarding,
                 school_year=event.school_year,
                 programme_years=event.programme_years,
+                school_category=event.school_category,
             )
         case StudentTransferred():
             return replace(
@@ -293,6 +296,7 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
             school=command.school,
             boarding=command.boarding,
             programme_years=command.programme_years,
+            school_category=command.school_category,
         )
     ]
 
@@ -423,7 +427,7 @@ def grant_term_aid(
     due = [
         e
         for e in catalogue.entitlements(
-            state.county, state.stage, state.grade, state.boarding, term
+            state.county, state.stage, state.grade, state.boarding, term, state.school_category
         )
         if not (e.once and e.programme in ever and (term, e.programme) not in state.grants)
     ]
@@ -542,6 +546,7 @@ def _registered(
         school_year=school_year,
         roster_revision=revision,
         programme_years=_programme_years(command),
+        school_category=command.school_category,
     )
 
 
