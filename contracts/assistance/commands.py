@@ -337,3 +337,25 @@ class AnswerPublicFunds(Contract):
     approved_amount: Amount = Field(description="Yuan approved (0.00 when declined).")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field("", max_length=500, description="Conditions or reasons given.")
+
+
+# University aid the county does not grant, recorded as facts
+
+
+class RecordStudentLoan(Contract):
+    """An origin-credit student loan (生源地信用助学贷款) a university student took for a year."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    amount: Amount = Field(le=8000, description="Yuan lent for the year, at most 8,000.")
+    bank: SchoolName = Field(description="Lending bank.")
+
+
+class RecordGreenChannel(Contract):
+    """The student enrolled through a university's green channel (绿色通道): enrolled first,
+    assessed and aided after."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    university: SchoolName = Field(description="University the student enrolled at.")
+    enrolled_on: date = Field(description="Day of enrolment.")

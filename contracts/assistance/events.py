@@ -290,3 +290,21 @@ class PublicFundsAnswered(Contract):
     approved_amount: Amount = Field(description="Yuan approved.")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field(description="Conditions or reasons given.")
+
+
+class StudentLoanRecorded(Contract):
+    """A university student's origin-credit loan for a school year, as a fact."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    amount: Amount = Field(description="Yuan lent for the year (at most 8,000).")
+    bank: SchoolName = Field(description="Lending bank.")
+
+
+class GreenChannelUsed(Contract):
+    """The student enrolled through a university's green channel."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    university: SchoolName = Field(description="University the student enrolled at.")
+    enrolled_on: date = Field(description="Day of enrolment.")

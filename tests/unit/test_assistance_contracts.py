@@ -156,6 +156,8 @@ def test_every_command_of_the_issue_is_accepted_by_the_service() -> None:
         "RecordUniversityAidReport",
         "RequestPublicFunds",
         "AnswerPublicFunds",
+        "RecordStudentLoan",
+        "RecordGreenChannel",
     }
 
 
