@@ -148,7 +148,7 @@ async def test_a_replica_killed_mid_batch_hands_over_to_the_other(
     other = "assistance#2" if relay == "assistance#1" else "assistance#1"
     conn = await platform.database()
     try:
-        before = await conn.fetchval("SELECT count(*) FROM assistance.events")
+        before = int(await conn.fetchval("SELECT count(*) FROM assistance.events"))
         killed_at = time.monotonic()
         platform.kill(relay)
 
