@@ -31,6 +31,7 @@ from shared.db import SessionLocks, create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
 from shared.operations import close_nats
+from shared.partitions import PartitionError, partition_from
 from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
@@ -152,6 +153,7 @@ async def start_projection_service(
             settings.namespace,
             settings.projection_batch_size,
             locks,
+            partition_from(settings.projection_partition, settings.projection_counties),
         )
         for p in projections()
     }
@@ -215,7 +217,8 @@ async def serve_forever() -> None:
     configure_logging(settings.log_level, settings.log_json, service="projection")
     try:
         tls_files(settings)
-    except SettingsError as exc:
+        partition_from(settings.projection_partition, settings.projection_counties)
+    except (SettingsError, PartitionError) as exc:
         log.error("invalid_settings", error=str(exc))
         raise SystemExit(2) from None
     service = await start_projection_service(settings)

