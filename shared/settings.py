@@ -135,8 +135,8 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=100,
-        description="Pool the alerts service opens on EDUPLAN_REPORTING_DATABASE_URL, when set "
-        "(otherwise it reads the read models through its own pool).",
+        description="Pool the alerts service and the projection's reporting API open on "
+        "EDUPLAN_REPORTING_DATABASE_URL, when set (otherwise they read through their own pool).",
     )
     metrics_host: str = Field("127.0.0.1", description="Bind address of a service's /metrics.")
     metrics_port: int | None = Field(
