@@ -38,6 +38,14 @@ def provision(
         ),
     ] = None,
     streams_only: Annotated[bool, typer.Option("--streams-only", help="Skip Postgres.")] = False,
+    partition_events: Annotated[
+        bool,
+        typer.Option(
+            "--partition-events",
+            help="Partition each service's events table by hash of stream id (once, keeping "
+            "every event; for stores of many millions of events, see deploy/README.md).",
+        ),
+    ] = False,
 ) -> None:
     """Create or update each service's JetStream stream and its Postgres tables.
 
@@ -61,7 +69,7 @@ def provision(
         console.print(f"streams: {', '.join(streams)}", highlight=False)
         if not streams_only:
             dsn = database_url or settings.database_url or DEFAULT_DATABASE
-            schemas = await provision_schemas(dsn)
+            schemas = await provision_schemas(dsn, partition_events=partition_events)
             console.print(f"schemas: {', '.join(schemas)}", highlight=False)
 
     try:
