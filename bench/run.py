@@ -20,11 +20,11 @@ import nats
 from nats.aio.client import Client as NATS
 
 from contracts.assistance.queries import ListStudentIds, StudentIdPage
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import stream_name
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
-from services.projection.aid_coverage import AidCoverageProjection
+from services.projection.read_models.assistance.coverage import AidCoverageProjection
 from shared.commandbus import CommandClient
 from shared.db import create_pool
 from shared.jetstream import connect_nats

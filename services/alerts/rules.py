@@ -16,12 +16,10 @@ import asyncpg
 
 from contracts.alerts.events import AlertKind
 from contracts.staffing.terms import term_of
-from services.projection import (
-    evaluation_guidance,
-    pairing_reports,
-    staffing_coverage,
-    staffing_training,
-)
+from services.projection.read_models.evaluation import guidance as evaluation_guidance
+from services.projection.read_models.pairing import reports as pairing_reports
+from services.projection.read_models.staffing import coverage as staffing_coverage
+from services.projection.read_models.staffing import training as staffing_training
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,15 @@ from contracts.assistance.types import LeaveReason, PaymentChannel
 from contracts.envelope import CommandResult
 from contracts.evaluation import commands as evaluation
 from contracts.evaluation.types import SchoolStatistics
+from contracts.files.dispatch_sheet import COLUMNS as SHEET_COLUMNS
+from contracts.files.dispatch_sheet import parse_sheet
+from contracts.files.guidance_plan import SeedError, guidance_plan
+from contracts.files.pairing_seed import Seed, load_seed
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.pairing import commands as pairing
 from contracts.staffing import commands as staffing
 from contracts.types import CountyCode, Stage
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import (
     CountyOption,
@@ -47,10 +51,6 @@ from services.cli.common import (
 from services.cli.evaluation import derived_id
 from services.cli.pairing import send_seed
 from services.cli.staffing import import_dispatch_sheet
-from services.evaluation.seeds import SeedError, guidance_plan
-from services.pairing.seed import Seed, load_seed
-from services.staffing.dispatch_sheet import COLUMNS as SHEET_COLUMNS
-from services.staffing.dispatch_sheet import parse_sheet
 from shared.commandbus import CommandClient
 from shared.settings import get_settings
 

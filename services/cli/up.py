@@ -32,7 +32,7 @@ from rich.console import Console
 
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, command_subject
-from services.projection.access.bootstrap import FirstOperator, ensure_first_operator
+from services.projection.http.access.bootstrap import FirstOperator, ensure_first_operator
 from shared.jetstream import connect_nats, nats_tls, user_of
 from shared.provision import provision_schemas, provision_streams
 from shared.servers import redact, resolve_servers

@@ -20,12 +20,12 @@ import structlog
 import uvicorn
 from nats.aio.client import Client as NATS
 
-from services.projection.access.schema import ensure_access_schema
-from services.projection.admin import Admin, start_read_models
 from services.projection.freshness import Freshness
 from services.projection.http import Answer, Handler, HttpError, Route
+from services.projection.http.access.schema import ensure_access_schema
+from services.projection.http.admin import Admin, start_read_models
+from services.projection.http.web import reporting_app
 from services.projection.read_models import projections, routes
-from services.projection.web import reporting_app
 from shared.asof import AsOf, Snapshots
 from shared.db import SessionLocks, create_pool
 from shared.jetstream import connect_nats

@@ -19,10 +19,10 @@ import asyncpg
 import pytest
 
 from services.cli.up import SERVICES, wait_until_ready
-from services.projection.access import credentials, users
-from services.projection.access.passwords import generate_password
-from services.projection.access.roles import Role
-from services.projection.access.schema import ensure_access_schema
+from services.projection.http.access import credentials, users
+from services.projection.http.access.passwords import generate_password
+from services.projection.http.access.roles import Role
+from services.projection.http.access.schema import ensure_access_schema
 from shared.servers import ServerEndpoints
 from shared.settings import Settings
 from shared.testing import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.assistance.sample_roster import sample_rows, to_csv
+from contracts.files.sample_roster import sample_rows, to_csv
 from services.cli.up import SERVICES
 from shared.servers import ServerEndpoints
 from shared.testing import create_sandbox, drop_sandbox

@@ -28,8 +28,8 @@ from services.cli import demo
 from services.cli.common import Issuer
 from services.evaluation.app import configure as configure_evaluation
 from services.pairing.app import configure as configure_pairing
-from services.projection import evaluation, pairing
-from services.projection import staffing as staffing_models
+from services.projection.read_models import evaluation, pairing
+from services.projection.read_models import staffing as staffing_models
 from services.staffing.app import configure as configure_staffing
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner

@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
+from contracts.files.pairing_seed import load_seed
 from contracts.pairing.commands import AdoptPairingTargets
-from services.pairing.seed import load_seed
 from shared.commandbus import new_command
 from shared.eventstore import EventStore
 from shared.processor import CommandProcessor

@@ -15,6 +15,8 @@ from nats.js.errors import NotFoundError
 
 from contracts.assistance.commands import RecordLeaving
 from contracts.assistance.types import LeaveReason
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import stream_name
 from contracts.types import Stage
 from services.alerts.app import build_processor
@@ -22,8 +24,6 @@ from services.alerts.app import configure as configure_alerts
 from services.alerts.detector import Detector
 from services.alerts.rules import RULES
 from services.assistance.app import configure as configure_assistance
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid, demo
 from services.cli.common import Issuer
 from services.evaluation.app import configure as configure_evaluation

@@ -15,8 +15,8 @@ import pytest
 import trustme
 
 from services.cli import reports
-from services.projection.access import credentials, users
 from services.projection.app import SettingsError, start_projection_service, tls_files
+from services.projection.http.access import credentials, users
 from shared.settings import Settings
 from shared.testing import Sandbox, wait_for
 from tests.e2e.conftest import free_port

@@ -16,9 +16,9 @@ from nats.aio.client import Client as NATS
 
 from contracts.envelope import Accepted
 from contracts.staffing.queries import GetTeacherCalendar, TeacherCalendar
-from services.projection.staffing_coverage import coverage, dispatch_plan
-from services.projection.staffing_supply import supply
-from services.projection.staffing_training import training_calendar
+from services.projection.read_models.staffing.coverage import coverage, dispatch_plan
+from services.projection.read_models.staffing.supply import supply
+from services.projection.read_models.staffing.training import training_calendar
 from services.staffing.app import configure
 from shared.commandbus import CommandClient, new_command
 from shared.service import ServiceRuntime, start_service

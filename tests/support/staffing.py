@@ -20,6 +20,7 @@ from nats.aio.client import Client as NATS
 from pydantic import BaseModel
 
 from contracts.envelope import CommandResult
+from contracts.files.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from contracts.staffing import commands as c
 from contracts.staffing.terms import term_index
 from contracts.staffing.types import (
@@ -33,9 +34,8 @@ from contracts.staffing.types import (
 )
 from contracts.subjects import stream_name
 from contracts.types import Stage
-from services.projection.staffing import StaffingProjection
+from services.projection.read_models.staffing import StaffingProjection
 from services.staffing.assignments import AssignmentProcessor
-from services.staffing.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from services.staffing.handlers import command_handlers, load_permissions
 from services.staffing.targets import StaffingTargets, load_targets
 from shared.commandbus import CommandClient, new_command

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from contracts.files.pairing_seed import SeedError, load_seed
 from contracts.pairing.commands import AdoptPairingTargets
 from contracts.pairing.events import PairEstablished, PairingTargetsAdopted
 from contracts.types import Stage
 from services.pairing.domain.targets import PAIRING_TARGETS, adopt_targets
-from services.pairing.seed import SeedError, load_seed
 from services.pairing.targets import TargetsError, load_targets
 from tests.support.pairing import refusal, when
 

@@ -53,8 +53,9 @@ from contracts.assistance.events import (
     StudentTransferred,
 )
 from contracts.assistance.types import AlertResolution, LeaveReason, PaymentChannel
+from contracts.files.aid_catalogue import read_catalogue_file
 from contracts.types import GRADES, Stage
-from services.assistance.catalogue import load_catalogue, read_catalogue_file
+from services.assistance.catalogue import load_catalogue
 from services.assistance.domain import catalogue as aid_catalogue
 from services.assistance.domain import student as domain
 from services.assistance.domain.catalogue import AidCatalogue

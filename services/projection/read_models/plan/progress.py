@@ -1,0 +1,383 @@
+"""Plan progress: every task of a county's plan, its target, responsible units, the actual
+figure from the read models, and a status (done, on track, behind, not started).
+
+A county's plan is data: `plans/<county code>.yaml` (the pilot's is the 2017 plan for
+Zizhou). Each task names a metric; `MEASURES` maps a task to the function that measures it
+from the read models on a given day. The province is every county with a plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import asyncpg
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.types import CountyCode
+from services.projection.read_models.evaluation import guidance as evaluation_guidance
+from services.projection.read_models.evaluation import high_school as evaluation_high_school
+from services.projection.read_models.evaluation import supervision as evaluation_supervision
+from services.projection.read_models.pairing import reports as pairing_reports
+from services.projection.read_models.staffing import coverage as staffing_coverage
+from services.projection.read_models.staffing import supply as staffing_supply
+from services.projection.read_models.staffing import training as staffing_training
+
+PLANS = Path(__file__).with_name("plans")
+Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
+STATUSES = ("done", "on_track", "behind", "not_started", "no_target")
+
+
+@dataclass(frozen=True)
+class Measure:
+    actual: str
+    status: str
+    detail: str = ""
+    events: dict[str, Any] | None = None  # the audit figure behind `actual`, with its parameters
+
+
+Measurer = Callable[[Db, str, str, date], Awaitable[Measure]]
+
+
+def school_year(day: date) -> int:
+    return day.year if day.month >= 9 else day.year - 1
+
+
+def by_share(done: int, of: int, due: bool) -> str:
+    """done when all are done; nothing yet is 'not started' (or 'behind' once due)."""
+    if of and done >= of:
+        return "done"
+    if done == 0:
+        return "behind" if due else "not_started"
+    return "behind" if due else "on_track"
+
+
+# Work stream 1: assistance ---------------------------------------------------------------
+
+
+async def university_dispatch(db: Db, schema: str, county: str, day: date) -> Measure:
+    year = school_year(day)
+    students = await db.fetchval(
+        f"""SELECT count(*) FROM "{schema}".aid_students WHERE county = $1 AND on_roster
+            AND in_school AND stage IN ('undergraduate', 'junior_college')""",
+        county,
+    )
+    dispatched = await db.fetchval(
+        f"""SELECT coalesce(sum(students), 0) FROM "{schema}".aid_university_dispatches
+            WHERE county = $1 AND school_year = $2""",
+        county,
+        year,
+    )
+    if not students:
+        return Measure("no registered poor university students", "no_target")
+    due = day > date(year, 11, 30)  # the autumn semester's dispatch
+    return Measure(
+        f"{dispatched} of {students} sent for {year}-{year + 1}",
+        by_share(dispatched, students, due),
+        events={"figure": "university-dispatches", "school_year": year},
+    )
+
+
+async def basic_aid(db: Db, schema: str, county: str, day: date) -> Measure:
+    term = await db.fetchval(
+        f"""SELECT term FROM "{schema}".aid_grants WHERE county = $1 GROUP BY term
+            ORDER BY split_part(term, '-', 1) DESC, split_part(term, '-', 2) ASC LIMIT 1""",
+        county,
+    )
+    if term is None:
+        return Measure("no grant run yet", "not_started")
+    row = await db.fetchrow(
+        f"""SELECT count(*) FILTER (WHERE s.in_school) AS eligible,
+                   count(*) FILTER (WHERE s.in_school AND EXISTS (
+                       SELECT 1 FROM "{schema}".aid_grants g
+                       WHERE g.student_id = s.student_id AND g.term = $2)) AS aided
+            FROM "{schema}".aid_students s WHERE s.county = $1 AND s.on_roster""",
+        county,
+        term,
+    )
+    missing = row["eligible"] - row["aided"]
+    return Measure(
+        f"{row['aided']} of {row['eligible']} eligible students aided in {term}",
+        "done" if missing == 0 else "behind",
+        f"{missing} missing" if missing else "",
+        {"figure": "aid-coverage", "term": term},
+    )
+
+
+# Work stream 2: staffing -----------------------------------------------------------------
+
+
+def term_on(day: date) -> str:
+    """The term a day falls in: autumn from August to January, spring from February to July."""
+    if day.month >= 8:
+        return f"{day.year}-autumn"
+    return f"{day.year - 1}-autumn" if day.month == 1 else f"{day.year}-spring"
+
+
+def year_over(day: date) -> bool:
+    """The school year of `day` has ended (its spring term closes in July)."""
+    return day.month == 8
+
+
+async def master_teachers(db: Db, schema: str, county: str, day: date) -> Measure:
+    posts = await staffing_coverage.coverage(db, schema, term_on(day), county)
+    targeted = [p for p in posts if p["min"] is not None]
+    if not targeted:
+        return Measure("no master-teacher posts targeted", "no_target")
+    covered = sum(1 for p in targeted if p["teachers"] >= p["min"])
+    missing = sorted(p["subject"] for p in targeted if p["teachers"] < p["min"])
+    return Measure(
+        f"{covered} of {len(targeted)} subjects with their master teachers in {term_on(day)}",
+        by_share(covered, len(targeted), due=False),
+        f"lacking: {', '.join(missing)}" if missing else "",
+        {"figure": "master-teachers"},
+    )
+
+
+async def yearly_dispatch(db: Db, schema: str, county: str, day: date) -> Measure:
+    plan = await staffing_coverage.dispatch_plan(db, schema, county)
+    row = next((r for r in plan.get("years", []) if r["year"] == school_year(day)), None)
+    if row is None:
+        return Measure("no yearly dispatch plan for this school year", "no_target")
+    year, target = f"{row['year']}-{row['year'] + 1}", f"{row['min']}-{row['max']}"
+    actual = f"{row['dispatched']} dispatched in {year} (target {target})"
+    events = {"figure": "master-teachers"}
+    if row["status"] in ("within", "above", "covered"):
+        return Measure(actual, "done", events=events)
+    return Measure(actual, by_share(row["dispatched"], row["min"], year_over(day)), events=events)
+
+
+async def caravan_visits(db: Db, schema: str, county: str, day: date) -> Measure:
+    rows = await staffing_training.training_calendar(db, schema, county)
+    row = next((r for r in rows if r["year"] == school_year(day)), None)
+    if row is None:
+        return Measure("no training plan for this school year", "no_target")
+    held = [s for s in ("autumn", "spring") if row[s] == "held"]
+    missing = [s for s in ("autumn", "spring") if row[s] == "missing"]
+    actual = f"{row['autumn_visits']} autumn and {row['spring_visits']} spring caravan visits"
+    events = {"figure": "caravan-visits"}
+    if missing:
+        return Measure(actual, "behind", f"missing: {', '.join(missing)}", events)
+    status = "done" if len(held) == 2 else "on_track" if held else "not_started"
+    return Measure(actual, status, events=events)
+
+
+async def teacher_supply(db: Db, schema: str, county: str, day: date) -> Measure:
+    rows = await staffing_supply.supply(db, schema, county)
+    row = next((r for r in rows if r["year"] == school_year(day)), None)
+    if row is None:
+        return Measure("no supply targets for this school year", "no_target")
+    placed, target = row["normal_graduates_placed"], row["normal_graduates_target"]
+    return Measure(
+        f"{placed} of {target} normal graduates placed; {row['special_posts_filled']} special "
+        f"posts filled of {row['special_post_quota']}",
+        by_share(placed, target, year_over(day)),
+        events={"figure": "teacher-supply", "school_year": row["year"]},
+    )
+
+
+# Work stream 3: pairing ------------------------------------------------------------------
+
+
+async def active_pairs(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    target = s["target_active_pairs"]
+    events = {"figure": "pairs"}
+    if target is None:
+        return Measure(f"{s['active_pairs']} active pairs", "no_target", events=events)
+    return Measure(
+        f"{s['active_pairs']} of {target} pairs active",
+        by_share(s["active_pairs"], target, due=False),
+        events=events,
+    )
+
+
+async def secondments(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    below = s["pairs_with_a_side_below_minimum"]
+    if not s["active_pairs"]:
+        return Measure("no active pair", "not_started")
+    status = "done" if below == 0 else ("on_track" if s["managers_seconded_on_day"] else "behind")
+    return Measure(
+        f"{s['managers_seconded_on_day']} managers seconded today",
+        status,
+        f"{below} pairs with a side below 1" if below else "",
+        {"figure": "secondments"},
+    )
+
+
+async def shadowing(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    periods, outside = s["shadowing_periods"], s["shadowing_outside_target"]
+    if not periods:
+        return Measure("no shadowing yet", "not_started")
+    return Measure(
+        f"{periods} shadowing period{'' if periods == 1 else 's'}",
+        "on_track" if outside == 0 else "behind",
+        f"{outside} outside 1-2 months" if outside else "",
+        {"figure": "shadowing"},
+    )
+
+
+async def school_system(db: Db, schema: str, county: str, day: date) -> Measure:
+    s = await pairing_reports.county_summary(db, schema, county, day)
+    passed, milestones = s["assessments_passed"], s["milestones_achieved"]
+    if not passed and not milestones:
+        return Measure("0 standardised assessments passed, 0 milestones", "not_started")
+    return Measure(
+        f"{passed} standardised assessments passed, {milestones} milestones",
+        "on_track",
+        events={"figure": "school-system"},
+    )
+
+
+# Work streams 4 and 5: evaluation, high school -------------------------------------------
+
+
+async def research_visits(db: Db, schema: str, county: str, day: date) -> Measure:
+    rows = await evaluation_guidance.visits_per_institution(db, schema, day.year, county)
+    if not rows:
+        return Measure(f"no guidance plan adopted for {day.year}", "no_target")
+    visited = sum(1 for r in rows if r["status"] in ("on_target", "above_target"))
+    none = [r["name"] or r["institution"] for r in rows if r["status"] == "none"]
+    return Measure(
+        f"{visited} of {len(rows)} institutions visited in {day.year}",
+        by_share(visited, len(rows), due=False),
+        f"not yet visited: {', '.join(none)}" if none else "",
+        {"figure": "research-visits", "year": day.year},
+    )
+
+
+async def assessments(db: Db, schema: str, county: str, day: date) -> Measure:
+    balance = await db.fetch(
+        f"""SELECT DISTINCT ON (stage) stage, year, basic_balance_met
+            FROM "{schema}".evaluation_balance_assessments WHERE county = $1
+            ORDER BY stage, year DESC""",
+        county,
+    )
+    universal = await db.fetchrow(
+        f"""SELECT year, met FROM "{schema}".evaluation_universal
+            WHERE county = $1 AND met IS NOT NULL ORDER BY year DESC LIMIT 1""",
+        county,
+    )
+    titles = await evaluation_supervision.titles_report(db, schema, county, None)
+    parts = [
+        f"{b['stage']} {b['year']}: {'met' if b['basic_balance_met'] else 'not met'}"
+        for b in balance
+    ]
+    if universal:
+        parts.append(f"双高双普 {universal['year']}: {'met' if universal['met'] else 'not met'}")
+    parts += [f"title: {t['title']}" for t in titles]
+    if not parts:
+        return Measure("nothing assessed yet", "not_started")
+    met = all(b["basic_balance_met"] for b in balance) and bool(universal and universal["met"])
+    return Measure(
+        "; ".join(parts), "done" if titles or met else "on_track", events={"figure": "assessments"}
+    )
+
+
+async def high_school_projects(db: Db, schema: str, county: str, day: date) -> Measure:
+    projects = await evaluation_high_school.projects_report(db, schema, county)
+    if not projects:
+        return Measure("no project proposed", "not_started")
+    funded = [p for p in projects if p["milestone"] in ("funded", "started", "completed")]
+    return Measure(
+        f"{len(funded)} of {len(projects)} projects funded",
+        "on_track" if funded else "not_started",
+        events={"figure": "high-school"},
+    )
+
+
+MEASURES: dict[str, Measurer] = {
+    "1.1": university_dispatch,
+    "1.2": basic_aid,
+    "2.1": master_teachers,
+    "2.1b": yearly_dispatch,
+    "2.2": caravan_visits,
+    "2.3": teacher_supply,
+    "3.1": active_pairs,
+    "3.2": secondments,
+    "3.3": shadowing,
+    "3.4": school_system,
+    "4.1": research_visits,
+    "4.2": assessments,
+    "5.1": high_school_projects,
+}
+
+
+@cache
+def plans() -> dict[str, dict[str, Any]]:
+    """county code -> its plan."""
+    found = {}
+    for path in sorted(PLANS.glob("*.yaml")):
+        plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found[plan["county"]["code"]] = plan
+    return found
+
+
+def _target(task: dict[str, Any]) -> str:
+    t = task.get("target", {})
+    if "value" in t:
+        return f"{t['metric']}: {t['value']}"
+    if "min" in t:
+        return f"{t['metric']}: {t['min']}-{t.get('max', '')}"
+    return str(t.get("metric", ""))
+
+
+async def county_progress(db: Db, schema: str, county: str, day: date) -> list[dict[str, Any]]:
+    plan = plans()[county]
+    units = plan.get("units", {})
+    rows = []
+    for task in plan["tasks"]:
+        measure = MEASURES.get(task["id"])
+        try:
+            result = await measure(db, schema, county, day) if measure else None
+        except asyncpg.UndefinedTableError:
+            result = Measure("that work stream's read model is not built yet", "not_started")
+        result = result or Measure("not measured: the plan gives no measurable target", "no_target")
+        rows.append(
+            {
+                "county": county,
+                "task_id": task["id"],
+                "stream": task["stream"],
+                "task_zh": task["zh"],
+                "target": _target(task),
+                "rhythm": task.get("rhythm", ""),
+                "units": [f"{u} {units.get(u, '')}".strip() for u in task.get("units", [])],
+                **asdict(result),
+            }
+        )
+    return rows
+
+
+class ProgressQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    county: CountyCode | None = None
+    today: date = Field(default_factory=date.today, description="Day the status is judged on.")
+
+
+async def progress_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    """One county's tasks, or (no county) every county's and per task the count of statuses."""
+    q = ProgressQuery.model_validate(params)
+    counties = [q.county] if q.county else sorted(plans())
+    if q.county and q.county not in plans():
+        return {"county": q.county, "tasks": [], "message": "no plan for this county"}
+    tasks = [row for c in counties for row in await county_progress(pool, schema, c, q.today)]
+    summary: dict[str, Counter[str]] = {}
+    for row in tasks:
+        summary.setdefault(row["task_id"], Counter())[row["status"]] += 1
+    return {
+        "county": q.county,
+        "today": q.today.isoformat(),
+        "tasks": tasks,
+        "province": [
+            {"task_id": t, **{s: c.get(s, 0) for s in STATUSES}} for t, c in summary.items()
+        ],
+    }
