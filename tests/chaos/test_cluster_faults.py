@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
+from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from shared.testing import server_state_dir, wait_for
 from tests.chaos.conftest import record
 from tests.support.cluster import (

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
+from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from shared.testing import server_state_dir
 from tests.support.cluster import (
     COUNTY,

@@ -20,7 +20,7 @@ from nats.aio.client import Client as NATS
 
 from contracts.subjects import stream_name
 from services.assistance.app import configure as configure_assistance
-from services.projection.aid_coverage import AidCoverageProjection
+from services.projection.read_models.assistance.coverage import AidCoverageProjection
 from shared.commandbus import CommandClient
 from shared.jetstream import connect_nats
 from shared.partitions import Partition, PartitionError, partition_from
@@ -111,7 +111,8 @@ async def test_two_partitions_sum_to_the_province(
             return ends == [last, last]
 
         await wait_for(applied, timeout=60)
-        assert spare.sources["assistance"].state == "standby", "one active runner per partition"
+        states = sorted(r.sources["assistance"].state for r in (north, spare))
+        assert states == ["following", "standby"], "one active runner per partition"
         checkpoints = dict(
             await pool.fetch(
                 "SELECT source, stream_seq FROM reporting.projection_checkpoints"

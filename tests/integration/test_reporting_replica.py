@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 
 from services.assistance.app import configure as configure_assistance
-from services.projection import aid_reports
 from services.projection.app import start_projection_service
 from services.projection.http import Answer
 from services.projection.read_models import routes
+from services.projection.read_models.assistance import reports as aid_reports
 from shared.commandbus import CommandClient
 from shared.db import create_pool
 from shared.jetstream import connect_nats
