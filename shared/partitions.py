@@ -10,7 +10,10 @@ is the sum of what they applied and the reporting API reads it from any instance
 
 Every code that appears on the bus belongs in exactly one partition, the province's own code
 (610000, province-wide streams) included: NATS filters name subjects, they cannot say "the
-rest". A repeat across partitions is skipped by the per-stream versions every partition shares.
+rest". A repeat across partitions is skipped by the per-stream versions every partition shares,
+and an event whose predecessor is in another partition (a student moved between counties)
+waits, parked, until that one is applied; if both commit at the same moment, it waits for the
+stream's next event instead.
 """
 
 from __future__ import annotations
