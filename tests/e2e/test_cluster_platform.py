@@ -1,6 +1,7 @@
 """The whole platform on a three-node JetStream cluster (deploy/nats/cluster.conf, secured):
-streams with three replicas, every service on the seed list, the aid slice and one command of
-every work stream, and every copy agreeing afterwards. The node faults are in
+streams with three replicas, every service on the seed list, the event stores partitioned by
+stream (`eduplan provision --partition-events`), the aid slice and one command of every work
+stream, and every copy agreeing afterwards. The node faults are in
 tests/chaos/test_cluster_faults.py (make chaos)."""
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ TERM = "2017-autumn"
 async def platform() -> AsyncIterator[ClusterPlatform]:
     with cluster_platform(server_state_dir("eduplan-cluster-")) as system:
         await jetstream_ready(system.cluster)
-        system.provision()
+        system.provision("--partition-events")  # event stores partitioned by stream
         await system.started(*(system.start(s) for s in MODULES))
         yield system
 
@@ -58,6 +59,14 @@ async def test_every_work_stream_runs_on_three_replicated_nodes(platform: Cluste
         ok(platform, "evaluation", "guidance", "adopt", "--county", COUNTY, "--year", "2017")
 
         counts = await platform.settled()
+        conn = await platform.database()
+        try:
+            kind = await conn.fetchval(
+                "SELECT relkind::text FROM pg_class WHERE oid = 'assistance.events'::regclass"
+            )
+        finally:
+            await conn.close()
+        assert kind == "p", "the platform ran on partitioned event stores"
         assert counts["students in store"] == 20 * len(PILOT_COUNTS)
         assert counts["grants in store"] > 0
         for service in ("staffing", "pairing", "evaluation"):

@@ -169,9 +169,9 @@ class ClusterPlatform:
             env["EDUPLAN_ALERTS_INTERVAL"] = "5"
         return env | extra
 
-    def provision(self) -> None:
+    def provision(self, *options: str) -> None:
         provisioner = self.pg.url("provisioner")
-        done = self.eduplan("operator", "provision", EDUPLAN_DATABASE_URL=provisioner)
+        done = self.eduplan("operator", "provision", *options, EDUPLAN_DATABASE_URL=provisioner)
         assert done.returncode == 0, done.stderr
 
     def start(self, service: str, replica: int = 1) -> str:
