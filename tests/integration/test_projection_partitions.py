@@ -9,6 +9,8 @@ several filter subjects per consumer, which servers before 2.10 ignore."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -159,3 +161,14 @@ def test_partition_settings_go_together_and_name_counties() -> None:
     ):
         with pytest.raises(PartitionError, match=says):
             partition_from(name, counties)
+
+
+def test_the_projection_service_refuses_half_a_partition(cli_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "services.projection"],
+        env=cli_env | {"EDUPLAN_PROJECTION_PARTITION": "north", "EDUPLAN_LOG_JSON": "true"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "EDUPLAN_PROJECTION_COUNTIES go together" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
