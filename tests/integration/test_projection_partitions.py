@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
+from nats.js.errors import NotFoundError
 
 from contracts.subjects import stream_name
 from services.assistance.app import configure as configure_assistance
@@ -27,6 +28,7 @@ from shared.commandbus import CommandClient
 from shared.jetstream import connect_nats
 from shared.partitions import Partition, PartitionError, partition_from
 from shared.projections import ProjectionRunner
+from shared.puller import DurablePuller, FilterUnsupported
 from shared.servers import EmbeddedNats
 from shared.service import start_service
 from shared.settings import Settings
@@ -172,3 +174,25 @@ def test_the_projection_service_refuses_half_a_partition(cli_env: dict[str, str]
     assert done.returncode == 2, done.stderr
     assert "EDUPLAN_PROJECTION_COUNTIES go together" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+async def test_several_counties_need_a_server_that_filters_on_several_subjects(
+    nc: NATS, sandbox: Sandbox
+) -> None:
+    """The shared test server may be older than 2.10, which ignores several filters: that is
+    refused, never taken for a partition (it would apply every county)."""
+    js = nc.jetstream()
+    stream = stream_name("assistance", sandbox.namespace)
+    await js.add_stream(name=stream, subjects=[f"{sandbox.namespace}.events.assistance.>"])
+    filters = NORTH.subjects("assistance", sandbox.namespace)
+    puller = DurablePuller(nc, stream, "reporting_x_north", filter_subjects=filters)
+    version = nc.connected_server_version
+    if (version.major, version.minor) >= (2, 10):
+        await puller.ensure_consumer(0)
+        info = await js.consumer_info(stream, "reporting_x_north")
+        assert info.config.filter_subjects == filters
+    else:
+        with pytest.raises(FilterUnsupported, match=r"nats-server 2\.10"):
+            await puller.ensure_consumer(0)
+        with pytest.raises(NotFoundError):  # not left behind half made
+            await js.consumer_info(stream, "reporting_x_north")
