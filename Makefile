@@ -23,10 +23,11 @@ test: $(STAMP)              ## unit, integration and end-to-end tests on real NA
 chaos: $(STAMP)             ## faults on servers of its own; prints what each copy holds after each
 	$(BIN)/pytest tests/chaos -q -p no:randomly
 
-lint: $(STAMP)              ## ruff, formatting, mypy, and no released contract broken
+lint: $(STAMP)              ## ruff, formatting, mypy, layers, and no released contract broken
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m contracts.check
 
 bench: $(STAMP)             ## throughput beside the raw limits of this machine

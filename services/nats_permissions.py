@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, query_subject, service_events, stream_name
-from services.alerts.settled import ASKER
 from services.projection import freshness
+from services.projection.alerts.settled import ASKER
 from services.projection.read_models import projections
 from shared.asof import slot_names
 from shared.provision import DOMAIN_SERVICES
@@ -70,7 +70,7 @@ def service_publish(service: str) -> list[str]:
         f"$JS.API.STREAM.MSG.GET.{stream}",
         f"$JS.API.DIRECT.GET.{stream}",
     ]
-    if service == "alerts":  # the rules judge only settled work streams (services/alerts)
+    if service == "alerts":  # the rules judge only settled work streams
         subjects += [f"$JS.API.STREAM.INFO.{stream_name(s)}" for s in WORK_STREAMS]
         subjects += [
             query_subject(s, "OutboxQuery", Sender("query", PROVINCE, ASKER)) for s in WORK_STREAMS

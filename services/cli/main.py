@@ -67,7 +67,7 @@ def up(
     ] = None,
 ) -> None:
     """Start NATS, PostgreSQL (embedded if none runs) and the services; Ctrl-C stops all."""
-    from services.cli.up import run_up  # noqa: PLC0415 - heavy imports only for this command
+    from shared.launcher import run_up  # noqa: PLC0415 - heavy imports only for this command
 
     sys.exit(run_up(get_settings(), console, env_file))
 

@@ -12,7 +12,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from typing import Any
 
 import asyncpg
@@ -22,14 +22,15 @@ from nats.aio.client import Client as NATS
 
 from services.projection.freshness import Freshness
 from services.projection.http import Answer, Handler, HttpError, Route
-from services.projection.http.access.schema import ensure_access_schema
 from services.projection.http.admin import Admin, start_read_models
 from services.projection.http.web import reporting_app
 from services.projection.read_models import projections, routes
+from shared.accounts.schema import ensure_access_schema
 from shared.asof import AsOf, Snapshots
 from shared.db import SessionLocks, create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
+from shared.moments import CHINA
 from shared.operations import close_nats
 from shared.partitions import PartitionError, partition_from
 from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
@@ -39,7 +40,6 @@ from shared.supervision import Supervisor, stop_tasks
 
 log = structlog.get_logger()
 SCHEMA = "reporting"
-CHINA = timezone(timedelta(hours=8), "CST")
 """A plain date in `as_of` means the end of that day in China Standard Time (no DST)."""
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import asyncpg
 import pytest
 
-from services.projection.http.access import users
+from shared.accounts import users
 from shared.testing import wait_for
 from tests.e2e.conftest import System
 

@@ -27,11 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.projection.dashboard import dashboard_page, static_routes
 from services.projection.http import EXCEPTION_HANDLERS, Handler, answer
-from services.projection.http.access.access_log import access_log
 from services.projection.http.access.guard import Guard
 from services.projection.http.access.login import Login
 from services.projection.http.access.origin import SameOriginOnly
 from services.projection.http.admin import Admin
+from shared.accounts.access_log import access_log
 from shared.settings import Settings
 
 SECURITY_HEADERS = [

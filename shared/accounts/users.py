@@ -9,10 +9,10 @@ from datetime import datetime
 
 import asyncpg
 
-from services.projection.http.access.credentials import Db, principal
-from services.projection.http.access.passwords import hash_password, verify_password
-from services.projection.http.access.roles import Principal, Role, check_account
-from services.projection.http.access.schema import SCHEMA
+from shared.accounts.credentials import Db, principal
+from shared.accounts.passwords import hash_password, verify_password
+from shared.accounts.roles import Principal, Role, check_account
+from shared.accounts.schema import SCHEMA
 
 
 class AccountError(Exception):

@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.projection.http.access.roles import Principal
-from services.projection.http.access.schema import SCHEMA
-from services.projection.read_models.audit.search import moment
+from shared.accounts.roles import Principal
+from shared.accounts.schema import SCHEMA
+from shared.moments import moment
 
 
 async def record_read(

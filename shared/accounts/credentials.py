@@ -15,8 +15,8 @@ from typing import Any, Literal, TypeAlias
 
 import asyncpg
 
-from services.projection.http.access.roles import Principal, Role
-from services.projection.http.access.schema import SCHEMA
+from shared.accounts.roles import Principal, Role
+from shared.accounts.schema import SCHEMA
 
 TOKEN_PREFIX = "ept_"
 Db: TypeAlias = asyncpg.Pool | asyncpg.Connection

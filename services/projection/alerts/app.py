@@ -2,7 +2,7 @@
 
 The rules read the read models through the service's own pool (same database), or through a
 small pool of their own on EDUPLAN_REPORTING_DATABASE_URL; they judge only settled work
-streams (services/alerts/settled.py).
+streams (services/projection/alerts/settled.py).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import structlog
 
-from services.alerts import domain
-from services.alerts.detector import Detector
-from services.alerts.rules import RULES
-from services.alerts.settled import settled_check
+from services.projection.alerts import domain
+from services.projection.alerts.detector import Detector
+from services.projection.alerts.rules import RULES
+from services.projection.alerts.settled import settled_check
 from shared.db import close_pool, create_pool
 from shared.decider import CommandHandler
 from shared.eventstore import EventStore

@@ -1,4 +1,4 @@
-"""`eduplan up`: everything on one machine, for a county office or a developer.
+"""Everything on one machine (`eduplan up`), for a county office or a developer.
 
 Servers come from the settings, else the conventional local ports, else embedded ones under
 the state dir; then each service runs as its own process. Ctrl-C stops what was started.
@@ -32,7 +32,7 @@ from rich.console import Console
 
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, command_subject
-from services.projection.http.access.bootstrap import FirstOperator, ensure_first_operator
+from shared.accounts.bootstrap import FirstOperator, ensure_first_operator
 from shared.jetstream import connect_nats, nats_tls, user_of
 from shared.provision import provision_schemas, provision_streams
 from shared.servers import redact, resolve_servers
@@ -43,7 +43,7 @@ SERVICES = {
     "staffing": "services.staffing",
     "pairing": "services.pairing",
     "evaluation": "services.evaluation",
-    "alerts": "services.alerts",
+    "alerts": "services.projection.alerts",
     "projection": "services.projection",
 }
 """Each service as its own process: what a county office runs on one machine."""

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import asyncpg
 
-from services.projection.http.access import credentials, users
-from services.projection.http.access.passwords import generate_password
-from services.projection.http.access.roles import Role
-from services.projection.http.access.schema import ensure_access_schema
+from shared.accounts import credentials, users
+from shared.accounts.passwords import generate_password
+from shared.accounts.roles import Role
+from shared.accounts.schema import ensure_access_schema
 
 FIRST_OPERATOR_ROLES = (Role.OPERATOR, Role.PROVINCE_VIEWER)
 """Runs the read models and sees the dashboard; personal data only if an operator grants it."""

@@ -1,8 +1,8 @@
-"""`python -m services.alerts`: find tasks behind their targets and publish alerts."""
+"""`python -m services.projection.alerts`: find tasks behind their targets and publish alerts."""
 
 import asyncio
 
-from services.alerts.app import SERVICE, configure
+from services.projection.alerts.app import SERVICE, configure
 from shared.service import serve_forever
 
 

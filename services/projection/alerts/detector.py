@@ -12,7 +12,7 @@ import structlog
 from contracts.alerts.commands import RaiseAlert, ResolveAlert
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender
-from services.alerts.rules import Gap, Rule
+from services.projection.alerts.rules import Gap, Rule
 from shared.commandbus import new_command
 from shared.metrics import ALERT_SWEEPS
 from shared.processor import CommandProcessor
@@ -39,9 +39,9 @@ class Detector:
         settled: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         """`settled` tells whether the read models hold everything the work streams recorded
-        (services/alerts/settled.py): a read model half way through a catch-up, or behind an
-        outbox or a batch in progress, shows gaps that are not there (grants not yet
-        projected), so the detector judges only settled read models."""
+        (settled.py): a read model half way through a catch-up, or behind an outbox or a batch
+        in progress, shows gaps that are not there (grants not yet projected), so the
+        detector judges only settled read models."""
         self.processor = processor
         self.reporting = reporting
         self.rules = rules

@@ -3,19 +3,17 @@
 Roles combine. A viewer role says which counties' reports a user reads: `province_viewer`
 every county and the province's totals, `county_viewer` only its own counties.
 `personal_data_reader` adds the personal fields (names, registry numbers) to the reports a
-viewer reads; `operator` runs the read models (`/admin/*`). A county viewer who names no
-county reads their county when they have exactly one; with several they must name one.
+viewer reads; `operator` runs the read models (`/admin/*`). What each role may read over
+HTTP is checked in services/projection/http/access/scope.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
-
-from services.projection.http import HttpError
 
 
 class Role(StrEnum):
@@ -28,8 +26,6 @@ class Role(StrEnum):
 VIEWERS = frozenset({Role.PROVINCE_VIEWER, Role.COUNTY_VIEWER})
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 COUNTY = re.compile(r"^\d{6}$")
-COUNTY_FREE_ROUTES = frozenset({"/api/aid-catalogue", "/api/audit/figures", "/api/freshness"})
-"""Report routes with no county parameter: the same for every county (catalogues)."""
 
 
 def check_account(name: str, roles: Iterable[str], counties: Iterable[str]) -> None:
@@ -80,38 +76,3 @@ class Principal:
             "counties": list(self.counties),
             "via": self.via,
         }
-
-
-def require(principal: Principal, role: Role) -> None:
-    if not principal.has(role):
-        raise HttpError(403, "forbidden", f"{principal.name} is not {_article(role)} {role}")
-
-
-def report_params(principal: Principal, path: str, params: Mapping[str, str]) -> dict[str, str]:
-    """The parameters a viewer's report is answered with: a county viewer's county filled in
-    where none is named; another county, or the province, refused (403)."""
-    if principal.has(Role.PROVINCE_VIEWER):
-        return dict(params)
-    if not principal.has(Role.COUNTY_VIEWER):
-        raise HttpError(403, "forbidden", f"{principal.name} reads no reports (no viewer role)")
-    if path in COUNTY_FREE_ROUTES:
-        return dict(params)
-    own = ", ".join(principal.counties)
-    county = params.get("county")
-    if county is None:
-        if len(principal.counties) == 1:
-            return {**params, "county": principal.counties[0]}
-        raise HttpError(
-            403,
-            "county_required",
-            f"{principal.name} reads counties {own} only, not the province: add county=",
-        )
-    if county not in principal.counties:
-        raise HttpError(
-            403, "forbidden_county", f"{principal.name} reads county {own} only, not {county}"
-        )
-    return dict(params)
-
-
-def _article(role: Role) -> str:
-    return "an" if role.value[0] in "aeiou" else "a"
