@@ -28,18 +28,13 @@ import nats
 from nats.aio.client import Client as NATS
 
 from shared.jetstream import server_options
+from shared.launcher import SERVICES
 from shared.servers import _free_port, _nats_binary, port_open
 from shared.testing import start_process, stop_process, wait_for
 from tests.support.secured import DEPLOY, NATS_USERS, SecuredPostgres, secured_postgres
 
-MODULES = {
-    "assistance": "services.assistance",
-    "staffing": "services.staffing",
-    "pairing": "services.pairing",
-    "evaluation": "services.evaluation",
-    "alerts": "services.alerts",
-    "projection": "services.projection",
-}
+MODULES = SERVICES
+"""Each service's module, as `eduplan up` runs them."""
 WORK_STREAMS = ("assistance", "staffing", "pairing", "evaluation")
 STREAMS = ("ASSISTANCE", "STAFFING", "PAIRING", "EVALUATION", "ALERTS", "DEADLETTERS")
 CLERK = "clerk_610831"
