@@ -5,6 +5,8 @@ on; provisioning again changes nothing."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from uuid import uuid4
 
 import asyncpg
@@ -65,3 +67,39 @@ async def test_an_existing_store_is_partitioned_with_every_event_kept(
         ("eventstore", 1), ("eventstore", 2), ("eventstore_partitions", 1)
     ]  # fmt: skip
     assert await pool.fetchval(f"SELECT count(*) FROM {SCHEMA}.events") == len(before) + 3
+
+
+def provision(cli_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "provision", *args],
+        env=cli_env | {"EDUPLAN_NATS_URL": "nats://127.0.0.1:1"},  # never asked: schemas only
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+async def test_a_department_provisions_only_its_own_tables(
+    pool: asyncpg.Pool, sandbox: Sandbox, cli_env: dict[str, str]
+) -> None:
+    url = ["--database-url", sandbox.database_url]
+    done = provision(
+        cli_env, "--schemas-only", "--service", "assistance", "--partition-events", *url
+    )
+    assert done.returncode == 0, done.stderr
+    assert "schemas: assistance" in done.stdout
+    schemas = await pool.fetch(
+        "SELECT nspname FROM pg_namespace WHERE nspname IN ('assistance', 'staffing')"
+    )
+    assert [r["nspname"] for r in schemas] == ["assistance"]
+    kind = await pool.fetchval(
+        "SELECT relkind::text FROM pg_class WHERE oid = 'assistance.events'::regclass"
+    )
+    assert kind == "p"
+
+    for wrong, says in (
+        (["--service", "finance"], "no such service: finance"),
+        (["--schemas-only", "--streams-only"], "leave nothing to do"),
+    ):
+        refused = provision(cli_env, *wrong, *url)
+        assert refused.returncode == 2, refused.stderr
+        assert says in refused.stderr
+        assert "Traceback" not in refused.stderr
