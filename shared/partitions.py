@@ -12,8 +12,8 @@ Every code that appears on the bus belongs in exactly one partition, the provinc
 (610000, province-wide streams) included: NATS filters name subjects, they cannot say "the
 rest". A repeat across partitions is skipped by the per-stream versions every partition shares,
 and an event whose predecessor is in another partition (a student moved between counties)
-waits, parked, until that one is applied; if both commit at the same moment, it waits for the
-stream's next event instead.
+waits, parked, until that one is applied; if both commit at the same moment, neither sees the
+other, and a partitioned runner's sweep (every few seconds) applies what was left parked.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from shared.batch_apply import (
     apply_batch,
     apply_or_set_aside,
     at_latest_version,
+    release_stranded,
     retry_dead_letters,
 )
 from shared.db import SessionLocks
@@ -57,6 +58,8 @@ log = structlog.get_logger()
 DEAD_LETTER_MAX_BYTES = 256 * 1024
 """A dead letter bigger than this is copied to the stream without its envelope (the table
 keeps it whole): NATS refuses messages above its max payload."""
+STRANDED_SWEEP = 5.0
+"""Seconds between two looks of a partitioned runner for events a race left parked."""
 OUTAGES = (NotFoundError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, NatsError)
 """Failures of a server (or a stream not created yet): a source waits and tries again."""
 
@@ -175,6 +178,8 @@ class ProjectionRunner:
                 async with asyncio.TaskGroup() as group:
                     for source in self.projection.sources:
                         group.create_task(self._follow(source, stop))
+                    if self.partition is not None:
+                        group.create_task(self._release_stranded(stop))
                     group.create_task(_raise_when(lost, stop, "the advisory lock was lost"))
             finally:
                 await locks.release(key)
@@ -329,6 +334,21 @@ class ProjectionRunner:
                     await self._publish_dead_letters_quietly()
         finally:
             watcher.cancel()
+
+    async def _release_stranded(self, stop: asyncio.Event, every: float = STRANDED_SWEEP) -> None:
+        """Partitioned: now and then apply what a race with another partition left parked."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
+            try:
+                async with self._applying, self.pool.acquire() as conn:
+                    outcome = await release_stranded(conn, self.schema, self.projection, self._key)
+                self.parked += outcome.parked_change
+                self.applied += outcome.applied
+            except OUTAGES as exc:  # the sources report the outage; try again next time
+                log.debug("stranded_sweep_failed", projection=self.projection.name, error=repr(exc))
 
     async def _publish_dead_letters_quietly(self) -> None:
         """The table is the record: a copy that cannot be published now is tried again later."""

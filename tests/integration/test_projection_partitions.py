@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,14 +23,17 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js.errors import NotFoundError
 
+from contracts.envelope import EventEnvelope
 from contracts.subjects import stream_name
 from services.assistance.app import configure as configure_assistance
 from services.projection.read_models.assistance.coverage import AidCoverageProjection
+from shared.batch_apply import apply_batch, release_stranded
 from shared.commandbus import CommandClient
 from shared.jetstream import connect_nats
+from shared.migrations import Migration
 from shared.partitions import Partition, PartitionError, partition_from
-from shared.projections import ProjectionRunner
-from shared.puller import DurablePuller, FilterUnsupported
+from shared.projections import ProjectionRunner, setup_projection
+from shared.puller import Delivery, DurablePuller, FilterUnsupported
 from shared.servers import EmbeddedNats
 from shared.service import start_service
 from shared.settings import Settings
@@ -196,3 +201,54 @@ async def test_several_counties_need_a_server_that_filters_on_several_subjects(
             await puller.ensure_consumer(0)
         with pytest.raises(NotFoundError):  # not left behind half made
             await js.consumer_info(stream, "reporting_x_north")
+
+
+class Noted:
+    """A read model of one table: which events it applied, once each."""
+
+    name = "noted"
+    sources: tuple[str, ...] = ("assistance",)
+    migrations: tuple[Migration, ...] = (
+        Migration(1, "noted", 'CREATE TABLE "{schema}".noted (event_id uuid PRIMARY KEY)'),
+    )
+
+    async def apply(
+        self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
+    ) -> None:
+        await conn.executemany(
+            f'INSERT INTO "{schema}".noted (event_id) VALUES ($1)', [(e.event_id,) for e in events]
+        )
+
+
+def delivery(seq: int, version: int) -> Delivery:
+    now = datetime.now(UTC)
+    envelope = EventEnvelope(
+        event_id=uuid.uuid4(), event_type="Noted", schema_version=1, service="assistance",
+        position=seq, stream_id="moved-student", stream_type="student", version=version,
+        county="610831", occurred_at=now, recorded_at=now, actor="t", department="aid_center",
+        correlation_id=uuid.uuid4(), causation_id=None, command_id=None, payload={},
+    )  # fmt: skip
+    return Delivery(seq, envelope.model_dump_json().encode(), "")
+
+
+async def test_an_event_a_race_between_partitions_left_parked_is_released(
+    pool: asyncpg.Pool,
+) -> None:
+    """A student moved from the south's county to the north's: the north parks version 4
+    while the south applies 1-3 without seeing it (both at the same moment)."""
+    projection = Noted()
+    async with pool.acquire() as conn:
+        await setup_projection(conn, "raced", projection)
+        north = await apply_batch(conn, "raced", projection, "assistance@north", [delivery(9, 4)])
+        assert north.parked_change == 1
+        south = [delivery(seq, seq) for seq in (1, 2, 3)]
+        await apply_batch(conn, "raced", projection, "assistance@south", south, False)
+        assert await conn.fetchval("SELECT count(*) FROM raced.projection_parked") == 1
+
+        released = await release_stranded(conn, "raced", projection)
+        again = await release_stranded(conn, "raced", projection)
+        assert (released.applied, released.parked_change, again.applied) == (1, -1, 0)
+        assert await conn.fetchval("SELECT count(*) FROM raced.noted") == 4
+        assert await conn.fetchval("SELECT count(*) FROM raced.projection_parked") == 0
+        version = await conn.fetchval("SELECT version FROM raced.projection_stream_versions")
+        assert version == 4
