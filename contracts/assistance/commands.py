@@ -23,12 +23,12 @@ from contracts.assistance.types import (
     UniversityChannel,
 )
 from contracts.types import (
-    Department,
-    RegistryId,
     GRADES,
     Amount,
     Contract,
     CountyCode,
+    Department,
+    RegistryId,
     Stage,
     StudentPersonal,
     Term,

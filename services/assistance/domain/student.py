@@ -547,9 +547,7 @@ def _registered(
     )
 
 
-def erase(
-    state: Student, command: EraseStudentPersonalData, student_id: UUID
-) -> list[BaseModel]:
+def erase(state: Student, command: EraseStudentPersonalData, student_id: UUID) -> list[BaseModel]:
     """Erase the student's personal data (the store destroys their key as it records this);
     erased already: nothing more to do."""
     _require_registered(state, student_id)
@@ -569,8 +567,7 @@ def _refuse_if_erased(state: Student) -> None:
     if state.erased:
         raise Rejection(
             "personal_data_erased",
-            f"the personal data of student {state.student_id} was erased; it is not recorded "
-            "again",
+            f"the personal data of student {state.student_id} was erased; it is not recorded again",
         )
 
 
