@@ -14,6 +14,7 @@ Library: `cryptography` (AESGCM), the maintained binding to OpenSSL; nothing hom
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import secrets
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from contracts.personal import SEALINGS
 from shared.keystore import KeyStore, MasterKeys
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 ERASING_EVENTS = frozenset({"PersonalDataErased"})
 """Event types whose `key_id` is destroyed as they are stored."""
@@ -157,3 +158,17 @@ class PersonalData:
                 continue
             out.append(sealing.sealed_payload(payload, seal_part(key, key_id, payload["personal"])))
         return out
+
+
+@functools.cache
+def reader() -> PersonalData:
+    """This process's opener of every key it may read (the projection's, by the settings)."""
+    return PersonalData(KeyStore(master_keys(get_settings())))
+
+
+async def opener_for(conn: asyncpg.Connection, payloads: Iterable[Mapping[str, Any]]) -> Opener:
+    """An opener for the sealed parts among `payloads` (one query; none when none sealed)."""
+    sealed = [p for p in payloads if is_sealed(p.get("personal"))]
+    if not sealed:
+        return Opener({})
+    return await reader().opener(conn, sealed)
