@@ -172,3 +172,16 @@ async def opener_for(conn: asyncpg.Connection, payloads: Iterable[Mapping[str, A
     if not sealed:
         return Opener({})
     return await reader().opener(conn, sealed)
+
+
+async def opened_stream(
+    pool: asyncpg.Pool, store_schema: str, personal: PersonalData, stream_id: str
+) -> list[tuple[Any, dict[str, Any]]]:
+    """Every event of a stream with its payload's personal part opened (None once erased):
+    (recorded event, payload), for a subject access request."""
+    from shared.eventstore import EventStore  # noqa: PLC0415 - the store imports nothing of this
+
+    events = await EventStore(pool, store_schema).load(stream_id)
+    async with pool.acquire() as conn:
+        opener = await personal.opener(conn, (e.data for e in events))
+    return [(e, opener.opened(e.data)) for e in events]
