@@ -27,6 +27,8 @@ from contracts.types import (
     Amount,
     Contract,
     CountyCode,
+    Department,
+    RegistryId,
     Stage,
     StudentPersonal,
     Term,
@@ -290,3 +292,13 @@ class AnswerPublicFunds(Contract):
     approved_amount: Amount = Field(description="Yuan approved (0.00 when declined).")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field("", max_length=500, description="Conditions or reasons given.")
+
+
+class EraseStudentPersonalData(Contract):
+    """Erase a student's personal data everywhere (a request under the personal information
+    law): their data key is destroyed, so no copy of it can be read again; the figures and
+    the audit trail stay. Erasing again changes nothing."""
+
+    student_registry_id: RegistryId
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

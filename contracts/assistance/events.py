@@ -24,7 +24,15 @@ from contracts.assistance.types import (
     SchoolName,
     SchoolYear,
 )
-from contracts.types import Amount, Contract, CountyCode, Stage, StudentPersonal, Term
+from contracts.types import (
+    Amount,
+    Contract,
+    CountyCode,
+    Department,
+    Stage,
+    StudentPersonal,
+    Term,
+)
 
 StudentId = Field(description="Pseudonymous id; the stream id of the student.")
 
@@ -273,3 +281,14 @@ class PublicFundsAnswered(Contract):
     approved_amount: Amount = Field(description="Yuan approved.")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field(description="Conditions or reasons given.")
+
+
+class PersonalDataErased(Contract):
+    """The student's personal data was erased: their data key is destroyed, so no copy of
+    their personal parts (events, streams, exports, read models) can be read again. Figures
+    and the audit trail are kept; read models delete or blank the student's personal rows."""
+
+    student_id: UUID = StudentId
+    key_id: str = Field(description="Data key destroyed, e.g. student:<student_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

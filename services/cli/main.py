@@ -18,6 +18,7 @@ from services.cli import (
     evaluation,
     operator,
     pairing,
+    privacy,
     projection,
     staffing,
     users,
@@ -42,6 +43,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(operator.identity_app, name="identity")
 app.command("provision")(operator.provision)
 app.add_typer(users.app, name="users")
+app.add_typer(privacy.app, name="privacy")
 
 
 @app.command("sample-roster")

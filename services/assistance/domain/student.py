@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts.assistance.commands import (
+    EraseStudentPersonalData,
     GraduateStudent,
     GrantTermAid,
     PayAid,
@@ -35,6 +36,7 @@ from contracts.assistance.events import (
     AidPaid,
     DropoutAlertRaised,
     DropoutAlertResolved,
+    PersonalDataErased,
     StudentAidAssessed,
     StudentDetailsRevised,
     StudentGraduated,
@@ -97,6 +99,7 @@ class Student:
     alerts_raised: int = 0
     grants: Mapping[tuple[str, str], Grant] = field(default_factory=dict)  # (term, programme)
     assessed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> entitled
+    erased: bool = False  # personal data erased: its key is gone, none can be recorded again
 
     @property
     def registered(self) -> bool:
@@ -179,6 +182,8 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
             key = (event.term, event.programme)
             revoked = replace(state.grants[key], revoked=True)
             return replace(state, grants={**state.grants, key: revoked})
+        case PersonalDataErased():
+            return replace(state, personal=None, erased=True)
     return state
 
 
@@ -189,6 +194,7 @@ def register(
     state: Student, command: RegisterStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """Register once; the same roster line again changes nothing, different data is refused."""
+    _refuse_if_erased(state)
     if state.registered:
         if not _differences(state, command):
             return []
@@ -204,6 +210,7 @@ def revise(
     state: Student, command: ReviseStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """A line of a revised roster: register a new student, restore or update a known one."""
+    _refuse_if_erased(state)
     year = command.school_year or school_year
     if not state.registered:
         return [_registered(command, student_id, year, command.revision)]
@@ -538,6 +545,30 @@ def _registered(
         school_year=school_year,
         roster_revision=revision,
     )
+
+
+def erase(state: Student, command: EraseStudentPersonalData, student_id: UUID) -> list[BaseModel]:
+    """Erase the student's personal data (the store destroys their key as it records this);
+    erased already: nothing more to do."""
+    _require_registered(state, student_id)
+    if state.erased:
+        return []
+    return [
+        PersonalDataErased(
+            student_id=student_id,
+            key_id=f"student:{student_id}",
+            reason=command.reason,
+            requested_by=command.requested_by,
+        )
+    ]
+
+
+def _refuse_if_erased(state: Student) -> None:
+    if state.erased:
+        raise Rejection(
+            "personal_data_erased",
+            f"the personal data of student {state.student_id} was erased; it is not recorded again",
+        )
 
 
 def _differences(state: Student, command: RegisterStudent) -> list[str]:
