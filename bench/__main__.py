@@ -70,6 +70,7 @@ async def run(names: list[str], scale: float) -> dict[str, Any]:
             meta["seconds"][name] = round(time.perf_counter() - began, 1)
             say(f"  {name}: {meta['seconds'][name]} s, load {load_average()[0]:.2f}")
     finally:
+        await bench.drop_kept()
         endpoints.stop_all()
     meta["load_average_after"] = load_average()
     meta["total_seconds"] = round(time.perf_counter() - started, 1)

@@ -45,6 +45,8 @@ class Bench:
     workdir: Path
     scale: float = 1.0
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kept: dict[str, Sandbox] = field(default_factory=dict)
+    """Sandboxes a section leaves for later ones (by name), dropped at the end of the run."""
 
     def sized(self, n: int, least: int = 1) -> int:
         """`n` scaled by the run's size factor (`--scale`)."""
@@ -57,6 +59,17 @@ class Bench:
             yield box
         finally:
             await drop_sandbox(box)
+
+    async def keep(self, name: str, prefix: str) -> Sandbox:
+        """A sandbox that outlives its section: later sections read what it holds."""
+        box = await create_sandbox(self.nats_url, self.server_url, prefix=f"b{prefix}")
+        self.kept[name] = box
+        return box
+
+    async def drop_kept(self) -> None:
+        for box in self.kept.values():
+            await drop_sandbox(box)
+        self.kept.clear()
 
     @contextlib.contextmanager
     def process(
