@@ -62,9 +62,12 @@ async def rebuild_seconds(
     namespace: str,
     source: str,
     last_seq: int,
+    *,
+    keep: bool = False,
 ) -> float:
     """Seconds until runners of `models`, started together in a new `schema`, have every event
-    of `source` up to `last_seq` (the projection service's own runner, exactly once)."""
+    of `source` up to `last_seq` (the projection service's own runner, exactly once). The schema
+is dropped afterwards unless `keep`; the runners' consumers always are."""
     runners = [ProjectionRunner(pool, dsn, nc, m, schema, namespace) for m in models]
     for runner in runners:
         await runner.setup()
@@ -85,7 +88,8 @@ async def rebuild_seconds(
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if not keep:
+            await pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         js = nc.jetstream()
         for runner in runners:
             for s in runner.projection.sources:
