@@ -122,7 +122,9 @@ def _measure(dsn: str, sizes: dict[str, int]) -> dict[str, Any]:
     return out
 
 
-def _runner(app: Any, application_class: type, env: dict[str, str], limit: int) -> tuple[int, float]:
+def _runner(
+    app: Any, application_class: type, env: dict[str, str], limit: int
+) -> tuple[int, float]:
     """The peer's exactly-once ProjectionRunner over the first `limit` events of the log: each
     event counted into a view table with its tracking row, one transaction per event."""
     from eventsourcing.persistence import Tracking
@@ -179,4 +181,3 @@ def _version() -> str:
     from importlib.metadata import version
 
     return version("eventsourcing")
-

@@ -66,8 +66,8 @@ async def rebuild_seconds(
     keep: bool = False,
 ) -> float:
     """Seconds until runners of `models`, started together in a new `schema`, have every event
-    of `source` up to `last_seq` (the projection service's own runner, exactly once). The schema
-is dropped afterwards unless `keep`; the runners' consumers always are."""
+        of `source` up to `last_seq` (the projection service's own runner, exactly once). The schema
+    is dropped afterwards unless `keep`; the runners' consumers always are."""
     runners = [ProjectionRunner(pool, dsn, nc, m, schema, namespace) for m in models]
     for runner in runners:
         await runner.setup()

@@ -14,6 +14,7 @@ import typer
 from services.cli import (
     assistance,
     audit,
+    county,
     demo,
     evaluation,
     operator,
@@ -34,6 +35,7 @@ app = typer.Typer(
 report_app = typer.Typer(help="Reports from the projection service.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 assistance.register(app, report_app)
+app.add_typer(county.app, name="county")
 app.add_typer(staffing.app, name="staffing")
 app.add_typer(pairing.app, name="pairing")
 app.add_typer(evaluation.app, name="evaluation")

@@ -149,10 +149,12 @@
     return season === "autumn" ? Number(year) : Number(year) - 1;
   }
 
-  /** The day plan statuses are judged on: the as-of day, else the term's last calendar day of
-   * its first months (31 December of an autumn term, 31 July of a spring term), or today if
-   * that is earlier. */
+  /** The day plan statuses are judged on (the business date, apart from as_of, the recording
+   * time): the reporting API's default (/api/judged-on, the rule every report uses) unless a
+   * term or judged_on is chosen; for a chosen term, its last calendar day of its first months
+   * (31 December of an autumn term, 31 July of a spring term), or today if that is earlier. */
   function judgedOn() {
+    if (state.judgedOn) return state.judgedOn;
     if (state.asOf) return state.asOf;
     const [year, season] = state.term.split("-");
     const end = season === "autumn" ? `${year}-12-31` : `${year}-07-31`;
@@ -163,7 +165,9 @@
   // ---------------------------------------------------------------------------------------
   // State, URL and requests
 
-  const state = { county: PILOT_COUNTY, term: "", year: "", asOf: "", yearFollowsTerm: true };
+  const state = {
+    county: PILOT_COUNTY, term: "", year: "", asOf: "", judgedOn: "", yearFollowsTerm: true,
+  };
   let me = { user: "", roles: [], counties: [] }; // who is logged in (/api/me)
   let generation = 0;
   let figures = null; // names of the figures the audit trail can trace
@@ -178,6 +182,7 @@
     if (countyLimited() && !me.counties.includes(state.county)) state.county = me.counties[0];
     state.term = q.get("term") || "";
     state.asOf = q.get("as_of") || "";
+    state.judgedOn = q.get("judged_on") || "";
     state.year = q.get("year") || "";
     state.yearFollowsTerm = !q.has("year");
   }
@@ -188,6 +193,7 @@
     q.set("term", state.term);
     if (!state.yearFollowsTerm) q.set("year", state.year);
     if (state.asOf) q.set("as_of", state.asOf);
+    if (state.judgedOn) q.set("judged_on", state.judgedOn);
     history.replaceState(null, "", `${location.pathname}?${q}`);
   }
 
@@ -308,7 +314,7 @@
 
   async function planSection() {
     const day = judgedOn();
-    const report = await api("/api/plan-progress", { county: county(), today: day });
+    const report = await api("/api/plan-progress", { county: county(), judged_on: day });
     if (report.message) return el("p", { className: "empty" }, report.message);
     const tasks = report.tasks;
     const counts = {};
@@ -338,9 +344,9 @@
       el("p", { className: "headline", "data-testid": "plan-headline" },
         el("strong", { text: `${counts.done} of ${tasks.length}` }), " tasks done, ",
         `${counts.on_track} on track, `, el("strong", { text: String(counts.behind) }),
-        ` behind — statuses judged on ${report.today}`),
+        ` behind — statuses judged on ${report.judged_on}`),
       statusChart(counts, tasks.length),
-      table(`Tasks of the plan${province ? ", every county" : ""}, judged on ${report.today}`,
+      table(`Tasks of the plan${province ? ", every county" : ""}, judged on ${report.judged_on}`,
         columns, rows, { "data-testid": "plan-table" }),
     ];
   }
@@ -941,15 +947,6 @@
   }
 
   /** The latest term whose grants are in the read model (as of the chosen day), else 2017. */
-  async function latestTermWithGrants() {
-    const terms = termsBetween(FIRST_TERM, termOn(state.asOf || isoDay(new Date())));
-    const answers = await Promise.all(terms.map((term) =>
-      api("/api/aid-coverage", { term, county: county() }).then(
-        (rows) => sum(rows, "aided") > 0, () => false)));
-    const index = answers.indexOf(true);
-    return index >= 0 ? terms[index] : FALLBACK_TERM;
-  }
-
   function describe() {
     const where = state.county ? `County ${state.county}` : "Province (every county)";
     const when = state.asOf ? `as recorded by the end of ${state.asOf}` : "as recorded now";
@@ -996,6 +993,7 @@
     const term = document.getElementById("term").value;
     const year = document.getElementById("year").value.trim();
     if (event && event.target && event.target.id === "year") state.yearFollowsTerm = false;
+    if (term !== state.term) state.judgedOn = ""; // a chosen term: judged by that term
     if (term !== state.term && state.yearFollowsTerm) state.year = String(schoolYearOf(term));
     else state.year = year;
     state.term = term;
@@ -1029,8 +1027,10 @@
     });
     if (!state.term) {
       fillTerms(FALLBACK_TERM);
-      document.getElementById("where").textContent = "Finding the latest term with grants…";
-      state.term = await latestTermWithGrants();
+      document.getElementById("where").textContent = "Finding the reporting date…";
+      const judged = await api("/api/judged-on", { county: county() });
+      state.term = judged.term;
+      state.judgedOn = state.judgedOn || judged.judged_on;
     }
     await refresh();
   }
