@@ -54,6 +54,7 @@ from services.cli.evaluation import derived_id
 from services.cli.pairing import send_seed
 from services.cli.plan_file import PILOT_PLAN, read_plan
 from services.cli.staffing import import_dispatch_sheet
+from shared import i18n
 from shared.commandbus import CommandClient
 from shared.settings import get_settings
 
@@ -433,8 +434,11 @@ def seed(
         console.print_json(json.dumps(log.steps, ensure_ascii=False))
     else:
         console.print(
-            f"done: see the dashboard (eduplan up prints its address), term {TERM}, "
-            f"county {county}; {log.rejected} rejected",
+            f"done: term {TERM}, county {county}; {log.rejected} rejected\n"
+            + i18n.text(
+                "cli.dashboard_at",
+                url=f"{get_settings().reporting_url.rstrip('/')}/?county={county}&term={TERM}",
+            ),
             highlight=False,
         )
     if log.rejected:
