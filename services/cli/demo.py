@@ -25,6 +25,7 @@ from contracts.envelope import CommandResult
 from contracts.evaluation import commands as evaluation
 from contracts.evaluation.plan import CountyPlan
 from contracts.evaluation.types import SchoolStatistics
+from contracts.files.county_plan import PILOT_PLAN, read_plan
 from contracts.files.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from contracts.files.dispatch_sheet import parse_sheet
 from contracts.files.guidance_plan import SeedError, guidance_plan
@@ -52,7 +53,6 @@ from services.cli.common import (
 from services.cli.county import adoption_commands
 from services.cli.evaluation import derived_id
 from services.cli.pairing import send_seed
-from services.cli.plan_file import PILOT_PLAN, read_plan
 from services.cli.staffing import import_dispatch_sheet
 from shared import i18n
 from shared.commandbus import CommandClient
