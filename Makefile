@@ -30,8 +30,9 @@ lint: $(STAMP)              ## ruff, formatting, mypy, layers, and no released c
 	$(BIN)/lint-imports
 	$(BIN)/python -m contracts.check
 
-bench: $(STAMP)             ## throughput beside the raw limits of this machine
-	$(BIN)/python bench/run.py
+bench: $(STAMP)             ## figures beside the raw limits and the peer library; bench/results/
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	$(BIN)/python -m bench
 
 docs: $(STAMP)              ## regenerate JSON Schemas, AsyncAPI and the contract changelog
 	$(BIN)/python -m contracts.generate

@@ -98,7 +98,7 @@ def lock_key(schema: str, name: str) -> int:
 
 def tune_gc_for_batches() -> None:
     """Collect cyclic garbage less often: batches allocate many short-lived objects, and the
-    default thresholds cost a projection about a fifth of its catch-up speed (bench/run.py)."""
+    default thresholds cost a projection about a fifth of its catch-up speed (`make bench`)."""
     gc.set_threshold(50_000, 20, 100)
 
 

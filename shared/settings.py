@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     duplicate_window: float = Field(
         2 * 3600.0, gt=0, description="JetStream de-duplication window, seconds."
     )
+    # --- personal data: envelope encryption (shared/personal_data.py) ---
+    master_key: SecretStr | None = Field(
+        None,
+        description="Master keys wrapping the per-person data keys: `id:base64` (32 bytes), "
+        "comma-separated, the first wraps new keys (rotation: put the new one first, run "
+        "`eduplan privacy rotate-master-key`, then drop the old one); unset: master_key_file.",
+    )
+    master_key_file: Path | None = Field(
+        None,
+        description="File holding master_key (one `id:base64` per line, the first current); "
+        "unset with master_key unset: state_dir/master.key, made once (development only).",
+    )
     # --- operations: pools, metrics ---
     pool_size: int = Field(
         2,

@@ -1,8 +1,9 @@
 """Wiring of the projection service: a runner per read model, the HTTP API and its admin side.
 
-Reports answer from schema `reporting`; with `as_of` (a date or time) or `as_of_position`
-(`<source>:<sequence>`, comma-separated, or one sequence for every source) they answer from
-a snapshot of the read model at that point.
+Reports answer from schema `reporting`; with `as_known_on` (formerly `as_of`: a date or time
+of recording) or `as_of_position` (`<source>:<sequence>`, comma-separated, or one sequence for
+every source) they answer from a snapshot of the read model at that point. The business date a
+report judges on is another axis, `judged_on` (read_models/plan/judged_on.py).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class ProjectionService:
         streams = sorted({s for p in sources for s in p.sources})
 
         async def handle(params: dict[str, str]) -> Any:
-            as_of = _as_of(params.pop("as_of", None), params.pop("as_of_position", None), sources)
+            moment = _known_on(params.pop("as_known_on", None), params.pop("as_of", None))
+            as_of = _as_of(moment, params.pop("as_of_position", None), sources)
             if as_of is not None:
                 schema = await self.snapshots.schema_for(sources, as_of)
                 return await route(self.pool, schema, params)
@@ -98,6 +100,14 @@ class ProjectionService:
         if self.reports is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.reports.close(), 1.0)
+
+
+def _known_on(as_known_on: str | None, as_of: str | None) -> str | None:
+    """`as_known_on` (recording time; `as_of` is its former name), apart from `judged_on`,
+    the business date a report is about (read_models/plan/judged_on.py)."""
+    if as_known_on is not None and as_of is not None:
+        raise HttpError(400, "bad_request", "give as_known_on or as_of (its former name), not both")
+    return as_known_on if as_known_on is not None else as_of
 
 
 def _as_of(

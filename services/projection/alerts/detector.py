@@ -13,6 +13,7 @@ from contracts.alerts.commands import RaiseAlert, ResolveAlert
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender
 from services.projection.alerts.rules import Gap, Rule
+from services.projection.read_models.plan.judged_on import default_judged_on
 from shared.commandbus import new_command
 from shared.metrics import ALERT_SWEEPS
 from shared.processor import CommandProcessor
@@ -49,16 +50,19 @@ class Detector:
         self.settled = settled
 
     async def sweep(self, today: date) -> Sweep:
-        """One pass: every rule, then the differences with the alerts open now."""
+        """One pass: every rule, judged on the reporting date of the province (the same
+        default as the reports: services/projection/read_models/plan/judged_on.py), then the
+        differences with the alerts open now (raised and resolved `today`)."""
         if self.settled is not None and not await self.settled():
             ALERT_SWEEPS.labels("skipped").inc()
             return Sweep(0, 0, 0, skipped=True)
         ALERT_SWEEPS.labels("judged").inc()
         gaps: dict[str, Gap] = {}
         async with self.reporting.acquire() as conn:
+            judged = await default_judged_on(conn, self.schema, None, today)
             for rule in self.rules:
                 try:
-                    found = await rule(conn, self.schema, today)
+                    found = await rule(conn, self.schema, judged)
                 except asyncpg.UndefinedTableError:
                     continue  # that read model does not exist yet
                 gaps |= {g.key: g for g in found}

@@ -18,6 +18,7 @@ from contracts.alerts.events import AlertKind
 from contracts.staffing.terms import term_of
 from services.projection.read_models.evaluation import guidance as evaluation_guidance
 from services.projection.read_models.pairing import reports as pairing_reports
+from services.projection.read_models.plan.rules import SEASON_ENDS, post_lacking
 from services.projection.read_models.staffing import coverage as staffing_coverage
 from services.projection.read_models.staffing import training as staffing_training
 
@@ -101,7 +102,7 @@ async def subject_without_master_teacher(
     gaps = []
     for county in counties:
         for post in await staffing_coverage.coverage(conn, schema, term, county):
-            if post["min"] and post["teachers"] == 0:
+            if post_lacking(post):
                 gaps.append(
                     Gap(
                         f"subject_without_master_teacher/{county}/{post['host_school']}/"
@@ -110,14 +111,11 @@ async def subject_without_master_teacher(
                         "2.1",
                         county,
                         f"{post['subject']} at {post['host_school_name'] or post['host_school']}",
-                        f"no master teacher in {term} (target {post['min']}-{post['max']})",
+                        f"{post['teachers']} master teachers in {term}, below the target "
+                        f"{post['min']}-{post['max']}",
                     )
                 )
     return gaps
-
-
-SEASON_ENDS = {"autumn": (1, 31), "spring": (7, 31)}
-"""(month, day) a season ends, in the calendar year after the school year's first."""
 
 
 def season_term(school_year: int, season: str) -> str:
@@ -133,10 +131,9 @@ async def caravan_visit_missing(conn: asyncpg.Connection, schema: str, today: da
     ]
     gaps = []
     for county in counties:
-        for year in await staffing_training.training_calendar(conn, schema, county):
-            for season, (month, day) in SEASON_ENDS.items():
-                ended = date(year["year"] + 1, month, day) < today
-                if year[season] == "missing" and ended:
+        for year in await staffing_training.training_calendar(conn, schema, county, today):
+            for season in SEASON_ENDS:
+                if year[season] == "missing":
                     gaps.append(
                         Gap(
                             f"caravan_visit_missing/{county}/{year['year']}/{season}",
