@@ -38,7 +38,8 @@ MODULES = SERVICES
 WORK_STREAMS = ("assistance", "staffing", "pairing", "evaluation")
 STREAMS = ("ASSISTANCE", "STAFFING", "PAIRING", "EVALUATION", "ALERTS", "DEADLETTERS")
 CLERK = "clerk_610831"
-CLERK_DEPARTMENTS = ("aid_center", "teacher_division", "basic_ed_1", "education_science_institute")
+CLERK_DEPARTMENTS = ("aid_center", "office")
+"""Student aid's clerk, and the office that adopts the county's plan in every work stream."""
 COUNTY = "610831"
 
 
