@@ -18,7 +18,7 @@ up: $(STAMP)                ## start NATS, PostgreSQL (embedded if none runs) an
 	$(BIN)/eduplan up
 
 test: $(STAMP)              ## unit, integration and end-to-end tests on real NATS and PostgreSQL
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not chaos"
 
 chaos: $(STAMP)             ## faults on servers of its own; prints what each copy holds after each
 	$(BIN)/pytest tests/chaos -q -p no:randomly
@@ -30,8 +30,9 @@ lint: $(STAMP)              ## ruff, formatting, mypy, layers, and no released c
 	$(BIN)/lint-imports
 	$(BIN)/python -m contracts.check
 
-bench: $(STAMP)             ## throughput beside the raw limits of this machine
-	$(BIN)/python bench/run.py
+bench: $(STAMP)             ## figures beside the raw limits and the peer library; bench/results/
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	$(BIN)/python -m bench
 
 docs: $(STAMP)              ## regenerate JSON Schemas, AsyncAPI and the contract changelog
 	$(BIN)/python -m contracts.generate

@@ -27,6 +27,7 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("assistance", "student", "AidGrantRevoked", 1, e.AidGrantRevoked),
     EventSpec("assistance", "student", "StudentLoanRecorded", 1, e.StudentLoanRecorded),
     EventSpec("assistance", "student", "GreenChannelUsed", 1, e.GreenChannelUsed),
+    EventSpec("assistance", "student", "PersonalDataErased", 1, e.PersonalDataErased),
     EventSpec("assistance", "catalogue", "AidProgrammeSet", 1, e.AidProgrammeSet),
     EventSpec("assistance", "catalogue", "AidProgrammeWithdrawn", 1, e.AidProgrammeWithdrawn),
     EventSpec(
@@ -66,6 +67,7 @@ COMMANDS: tuple[CommandSpec, ...] = tuple(
         c.AnswerPublicFunds,
         c.RecordStudentLoan,
         c.RecordGreenChannel,
+        c.EraseStudentPersonalData,
     )
 )
 

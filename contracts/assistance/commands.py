@@ -28,6 +28,8 @@ from contracts.types import (
     Amount,
     Contract,
     CountyCode,
+    Department,
+    RegistryId,
     Stage,
     StudentPersonal,
     Term,
@@ -359,3 +361,13 @@ class RecordGreenChannel(Contract):
     school_year: SchoolYear
     university: SchoolName = Field(description="University the student enrolled at.")
     enrolled_on: date = Field(description="Day of enrolment.")
+
+
+class EraseStudentPersonalData(Contract):
+    """Erase a student's personal data everywhere (a request under the personal information
+    law): their data key is destroyed, so no copy of it can be read again; the figures and
+    the audit trail stay. Erasing again changes nothing."""
+
+    student_registry_id: RegistryId
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

@@ -25,7 +25,15 @@ from contracts.assistance.types import (
     SchoolName,
     SchoolYear,
 )
-from contracts.types import Amount, Contract, CountyCode, Stage, StudentPersonal, Term
+from contracts.types import (
+    Amount,
+    Contract,
+    CountyCode,
+    Department,
+    Stage,
+    StudentPersonal,
+    Term,
+)
 
 StudentId = Field(description="Pseudonymous id; the stream id of the student.")
 
@@ -308,3 +316,14 @@ class GreenChannelUsed(Contract):
     school_year: SchoolYear
     university: SchoolName = Field(description="University the student enrolled at.")
     enrolled_on: date = Field(description="Day of enrolment.")
+
+
+class PersonalDataErased(Contract):
+    """The student's personal data was erased: their data key is destroyed, so no copy of
+    their personal parts (events, streams, exports, read models) can be read again. Figures
+    and the audit trail are kept; read models delete or blank the student's personal rows."""
+
+    student_id: UUID = StudentId
+    key_id: str = Field(description="Data key destroyed, e.g. student:<student_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

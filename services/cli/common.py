@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult
 from contracts.subjects import actor_token
+from services.cli import output
 from shared import reporting_client
 from shared.commandbus import CommandClient, Refused, ServiceUnavailable, new_command
 from shared.jetstream import NatsUnreachable, connect_nats, nats_tls, user_of
@@ -281,7 +284,12 @@ def _say(message: str, style: str) -> None:
 
 
 def show(rows: Any, as_json: bool, table: Callable[[Any], Any]) -> None:
+    """Rows as JSON, as CSV (`--csv`), or as a table in the person's language."""
     if as_json:
         console.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    shown = table(rows)
+    if output.OUTPUT.csv and isinstance(shown, Table):
+        sys.stdout.write(output.as_csv(shown))
     else:
-        console.print(table(rows))
+        console.print(shown)

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from contracts.evaluation.commands import AdoptCountyPlan, AdoptGuidancePlan
 from contracts.evaluation.plan import CountyPlan
+from contracts.files.county_plan import PlanFileError, read_plan
 from contracts.pairing.commands import AdoptPairingTargets
 from contracts.staffing.commands import AdoptStaffingTargets
 from services.cli import reports
@@ -35,7 +36,6 @@ from services.cli.common import (
     run,
     show,
 )
-from services.cli.plan_file import PlanFileError, read_plan
 
 app = typer.Typer(
     help="Counties as data: adopt a county's plan and targets, list them, show one, its progress.",

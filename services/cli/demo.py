@@ -25,6 +25,7 @@ from contracts.envelope import CommandResult
 from contracts.evaluation import commands as evaluation
 from contracts.evaluation.plan import CountyPlan
 from contracts.evaluation.types import SchoolStatistics
+from contracts.files.county_plan import PILOT_PLAN, read_plan
 from contracts.files.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from contracts.files.dispatch_sheet import parse_sheet
 from contracts.files.guidance_plan import SeedError, guidance_plan
@@ -52,8 +53,8 @@ from services.cli.common import (
 from services.cli.county import adoption_commands
 from services.cli.evaluation import derived_id
 from services.cli.pairing import send_seed
-from services.cli.plan_file import PILOT_PLAN, read_plan
 from services.cli.staffing import import_dispatch_sheet
+from shared import i18n
 from shared.commandbus import CommandClient
 from shared.settings import get_settings
 
@@ -433,8 +434,11 @@ def seed(
         console.print_json(json.dumps(log.steps, ensure_ascii=False))
     else:
         console.print(
-            f"done: see the dashboard (eduplan up prints its address), term {TERM}, "
-            f"county {county}; {log.rejected} rejected",
+            f"done: term {TERM}, county {county}; {log.rejected} rejected\n"
+            + i18n.text(
+                "cli.dashboard_at",
+                url=f"{get_settings().reporting_url.rstrip('/')}/?county={county}&term={TERM}",
+            ),
             highlight=False,
         )
     if log.rejected:

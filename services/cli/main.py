@@ -18,7 +18,9 @@ from services.cli import (
     demo,
     evaluation,
     operator,
+    output,
     pairing,
+    privacy,
     projection,
     staffing,
     users,
@@ -26,6 +28,7 @@ from services.cli import (
 from services.cli.common import console
 from shared.settings import get_settings
 
+output.flags_as_flags()
 app = typer.Typer(
     help="Education targeted poverty alleviation: commands and reports.",
     no_args_is_help=True,
@@ -44,6 +47,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(operator.identity_app, name="identity")
 app.command("provision")(operator.provision)
 app.add_typer(users.app, name="users")
+app.add_typer(privacy.app, name="privacy")
 
 
 @app.command("sample-roster")
@@ -74,5 +78,30 @@ def up(
     sys.exit(run_up(get_settings(), console, env_file))
 
 
+@app.callback()
+def options(
+    csv: Annotated[
+        bool, typer.Option("--csv", help="Tables as CSV (UTF-8); also after any command.")
+    ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", metavar="zh|en", help="Language (default zh, or EDUPLAN_LANG); anywhere."
+        ),
+    ] = None,
+) -> None:
+    """Education targeted poverty alleviation: commands and reports."""
+
+
+def main() -> None:
+    """The `eduplan` command; `--csv` and `--lang` count wherever they are given."""
+    try:
+        args = output.take_output_options(sys.argv[1:])
+    except typer.BadParameter as exc:
+        console.print(f"error: {exc.format_message()}", style="red", markup=False)
+        sys.exit(2)
+    app(args, prog_name="eduplan")
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,58 +1,33 @@
-"""Reports of the reporting API shown as tables."""
+"""Reports of the reporting API shown as tables, in the person's language."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from rich.table import Table
+
+from services.cli import output
+from shared import i18n
 
 
 def table(
     title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], total: bool = False
 ) -> Table:
-    """Rows as a table; numbers right-aligned; with `total`, a sum row of the numeric columns."""
-    t = Table(title=title)
-    numeric = [c for c in columns if rows and _is_number(rows[0].get(c))]
-    for c in columns:
-        t.add_column(c.replace("_", " "), justify="right" if c in numeric else "left")
-    for r in rows:
-        t.add_row(*(_cell(r.get(c)) for c in columns))
-    if total and rows:
-        sums = {c: sum((Decimal(str(r[c])) for r in rows), Decimal(0)) for c in numeric}
-        t.add_row(
-            *(
-                str(sums[c]) if c in sums else ("total" if i == 0 else "")
-                for i, c in enumerate(columns)
-            ),
-            style="bold",
-        )
-    return t
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return True
-    try:
-        Decimal(str(value))
-    except (ArithmeticError, ValueError):
-        return False
-    return isinstance(value, str) and "." in value
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
+    """Rows as a table in the person's language (services.cli.output)."""
+    return output.table(title, rows, columns, total)
 
 
 def _where(county: str | None) -> str:
-    return f"county {county}" if county else "province"
+    lang = output.lang()
+    return i18n.label("county", county, lang) if county else i18n.text("cli.province", lang)
+
+
+def _title(key: str, **values: Any) -> str:
+    lang = output.lang()
+    if "term" in values:
+        values["term"] = i18n.term(str(values["term"]), lang)
+    return i18n.text(f"cli.{key}", lang, **values)
 
 
 def coverage_table(rows: list[dict[str, Any]], term: str, county: str | None) -> Table:
@@ -65,7 +40,9 @@ def coverage_table(rows: list[dict[str, Any]], term: str, county: str | None) ->
         "amount_granted",
         "amount_paid",
     ]
-    return table(f"Aid coverage, {term}, {_where(county)}", rows, columns, total=True)
+    return table(
+        _title("aid_coverage_title", term=term, where=_where(county)), rows, columns, total=True
+    )
 
 
 def programmes_table(rows: list[dict[str, Any]], term: str, county: str | None) -> Table:
@@ -80,12 +57,14 @@ def programmes_table(rows: list[dict[str, Any]], term: str, county: str | None) 
         "amount_revoked",
         "amount_outstanding",
     ]
-    return table(f"Aid by programme, {term}, {_where(county)}", rows, columns, total=True)
+    return table(
+        _title("programmes_title", term=term, where=_where(county)), rows, columns, total=True
+    )
 
 
 def missing_table(rows: list[dict[str, Any]], term: str) -> Table:
     columns = ["registry_id", "name", "county", "school", "stage", "grade", "reason"]
-    return table(f"Students missing aid, {term}", rows, columns)
+    return table(_title("missing_title", term=term), rows, columns)
 
 
 def alerts_table(rows: list[dict[str, Any]]) -> Table:
@@ -102,13 +81,17 @@ def alerts_table(rows: list[dict[str, Any]]) -> Table:
         "resolution",
         "resolved_on",
     ]
-    return table("Dropout alerts", rows, columns)
+    return table(_title("dropout_title"), rows, columns)
 
 
 def revision_table(report: dict[str, Any]) -> Table:
     counts = ", ".join(f"{v} {k}" for k, v in report["counts"].items())
     columns = ["change", "registry_id", "name", "county", "fields"]
-    return table(f"Roster revision {report['revision']}: {counts}", report["changes"], columns)
+    return table(
+        _title("revision_title", revision=report["revision"], counts=counts),
+        report["changes"],
+        columns,
+    )
 
 
 def dispatches_table(rows: list[dict[str, Any]]) -> Table:
@@ -124,7 +107,7 @@ def dispatches_table(rows: list[dict[str, Any]]) -> Table:
         "aid_entries",
         "aid_amount",
     ]
-    return table("University rosters and reports", rows, columns)
+    return table(_title("dispatches_title"), rows, columns)
 
 
 def funds_table(rows: list[dict[str, Any]]) -> Table:
@@ -141,14 +124,14 @@ def funds_table(rows: list[dict[str, Any]]) -> Table:
         "approved_amount",
         "answered_on",
     ]
-    return table("Per-student public funds", rows, columns)
+    return table(_title("funds_title"), rows, columns)
 
 
 def catalogue_table(rows: list[dict[str, Any]], term: str) -> Table:
     flat = [
         {
             "programme": r["programme"],
-            "name": r["name"],
+            "name": i18n.label("programme", r["programme"], output.lang()),
             "payment": r["payment"],
             "yearly_amounts": ", ".join(f"{s} {a}" for s, a in r["amounts"].items()),
             "county_amounts": ", ".join(
@@ -160,4 +143,4 @@ def catalogue_table(rows: list[dict[str, Any]], term: str) -> Table:
         for r in rows
     ]
     columns = ["programme", "name", "payment", "yearly_amounts", "county_amounts", "in_force_from"]
-    return table(f"Aid catalogue in force for {term}", flat, columns)
+    return table(_title("catalogue_title", term=term), flat, columns)

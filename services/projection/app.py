@@ -33,6 +33,7 @@ from shared.jetstream import connect_nats
 from shared.logging import configure_logging
 from shared.moments import CHINA
 from shared.operations import close_nats
+from shared.partitions import PartitionError, partition_from
 from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
@@ -64,6 +65,9 @@ class ProjectionService:
     supervisor: Supervisor | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    reports: asyncpg.Pool | None = None
+    """Where live reports are read: a read-only pool on EDUPLAN_REPORTING_DATABASE_URL (a hot
+    standby of the read models' database), else the pool."""
 
     def read(self, route: Route, sources: tuple[Projection, ...]) -> Handler:
         """A route answering from the live read model, or from a snapshot when asked as of."""
@@ -76,7 +80,7 @@ class ProjectionService:
             if as_of is not None:
                 schema = await self.snapshots.schema_for(sources, as_of)
                 return await route(self.pool, schema, params)
-            body = await route(self.pool, SCHEMA, params)
+            body = await route(self.reports or self.pool, SCHEMA, params)
             return Answer(body, await self.freshness.header(streams))
 
         return handle
@@ -93,6 +97,9 @@ class ProjectionService:
         await close_nats(self.nc)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.pool.close(), 1.0)
+        if self.reports is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.reports.close(), 1.0)
 
 
 def _known_on(as_known_on: str | None, as_of: str | None) -> str | None:
@@ -162,6 +169,7 @@ async def start_projection_service(
             settings.namespace,
             settings.projection_batch_size,
             locks,
+            partition_from(settings.projection_partition, settings.projection_counties),
         )
         for p in projections()
     }
@@ -174,6 +182,14 @@ async def start_projection_service(
         Freshness(runners, nc, settings.namespace),
         locks=locks,
     )
+    if settings.reporting_database_url:
+        service.reports = await create_pool(
+            settings.reporting_database_url,
+            min_size=0,  # a standby that is down fails reports (503), not the read models
+            max_size=settings.reporting_pool_size,
+            name="eduplan-reports",
+            read_only=True,
+        )
     service.supervisor = await start_read_models(
         runners, service.stop, service.tasks, pool, locks, service.snapshots
     )
@@ -225,7 +241,8 @@ async def serve_forever() -> None:
     configure_logging(settings.log_level, settings.log_json, service="projection")
     try:
         tls_files(settings)
-    except SettingsError as exc:
+        partition_from(settings.projection_partition, settings.projection_counties)
+    except (SettingsError, PartitionError) as exc:
         log.error("invalid_settings", error=str(exc))
         raise SystemExit(2) from None
     service = await start_projection_service(settings)

@@ -15,7 +15,7 @@ from uuid import uuid4
 import pytest
 import yaml
 
-from services.cli.plan_file import PILOT_PLAN
+from contracts.files.county_plan import PILOT_PLAN
 from shared.testing import Sandbox
 from tests.e2e.conftest import System, running
 from tests.support.builders import new_registry_id

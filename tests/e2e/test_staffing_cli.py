@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from services.cli.plan_file import PILOT_PLAN, read_plan
+from contracts.files.county_plan import PILOT_PLAN, read_plan
 from shared.testing import Sandbox, wait_for
 from tests.e2e.conftest import running
 from tests.support.staffing import COUNTY, SUBJECTS, dispatch_sheet, pilot_teachers

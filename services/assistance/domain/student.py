@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts.assistance.commands import (
+    EraseStudentPersonalData,
     GraduateStudent,
     GrantTermAid,
     PayAid,
@@ -38,6 +39,7 @@ from contracts.assistance.events import (
     DropoutAlertRaised,
     DropoutAlertResolved,
     GreenChannelUsed,
+    PersonalDataErased,
     StudentAidAssessed,
     StudentDetailsRevised,
     StudentGraduated,
@@ -103,6 +105,7 @@ class Student:
     alerts_raised: int = 0
     grants: Mapping[tuple[str, str], Grant] = field(default_factory=dict)  # (term, programme)
     assessed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> entitled
+    erased: bool = False  # personal data erased: its key is gone, none can be recorded again
 
     @property
     def registered(self) -> bool:
@@ -193,6 +196,8 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
             key = (event.term, event.programme)
             revoked = replace(state.grants[key], revoked=True)
             return replace(state, grants={**state.grants, key: revoked})
+        case PersonalDataErased():
+            return replace(state, personal=None, erased=True)
     return state
 
 
@@ -203,6 +208,7 @@ def register(
     state: Student, command: RegisterStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """Register once; the same roster line again changes nothing, different data is refused."""
+    _refuse_if_erased(state)
     if state.registered:
         if not _differences(state, command):
             return []
@@ -218,6 +224,7 @@ def revise(
     state: Student, command: ReviseStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """A line of a revised roster: register a new student, restore or update a known one."""
+    _refuse_if_erased(state)
     year = command.school_year or school_year
     if not state.registered:
         return [_registered(command, student_id, year, command.revision)]
@@ -558,6 +565,30 @@ def _registered(
         programme_years=_programme_years(command),
         school_category=command.school_category,
     )
+
+
+def erase(state: Student, command: EraseStudentPersonalData, student_id: UUID) -> list[BaseModel]:
+    """Erase the student's personal data (the store destroys their key as it records this);
+    erased already: nothing more to do."""
+    _require_registered(state, student_id)
+    if state.erased:
+        return []
+    return [
+        PersonalDataErased(
+            student_id=student_id,
+            key_id=f"student:{student_id}",
+            reason=command.reason,
+            requested_by=command.requested_by,
+        )
+    ]
+
+
+def _refuse_if_erased(state: Student) -> None:
+    if state.erased:
+        raise Rejection(
+            "personal_data_erased",
+            f"the personal data of student {state.student_id} was erased; it is not recorded again",
+        )
 
 
 def _programme_years(command: RegisterStudent) -> int | None:

@@ -49,6 +49,7 @@ async def configure(runtime: ServiceRuntime) -> None:
             settings.reporting_database_url,
             max_size=settings.reporting_pool_size,
             name="eduplan-alerts-reporting",
+            read_only=True,
         )
     settled = settled_check(
         runtime.relay_nats,

@@ -15,108 +15,22 @@
   const ALERTS_SHOWN = 20;
   const AUDIT_SHOWN = 50;
 
-  const STAGES = {
-    preschool: "Preschool 学前",
-    primary: "Primary 小学",
-    junior: "Junior 初中",
-    high_school: "High school 高中",
-    vocational: "Vocational 中职",
-    undergraduate: "Undergraduate 本科",
-    junior_college: "Junior college 专科",
-  };
-  const STAGE_SHORT = {
-    preschool: ["Preschool", "学前"],
-    primary: ["Primary", "小学"],
-    junior: ["Junior", "初中"],
-    high_school: ["High sch.", "高中"],
-    vocational: ["Vocational", "中职"],
-    undergraduate: ["Undergrad.", "本科"],
-    junior_college: ["Jr. college", "专科"],
-  };
-  const SUBJECTS = {
-    chinese: "Chinese 语文",
-    mathematics: "Mathematics 数学",
-    english: "English 英语",
-    physics: "Physics 物理",
-    chemistry: "Chemistry 化学",
-    biology: "Biology 生物",
-    politics: "Politics 政治",
-    history: "History 历史",
-    geography: "Geography 地理",
-  };
-  const STATUSES = {
-    done: "done",
-    on_track: "on track",
-    behind: "behind",
-    not_started: "not started",
-    no_target: "no target",
-  };
-  const INDICATORS = {
-    floor_area_per_student: "Teaching floor area per student",
-    sports_area_per_student: "Sports ground per student",
-    equipment_value_per_student: "Equipment value per student",
-    computers_per_100_students: "Computers per 100 students",
-    books_per_student: "Library books per student",
-    teachers_per_student: "Teachers per student",
-    qualified_teachers_per_student: "Teachers above qualification per student",
-    titled_teachers_per_student: "Titled teachers per student",
-    qualified_teachers_per_100_students: "Teachers above qualification per 100",
-    backbone_teachers_per_100_students: "Backbone teachers per 100",
-    pe_art_teachers_per_100_students: "PE and art teachers per 100",
-    multimedia_classrooms_per_100_students: "Multimedia classrooms per 100",
-  };
-  const ALERT_KINDS = {
-    missing_aid: "Missing aid",
-    dropout_open: "Dropout alert open",
-    subject_without_master_teacher: "Subject without a master teacher",
-    caravan_visit_missing: "Caravan visit missing",
-    pair_without_secondment: "Pair without a secondment",
-    institution_without_research_visit: "Institution not visited",
-  };
+  const ALERTS_PAGE = 20;
+  const STATUS_IDS = ["done", "on_track", "behind", "not_started", "no_target"];
+  const TREND_TERMS = 8;
+  const PROVINCE_PLANS = "/api/plan-progress";
+  /* The province comparison reads every county's tasks from this report (no county): a
+   * province report of its own plugs in here, rows of {county, task_id, status, actual}. */
 
-  // ---------------------------------------------------------------------------------------
-  // Small helpers: elements, numbers, dates
+  const { t, L, field, integer, money, day, el, svg, downloads } = window.Eduplan;
+  const termName = window.Eduplan.term;
 
-  const SVG_NS = (() => {
-    const t = document.createElement("template");
-    t.innerHTML = "<svg></svg>";
-    return t.content.firstChild.namespaceURI;
-  })();
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    return fill(node, attrs, children);
-  }
-
-  function svg(tag, attrs, ...children) {
-    const node = document.createElementNS(SVG_NS, tag);
-    return fill(node, attrs, children);
-  }
-
-  function fill(node, attrs, children) {
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = String(value);
-      else if (key === "on") for (const [e, f] of Object.entries(value)) node.addEventListener(e, f);
-      else node.setAttribute(key === "className" ? "class" : key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  const integer = (n) => Number(n).toLocaleString("en-US");
-  const money = (n) =>
-    "¥" + Number(n).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   /** Rounded down: 6,717 of 6,720 is 99.9%, never 100.0%. */
   const percent = (part, whole) =>
     whole ? `${(Math.floor((1000 * part) / whole) / 10).toFixed(1)}%` : "–";
   const decimal = (text) => (text === null || text === undefined ? "–" : Number(text).toFixed(3));
-  const label = (table, key) => table[key] || String(key).replaceAll("_", " ");
-  const plural = (n, word) => `${integer(n)} ${word}${Number(n) === 1 ? "" : "s"}`;
   const sum = (rows, key) => rows.reduce((total, r) => total + Number(r[key] || 0), 0);
+  const countyName = (code) => (code ? L("county", code) : t("province"));
 
   function isoDay(date) {
     const pad = (n) => String(n).padStart(2, "0");
@@ -167,8 +81,11 @@
 
   const state = {
     county: PILOT_COUNTY, term: "", year: "", asOf: "", judgedOn: "", yearFollowsTerm: true,
+    schoolStage: "",
   };
   let me = { user: "", roles: [], counties: [] }; // who is logged in (/api/me)
+  let countyList = []; // the county picker's counties (/api/counties)
+  let alertView = { page: 0, kind: "" }; // the alerts list: page and kind shown
   let generation = 0;
   let figures = null; // names of the figures the audit trail can trace
 
@@ -194,6 +111,7 @@
     if (!state.yearFollowsTerm) q.set("year", state.year);
     if (state.asOf) q.set("as_of", state.asOf);
     if (state.judgedOn) q.set("judged_on", state.judgedOn);
+    q.set("lang", window.Eduplan.lang);
     history.replaceState(null, "", `${location.pathname}?${q}`);
   }
 
@@ -210,7 +128,7 @@
     try {
       response = await fetch(url, { headers: { Accept: "application/json" } });
     } catch (exc) {
-      throw new ApiError(`${path}: the server cannot be reached (${exc.message})`);
+      throw new ApiError(`${path}: ${t("unreachable", { message: exc.message })}`);
     }
     const text = await response.text();
     let body = null;
@@ -221,12 +139,12 @@
     }
     if (response.status === 401) {
       location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-      throw new ApiError(`${path}: the session has ended; log in again`);
+      throw new ApiError(`${path}: ${t("session_ended")}`);
     }
     if (!response.ok) {
       const why = body && body.message ? body.message : text.slice(0, 300) || response.statusText;
       const code = body && body.error ? ` ${body.error}` : "";
-      throw new ApiError(`${path} answered ${response.status}${code}: ${why}`);
+      throw new ApiError(t("answered", { path, status: `${response.status}${code}`, message: why }));
     }
     return body;
   }
@@ -246,7 +164,7 @@
     const { node, body } = section(id);
     node.dataset.state = "loading";
     node.setAttribute("aria-busy", "true");
-    if (!body.childElementCount) body.append(el("p", { className: "loading", text: "Loading…" }));
+    if (!body.childElementCount) body.append(el("p", { className: "loading", text: t("loading") }));
     try {
       const content = await work();
       if (current !== generation) return;
@@ -264,27 +182,35 @@
 
   function errorBox(exc) {
     return el("p", { className: "error", role: "alert", "data-testid": "section-error" },
-      `This part could not be loaded: ${exc.message}`);
+      t("section_error", { message: exc.message }));
   }
 
+  /** A table with its downloads (Excel, CSV); columns marked `opt` give way on a phone. */
   function table(caption, columns, rows, extra) {
     const head = el("tr", {}, columns.map((c) =>
-      el("th", { scope: "col", className: c.num ? "num" : null }, c.title)));
-    return el("div", { className: "scroll" },
-      el("table", extra || {},
-        el("caption", { text: caption }),
-        el("thead", {}, head),
-        el("tbody", {}, rows),
-      ));
+      el("th", { scope: "col", className: [c.num ? "num" : "", c.opt ? "opt" : ""].join(" ").trim() || null,
+        "data-sort": c.sort || null }, c.title)));
+    columns.forEach((c, i) => {
+      if (!c.opt) return;
+      for (const tr of rows) if (tr.children[i]) tr.children[i].classList.add("opt");
+    });
+    const name = (extra && extra["data-testid"]) || "table";
+    const grid = el("table", extra || {},
+      el("caption", { text: caption }),
+      el("thead", {}, head),
+      el("tbody", {}, rows),
+    );
+    return el("div", { className: "scroll" }, downloads(grid, name), grid);
   }
 
   function cell(content, attrs) {
     return el("td", attrs || {}, content);
   }
 
-  function num(value, field, text) {
-    return el("td", { className: "num", "data-field": field, "data-value": value },
-      text === undefined ? integer(value) : text);
+  function num(value, name, text) {
+    const isMoney = /amount|paid|granted_money/.test(name) || (typeof text === "string" && text.startsWith("¥"));
+    return el("td", { className: "num", "data-field": name, "data-value": value,
+      "data-money": isMoney ? "true" : null }, text === undefined ? integer(value) : text);
   }
 
   function badge(status, text) {
@@ -313,42 +239,52 @@
   // Plan progress --------------------------------------------------------------------------
 
   async function planSection() {
-    const day = judgedOn();
-    const report = await api("/api/plan-progress", { county: county(), judged_on: day });
+    const judged = judgedOn();
+    const report = await api("/api/plan-progress", { county: county(), judged_on: judged });
     if (report.message) return el("p", { className: "empty" }, report.message);
     const tasks = report.tasks;
     const counts = {};
-    for (const key of Object.keys(STATUSES)) counts[key] = 0;
-    for (const t of tasks) counts[t.status] = (counts[t.status] || 0) + 1;
+    for (const key of STATUS_IDS) counts[key] = 0;
+    for (const k of tasks) counts[k.status] = (counts[k.status] || 0) + 1;
     const province = !county();
     const columns = [
-      ...(province ? [{ title: "County" }] : []),
-      { title: "Task" }, { title: "Target" }, { title: "Responsible units" },
-      { title: "Actual" }, { title: "Status" },
+      ...(province ? [{ title: field("county"), opt: true }] : []),
+      { title: field("task") }, { title: field("target"), opt: true },
+      { title: field("units"), opt: true }, { title: field("actual") }, { title: field("status") },
     ];
-    const rows = tasks.map((t) => el("tr", {
-      "data-testid": "plan-row", "data-task": t.task_id, "data-status": t.status,
-      className: t.status === "behind" ? "alarm" : null,
+    const rows = tasks.map((k) => el("tr", {
+      "data-testid": "plan-row", "data-task": k.task_id, "data-status": k.status,
+      className: k.status === "behind" ? "alarm" : null,
     },
-    ...(province ? [cell(t.county)] : []),
-    cell([el("strong", { text: t.task_id }), " ", el("span", { lang: "zh", text: t.task_zh }),
-      t.rhythm ? el("span", { className: "sub", text: t.rhythm }) : null]),
-    cell(t.target.replaceAll("_", " ")),
-    cell(el("span", { className: "units", text: t.units.join(", ") })),
-    cell([t.actual, t.events ? eventsLink(t.events.figure, { ...t.events, county: t.county },
-      `task ${t.task_id}`, t.actual) : null,
-    t.detail ? el("span", { className: "sub", text: t.detail }) : null]),
-    cell(badge(t.status, label(STATUSES, t.status)), { "data-testid": "plan-status" }),
+    ...(province ? [cell(countyName(k.county))] : []),
+    cell([el("strong", { text: k.task_id }), " ", L("task", k.task_id) === k.task_id ? k.task_zh :
+      L("task", k.task_id), k.rhythm ? el("span", { className: "sub", text: L("rhythm", k.rhythm) }) : null]),
+    cell(targetText(k.target)),
+    cell(el("span", { className: "units", text: k.units.map(unitName).join("、") })),
+    cell([k.actual, k.events ? eventsLink(k.events.figure, { ...k.events, county: k.county },
+      `${field("task")} ${k.task_id}`, k.actual) : null,
+    k.detail ? el("span", { className: "sub", text: k.detail }) : null]),
+    cell(badge(k.status, L("status", k.status)), { "data-testid": "plan-status" }),
     ));
     return [
-      el("p", { className: "headline", "data-testid": "plan-headline" },
-        el("strong", { text: `${counts.done} of ${tasks.length}` }), " tasks done, ",
-        `${counts.on_track} on track, `, el("strong", { text: String(counts.behind) }),
-        ` behind — statuses judged on ${report.judged_on}`),
+      el("p", { className: "headline", "data-testid": "plan-headline" }, t("tasks_done", {
+        done: counts.done, total: tasks.length, on_track: counts.on_track, behind: counts.behind,
+        day: day(report.judged_on) })),
       statusChart(counts, tasks.length),
-      table(`Tasks of the plan${province ? ", every county" : ""}, judged on ${report.judged_on}`,
+      table(`${t("plan_caption", { day: day(report.judged_on) })} · ${countyName(county())}`,
         columns, rows, { "data-testid": "plan-table" }),
     ];
+  }
+
+  /** "active_pairs: 7" as a person reads it: the metric's name and its figure. */
+  function targetText(target) {
+    const [metric, value] = String(target).split(": ");
+    return value === undefined ? L("metric", metric) : `${L("metric", metric)}：${value}`;
+  }
+
+  /** "aid_center 资助中心" (the report's unit) as the unit's name in the page's language. */
+  function unitName(unit) {
+    return L("unit", String(unit).split(" ")[0]);
   }
 
   function statusChart(counts, total) {
@@ -356,7 +292,7 @@
     const chart = svg("svg", {
       className: "chart", viewBox: `0 0 ${width} 34`, role: "img",
       "data-testid": "plan-status-chart",
-      "aria-label": Object.entries(counts).map(([k, n]) => `${n} ${label(STATUSES, k)}`).join(", "),
+      "aria-label": Object.entries(counts).map(([k, n]) => `${n} ${L("status", k)}`).join(", "),
     });
     let x = 0;
     for (const [status, n] of Object.entries(counts)) {
@@ -364,7 +300,7 @@
       const w = (width * n) / total;
       chart.append(svg("rect", {
         className: `st-${status}`, x, y: 4, width: w, height: 26, "data-status": status,
-      }, svg("title", { text: `${n} ${label(STATUSES, status)}` })));
+      }, svg("title", { text: `${n} ${L("status", status)}` })));
       if (w > 28) {
         chart.append(svg("text", {
           x: x + w / 2, y: 22, "text-anchor": "middle", fill: "#fff", style: "fill:#fff",
@@ -374,7 +310,7 @@
       x += w;
     }
     const legend = el("ul", { className: "legend" }, Object.entries(counts).map(([status, n]) =>
-      el("li", {}, el("i", { className: `st-${status}` }), `${label(STATUSES, status)}: ${n}`)));
+      el("li", {}, el("i", { className: `st-${status}` }), `${L("status", status)}: ${n}`)));
     return [chart, legend];
   }
 
@@ -391,12 +327,16 @@
     const body = rows.map((r) => el("tr", {
       "data-testid": "aid-row", "data-stage": r.stage, className: r.missing ? "alarm" : null,
     },
-    el("th", { scope: "row", text: label(STAGES, r.stage) }),
+    el("th", { scope: "row" }, el("button", {
+      type: "button", className: "drill", "data-testid": "drill-schools", "data-stage": r.stage,
+      title: t("drill_schools"), on: { click: () => drillDown(r.stage) },
+    }, L("stage", r.stage))),
     num(r.registered, "registered"),
     num(r.eligible, "eligible"),
     el("td", { className: "num", "data-field": "aided", "data-value": r.aided },
       integer(r.aided), eventsLink("aid-coverage", { term: state.term, stage: r.stage },
-        `${label(STAGES, r.stage)} aided in ${state.term}`, `${integer(r.aided)} students aided`)),
+        `${L("stage", r.stage)} · ${field("aided")} · ${termName(state.term)}`,
+        `${integer(r.aided)}`)),
     num(r.missing, "missing"),
     num(r.amount_granted, "amount_granted", money(r.amount_granted)),
     num(r.amount_paid, "amount_paid", money(r.amount_paid)),
@@ -404,34 +344,39 @@
     const granted = sum(rows, "amount_granted");
     const paid = sum(rows, "amount_paid");
     const total = el("tr", { "data-testid": "aid-total" },
-      el("td", { text: "All stages" }),
+      el("td", { text: field("total") }),
       num(sum(rows, "registered"), "registered"), num(eligible, "eligible"),
       el("td", { className: "num", "data-field": "aided" }, integer(aided),
-        eventsLink("aid-coverage", { term: state.term }, `every student aided in ${state.term}`,
-          `${integer(aided)} students aided`)),
+        eventsLink("aid-coverage", { term: state.term }, `${field("aided")} · ${termName(state.term)}`,
+          `${integer(aided)}`)),
       num(sum(rows, "missing"), "missing"),
       num(granted.toFixed(2), "amount_granted", money(granted)),
       el("td", { className: "num", "data-field": "amount_paid" }, money(paid),
-        eventsLink("aid-payments", { term: state.term }, `the payments of ${state.term}`,
-          `${money(paid)} paid`)),
+        eventsLink("aid-payments", { term: state.term }, `${field("amount_paid")} · ${termName(state.term)}`,
+          `${money(paid)}`)),
     );
     const columns = [
-      { title: "Stage" }, { title: "On roster", num: true }, { title: "Eligible", num: true },
-      { title: "Aided", num: true }, { title: "Missing", num: true },
-      { title: "Granted", num: true }, { title: "Paid", num: true },
+      { title: field("stage") }, { title: field("registered"), num: true, opt: true },
+      { title: field("eligible"), num: true, opt: true },
+      { title: field("aided"), num: true }, { title: field("missing"), num: true, opt: true },
+      { title: field("amount_granted"), num: true }, { title: field("amount_paid"), num: true },
     ];
-    const grid = table(`Registered poor students by stage, ${state.term}`, columns, body,
-      { "data-testid": "aid-table" });
+    const grid = table(`${t("aid_title")} · ${countyName(county())} · ${termName(state.term)}`,
+      columns, body, { "data-testid": "aid-table" });
     grid.querySelector("table").append(el("tfoot", {}, total));
+    total.children[1].classList.add("opt");
+    total.children[2].classList.add("opt");
+    total.children[4].classList.add("opt");
     return [
       el("p", { className: "headline", "data-testid": "aid-headline" },
-        el("strong", { text: `${integer(aided)} of ${integer(eligible)}` }),
-        ` eligible students aided in ${state.term} (${percent(aided, eligible)}); `,
-        `${money(granted)} granted, ${money(paid)} paid`),
+        t("aid_headline", { aided: integer(aided), eligible: integer(eligible),
+          term: `${termName(state.term)} (${state.term})`, missing: integer(sum(rows, "missing")) }),
+        ` (${percent(aided, eligible)}); ${field("amount_granted")} ${money(granted)}, `,
+        `${field("amount_paid")} ${money(paid)}`),
       el("div", { className: "split" },
         el("div", {}, coverageChart(rows), el("ul", { className: "legend" },
-          el("li", {}, el("i", { style: "background: var(--pass)" }), "every eligible student aided"),
-          el("li", {}, el("i", { style: "background: var(--fail)" }), "some missing"))),
+          el("li", {}, el("i", { style: "background: var(--pass)" }), t("legend_all_aided")),
+          el("li", {}, el("i", { style: "background: var(--fail)" }), t("legend_some_missing")))),
         grid),
       universities(dispatches),
     ];
@@ -449,8 +394,8 @@
     const chart = svg("svg", {
       className: "chart", viewBox: `0 0 ${width} ${height}`, role: "img",
       "data-testid": "aid-chart",
-      "aria-label": "Share of eligible students aided, by stage: " + rows.map((r) =>
-        `${label(STAGES, r.stage)} ${percent(r.aided, r.eligible)}`).join(", "),
+      "aria-label": `${field("coverage")}: ` + rows.map((r) =>
+        `${L("stage", r.stage)} ${percent(r.aided, r.eligible)}`).join(", "),
     });
     for (const p of [0, 50, 100]) {
       const y = top + plot - (plot * p) / 100;
@@ -463,21 +408,19 @@
       const x = left + i * step + (step - bar) / 2;
       const h = plot * share;
       const cls = !r.eligible ? "neutral" : r.missing ? "fail" : "pass";
-      const [english, chinese] = STAGE_SHORT[r.stage] || [r.stage, ""];
+      const name = L("stage", r.stage);
       chart.append(
         svg("rect", { className: "bg", x, y: top, width: bar, height: plot }),
         svg("rect", {
           className: `bar ${cls}`, x, y: top + plot - h, width: bar, height: h,
           "data-testid": "aid-bar", "data-stage": r.stage, "data-aided": r.aided,
           "data-eligible": r.eligible,
-        }, svg("title", { text: `${label(STAGES, r.stage)}: ${integer(r.aided)} of ` +
+        }, svg("title", { text: `${L("stage", r.stage)}: ${integer(r.aided)} of ` +
           `${integer(r.eligible)} aided, ${integer(r.missing)} missing` })),
         svg("text", { x: x + bar / 2, y: top + plot - h - 5, "text-anchor": "middle",
           text: r.eligible ? percent(r.aided, r.eligible) : "–" }),
         svg("text", { x: x + bar / 2, y: height - bottom + 16, "text-anchor": "middle",
-          text: chinese }),
-        svg("text", { x: x + bar / 2, y: height - bottom + 30, "text-anchor": "middle",
-          className: "muted small", text: english }),
+          className: "small", text: name }),
       );
     });
     return chart;
@@ -490,9 +433,8 @@
     const reported = dispatches.filter((d) => d.reports > 0).length;
     const late = dispatches.filter((d) => d.status === "missing" || d.status === "late").length;
     return el("p", { className: "note", "data-testid": "university-dispatches" },
-      `University rosters ${year}-${year + 1}: ${dispatches.length} universities sent `,
-      `${integer(students)} registered poor students; ${reported} reported aid back`,
-      late ? `, ${late} report(s) missing or late` : "",
+      t("universities_note", { years: `${year}-${year + 1}`, universities: dispatches.length,
+        students: integer(students), reported, late }),
       eventsLink("university-dispatches", { school_year: year },
         `the university rosters of ${year}`, `${dispatches.length} universities sent rosters`));
   }
@@ -505,26 +447,202 @@
     const total = sum(coverage, "missing");
     const headline = el("p", { className: "headline", "data-testid": "missing-headline" },
       el("strong", { "data-testid": "missing-count", text: integer(total) }),
-      ` eligible student${total === 1 ? "" : "s"} without aid for ${state.term}`,
+      ` ${t("missing_students", { term: termName(state.term) })}`,
       eventsLink("aid-missing", { term: state.term },
         `the assessments of ${state.term} that granted nothing`,
         `${integer(total)} students missing aid`));
     if (!rows.length) {
-      return [headline, el("p", { className: "empty", text: "Nobody is missing aid." })];
+      return [headline, el("p", { className: "empty", text: t("nobody_missing") })];
     }
     const body = rows.map((r) => el("tr", { "data-testid": "missing-row", "data-student": r.student_id },
       cell([r.name || "–", el("span", { className: "sub", text: r.registry_id || "" })]),
       cell(r.school),
-      cell(`${label(STAGES, r.stage)} ${r.grade}`),
+      cell(`${L("stage", r.stage)} ${r.grade}`),
       cell(el("span", { className: "sub", text: r.reason })),
     ));
     return [
       headline,
-      table(`Students missing aid, ${state.term}` +
-        (total > rows.length ? ` (first ${rows.length} of ${integer(total)})` : ""),
-      [{ title: "Student" }, { title: "School" }, { title: "Stage, grade" }, { title: "Why" }],
+      table(`${t("missing_title")} · ${termName(state.term)}` +
+        (total > rows.length ? ` (${rows.length} / ${integer(total)})` : ""),
+      [{ title: field("name") }, { title: field("school"), opt: true },
+        { title: `${field("stage")}、${field("grade")}` }, { title: field("reason"), opt: true }],
       body, { "data-testid": "missing-table" }),
     ];
+  }
+
+  // Drill-down: a county's aid by school ------------------------------------------------
+
+  function drillDown(stage) {
+    state.schoolStage = state.schoolStage === stage ? "" : stage;
+    load("schools", schoolsSection, generation);
+    document.getElementById("schools").scrollIntoView({ block: "nearest" });
+  }
+
+  async function schoolsSection() {
+    const rows = await api("/api/aid-coverage/schools",
+      { term: state.term, county: county(), stage: state.schoolStage || null });
+    const body = rows.map((r) => el("tr", {
+      "data-testid": "school-row", "data-school": r.school, "data-stage": r.stage,
+      className: r.missing ? "alarm" : null,
+    },
+    ...(county() ? [] : [cell(countyName(r.county))]),
+    el("th", { scope: "row", text: L("school", r.school) }),
+    cell(L("stage", r.stage)),
+    num(r.eligible, "eligible"), num(r.aided, "aided"), num(r.missing, "missing"),
+    num(r.amount_granted, "amount_granted", money(r.amount_granted)),
+    num(r.amount_paid, "amount_paid", money(r.amount_paid))));
+    const which = state.schoolStage ? L("stage", state.schoolStage) : t("all_stages");
+    return [
+      el("p", { className: "note", "data-testid": "schools-note" },
+        t("schools_note", { stage: which, schools: integer(new Set(rows.map((r) => r.school)).size) })),
+      rows.length ? table(`${t("schools_title")} · ${which} · ${termName(state.term)}`, [
+        ...(county() ? [] : [{ title: field("county"), opt: true }]),
+        { title: field("school") }, { title: field("stage"), opt: true },
+        { title: field("eligible"), num: true, opt: true }, { title: field("aided"), num: true },
+        { title: field("missing"), num: true }, { title: field("amount_granted"), num: true, opt: true },
+        { title: field("amount_paid"), num: true }], body, { "data-testid": "schools-table" }) :
+        el("p", { className: "empty", text: t("no_rows") }),
+    ];
+  }
+
+  // Province comparison: counties × tasks -------------------------------------------------
+
+  const compareSort = { key: "county", down: false };
+
+  async function compareSection() {
+    const report = await api(PROVINCE_PLANS, { judged_on: judgedOn() });
+    const tasks = [...new Set((report.tasks || []).map((k) => k.task_id))];
+    const byCounty = {};
+    for (const k of report.tasks || []) {
+      byCounty[k.county] = byCounty[k.county] || { county: k.county, tasks: {}, done: 0, behind: 0 };
+      byCounty[k.county].tasks[k.task_id] = k;
+      if (k.status === "done") byCounty[k.county].done += 1;
+      if (k.status === "behind") byCounty[k.county].behind += 1;
+    }
+    const rank = { done: 0, on_track: 1, not_started: 2, no_target: 3, behind: 4 };
+    const key = (row) => {
+      if (compareSort.key === "county") return countyName(row.county);
+      if (compareSort.key === "done" || compareSort.key === "behind") return row[compareSort.key];
+      const task = row.tasks[compareSort.key];
+      return task ? rank[task.status] ?? 5 : 9;
+    };
+    const rows = Object.values(byCounty).sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      const order = typeof x === "number" ? x - y : String(x).localeCompare(String(y), "zh-CN");
+      return compareSort.down ? -order : order;
+    });
+    if (!rows.length) return el("p", { className: "empty", text: t("no_rows") });
+    const body = rows.map((row) => el("tr", { "data-testid": "compare-row", "data-county": row.county },
+      el("th", { scope: "row" }, el("a", { href: `?county=${row.county}&term=${state.term}`,
+        "data-testid": "compare-county" }, countyName(row.county))),
+      num(row.done, "done"), num(row.behind, "behind"),
+      ...tasks.map((id) => {
+        const task = row.tasks[id];
+        return el("td", { "data-task": id, "data-status": task ? task.status : "", title: task ? task.actual : "" },
+          task ? badge(task.status, L("status", task.status)) : "–");
+      })));
+    const columns = [
+      { title: field("county"), sort: "county" },
+      { title: L("status", "done"), num: true, sort: "done" },
+      { title: L("status", "behind"), num: true, sort: "behind" },
+      ...tasks.map((id) => ({ title: id, sort: id, opt: true })),
+    ];
+    const grid = table(`${t("compare_title")} · ${day(report.judged_on)}`, columns, body,
+      { "data-testid": "compare-table" });
+    for (const th of grid.querySelectorAll("th[data-sort]")) {
+      const sortKey = th.dataset.sort;
+      th.classList.add("sortable");
+      th.setAttribute("aria-sort", compareSort.key === sortKey ?
+        (compareSort.down ? "descending" : "ascending") : "none");
+      th.title = `${t("sort_hint")}${L("task", sortKey) !== sortKey ? ` · ${L("task", sortKey)}` : ""}`;
+      th.addEventListener("click", () => {
+        compareSort.down = compareSort.key === sortKey ? !compareSort.down : sortKey !== "county";
+        compareSort.key = sortKey;
+        load("compare", compareSection, generation);
+      });
+    }
+    return [el("p", { className: "note" }, t("sort_hint")), grid];
+  }
+
+  // Trends across terms and years ---------------------------------------------------------
+
+  async function trendsSection() {
+    const terms = termsBetween(FIRST_TERM, state.term).slice(0, TREND_TERMS).reverse();
+    const rows = await Promise.all(terms.map(async (term) => {
+      const [aid, teachers, pairs] = await Promise.all([
+        api("/api/aid-coverage", { term, county: county() }),
+        api("/api/staffing/coverage", { term, county: county() }).catch(() => []),
+        api("/api/pairing/county", { county: county(), on: termEnd(term) }).catch(() => null),
+      ]);
+      return { term, eligible: sum(aid, "eligible"), aided: sum(aid, "aided"),
+        granted: sum(aid, "amount_granted"), teachers: sum(teachers, "teachers"),
+        pairs: pairs ? pairs.active_pairs : null };
+    }));
+    const years = [...new Set(terms.map(schoolYearOf))];
+    const balance = await Promise.all(years.map((year) =>
+      api("/api/evaluation/balance", { year, county: county() }).catch(() => [])));
+    const coefficient = {};
+    years.forEach((year, i) => {
+      for (const s of balance[i]) coefficient[`${year}-${s.stage}`] = s.composite;
+    });
+    const body = rows.map((r) => el("tr", { "data-testid": "trend-row", "data-term": r.term },
+      el("th", { scope: "row", text: termName(r.term) }),
+      num(r.eligible, "eligible"), num(r.aided, "aided"),
+      el("td", { className: "num", "data-field": "coverage" }, percent(r.aided, r.eligible)),
+      num(r.granted.toFixed(2), "amount_granted", money(r.granted)),
+      num(r.teachers, "master_teachers"),
+      num(r.pairs, "active_pairs", r.pairs === null ? "–" : integer(r.pairs)),
+      num(coefficient[`${schoolYearOf(r.term)}-primary`] ?? "", "coefficient",
+        decimal(coefficient[`${schoolYearOf(r.term)}-primary`])),
+      num(coefficient[`${schoolYearOf(r.term)}-junior`] ?? "", "coefficient",
+        decimal(coefficient[`${schoolYearOf(r.term)}-junior`]))));
+    return [
+      trendChart(rows),
+      table(`${t("trends_title")} · ${countyName(county())}`, [
+        { title: field("term") }, { title: field("eligible"), num: true, opt: true },
+        { title: field("aided"), num: true, opt: true }, { title: field("coverage"), num: true },
+        { title: field("amount_granted"), num: true }, { title: field("master_teachers"), num: true, opt: true },
+        { title: field("active_pairs"), num: true, opt: true },
+        { title: `${field("coefficient")}（${L("stage", "primary")}）`, num: true, opt: true },
+        { title: `${field("coefficient")}（${L("stage", "junior")}）`, num: true, opt: true },
+      ], body, { "data-testid": "trends-table" }),
+    ];
+  }
+
+  /** The last day of a term's first calendar year (31 December or 31 July). */
+  function termEnd(term) {
+    const [year, season] = term.split("-");
+    return season === "autumn" ? `${year}-12-31` : `${year}-07-31`;
+  }
+
+  function trendChart(rows) {
+    const width = 640;
+    const height = 150;
+    const left = 40;
+    const top = 12;
+    const plot = height - top - 30;
+    const step = (width - left) / Math.max(rows.length, 1);
+    const chart = svg("svg", { className: "chart", viewBox: `0 0 ${width} ${height}`, role: "img",
+      "data-testid": "trend-chart", "aria-label": `${field("coverage")}: ` + rows.map((r) =>
+        `${termName(r.term)} ${percent(r.aided, r.eligible)}`).join(", ") });
+    for (const p of [0, 50, 100]) {
+      const y = top + plot - (plot * p) / 100;
+      chart.append(svg("line", { className: "grid", x1: left, x2: width, y1: y, y2: y }),
+        svg("text", { x: left - 4, y: y + 4, "text-anchor": "end", className: "muted", text: `${p}%` }));
+    }
+    const points = rows.map((r, i) => {
+      const share = r.eligible ? r.aided / r.eligible : 0;
+      return [left + step * i + step / 2, top + plot - plot * Math.min(1, share)];
+    });
+    chart.append(svg("polyline", { points: points.map((p) => p.join(",")).join(" "),
+      fill: "none", stroke: "currentColor", "stroke-width": 2, className: "line" }));
+    rows.forEach((r, i) => {
+      chart.append(svg("circle", { cx: points[i][0], cy: points[i][1], r: 4, className: "dot pass" }),
+        svg("text", { x: points[i][0], y: height - 10, "text-anchor": "middle", className: "small",
+          text: termName(r.term) }));
+    });
+    return chart;
   }
 
   // Master teachers ------------------------------------------------------------------------
@@ -533,7 +651,7 @@
     const posts = await api("/api/staffing/coverage", { term: state.term, county: county() });
     if (!posts.length) {
       return el("p", { className: "empty",
-        text: "No master-teacher targets adopted and nobody dispatched for this term." });
+        text: t("no_teachers") });
     }
     const targeted = posts.filter((p) => p.min !== null);
     const covered = targeted.filter((p) => p.teachers >= p.min).length;
@@ -541,24 +659,25 @@
       "data-testid": "teacher-row", "data-subject": p.subject, "data-status": p.status,
       className: p.status === "missing" ? "alarm" : null,
     },
-    el("th", { scope: "row", text: label(SUBJECTS, p.subject) }),
-    cell(p.host_school_name || p.host_school || "all host schools"),
+    el("th", { scope: "row", text: L("subject", p.subject) }),
+    cell(p.host_school ? L("school", p.host_school) === p.host_school.replaceAll("_", " ") ?
+      p.host_school_name || p.host_school : L("school", p.host_school) : t("all_host_schools")),
     el("td", { className: "num", "data-field": "teachers", "data-value": p.teachers },
       integer(p.teachers), eventsLink("master-teachers",
         p.host_school ? { subject: p.subject, host_school: p.host_school } : { subject: p.subject },
-        `the ${label(SUBJECTS, p.subject)} master teachers`, `${p.teachers} teacher(s)`)),
+        `the ${L("subject", p.subject)} master teachers`, `${p.teachers} teacher(s)`)),
     num(p.arrived, "arrived"),
     cell(p.min === null ? "–" : `${p.min}–${p.max}`, { className: "num" }),
-    cell(badge(p.status, p.status.replaceAll("_", " "))),
+    cell(badge(p.status, L("status", p.status))),
     ));
     return [
       el("p", { className: "headline", "data-testid": "teachers-headline" },
-        el("strong", { text: `${covered} of ${targeted.length}` }),
-        ` subjects have their master teachers in ${state.term}`),
+        t("teachers_headline", { covered, total: targeted.length, term: termName(state.term) })),
       teacherChart(posts),
-      table(`Support master teachers per subject and host school, ${state.term}`,
-        [{ title: "Subject" }, { title: "Host school" }, { title: "Teachers", num: true },
-          { title: "Arrived", num: true }, { title: "Target", num: true }, { title: "Status" }],
+      table(`${t("teachers_title")} · ${termName(state.term)}`,
+        [{ title: field("subject") }, { title: field("school"), opt: true },
+          { title: field("teachers"), num: true }, { title: field("arrived"), num: true, opt: true },
+          { title: field("target"), num: true, opt: true }, { title: field("status") }],
         body, { "data-testid": "teachers-table" }),
     ];
   }
@@ -575,7 +694,7 @@
       className: "chart", viewBox: `0 0 ${width} ${height}`, role: "img",
       "data-testid": "teachers-chart",
       "aria-label": "Master teachers per subject against the target range: " + posts.map((p) =>
-        `${label(SUBJECTS, p.subject)} ${p.teachers}`).join(", "),
+        `${L("subject", p.subject)} ${p.teachers}`).join(", "),
     });
     for (let n = 0; n <= most; n += 1) {
       chart.append(svg("line", { className: "grid", x1: x(n), x2: x(n), y1: top - 6, y2: height - 6 }),
@@ -584,7 +703,7 @@
     posts.forEach((p, i) => {
       const y = top + i * rowHeight + rowHeight / 2;
       chart.append(svg("text", { x: left - 8, y: y + 4, "text-anchor": "end",
-        text: label(SUBJECTS, p.subject) }));
+        text: L("subject", p.subject) }));
       if (p.min !== null) {
         chart.append(svg("rect", { className: "band", x: x(p.min), y: y - 8,
           width: Math.max(2, x(p.max) - x(p.min)), height: 16 },
@@ -594,7 +713,7 @@
       chart.append(svg("circle", {
         className: `dot ${cls}`, cx: x(p.teachers), cy: y, r: 6,
         "data-testid": "teacher-dot", "data-subject": p.subject, "data-teachers": p.teachers,
-      }, svg("title", { text: `${label(SUBJECTS, p.subject)}: ${p.teachers} teacher(s)` })));
+      }, svg("title", { text: `${L("subject", p.subject)}: ${p.teachers} teacher(s)` })));
     });
     return [chart, el("ul", { className: "legend" },
       el("li", {}, el("i", { style: "background: var(--band)" }), "target range"),
@@ -605,12 +724,12 @@
   // Pairs ----------------------------------------------------------------------------------
 
   async function pairsSection() {
-    const day = judgedOn();
+    const judged = judgedOn();
     const [summary, pairs] = await Promise.all([
-      api("/api/pairing/county", { county: county(), on: day }),
-      api("/api/pairing/pairs", { county: county(), on: day }),
+      api("/api/pairing/county", { county: county(), on: judged }),
+      api("/api/pairing/pairs", { county: county(), on: judged }),
     ]);
-    if (!pairs.length) return el("p", { className: "empty", text: "No pair established yet." });
+    if (!pairs.length) return el("p", { className: "empty", text: t("no_pairs") });
     const target = summary.target_active_pairs;
     const side = (p, direction) => {
       const n = p.secondments[direction].on_day;
@@ -625,16 +744,17 @@
       return el("tr", {
         "data-testid": "pair-row", "data-pair": p.pair_id, "data-status": p.status,
       },
-      el("th", { scope: "row" }, p.helped_school.name,
-        eventsLink("pairs", { pair_id: p.pair_id }, `the pair of ${p.helped_school.name}`,
-          `the pair's figures on ${summary.on}`),
-        el("span", { className: "sub", text: label(STAGES, p.stage) })),
-      cell([p.helper_school.name, el("span", { className: "sub", text: p.responsible_division })]),
-      cell(badge(p.status, p.status)),
+      el("th", { scope: "row" }, schoolName(p.helped_school),
+        eventsLink("pairs", { pair_id: p.pair_id }, `${field("pair_id")} ${schoolName(p.helped_school)}`,
+          day(summary.on)),
+        el("span", { className: "sub", text: L("stage", p.stage) })),
+      cell([schoolName(p.helper_school),
+        el("span", { className: "sub", text: L("unit", p.responsible_division) })]),
+      cell(badge(p.status, L("status", p.status))),
       side(p, "helper_to_helped"),
       side(p, "helped_to_helper"),
       cell(range, { className: "num" }),
-      num(p.shadowing.periods, "shadowing", `${p.shadowing.periods} (${p.shadowing.months} mo)`),
+      num(p.shadowing.periods, "shadowing", `${p.shadowing.periods} (${p.shadowing.months} ${t("months")})`),
       num(p.lessons.model_lessons, "model_lessons"),
       num(p.lessons.exchange_visits, "exchange_visits"),
       num(p.teacher_pairings.plans, "teacher_pairings"),
@@ -644,21 +764,27 @@
     return [
       el("p", { className: "headline", "data-testid": "pairs-headline" },
         el("strong", { "data-testid": "pairs-active", text: String(summary.active_pairs) }),
-        target === null ? " pairs active" : ` of ${target} pairs active`,
-        ` on ${summary.on}; ${plural(summary.managers_seconded_on_day, "manager")} seconded `,
-        `that day, ${plural(summary.shadowing_periods, "shadowing period")}, `,
-        `${plural(summary.model_lessons, "model lesson")}, `,
-        `${plural(summary.resources_shared, "resource")} shared`),
-      table(`Pairs: the helped county school and its helper; managers seconded on ${summary.on}` +
-        " (red: below the minimum)",
-        [{ title: "Helped school" }, { title: "Helper school" }, { title: "Status" },
-          { title: "Managers → helped", num: true }, { title: "→ helper", num: true },
-          { title: "Target", num: true },
-          { title: "Shadowing", num: true }, { title: "Model lessons", num: true },
-          { title: "Exchange visits", num: true }, { title: "Teacher pairings", num: true },
-          { title: "Resources", num: true }],
+        " ", t("pairs_headline", { target: target === null ? "–" : target, on: day(summary.on),
+          managers: integer(summary.managers_seconded_on_day),
+          shadowing: integer(summary.shadowing_periods), lessons: integer(summary.model_lessons),
+          resources: integer(summary.resources_shared) })),
+      table(`${t("pairs_title")} · ${day(summary.on)}`,
+        [{ title: field("helped_school") }, { title: field("helper_school"), opt: true },
+          { title: field("status") },
+          { title: t("managers_to_helped"), num: true }, { title: t("managers_to_helper"), num: true },
+          { title: field("target"), num: true, opt: true },
+          { title: t("shadowing"), num: true, opt: true }, { title: t("model_lessons"), num: true, opt: true },
+          { title: t("exchange_visits"), num: true, opt: true },
+          { title: t("teacher_pairings"), num: true, opt: true },
+          { title: t("resources"), num: true, opt: true }],
         body, { "data-testid": "pairs-table" }),
     ];
+  }
+
+  /** A school's name: the catalogue's, else the name the report gives. */
+  function schoolName(school) {
+    const known = L("school", school.id || school.school_id);
+    return known !== String(school.id || school.school_id).replaceAll("_", " ") ? known : school.name;
   }
 
   // Balanced development -------------------------------------------------------------------
@@ -667,72 +793,72 @@
     const assessed = await api("/api/evaluation/balance", { year: state.year, county: county() });
     if (!assessed.length) {
       return el("p", { className: "empty", "data-testid": "balance-empty",
-        text: `No balanced-development assessment for ${state.year}.` });
+        text: t("no_balance", { year: state.year }) });
     }
     return el("div", { className: "stages" }, assessed.map(stageCard));
   }
 
   function stageCard(s) {
-    const verdict = (met) => (met === null ? badge("none", "not assessed") :
-      met ? badge("pass", "met") : badge("fail", "not met"));
+    const verdict = (met) => (met === null ? badge("none", t("not_assessed")) :
+      met ? badge("pass", L("status", "pass")) : badge("fail", L("status", "fail")));
     const rows = s.indicators.map((i) => {
       const outcome = i.passed === null ? "none" : i.passed ? "pass" : "fail";
       return el("tr", {
         "data-testid": "coef-row", "data-stage": s.stage, "data-indicator": i.indicator,
         "data-pass": outcome, className: outcome === "fail" ? "alarm" : null,
       },
-      el("th", { scope: "row", text: label(INDICATORS, i.indicator) }),
+      el("th", { scope: "row", text: L("indicator", i.indicator) }),
       num(i.county_value, "county_value", Number(i.county_value).toLocaleString("en-US",
         { maximumFractionDigits: Math.abs(Number(i.county_value)) < 1 ? 3 : 2 })),
       num(i.coefficient, "coefficient", decimal(i.coefficient)),
       num(i.quality_max, "threshold", i.quality_max === null ? "–" : `≤ ${i.quality_max}`),
-      cell(outcome === "none" ? el("span", { className: "sub", text: "in the composite" }) :
-        badge(outcome, outcome === "pass" ? "pass" : "fail"), { "data-field": "passed" }),
+      cell(outcome === "none" ? el("span", { className: "sub", text: L("status", "none") }) :
+        badge(outcome, L("status", outcome)), { "data-field": "passed" }),
       );
     });
     const composite = el("tr", {
       "data-testid": "coef-row", "data-stage": s.stage, "data-indicator": "composite",
       "data-pass": s.basic_balance_met ? "pass" : "fail",
     },
-    el("th", { scope: "row", text: "Composite (mean of the eight)" }),
+    el("th", { scope: "row", text: L("indicator", "composite") }),
     cell("", { className: "num" }),
     num(s.composite, "coefficient", decimal(s.composite)),
     num(s.composite_max, "threshold", `≤ ${s.composite_max}`),
-    cell(badge(s.basic_balance_met ? "pass" : "fail", s.basic_balance_met ? "pass" : "fail"),
+    cell(badge(s.basic_balance_met ? "pass" : "fail", L("status", s.basic_balance_met ? "pass" : "fail")),
       { "data-field": "passed" }));
     return el("article", { "data-testid": "balance-stage", "data-stage": s.stage,
-      "aria-label": `${label(STAGES, s.stage)} ${s.year}` },
-    el("h3", {}, `${label(STAGES, s.stage)}, ${s.year} — ${s.schools} schools `,
+      "aria-label": `${L("stage", s.stage)} ${s.year}` },
+    el("h3", {}, `${L("stage", s.stage)} · ${s.year} · ${t("schools_count", { schools: s.schools })} `,
       eventsLink("balance",
         { year: s.year, stage: s.stage, ...(s.county ? { county: s.county } : {}) },
-        `the ${label(STAGES, s.stage)} census and assessment of ${s.year}`,
-        `composite ${decimal(s.composite)} over ${s.schools} schools`)),
-    el("p", { className: "verdict" }, "Basic balance: ", verdict(s.basic_balance_met),
-      ` composite ${decimal(s.composite)} against ≤ ${s.composite_max}; quality balance: `,
-      verdict(s.quality_balance_met),
+        `${L("stage", s.stage)} ${s.year}`,
+        `${L("indicator", "composite")} ${decimal(s.composite)}`)),
+    el("p", { className: "verdict" }, `${t("basic_balance")}: `, verdict(s.basic_balance_met),
+      ` ${L("indicator", "composite")} ${decimal(s.composite)} ≤ ${s.composite_max}; `,
+      `${t("quality_balance")}: `, verdict(s.quality_balance_met),
       s.schools_meeting_standards === null ? "" :
-        ` (${s.schools_meeting_standards} of ${s.schools} schools meet the standards)`),
+        ` (${t("schools_meeting", { meeting: s.schools_meeting_standards, schools: s.schools })})`),
     coefficientChart(s),
     el("ul", { className: "legend" },
-      el("li", {}, el("i", { style: "background: var(--pass)" }), "within its maximum"),
-      el("li", {}, el("i", { style: "background: var(--fail)" }), "above it"),
-      el("li", {}, el("i", { style: "background: var(--no-target)" }), "counts in the composite only"),
+      el("li", {}, el("i", { style: "background: var(--pass)" }), L("status", "pass")),
+      el("li", {}, el("i", { style: "background: var(--fail)" }), L("status", "fail")),
+      el("li", {}, el("i", { style: "background: var(--no-target)" }), L("status", "none")),
       el("li", {}, el("i", { style: "border-left: 2px dashed var(--fail); border-radius: 0" }),
-        "maximum")),
-    table(`Difference coefficients, ${label(STAGES, s.stage)} ${s.year} (${s.thresholds_id})`,
-      [{ title: "Indicator" }, { title: "County value", num: true },
-        { title: "Coefficient", num: true }, { title: "Threshold", num: true },
-        { title: "Pass / fail" }],
+        field("threshold"))),
+    table(`${field("coefficient")} · ${L("stage", s.stage)} · ${s.year} (${s.thresholds_id})`,
+      [{ title: field("indicator") }, { title: field("county_value"), num: true, opt: true },
+        { title: field("coefficient"), num: true }, { title: field("threshold"), num: true, opt: true },
+        { title: field("passed") }],
       [composite, ...rows], { "data-testid": "balance-table" }),
     );
   }
 
   function coefficientChart(s) {
     const items = [
-      { name: "Composite", value: Number(s.composite), max: Number(s.composite_max),
+      { name: L("indicator", "composite"), value: Number(s.composite), max: Number(s.composite_max),
         outcome: s.basic_balance_met ? "pass" : "fail", indicator: "composite" },
       ...s.indicators.map((i) => ({
-        name: label(INDICATORS, i.indicator), value: Number(i.coefficient),
+        name: L("indicator", i.indicator), value: Number(i.coefficient),
         max: i.quality_max === null ? null : Number(i.quality_max),
         outcome: i.passed === null ? "neutral" : i.passed ? "pass" : "fail",
         indicator: i.indicator,
@@ -748,12 +874,11 @@
     const chart = svg("svg", {
       className: "chart", viewBox: `0 0 ${width} ${height}`, role: "img",
       "data-testid": "coefficient-chart", "data-stage": s.stage,
-      "aria-label": `Difference coefficients of ${label(STAGES, s.stage)} against their ` +
-        "thresholds (dashed line): " + items.map((i) => `${i.name} ${i.value.toFixed(3)}` +
+      "aria-label": `${field("coefficient")} · ${L("stage", s.stage)}: ` + items.map((i) => `${i.name} ${i.value.toFixed(3)}` +
         (i.max === null ? "" : ` (max ${i.max})`)).join(", "),
     });
     chart.append(svg("text", { x: left, y: 12, className: "muted",
-      text: "coefficient (bar) against its maximum (dashed line)" }));
+      text: t("coefficient_chart_note") }));
     items.forEach((item, n) => {
       const y = top + n * rowHeight;
       chart.append(
@@ -784,58 +909,98 @@
     ]);
     const kinds = {};
     for (const a of alerts) kinds[a.kind] = (kinds[a.kind] || 0) + 1;
-    const rows = alerts.slice(0, ALERTS_SHOWN).map((a) => el("tr", {
-      "data-testid": "alert-row", "data-kind": a.kind,
-    },
-    cell([label(ALERT_KINDS, a.kind), el("span", { className: "sub", text: `task ${a.task_id}` })]),
-    cell([a.subject, eventsLink("alerts", { alert_key: a.alert_key }, `the alert on ${a.subject}`,
-      "open"), el("span", { className: "sub", text: a.detail })]),
-    cell(a.raised_on, { className: "num" }),
-    ));
     const parts = [
       el("p", { className: "headline" },
         el("strong", { "data-testid": "alerts-count", text: integer(alerts.length) }),
-        ` open alert${alerts.length === 1 ? "" : "s"}`,
-        Object.keys(kinds).length ? ": " + Object.entries(kinds).map(([k, n]) =>
-          `${integer(n)} ${label(ALERT_KINDS, k).toLowerCase()}`).join(", ") : "",
-        eventsLink("alerts", {}, "the alerts", `${integer(alerts.length)} open`)),
+        ` ${t("alerts_open")}`,
+        Object.keys(kinds).length ? "：" + Object.entries(kinds).map(([k, n]) =>
+          `${L("alert_kind", k)} ${integer(n)}`).join("，") : "",
+        eventsLink("alerts", {}, t("alerts_title"), integer(alerts.length))),
     ];
     parts.push(dropouts instanceof Error ? errorBox(dropouts) :
       el("p", { className: "note", "data-testid": "dropout-alerts" },
-        `Dropout alerts of compulsory-age pupils (assistance): ${dropouts.length} open`,
-        eventsLink("dropout-alerts", {}, "the dropout alerts", `${dropouts.length} open`)));
+        t("dropout_note", { count: integer(dropouts.length) }),
+        eventsLink("dropout-alerts", {}, L("alert_kind", "dropout_open"), integer(dropouts.length))));
     if (Object.keys(kinds).length) parts.push(kindChart(kinds));
     if (!alerts.length) {
-      parts.push(el("p", { className: "empty", text: "No open alert." }));
-    } else {
-      const list = table(alerts.length > ALERTS_SHOWN ?
-        `The ${ALERTS_SHOWN} oldest of ${integer(alerts.length)} open alerts` : "Open alerts",
-      [{ title: "Kind" }, { title: "About" }, { title: "Raised", num: true }],
-      rows, { "data-testid": "alerts-table" });
-      list.classList.add("tall");
-      parts.push(list);
+      parts.push(el("p", { className: "empty", text: t("no_alert") }));
+      return parts;
     }
+    const list = el("div", { "data-testid": "alerts-list" });
+    parts.push(alertFilter(kinds, list), list);
+    showAlerts(alerts, list);
     return parts;
+  }
+
+  function alertFilter(kinds, list) {
+    const select = el("select", { "data-testid": "alerts-kind", "aria-label": field("kind") },
+      el("option", { value: "" }, t("all_kinds")),
+      Object.keys(kinds).map((k) => el("option", { value: k }, `${L("alert_kind", k)} (${kinds[k]})`)));
+    select.value = alertView.kind;
+    select.addEventListener("change", () => {
+      alertView = { page: 0, kind: select.value };
+      showAlerts(list.alerts, list);
+    });
+    return el("label", { className: "filter" }, `${field("kind")} `, select);
+  }
+
+  /** Every open alert, a page at a time, of the kind chosen. */
+  function showAlerts(alerts, list) {
+    list.alerts = alerts;
+    const chosen = alerts.filter((a) => !alertView.kind || a.kind === alertView.kind);
+    const pages = Math.max(1, Math.ceil(chosen.length / ALERTS_PAGE));
+    alertView.page = Math.min(alertView.page, pages - 1);
+    const shown = chosen.slice(alertView.page * ALERTS_PAGE, (alertView.page + 1) * ALERTS_PAGE);
+    const rows = shown.map((a) => el("tr", { "data-testid": "alert-row", "data-kind": a.kind },
+      cell([L("alert_kind", a.kind), el("span", { className: "sub", text: `${field("task")} ${a.task_id}` })]),
+      cell([alertSubject(a), eventsLink("alerts", { alert_key: a.alert_key }, alertSubject(a),
+        L("status", "open")), el("span", { className: "sub", text: a.detail })]),
+      cell(day(a.raised_on), { className: "num" })));
+    const move = (to) => () => {
+      alertView.page = to;
+      showAlerts(alerts, list);
+    };
+    const pager = el("p", { className: "pager", "data-testid": "alerts-pager" },
+      el("button", { type: "button", "data-testid": "alerts-previous", disabled: alertView.page === 0,
+        on: { click: move(alertView.page - 1) } }, t("previous")),
+      el("span", { "data-testid": "alerts-page" },
+        ` ${t("page_of", { page: alertView.page + 1, pages })} `),
+      el("button", { type: "button", "data-testid": "alerts-next", disabled: alertView.page >= pages - 1,
+        on: { click: move(alertView.page + 1) } }, t("next")));
+    const grid = table(`${t("alerts_title")} (${integer(chosen.length)})`,
+      [{ title: field("kind") }, { title: field("about") }, { title: field("raised_on"), num: true, opt: true }],
+      rows, { "data-testid": "alerts-table" });
+    list.replaceChildren(grid, pager);
+  }
+
+  /** What an alert is about: a school, a subject or a pair by its name where known. */
+  function alertSubject(a) {
+    for (const context of ["school", "subject", "county"]) {
+      const name = L(context, a.subject);
+      if (name !== String(a.subject).replaceAll("_", " ")) return name;
+    }
+    return a.subject;
   }
 
   function kindChart(kinds) {
     const entries = Object.entries(kinds).sort((a, b) => b[1] - a[1]);
     const width = 640;
-    const longest = Math.max(...entries.map(([k]) => label(ALERT_KINDS, k).length));
-    const left = Math.max(150, 14 + 7.5 * longest); // room for the longest label
+    const wide = (text) => [...text].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e7f ? 12.5 : 7.5), 0);
+    const longest = Math.max(...entries.map(([k]) => wide(L("alert_kind", k))));
+    const left = Math.max(150, 14 + longest); // room for the longest label
     const rowHeight = 22;
     const most = Math.max(...entries.map((e) => e[1]));
     const chart = svg("svg", {
       className: "chart", viewBox: `0 0 ${width} ${rowHeight * entries.length + 4}`, role: "img",
       "data-testid": "alerts-chart",
-      "aria-label": "Open alerts by kind: " + entries.map(([k, n]) =>
-        `${label(ALERT_KINDS, k)} ${n}`).join(", "),
+      "aria-label": `${t("alerts_title")}: ` + entries.map(([k, n]) =>
+        `${L("alert_kind", k)} ${n}`).join(", "),
     });
     entries.forEach(([kind, n], i) => {
       const y = i * rowHeight;
       const w = Math.max(2, ((width - left - 60) * n) / most);
       chart.append(
-        svg("text", { x: left - 6, y: y + 15, "text-anchor": "end", text: label(ALERT_KINDS, kind) }),
+        svg("text", { x: left - 6, y: y + 15, "text-anchor": "end", text: L("alert_kind", kind) }),
         svg("rect", { className: "bar fail", x: left, y: y + 3, width: w, height: rowHeight - 6 }),
         svg("text", { x: left + w + 4, y: y + 15, text: integer(n) }),
       );
@@ -861,14 +1026,13 @@
       }
       banner.replaceChildren(
         el("span", { "data-testid": "dead-letters-count", text: integer(report.count) }),
-        ` event${report.count === 1 ? "" : "s"} could not be applied to the read models ` +
-        "(dead letters: " + Object.entries(perProjection).map(([p, n]) => `${p} ${integer(n)}`)
-          .join(", ") + "); the figures below may be incomplete. Operators: ",
-        el("code", { text: "eduplan projection dead-letters" }), ".");
+        " ", t("dead_letters_banner", { count: "" }).trim(), " (",
+        Object.entries(perProjection).map(([p, n]) => `${p} ${integer(n)}`).join(", "), ") ",
+        el("a", { href: "/operations", "data-testid": "dead-letters-operations" }, t("operators")));
       banner.hidden = false;
     } catch (exc) {
       if (current !== generation) return;
-      banner.replaceChildren(`Dead letters unknown: ${exc.message}`);
+      banner.replaceChildren(t("section_error", { message: exc.message }));
       banner.dataset.count = "";
       banner.hidden = false;
     }
@@ -879,9 +1043,9 @@
   async function openAudit(search, what, shown) {
     const dialog = document.getElementById("audit");
     const body = dialog.querySelector(".audit-body");
-    document.getElementById("audit-title").textContent = `Events behind ${what}`;
+    document.getElementById("audit-title").textContent = t("events_behind", { what });
     body.dataset.state = "loading";
-    body.replaceChildren(el("p", { className: "loading", text: "Loading the events…" }));
+    body.replaceChildren(el("p", { className: "loading", text: t("loading") }));
     if (!dialog.open) dialog.showModal();
     try {
       const found = await api("/api/audit/behind", { ...search, limit: AUDIT_SHOWN });
@@ -908,10 +1072,11 @@
           `${found.events.length} in the order recorded. All of them as CSV: `,
           el("a", { href: `/api/audit/export.csv?${q}`, "data-testid": "audit-export" },
             "export")),
-        found.events.length ? table(`Events behind ${what}`,
-          [{ title: "Recorded" }, { title: "Event" }, { title: "Who" }, { title: "County" },
-            { title: "What" }], rows, { "data-testid": "audit-table" }) :
-          el("p", { className: "empty", text: "No event behind this figure." }),
+        found.events.length ? table(t("events_behind", { what }),
+          [{ title: field("recorded") }, { title: field("event_type") }, { title: field("who"), opt: true },
+            { title: field("county"), opt: true }, { title: field("what"), opt: true }], rows,
+          { "data-testid": "audit-table" }) :
+          el("p", { className: "empty", text: t("no_rows") }),
       );
       body.dataset.state = "ready";
     } catch (exc) {
@@ -935,28 +1100,43 @@
     const latest = termOn(isoDay(new Date()));
     const terms = termsBetween(FIRST_TERM, latest);
     if (selected && !terms.includes(selected)) terms.unshift(selected);
-    select.replaceChildren(...terms.map((t) => el("option", { value: t, text: t })));
+    select.replaceChildren(...terms.map((id) => el("option", { value: id, text: termName(id) })));
     select.value = selected;
   }
 
+  /** The county picker: names, not codes; the province first for those who may read it. */
+  function fillCounties() {
+    const select = document.getElementById("county");
+    const options = countyList.map((c) => el("option", { value: c.code },
+      window.Eduplan.lang === "zh" ? c.name_zh : `${c.name_en} ${c.name_zh}`));
+    if (!countyLimited()) options.unshift(el("option", { value: "" }, t("province")));
+    if (state.county && !countyList.some((c) => c.code === state.county)) {
+      options.push(el("option", { value: state.county }, state.county));
+    }
+    select.replaceChildren(...options);
+    select.value = state.county;
+  }
+
   function showControls() {
-    document.getElementById("county").value = state.county;
+    fillCounties();
     fillTerms(state.term);
     document.getElementById("year").value = state.year;
     document.getElementById("as-of").value = state.asOf;
+    document.getElementById("lang").value = window.Eduplan.lang;
   }
 
   /** The latest term whose grants are in the read model (as of the chosen day), else 2017. */
   function describe() {
-    const where = state.county ? `County ${state.county}` : "Province (every county)";
-    const when = state.asOf ? `as recorded by the end of ${state.asOf}` : "as recorded now";
-    document.getElementById("where").textContent =
-      `${where} · term ${state.term} · evaluation year ${state.year} · ${when}`;
+    const when = state.asOf ? `${t("as_of")} ${day(state.asOf)}` : t("as_recorded_now");
+    document.getElementById("where").textContent = [countyName(state.county), termName(state.term),
+      `${t("year")} ${state.year}`, when].join(" · ");
+    document.title = `${t("title")} · ${countyName(state.county)}`;
     const page = document.getElementById("dashboard");
     page.dataset.county = state.county;
     page.dataset.term = state.term;
     page.dataset.year = state.year;
     page.dataset.asOf = state.asOf;
+    page.dataset.lang = window.Eduplan.lang;
   }
 
   async function refresh() {
@@ -975,8 +1155,11 @@
     await Promise.all([
       deadLetters(current),
       load("plan", planSection, current),
+      load("compare", compareSection, current),
       load("aid", aidSection, current),
+      load("schools", schoolsSection, current),
       load("missing", missingSection, current),
+      load("trends", trendsSection, current),
       load("teachers", teachersSection, current),
       load("alerts", alertsSection, current),
       load("pairs", pairsSection, current),
@@ -998,22 +1181,33 @@
     else state.year = year;
     state.term = term;
     state.asOf = document.getElementById("as-of").value;
+    if (JSON.stringify(state) !== before) {
+      state.schoolStage = "";
+      alertView = { page: 0, kind: "" };
+    }
     if (JSON.stringify(state) !== before || (event && event.type === "submit")) refresh();
+  }
+
+  /** Another language: the labels of the page, then every section again. */
+  async function switchLanguage(event) {
+    const choice = event.target.value;
+    window.Eduplan.remember(choice);
+    await window.Eduplan.loadCatalogue(choice);
+    await whoAmI();
+    await refresh();
   }
 
   async function whoAmI() {
     me = await api("/api/me");
-    document.getElementById("user").textContent = `${me.user} (${me.roles.join(", ")})`;
-    const input = document.getElementById("county");
-    if (countyLimited()) {
-      input.placeholder = me.counties.join(", ");
-      input.title = `You read county ${me.counties.join(", ")} only`;
-    }
+    const roles = me.roles.map((r) => L("role", r)).join("、");
+    document.getElementById("user").textContent = `${me.user}（${roles}）`;
   }
 
   async function start() {
     try {
+      await window.Eduplan.loadCatalogue();
       await whoAmI();
+      countyList = await api("/api/counties");
     } catch (exc) {
       document.getElementById("where").textContent = exc.message;
       return;
@@ -1025,9 +1219,11 @@
     document.getElementById("year").addEventListener("input", () => {
       state.yearFollowsTerm = false;
     });
+    document.getElementById("lang").addEventListener("change", switchLanguage);
+    document.getElementById("print").addEventListener("click", () => window.print());
     if (!state.term) {
       fillTerms(FALLBACK_TERM);
-      document.getElementById("where").textContent = "Finding the reporting date…";
+      document.getElementById("where").textContent = t("loading");
       const judged = await api("/api/judged-on", { county: county() });
       state.term = judged.term;
       state.judgedOn = state.judgedOn || judged.judged_on;

@@ -9,7 +9,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.assistance.types import RevisionId, SchoolYear
-from contracts.types import CountyCode, Term
+from contracts.types import CountyCode, Stage, Term
 from services.projection.http import Route
 from services.projection.read_models.assistance import coordination as aid_coordination
 from services.projection.read_models.assistance import reports as aid_reports
@@ -24,6 +24,10 @@ class _Query(BaseModel):
 class TermQuery(_Query):
     term: Term
     county: CountyCode | None = None
+
+
+class SchoolsQuery(TermQuery):
+    stage: Stage | None = None
 
 
 class MissingQuery(TermQuery):
@@ -60,6 +64,12 @@ class CatalogueQuery(_Query):
 async def coverage(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
     q = TermQuery.model_validate(params)
     return await aid_reports.coverage(pool, schema, q.term, q.county)
+
+
+async def coverage_by_school(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
+    q = SchoolsQuery.model_validate(params)
+    stage = q.stage.value if q.stage else None
+    return await aid_reports.coverage_by_school(pool, schema, q.term, q.county, stage)
 
 
 async def programmes(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
@@ -107,6 +117,7 @@ async def catalogue(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> 
 PROJECTIONS = (AidCoverageProjection(), AidCoordinationProjection())
 ROUTES: dict[str, Route] = {
     "/api/aid-coverage": coverage,
+    "/api/aid-coverage/schools": coverage_by_school,
     "/api/aid-programmes": programmes,
     "/api/students-missing-aid": missing,
     "/api/dropout-alerts": alerts,

@@ -51,6 +51,44 @@ async def coverage(db: Db, schema: str, term: str, county: str | None) -> list[d
     return report
 
 
+async def coverage_by_school(
+    db: Db, schema: str, term: str, county: str | None, stage: str | None
+) -> list[dict[str, Any]]:
+    """A county's aid drilled down to its schools: per school and stage, the same figures as
+    `coverage` (the dashboard's drill-down from a stage to its schools)."""
+    rows = await db.fetch(
+        f"""
+        SELECT s.county, s.school, s.stage, count(*) AS registered,
+               count(*) FILTER (WHERE s.in_school) AS eligible,
+               count(g.student_id) AS aided,
+               count(*) FILTER (WHERE s.in_school AND g.student_id IS NULL) AS missing,
+               coalesce(sum(g.amount), 0) AS amount_granted,
+               coalesce(sum(g.paid), 0) AS amount_paid
+        FROM "{schema}".aid_students s
+        LEFT JOIN (SELECT student_id, sum(amount) FILTER (WHERE NOT revoked) AS amount,
+                          sum(paid) AS paid
+                   FROM "{schema}".aid_grants WHERE term = $1 GROUP BY student_id) g
+               USING (student_id)
+        WHERE s.on_roster AND ($2::text IS NULL OR s.county = $2)
+          AND ($3::text IS NULL OR s.stage = $3)
+        GROUP BY s.county, s.school, s.stage
+        ORDER BY s.county, s.stage, s.school
+        """,
+        term,
+        county,
+        stage,
+    )
+    return [
+        {
+            **{k: r[k] for k in ("county", "school", "stage", "registered", "eligible")},
+            **{k: r[k] for k in ("aided", "missing")},
+            "amount_granted": _money(r["amount_granted"]),
+            "amount_paid": _money(r["amount_paid"]),
+        }
+        for r in rows
+    ]
+
+
 async def programmes(db: Db, schema: str, term: str, county: str | None) -> list[dict[str, Any]]:
     """Per stage and programme: eligible, granted, paid, revoked, outstanding; they reconcile:
     granted amount = paid + revoked + outstanding."""

@@ -8,10 +8,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-import contracts.files
 from contracts.evaluation.plan import CountyPlan
 
-PILOT_PLAN = Path(contracts.files.__file__).parent / "examples" / "county_plan.yaml"
+PILOT_PLAN = Path(__file__).parent / "examples" / "county_plan.yaml"
 """The pilot's plan (Zizhou, 610831): the example of the format."""
 
 
