@@ -55,9 +55,10 @@ class World:
     master: str
 
     def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        settings = {"EDUPLAN_MASTER_KEY": self.master, "EDUPLAN_REPORT_WAIT": "0"} | env
         return subprocess.run(
             [sys.executable, "-m", "services.cli.main", *args],
-            env=self.sandbox.env(**{"EDUPLAN_MASTER_KEY": self.master, "EDUPLAN_REPORT_WAIT": "0"} | env),
+            env=self.sandbox.env(**settings),
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
 
