@@ -64,9 +64,13 @@ async def provision_streams(
     return names
 
 
-async def provision_schemas(dsn: str, services: Sequence[str] = DOMAIN_SERVICES) -> list[str]:
+async def provision_schemas(
+    dsn: str, services: Sequence[str] = DOMAIN_SERVICES, *, partition_events: bool = False
+) -> list[str]:
     """Migrate each service's schema as its owner role (`<service>_owner`, when there is
-    one) and grant the service role (`<service>`, when there is one) what it uses."""
+    one) and grant the service role (`<service>`, when there is one) what it uses.
+    `partition_events`: also partition each events table by hash of stream id (once; an
+    events table partitioned before stays so)."""
     conn = await connect(dsn, "eduplan-provision")
     done = []
     try:
@@ -77,6 +81,8 @@ async def provision_schemas(dsn: str, services: Sequence[str] = DOMAIN_SERVICES)
         for service in services:
             async with _as_owner(conn, service) as has_owner:
                 await migrate(conn, service, "eventstore", eventstore.MIGRATIONS)
+                if partition_events:
+                    await eventstore.partition_events(conn, service)
                 old_key = await pseudonyms.old_key(conn, service)
                 if has_owner and await _role_exists(conn, service):
                     await grant(conn, service, service, eventstore.RUNTIME_GRANTS)

@@ -94,7 +94,18 @@ class Settings(BaseSettings):
         2000, ge=1, le=10_000, description="Events a projection applies per transaction."
     )
     reporting_database_url: str | None = Field(
-        None, description="Where the read models are, for the alerts service; unset: same."
+        None,
+        description="Where reports are read: the read models' database, or a read-only "
+        "replica of it (the alerts service, and the projection's reporting API); unset: same.",
+    )
+    projection_partition: str = Field(
+        "",
+        description="Name of the counties this projection instance keeps (with "
+        "projection_counties); unset: every county.",
+    )
+    projection_counties: str = Field(
+        "",
+        description="Comma-separated county codes of projection_partition (shared/partitions.py).",
     )
     alerts_interval: float = Field(
         60.0, gt=0, description="Seconds between two sweeps of the alert rules."
@@ -136,8 +147,8 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=100,
-        description="Pool the alerts service opens on EDUPLAN_REPORTING_DATABASE_URL, when set "
-        "(otherwise it reads the read models through its own pool).",
+        description="Pool the alerts service and the projection's reporting API open on "
+        "EDUPLAN_REPORTING_DATABASE_URL, when set (otherwise they read through their own pool).",
     )
     metrics_host: str = Field("127.0.0.1", description="Bind address of a service's /metrics.")
     metrics_port: int | None = Field(

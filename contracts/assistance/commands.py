@@ -33,6 +33,8 @@ from contracts.types import (
     StudentPersonal,
     Term,
     check_grade,
+    check_programme_years,
+    last_grade,
 )
 
 StudentId = Field(description="Pseudonymous student id given at registration.")
@@ -46,6 +48,11 @@ class _Enrolment(Contract):
     stage: Stage = Field(description="Current education stage.")
     grade: int = Field(description="Grade within the stage, 1-based.")
     boarding: bool = Field(description="Boards at school (compulsory boarders get an allowance).")
+    programme_years: int | None = Field(
+        None,
+        description="University stages: the student's programme length in years (undergraduate "
+        "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
 
     @field_validator("grade")
     @classmethod
@@ -53,6 +60,16 @@ class _Enrolment(Contract):
         if "stage" in info.data:
             check_grade(info.data["stage"], grade)
         return grade
+
+    @model_validator(mode="after")
+    def _programme_fits(self) -> Self:
+        check_programme_years(self.stage, self.programme_years)
+        if self.programme_years and self.grade > self.programme_years:
+            raise ValueError(
+                f"grade {self.grade} is beyond the {last_grade(self.stage, self.programme_years)}"
+                f"-year programme_years of {self.stage.value}"
+            )
+        return self
 
 
 class RegisterStudent(_Enrolment):
@@ -95,6 +112,16 @@ class GraduateStudent(Contract):
     school: SchoolName
     boarding: bool = Field(description="Boards at the new school.")
     school_year: SchoolYear
+    programme_years: int | None = Field(
+        None,
+        description="Entering a university stage: the programme length in years (undergraduate "
+        "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+
+    @model_validator(mode="after")
+    def _programme_fits(self) -> Self:
+        check_programme_years(self.to_stage, self.programme_years)
+        return self
 
 
 class TransferStudent(Contract):

@@ -60,6 +60,11 @@ class StudentRegistered(StudentRegisteredV1):
     roster_revision: RevisionId | None = Field(
         description="Revision that registered the student; None: the initial roster."
     )
+    programme_years: int | None = Field(
+        None,
+        description="University stages: the programme length in years; None: the stage's "
+        "default (4 undergraduate, 3 junior college).",
+    )
 
 
 class StudentDetailsRevised(Contract):
@@ -110,6 +115,11 @@ class StudentGraduated(Contract):
     to_stage: Stage = Field(description="Stage entered.")
     school: SchoolName
     boarding: bool = Field(description="Boards at the new school.")
+    programme_years: int | None = Field(
+        None,
+        description="Entering a university stage: the programme length in years; None: the "
+        "stage's default (4 undergraduate, 3 junior college).",
+    )
 
 
 class StudentTransferred(Contract):

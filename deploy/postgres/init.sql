@@ -24,7 +24,7 @@
 --   staffing             staffing (granted)            python -m services.staffing
 --   pairing              pairing (granted)             python -m services.pairing
 --   evaluation           evaluation (granted)          python -m services.evaluation
---   alerts               alerts (granted), reporting   python -m services.alerts
+--   alerts               alerts (granted), reporting   python -m services.projection.alerts
 --                        (reads, as reporting_readers)
 --   projection           reporting, access (owner)     python -m services.projection
 --                        keystore (reads data keys, as keystore_readers)

@@ -19,8 +19,8 @@ from contracts.assistance.queries import (
     StudentIdPage,
 )
 from contracts.assistance.types import PROVINCE
+from contracts.files.aid_catalogue import DEFAULT_EFFECTIVE_FROM, read_catalogue_file
 from contracts.subjects import Sender
-from services.assistance.catalogue import DEFAULT_EFFECTIVE_FROM, read_catalogue_file
 from services.assistance.domain.catalogue import CATALOGUE, CATALOGUE_STREAM, AidCatalogue
 from services.assistance.domain.terms import school_year_on
 from services.assistance.handlers import command_handlers, load_permissions, student_id
