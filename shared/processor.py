@@ -296,7 +296,7 @@ class CommandProcessor:
         """Decisions whose personal parts are sealed; a decision that would record personal
         data of an erased person, or an event too large once sealed, becomes a rejection."""
         pending = [
-            (i, j, e)
+            (i, j, e, e.data)
             for i, d in enumerate(decisions)
             if d.write
             for j, e in enumerate(d.write.events)
@@ -306,10 +306,10 @@ class CommandProcessor:
             return decisions
         personal = await self.personal_data()
         async with self.store.pool.acquire() as conn:
-            sealed = await personal.seal(conn, [(e.event_type, e.data) for _, _, e in pending])
+            sealed = await personal.seal(conn, [(e.event_type, data) for _, _, e, data in pending])
         events = {i: list(d.write.events) for i, d in enumerate(decisions) if d.write}
         refused: dict[int, Rejection] = {}
-        for (i, j, e), payload in zip(pending, sealed, strict=True):
+        for (i, j, e, _), payload in zip(pending, sealed, strict=True):
             if isinstance(payload, PersonalDataErasedError):
                 refused[i] = Rejection("personal_data_erased", str(payload))
                 continue

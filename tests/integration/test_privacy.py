@@ -288,7 +288,9 @@ async def test_master_key_rotation_rewraps_the_keys_and_rewrites_no_event(world:
     data = await world.pool.fetch("SELECT data FROM assistance.events WHERE event_type = $1",
                                   "StudentRegistered")  # fmt: skip
     sealed = data[0]["data"]["personal"]
-    assert personal_data.open_part(opened[sealed["key_id"]], sealed)["name"] == KEPT_NAME
+    key = opened[sealed["key_id"]]
+    assert key is not None
+    assert personal_data.open_part(key, sealed)["name"] == KEPT_NAME
     assert await world.pool.fetch("SELECT data::text FROM assistance.events ORDER BY 1") == (
         events_before
     )
