@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic_core import to_json
 
 from contracts.personal import SEALINGS
 from shared.keystore import KeyStore, MasterKeys
@@ -45,7 +46,7 @@ class PersonalDataErasedError(LookupError):
 def seal_part(key: bytes, key_id: str, clear: Mapping[str, Any]) -> dict[str, str]:
     """A clear personal part, sealed with the data key `key` named `key_id`."""
     nonce = secrets.token_bytes(12)
-    plain = json.dumps(clear, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    plain = to_json(clear)  # pydantic-core's serializer: compact UTF-8, as json.dumps would be
     ciphertext = _cipher(key).encrypt(nonce, plain, key_id.encode())
     return {
         "key_id": key_id,
