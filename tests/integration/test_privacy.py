@@ -10,8 +10,10 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -19,18 +21,24 @@ from nats.aio.client import Client as NATS
 
 from contracts.assistance.commands import EraseStudentPersonalData
 from contracts.envelope import Accepted, Rejected
+from contracts.pairing.commands import ErasePairingPersonalData
 from services.assistance.app import configure as configure_assistance
 from services.cli import aid
 from services.cli.common import Issuer
+from services.projection.read_models.pairing.model import PairingProjection
 from shared import personal_data
-from shared.commandbus import CommandClient
+from shared.batch_apply import at_latest_version
+from shared.commandbus import CommandClient, new_command
 from shared.db import create_pool
+from shared.eventstore import EventStore
 from shared.jetstream import connect_nats
 from shared.keystore import KeyStore, MasterKeyMissing, MasterKeys
+from shared.projections import setup_projection
 from shared.servers import EmbeddedNats, ServerEndpoints
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings, get_settings
 from shared.testing import Sandbox, create_sandbox, drop_sandbox, wait_for
+from tests.support import pairing as pairing_support
 from tests.support.builders import new_registry_id, register_student
 from tests.support.projection import run_to_end, stream_last_seq
 
@@ -299,3 +307,66 @@ async def test_master_key_rotation_rewraps_the_keys_and_rewrites_no_event(world:
     )
     assert wrong.returncode == 2
     assert "master key" in wrong.stderr
+
+
+async def test_a_pairing_record_s_names_are_erased_and_its_figures_stay(
+    pool: asyncpg.Pool, master: str
+) -> None:
+    store = EventStore(pool, "pairing")
+    await store.setup()
+    processor = pairing_support.processor_for(store)
+    on = pairing_support.START + timedelta(days=30)
+    kept, erased = uuid4(), uuid4()
+    commands = [
+        pairing_support.establish(),
+        pairing_support.teachers(on, record=kept),
+        pairing_support.lesson(on, record=erased),
+    ]
+    for c in commands:
+        (result,) = await processor.handle([new_command(c, department="basic_ed_2")])
+        assert isinstance(result, Accepted), result
+    model = PairingProjection()
+
+    async def project(schema: str, after: int = 0) -> int:
+        events = await store.read_all(after)
+        async with pool.acquire() as conn:
+            await setup_projection(conn, schema, model)
+            async with conn.transaction():
+                await model.apply(
+                    conn, schema, [at_latest_version(e.envelope("pairing")) for e in events]
+                )
+        return events[-1].position
+
+    async def rows(schema: str, table: str) -> list[tuple[Any, ...]]:
+        return [
+            tuple(r) for r in await pool.fetch(f'SELECT * FROM "{schema}".{table} ORDER BY 1, 2')
+        ]
+
+    seen = await project("reporting")
+    before = await rows("reporting", "pairing_activities")
+    assert {r[2] for r in await rows("reporting", "pairing_personal")} == {"陈明", "张敏", "刘洋"}
+
+    erase = ErasePairingPersonalData(
+        county=pairing_support.COUNTY,
+        helped_school_id=pairing_support.SCHOOL,
+        record_id=erased,
+        reason="request 9",
+        requested_by="personnel",
+    )
+    (first,) = await processor.handle([new_command(erase, department="personnel")])
+    (again,) = await processor.handle([new_command(erase, department="personnel")])
+    assert isinstance(first, Accepted)
+    assert first.event_types == ["PairingPersonalDataErased"]
+    assert isinstance(again, Accepted)
+    assert again.event_ids == []
+    await project("reporting", after=seen)
+    await project("replayed")
+
+    for schema in ("reporting", "replayed"):
+        assert {r[2] for r in await rows(schema, "pairing_personal")} == {"张敏", "刘洋"}
+        assert await rows(schema, "pairing_activities") == before
+    assert "陈明" not in await every_table_text(pool)
+    other = ErasePairingPersonalData(**(erase.model_dump() | {"record_id": uuid4()}))
+    (unknown,) = await processor.handle([new_command(other, department="personnel")])
+    assert isinstance(unknown, Rejected)
+    assert unknown.code == "unknown_record"
