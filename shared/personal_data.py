@@ -31,7 +31,9 @@ from contracts.personal import SEALINGS
 from shared.keystore import KeyStore, MasterKeys
 from shared.settings import Settings, get_settings
 
-ERASING_EVENTS = frozenset({"PersonalDataErased", "PairingPersonalDataErased"})
+ERASING_EVENTS = frozenset(
+    {"PersonalDataErased", "PairingPersonalDataErased", "StaffPersonalDataErased"}
+)
 """Event types whose `key_id` is destroyed as they are stored."""
 
 

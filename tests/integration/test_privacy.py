@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -22,6 +22,7 @@ from nats.aio.client import Client as NATS
 from contracts.assistance.commands import EraseStudentPersonalData
 from contracts.envelope import Accepted, Rejected
 from contracts.pairing.commands import ErasePairingPersonalData
+from contracts.staffing.commands import EraseStaffPersonalData
 from services.assistance.app import configure as configure_assistance
 from services.cli import aid
 from services.cli.common import Issuer
@@ -39,6 +40,7 @@ from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings, get_settings
 from shared.testing import Sandbox, create_sandbox, drop_sandbox, wait_for
 from tests.support import pairing as pairing_support
+from tests.support import staffing as staffing_support
 from tests.support.builders import new_registry_id, register_student
 from tests.support.projection import run_to_end, stream_last_seq
 
@@ -370,3 +372,43 @@ async def test_a_pairing_record_s_names_are_erased_and_its_figures_stay(
     (unknown,) = await processor.handle([new_command(other, department="personnel")])
     assert isinstance(unknown, Rejected)
     assert unknown.code == "unknown_record"
+
+
+async def test_a_master_teacher_s_name_is_erased_and_the_posts_work_on(
+    pool: asyncpg.Pool, master: str
+) -> None:
+    store = EventStore(pool, "staffing")
+    await store.setup()
+    processor = staffing_support.processor_for(store)
+    dispatched = staffing_support.dispatch(name="欧阳名师")
+    (result,) = await processor.handle([new_command(dispatched, department="teacher_division")])
+    assert isinstance(result, Accepted), result
+    erase = EraseStaffPersonalData(
+        county=dispatched.county,
+        subject="teacher",
+        subject_id=dispatched.teacher_id,
+        reason="request 11",
+        requested_by="office",
+    )
+
+    (first,) = await processor.handle([new_command(erase, department="teacher_division")])
+    (again,) = await processor.handle([new_command(erase, department="teacher_division")])
+
+    assert isinstance(first, Accepted)
+    assert first.event_types == ["StaffPersonalDataErased"]
+    assert isinstance(again, Accepted)
+    assert again.event_ids == []
+    key_id = f"teacher:{dispatched.teacher_id}"
+    async with pool.acquire() as conn:
+        assert await (await processor.personal_data()).keystore.fetch(conn, [key_id]) == {
+            key_id: None
+        }
+    arrived = staffing_support.arrival(dispatched, date(2017, 9, 4))
+    (after,) = await processor.handle([new_command(arrived, department="teacher_division")])
+    assert isinstance(after, Accepted), after  # the post's stream still loads and decides
+    elsewhere = staffing_support.dispatch(
+        teacher_id=dispatched.teacher_id, subject="english", start="2019-autumn", end="2020-spring"
+    )
+    (refused,) = await processor.handle([new_command(elsewhere, department="teacher_division")])
+    assert isinstance(refused, Rejected)
+    assert refused.code == "personal_data_erased"
