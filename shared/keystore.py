@@ -142,7 +142,10 @@ class KeyStore:
         return self.master.unwrap(key_id, master_key_id, wrapped)
 
     async def setup(self, conn: asyncpg.Connection) -> None:
-        await migrate(conn, self.schema, "keystore", MIGRATIONS)
+        try:
+            await migrate(conn, self.schema, "keystore", MIGRATIONS)
+        except asyncpg.UniqueViolationError:  # another process created the schema meanwhile
+            await migrate(conn, self.schema, "keystore", MIGRATIONS)
 
     async def fetch(
         self, conn: asyncpg.Connection, key_ids: Iterable[str]

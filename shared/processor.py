@@ -117,16 +117,18 @@ class CommandProcessor:
         self.limits = limits or Limits.of()
         self._personal = personal
         self._keystore_ready = False
+        self._keystore_lock = asyncio.Lock()
 
     async def personal_data(self) -> PersonalData:
         """Sealing with this service's keys (from the settings' master key by default)."""
         if self._personal is None:
             keystore = KeyStore(master_keys(get_settings()), service=self.store.schema)
             self._personal = PersonalData(keystore)
-        if not self._keystore_ready:
-            async with self.store.pool.acquire() as conn:
-                await self._personal.keystore.setup(conn)
-            self._keystore_ready = True
+        async with self._keystore_lock:  # concurrent first requests set it up once
+            if not self._keystore_ready:
+                async with self.store.pool.acquire() as conn:
+                    await self._personal.keystore.setup(conn)
+                self._keystore_ready = True
         return self._personal
 
     async def handle(
