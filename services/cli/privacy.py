@@ -39,7 +39,7 @@ from services.cli.common import (
     run,
     send_one,
 )
-from shared.keystore import KeyStore, MasterKeyMissing
+from shared.keystore import KeyStore, MasterKeyMissing, MasterKeys
 from shared.personal_data import master_keys
 from shared.service import DEFAULT_DATABASE
 from shared.settings import get_settings
@@ -200,6 +200,19 @@ def _csv(found: StudentDataExport) -> str:
 def _safe(cell: str) -> str:
     """A cell a spreadsheet would run as a formula is quoted as text."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+@app.command("new-master-key")
+def new_master_key(
+    key_id: Annotated[
+        str, typer.Option("--id", help="Its id, e.g. the date: 2017-11; kept beside each data key.")
+    ] = "",
+) -> None:
+    """Print a new master key (`id:base64`) for EDUPLAN_MASTER_KEY; to rotate, put it first
+    and the old one after it (comma), then run `eduplan privacy rotate-master-key`."""
+    from datetime import date  # noqa: PLC0415 - only for the default id
+
+    print(MasterKeys.generate(key_id or date.today().isoformat()))
 
 
 @app.command("rotate-master-key")
