@@ -157,21 +157,22 @@ class OutboxRelay:
             for event in rest:
                 headers = headers_of(event) | {"Nats-Expected-Last-Msg-Id": previous}
                 previous = str(event.event_id)
+                # no `wait_stall`: with a timeout nats-py wraps each call in a task, so every
+                # message became a socket write of its own (4.3k events/s; 3x that without).
+                # A batch stays below the client's pending limit, and every future is awaited
+                # with a timeout and cancelled, which frees its place.
                 futures.append(
                     await self.js.publish_async(
-                        self._subject(event),
-                        event_payload(self.service, event),
-                        wait_stall=self.ack_timeout,
-                        headers=headers,
+                        self._subject(event), event_payload(self.service, event), headers=headers
                     )
                 )
         except Exception as exc:
             log.warning("relay_publish_error", error=repr(exc))
         acked = 1
+        if futures:  # one timer for the batch, not one per message
+            await asyncio.wait(futures, timeout=self.ack_timeout)
         for future in futures:
-            try:
-                await asyncio.wait_for(future, self.ack_timeout)
-            except Exception:
+            if not future.done() or future.cancelled() or future.exception() is not None:
                 break
             acked += 1
         for future in futures[acked - 1 :]:

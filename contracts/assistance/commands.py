@@ -18,6 +18,7 @@ from contracts.assistance.types import (
     ProgrammeId,
     Reference,
     RevisionId,
+    SchoolCategory,
     SchoolName,
     SchoolYear,
     UniversityChannel,
@@ -27,10 +28,14 @@ from contracts.types import (
     Amount,
     Contract,
     CountyCode,
+    Department,
+    RegistryId,
     Stage,
     StudentPersonal,
     Term,
     check_grade,
+    check_programme_years,
+    last_grade,
 )
 
 StudentId = Field(description="Pseudonymous student id given at registration.")
@@ -44,6 +49,17 @@ class _Enrolment(Contract):
     stage: Stage = Field(description="Current education stage.")
     grade: int = Field(description="Grade within the stage, 1-based.")
     boarding: bool = Field(description="Boards at school (compulsory boarders get an allowance).")
+    programme_years: int | None = Field(
+        None,
+        description="University stages: the student's programme length in years (undergraduate "
+        "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+    school_category: SchoolCategory | None = Field(
+        None,
+        description="High school: its grade (provincial, city, rural); university: in_province "
+        "or out_of_province; sets the amount of programmes that vary by it. Unset: the "
+        "programme's stage amount.",
+    )
 
     @field_validator("grade")
     @classmethod
@@ -51,6 +67,16 @@ class _Enrolment(Contract):
         if "stage" in info.data:
             check_grade(info.data["stage"], grade)
         return grade
+
+    @model_validator(mode="after")
+    def _programme_fits(self) -> Self:
+        check_programme_years(self.stage, self.programme_years)
+        if self.programme_years and self.grade > self.programme_years:
+            raise ValueError(
+                f"grade {self.grade} is beyond the {last_grade(self.stage, self.programme_years)}"
+                f"-year programme_years of {self.stage.value}"
+            )
+        return self
 
 
 class RegisterStudent(_Enrolment):
@@ -93,6 +119,21 @@ class GraduateStudent(Contract):
     school: SchoolName
     boarding: bool = Field(description="Boards at the new school.")
     school_year: SchoolYear
+    programme_years: int | None = Field(
+        None,
+        description="Entering a university stage: the programme length in years (undergraduate "
+        "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+    school_category: SchoolCategory | None = Field(
+        None,
+        description="The new school's category (high school grade, university location); "
+        "unset: none.",
+    )
+
+    @model_validator(mode="after")
+    def _programme_fits(self) -> Self:
+        check_programme_years(self.to_stage, self.programme_years)
+        return self
 
 
 class TransferStudent(Contract):
@@ -187,6 +228,14 @@ class ProgrammeDefinition(Contract):
         default_factory=dict, description="A county's own yearly amounts, winning over amounts."
     )
     grades: list[int] | None = Field(None, description="Only these grades; unset: every grade.")
+    final_year_only: bool = Field(
+        False, description="Only in the last grade of the stage (e.g. the preschool grant)."
+    )
+    category_amounts: dict[SchoolCategory, Amount] = Field(
+        default_factory=dict,
+        description="Yearly yuan by the student's school category, winning over `amounts` for "
+        "the stages `amounts` names (an amount of 0.00 there: only these categories).",
+    )
     boarding_only: bool = Field(False, description="Only for students who board at school.")
     note: str = Field("", max_length=1000, description="Source and assumptions of the figures.")
 
@@ -290,3 +339,35 @@ class AnswerPublicFunds(Contract):
     approved_amount: Amount = Field(description="Yuan approved (0.00 when declined).")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field("", max_length=500, description="Conditions or reasons given.")
+
+
+# University aid the county does not grant, recorded as facts
+
+
+class RecordStudentLoan(Contract):
+    """An origin-credit student loan (生源地信用助学贷款) a university student took for a year."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    amount: Amount = Field(le=8000, description="Yuan lent for the year, at most 8,000.")
+    bank: SchoolName = Field(description="Lending bank.")
+
+
+class RecordGreenChannel(Contract):
+    """The student enrolled through a university's green channel (绿色通道): enrolled first,
+    assessed and aided after."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    university: SchoolName = Field(description="University the student enrolled at.")
+    enrolled_on: date = Field(description="Day of enrolment.")
+
+
+class EraseStudentPersonalData(Contract):
+    """Erase a student's personal data everywhere (a request under the personal information
+    law): their data key is destroyed, so no copy of it can be read again; the figures and
+    the audit trail stay. Erasing again changes nothing."""
+
+    student_registry_id: RegistryId
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

@@ -21,10 +21,19 @@ from contracts.assistance.types import (
     ProgrammeId,
     Reference,
     RevisionId,
+    SchoolCategory,
     SchoolName,
     SchoolYear,
 )
-from contracts.types import Amount, Contract, CountyCode, Stage, StudentPersonal, Term
+from contracts.types import (
+    Amount,
+    Contract,
+    CountyCode,
+    Department,
+    Stage,
+    StudentPersonal,
+    Term,
+)
 
 StudentId = Field(description="Pseudonymous id; the stream id of the student.")
 
@@ -51,6 +60,14 @@ class StudentRegistered(StudentRegisteredV1):
     school_year: SchoolYear | None = Field(description="School year of the grade; None: unknown.")
     roster_revision: RevisionId | None = Field(
         description="Revision that registered the student; None: the initial roster."
+    )
+    programme_years: int | None = Field(
+        None,
+        description="University stages: the programme length in years; None: the stage's "
+        "default (4 undergraduate, 3 junior college).",
+    )
+    school_category: SchoolCategory | None = Field(
+        None, description="High school grade or university location; None: not given."
     )
 
 
@@ -102,6 +119,14 @@ class StudentGraduated(Contract):
     to_stage: Stage = Field(description="Stage entered.")
     school: SchoolName
     boarding: bool = Field(description="Boards at the new school.")
+    programme_years: int | None = Field(
+        None,
+        description="Entering a university stage: the programme length in years; None: the "
+        "stage's default (4 undergraduate, 3 junior college).",
+    )
+    school_category: SchoolCategory | None = Field(
+        None, description="The new school's category; None: not given."
+    )
 
 
 class StudentTransferred(Contract):
@@ -273,3 +298,32 @@ class PublicFundsAnswered(Contract):
     approved_amount: Amount = Field(description="Yuan approved.")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field(description="Conditions or reasons given.")
+
+
+class StudentLoanRecorded(Contract):
+    """A university student's origin-credit loan for a school year, as a fact."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    amount: Amount = Field(description="Yuan lent for the year (at most 8,000).")
+    bank: SchoolName = Field(description="Lending bank.")
+
+
+class GreenChannelUsed(Contract):
+    """The student enrolled through a university's green channel."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    university: SchoolName = Field(description="University the student enrolled at.")
+    enrolled_on: date = Field(description="Day of enrolment.")
+
+
+class PersonalDataErased(Contract):
+    """The student's personal data was erased: their data key is destroyed, so no copy of
+    their personal parts (events, streams, exports, read models) can be read again. Figures
+    and the audit trail are kept; read models delete or blank the student's personal rows."""
+
+    student_id: UUID = StudentId
+    key_id: str = Field(description="Data key destroyed, e.g. student:<student_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

@@ -17,6 +17,7 @@ from contracts.pairing.types import (
     Identifier,
     LessonGiver,
     Milestone,
+    Months,
     PairedStage,
     PersonPersonal,
     RecordId,
@@ -34,9 +35,23 @@ from contracts.types import Contract, CountyCode, Department
 
 
 class AdoptPairingTargets(Contract):
-    """Record the county's pairing targets, as configured in the service, for the reports."""
+    """Adopt or revise the county's pairing targets: the service enforces them from now on and
+    the reports compare against them. Without `active_pairs` the command is refused (targets
+    are data adopted by command); a range left unset is the province's default."""
 
     county: CountyCode
+    active_pairs: int | None = Field(None, ge=0, le=10_000, description="Pairs to keep active.")
+    secondments_per_side_min: int | None = Field(
+        None, ge=0, le=100, description="Fewest managers seconded per side at a time."
+    )
+    secondments_per_side_max: int | None = Field(
+        None, ge=1, le=100, description="Most managers seconded per side at a time."
+    )
+    shadowing_months_min: Months | None = Field(None, description="Shortest shadowing period.")
+    shadowing_months_max: Months | None = Field(None, description="Longest shadowing period.")
+    effective_from: date | None = Field(
+        None, description="First day the targets apply; unset: from the plan start."
+    )
 
 
 class EstablishPair(_PairAddress):
@@ -155,3 +170,13 @@ class RecordStandardisedAssessment(_SchoolAddress):
 
     level: AssessmentLevel = Field(description="province or city.")
     passed_on: date = Field(description="Day the result was published.")
+
+
+class ErasePairingPersonalData(_SchoolAddress):
+    """Erase the names a pairing record holds (a manager, a teacher, two teachers): the
+    record's data key is destroyed, so no copy can be read again; the record and every
+    figure stay. Erasing again changes nothing."""
+
+    record_id: RecordId
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

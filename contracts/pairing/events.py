@@ -46,6 +46,9 @@ class PairingTargetsAdopted(Contract):
     )
     shadowing_months_min: Months
     shadowing_months_max: Months
+    effective_from: date | None = Field(
+        None, description="First day the targets apply; None: from the plan start."
+    )
 
 
 class _PairFact(_SchoolAddress):
@@ -171,3 +174,13 @@ class StandardisedAssessmentPassed(_SchoolAddress):
 
     level: AssessmentLevel = Field(description="province or city.")
     passed_on: date = Field(description="Day the result was published.")
+
+
+class PairingPersonalDataErased(_SchoolAddress):
+    """The names a pairing record held were erased: its data key is destroyed; the record
+    and its figures stay, read models delete the names."""
+
+    record_id: RecordId
+    key_id: str = Field(description="Data key destroyed, e.g. record:<record_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

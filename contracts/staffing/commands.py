@@ -7,13 +7,15 @@ mistakes before sending; the rules that need history (capacity, overlaps) are th
 from __future__ import annotations
 
 from datetime import date
-from typing import Self
+from typing import Literal, Self
+from uuid import UUID
 
 from pydantic import Field, model_validator
 
 from contracts.staffing.terms import term_index, term_of
 from contracts.staffing.types import (
     Audience,
+    CountyTargets,
     Hours,
     ModelLessons,
     PersonId,
@@ -27,7 +29,7 @@ from contracts.staffing.types import (
     Text,
     TrainersPersonal,
 )
-from contracts.types import Contract, CountyCode, Term
+from contracts.types import Contract, CountyCode, Department, Term
 
 
 def _in_order(first: str, last: str, first_name: str, last_name: str) -> None:
@@ -39,9 +41,18 @@ def _in_order(first: str, last: str, first_name: str, last_name: str) -> None:
 
 
 class AdoptStaffingTargets(Contract):
-    """Record the county's targets from the service's targets file, so reports measure by them."""
+    """Adopt or revise the county's staffing targets: the service enforces them from now on and
+    the reports measure by them."""
 
     county: CountyCode
+    targets: CountyTargets | None = Field(
+        None,
+        description="The county's targets (a county plan's `targets.staffing`); required since "
+        "targets are data adopted by command: without them the command is refused.",
+    )
+    effective_from: date | None = Field(
+        None, description="First day the targets apply; unset: from their plan start."
+    )
 
 
 class _PostAddress(Contract):
@@ -259,3 +270,19 @@ class RecruitTuitionFreeGraduate(_NewTeacher):
     """A tuition-free normal graduate (免费师范生) was recruited to the county."""
 
     recruited_on: date = Field(description="First day at the school.")
+
+
+class EraseStaffPersonalData(Contract):
+    """Erase a person's name everywhere: a master teacher (`teacher`), a mentee, trainee or
+    graduate (`person`), or the trainers of a training order (`record`). Their data key is
+    destroyed, so no copy can be read again; every figure stays. Erasing again changes
+    nothing, and nothing personal is recorded for them again."""
+
+    county: CountyCode = Field(description="County the request concerns (its jurisdiction).")
+    subject: Literal["teacher", "person", "record"] = Field(
+        description="teacher: a teacher_id; person: a mentee, trainee or graduate id; record: "
+        "a training order id."
+    )
+    subject_id: UUID = Field(description="The id the person or record was recorded with.")
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

@@ -42,6 +42,9 @@ class Verb:
     new_ids: tuple[str, ...] = ()  # UUID fields made up when left out, and printed
     convert: Mapping[str, Convert] = field(default_factory=dict)  # field path -> each value
     department: str | None = None  # the issuing department, when not the stream's
+    hidden: tuple[str, ...] = ()  # fields `fill` computes, not offered as options
+    optional: tuple[str, ...] = ()  # required fields a user may leave to `fill`
+    fill: Callable[[dict[str, Any]], None] | None = None  # completes the fields before checking
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,11 @@ class Stream:
     reports: Sequence[Report] = ()
 
 
-def add_stream(app: typer.Typer, stream: Stream) -> dict[str, typer.Typer]:
-    """Attach the stream's commands and reports to `app`; returns its sub-command groups."""
+def add_stream(
+    app: typer.Typer, stream: Stream, reports_to: typer.Typer | None = None
+) -> dict[str, typer.Typer]:
+    """Attach the stream's commands to `app`, its reports to `reports_to` (default `app`);
+    returns the sub-command groups."""
     groups = {
         name: typer.Typer(help=text, no_args_is_help=True) for name, text in stream.groups.items()
     }
@@ -99,7 +105,7 @@ def add_stream(app: typer.Typer, stream: Stream) -> dict[str, typer.Typer]:
         verb = named.get(spec.model, Verb(spec.model))
         _place(app, groups, verb.name or _kebab(spec.model.__name__), _command(stream, verb))
     for report in stream.reports:
-        _place(app, groups, report.name, _report(report))
+        _place(reports_to or app, groups, report.name, _report(report))
     return groups
 
 
@@ -137,7 +143,7 @@ def _leaves(model: type[BaseModel], options: Mapping[str, str], prefix: str = ""
 
 
 def _is_list(annotation: Any) -> bool:
-    if typing.get_origin(annotation) in (list, tuple, set, frozenset):
+    if typing.get_origin(annotation) in (list, tuple, set, frozenset, dict):
         return True
     args = typing.get_args(annotation)
     union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
@@ -155,7 +161,7 @@ def _holds_model(annotation: Any) -> bool:
 
 
 def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
-    leaves = _leaves(verb.model, stream.options)
+    leaves = [lf for lf in _leaves(verb.model, stream.options) if lf.path not in verb.hidden]
     params = []
     for leaf in leaves:
         help_ = (leaf.info.description or "").strip() + _choices(leaf.info.annotation)
@@ -167,7 +173,7 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
         elif _is_list(leaf.info.annotation):
             kind, default = (list[str], inspect.Parameter.empty if leaf.required else None)
         else:
-            required = leaf.required and leaf.path not in verb.new_ids
+            required = leaf.required and leaf.path not in (*verb.new_ids, *verb.optional)
             kind, default = (str, inspect.Parameter.empty) if required else (str | None, None)
         option = typer.Option(leaf.option, help=help_)
         params.append(
@@ -209,8 +215,11 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
                 continue
             value = _converted(value, leaf, verb.convert.get(leaf.path))
             _put(fields, leaf.path, value)
+        if verb.fill:
+            verb.fill(fields)
         payload = build_command(verb.model, {lf.path: lf.option for lf in leaves}, **fields)
-        flat = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves} | made
+        said = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves}
+        flat = fields | {k: v for k, v in said.items() if v is not None} | made
         done = verb.done.format_map(_Blank(flat))
         send_command(stream.service, payload, given["department"], given["as_json"], done, **made)
 
@@ -235,7 +244,10 @@ def _converted(value: Any, leaf: _Leaf, convert: Convert | None) -> Any:
         convert = _json(leaf.option)
     if convert is None:
         return value
-    return [convert(v) for v in value] if isinstance(value, list) else convert(value)
+    if not isinstance(value, list):
+        return convert(value)
+    converted = [convert(v) for v in value]
+    return dict(converted) if typing.get_origin(leaf.info.annotation) is dict else converted
 
 
 def _json(option: str) -> Convert:

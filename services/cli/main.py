@@ -14,11 +14,13 @@ import typer
 from services.cli import (
     assistance,
     audit,
+    county,
     demo,
     evaluation,
     operator,
     output,
     pairing,
+    privacy,
     projection,
     staffing,
     users,
@@ -35,6 +37,7 @@ app = typer.Typer(
 report_app = typer.Typer(help="Reports from the projection service.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 assistance.register(app, report_app)
+app.add_typer(county.app, name="county")
 app.add_typer(staffing.app, name="staffing")
 app.add_typer(pairing.app, name="pairing")
 app.add_typer(evaluation.app, name="evaluation")
@@ -44,6 +47,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(operator.identity_app, name="identity")
 app.command("provision")(operator.provision)
 app.add_typer(users.app, name="users")
+app.add_typer(privacy.app, name="privacy")
 
 
 @app.command("sample-roster")
@@ -69,7 +73,7 @@ def up(
     ] = None,
 ) -> None:
     """Start NATS, PostgreSQL (embedded if none runs) and the services; Ctrl-C stops all."""
-    from services.cli.up import run_up  # noqa: PLC0415 - heavy imports only for this command
+    from shared.launcher import run_up  # noqa: PLC0415 - heavy imports only for this command
 
     sys.exit(run_up(get_settings(), console, env_file))
 

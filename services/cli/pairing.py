@@ -172,10 +172,16 @@ def seed(
 
 
 async def send_seed(
-    client: CommandClient, loaded: Seed, issuer: Issuer, advance: Progressed
+    client: CommandClient,
+    loaded: Seed,
+    issuer: Issuer,
+    advance: Progressed,
+    targets: c.AdoptPairingTargets | None = None,
 ) -> Outcome:
+    """Adopt `targets` (by default: the seed's pairs are the county's target) and the pairs."""
     outcome = Outcome()
-    (adopted,) = await client.send([issuer.command(c.AdoptPairingTargets(county=loaded.county))])
+    targets = targets or c.AdoptPairingTargets(county=loaded.county, active_pairs=len(loaded.pairs))
+    (adopted,) = await client.send([issuer.command(targets)])
     outcome.tally(f"targets of {loaded.county}", adopted, "targets_adopted", "targets_unchanged")
     advance(1)
     commands = [issuer.command(p) for p in loaded.pairs]

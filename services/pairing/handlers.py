@@ -14,8 +14,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.pairing.commands import AdoptPairingTargets
-from services.pairing.domain import exchange, pairs, school, school_system, sharing, targets
-from services.pairing.targets import CountyTargets, PairingTargets
+from services.pairing.domain import (
+    erasure,
+    exchange,
+    pairs,
+    school,
+    school_system,
+    sharing,
+    targets,
+)
+from services.pairing.targets import CountyTargets, PairingTargets, TargetsInForce
 from shared.decider import CommandHandler
 
 PERMISSIONS_FILE = Path(__file__).with_name("permissions.toml")
@@ -28,7 +36,9 @@ def school_stream(c: Any) -> str:
     return school.stream_id(c.county, c.helped_school_id)
 
 
-def command_handlers(config: PairingTargets) -> dict[str, CommandHandler[Any]]:
+def command_handlers(config: PairingTargets | TargetsInForce) -> dict[str, CommandHandler[Any]]:
+    """`config`: the targets in force (`TargetsInForce`; a `PairingTargets` file in tests)."""
+
     def on_school(decide: SchoolDecision) -> CommandHandler[Any]:
         return CommandHandler(school.HELPED_SCHOOL, school_stream, decide)
 
@@ -36,7 +46,7 @@ def command_handlers(config: PairingTargets) -> dict[str, CommandHandler[Any]]:
         return on_school(lambda s, c: decide(s, c, config.for_county(c.county)))
 
     def adopt(s: targets.Targets, c: AdoptPairingTargets) -> Sequence[BaseModel]:
-        return targets.adopt_targets(s, c, config.for_county(c.county))
+        return targets.adopt_targets(s, c, config.defaults_only())
 
     return {
         "AdoptPairingTargets": CommandHandler(
@@ -54,6 +64,7 @@ def command_handlers(config: PairingTargets) -> dict[str, CommandHandler[Any]]:
         "ShareTeachingResource": on_school(sharing.share_teaching_resource),
         "RecordSchoolSystemMilestone": on_school(school_system.record_milestone),
         "RecordStandardisedAssessment": on_school(school_system.record_assessment),
+        "ErasePairingPersonalData": on_school(erasure.erase_personal_data),
     }
 
 

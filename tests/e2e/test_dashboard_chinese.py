@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.cli.up import SERVICES
+from shared.launcher import SERVICES
 from shared.servers import ServerEndpoints
 from shared.testing import create_sandbox, drop_sandbox
 from tests.e2e.conftest import System, running

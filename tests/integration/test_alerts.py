@@ -20,11 +20,11 @@ from contracts.files.roster import parse_roster
 from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import service_events
 from contracts.types import Stage
-from services.alerts.app import build_processor
-from services.alerts.detector import Detector
-from services.alerts.rules import RULES
 from services.cli import aid
 from services.cli.common import Issuer
+from services.projection.alerts.app import build_processor
+from services.projection.alerts.detector import Detector
+from services.projection.alerts.rules import RULES
 from services.projection.read_models import alerts as alert_reports
 from services.projection.read_models.alerts import AlertsProjection
 from shared.commandbus import CommandClient

@@ -46,9 +46,9 @@ from services.projection.http import Download, HttpError
 from services.projection.read_models import audit
 from services.projection.read_models.assistance import reports as aid_reports
 from services.projection.read_models.audit import AuditProjection
-from services.projection.read_models.audit.search import CHINA
 from shared.commandbus import CommandClient, new_command
 from shared.jetstream import ensure_stream
+from shared.moments import CHINA
 from shared.projections import ProjectionRunner
 from shared.service import ServiceRuntime
 from shared.testing import Sandbox, wait_for

@@ -104,7 +104,7 @@ async def test_the_pilot_seed_twice_establishes_seven_pairs_once(
     processor: CommandProcessor, pool: asyncpg.Pool
 ) -> None:
     seed = load_seed()
-    commands = [AdoptPairingTargets(county=seed.county), *seed.pairs]
+    commands = [AdoptPairingTargets(county=seed.county, active_pairs=7), *seed.pairs]
 
     first = [await processor.handle([issued(c)]) for c in commands]
     again = [await processor.handle([issued(c)]) for c in commands]

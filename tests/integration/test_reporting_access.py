@@ -29,11 +29,11 @@ import pytest
 
 from contracts.envelope import EventEnvelope
 from services.projection.app import ProjectionService, start_projection_service
-from services.projection.http.access import credentials, users
 from services.projection.read_models import routes
 from services.projection.read_models.assistance.coverage import AidCoverageProjection
 from services.projection.read_models.audit import AuditProjection
 from services.projection.read_models.pairing.model import PairingProjection
+from shared.accounts import credentials, users
 from shared.servers import ServerEndpoints
 from shared.settings import Settings
 from shared.testing import Sandbox, create_sandbox, drop_sandbox, wait_for
@@ -56,6 +56,7 @@ PERSONAL = [TEACHER] + [text for _, *texts in STUDENTS.values() for text in text
 ROUTE_PARAMS: dict[str, dict[str, str]] = {
     "/api/aid-catalogue": {"term": TERM},
     "/api/aid-coverage": {"term": TERM},
+    "/api/aid-coverage/schools": {"term": TERM},
     "/api/aid-programmes": {"term": TERM},
     "/api/alerts": {"status": "all"},
     "/api/alerts/open-counts": {},
@@ -63,6 +64,8 @@ ROUTE_PARAMS: dict[str, dict[str, str]] = {
     "/api/audit/events": {"limit": "1000"},
     "/api/audit/export.csv": {},
     "/api/audit/figures": {},
+    "/api/county": {"county": PILOT},
+    "/api/county-plans": {},
     "/api/dropout-alerts": {"status": "all"},
     "/api/evaluation/balance": {"year": "2017"},
     "/api/evaluation/census": {"year": "2017"},
@@ -74,6 +77,7 @@ ROUTE_PARAMS: dict[str, dict[str, str]] = {
     "/api/evaluation/research-visits": {"year": "2017"},
     "/api/evaluation/titles": {},
     "/api/funding-requests": {},
+    "/api/judged-on": {},
     "/api/pairing/county": {},
     "/api/pairing/pairs": {},
     "/api/pairing/shadowing": {},

@@ -197,7 +197,7 @@ def pilot_story(teachers: Sequence[PilotTeacher]) -> list[BaseModel]:
     order = [uuid4() for _ in range(3)]
     trainers = TrainersPersonal(names=["陈晓东", "赵敏"])
     return [
-        c.AdoptStaffingTargets(county=COUNTY),
+        c.AdoptStaffingTargets(county=COUNTY, targets=PILOT[COUNTY]),
         *(t.dispatch() for t in first),
         *(t.arrival() for t in first),
         c.EndMasterTeacherSupport(**at_post(physics_in_place.dispatch()), last_term="2018-spring"),

@@ -27,12 +27,12 @@ from services.projection.read_models import projections, routes
 from services.projection.read_models.audit import ROUTES
 from services.projection.read_models.audit.figures import FIGURES, figure_search
 from services.projection.read_models.audit.search import (
-    CHINA,
     Cursor,
     ExportQuery,
     SearchQuery,
     where,
 )
+from shared.moments import CHINA
 
 NO_POOL: Any = None  # the parameters are refused before the database is touched
 

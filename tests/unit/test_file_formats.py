@@ -6,6 +6,7 @@ from pathlib import Path
 
 from contracts.files import dispatch_sheet, exchange_files, roster, statistics_census
 from contracts.files.aid_catalogue import DEFAULT_CATALOGUE, read_catalogue_file
+from contracts.files.county_plan import PILOT_PLAN, read_plan
 from contracts.files.guidance_plan import guidance_plan
 from contracts.files.pairing_seed import PILOT_SEED, load_seed
 
@@ -34,6 +35,7 @@ def test_the_toml_examples_read_into_commands() -> None:
     assert PILOT_SEED.parent == EXAMPLES
     assert len(load_seed().pairs) == 7
     assert guidance_plan("610831", 2017).county == "610831"
+    assert read_plan(PILOT_PLAN).county.code == "610831"
 
 
 def test_each_format_module_has_an_example() -> None:
@@ -48,6 +50,7 @@ def test_each_format_module_has_an_example() -> None:
         "statistics_census": "statistics_census",
         "pairing_seed": "pilot_pairs",
         "guidance_plan": "guidance_plan",
+        "county_plan": "county_plan",
     }
     assert modules <= set(named), modules - set(named)
     assert {named[m] for m in modules} <= examples

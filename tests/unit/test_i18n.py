@@ -49,9 +49,9 @@ def test_both_languages_have_the_same_entries_and_none_is_empty() -> None:
         (
             "unit",
             list(
-                yaml.safe_load(
-                    (ROOT / "services/projection/read_models/plan/plans/610831.yaml").read_text()
-                )["units"]
+                yaml.safe_load((ROOT / "contracts/files/examples/county_plan.yaml").read_text())[
+                    "units"
+                ]
             ),
         ),
         (
@@ -75,9 +75,7 @@ def test_every_id_of_the_contracts_and_data_has_a_name_in_both_languages(
 
 
 def test_the_plan_s_units_and_schools_are_named_as_the_plan_names_them() -> None:
-    plan = yaml.safe_load(
-        (ROOT / "services/projection/read_models/plan/plans/610831.yaml").read_text()
-    )
+    plan = yaml.safe_load((ROOT / "contracts/files/examples/county_plan.yaml").read_text())
     assert {u: i18n.label("unit", u, "zh") for u in plan["units"]} == plan["units"]
     pairs = tomllib.loads((ROOT / "contracts/files/examples/pilot_pairs.toml").read_text())["pair"]
     for pair in pairs:

@@ -26,7 +26,9 @@ from contracts.assistance.commands import (
     PayTermAid,
     ProgrammeDefinition,
     PromoteStudent,
+    RecordGreenChannel,
     RecordLeaving,
+    RecordStudentLoan,
     RegisterStudent,
     RemoveFromRoster,
     ResolveDropoutAlert,
@@ -41,10 +43,12 @@ from contracts.assistance.events import (
     AidPaid,
     DropoutAlertRaised,
     DropoutAlertResolved,
+    GreenChannelUsed,
     StudentAidAssessed,
     StudentDetailsRevised,
     StudentGraduated,
     StudentLeftSchool,
+    StudentLoanRecorded,
     StudentPromoted,
     StudentRegistered,
     StudentRemovedFromRoster,
@@ -561,13 +565,47 @@ def test_a_student_registered_before_school_years_were_recorded_is_promoted() ->
 
 @pytest.mark.parametrize("stage", list(Stage), ids=str)
 def test_the_last_grade_of_a_stage_is_not_promoted_but_graduated(stage: Stage) -> None:
-    given = [student(stage, GRADES[stage], boarding=False)]
+    given = [student(stage, domain.last_grade(stage, None), boarding=False)]
 
     with pytest.raises(Rejection) as refusal:
         when(given, domain.promote, promotion())
 
     assert refusal.value.code == "final_grade"
     assert "graduate" in refusal.value.message
+
+
+@pytest.mark.parametrize(
+    ("stage", "years", "last"),
+    [
+        (Stage.UNDERGRADUATE, None, 4),
+        (Stage.UNDERGRADUATE, 5, 5),
+        (Stage.JUNIOR_COLLEGE, None, 3),
+    ],
+    ids=str,
+)
+def test_a_university_student_is_promoted_up_to_their_own_programme_length(
+    stage: Stage, years: int | None, last: int
+) -> None:
+    """A bachelor programme lasts 4 years unless the student's is a five-year one; a junior
+    college programme 3: nobody is promoted into a grade their programme does not have."""
+    enrolment = line(stage, last - 1, boarding=False).model_copy(update={"programme_years": years})
+    given = [registered(enrolment)]
+    assert state(given).programme_years == years
+
+    (promoted,) = when(given, domain.promote, promotion())
+    assert promoted.to_grade == last
+
+    code = refused([*given, promoted], domain.promote, promotion(YEAR + 2))
+    assert code == "final_grade"
+
+
+@pytest.mark.parametrize(
+    ("stage", "years"), [(Stage.JUNIOR_COLLEGE, 5), (Stage.UNDERGRADUATE, 6), (Stage.PRIMARY, 4)]
+)
+def test_a_programme_length_the_stage_cannot_have_is_refused(stage: Stage, years: int) -> None:
+    with pytest.raises(ValueError, match="programme_years"):
+        RegisterStudent.model_validate({**line(stage, 1).model_dump(), "programme_years": years})
+    assert RegisterStudent.model_validate({**line(stage, 1).model_dump()}).programme_years is None
 
 
 def test_a_student_off_the_roster_is_not_promoted() -> None:
@@ -1495,3 +1533,31 @@ def test_revoking_needs_a_grant() -> None:
 
     assert refused(given, domain.revoke, revocation(term="2018-spring")) == "no_grant"
     assert refused([], domain.revoke, revocation()) == "not_registered"
+
+
+# Loans and the green channel, recorded as facts ------------------------------------------------
+
+
+def test_a_student_loan_and_the_green_channel_are_recorded_once() -> None:
+    given = [student(Stage.UNDERGRADUATE, 1, boarding=False)]
+    loan = RecordStudentLoan(
+        student_id=STUDENT_ID, school_year=YEAR, amount=Decimal("8000.00"), bank="国家开发银行"
+    )
+    entered = RecordGreenChannel(
+        student_id=STUDENT_ID, school_year=YEAR, university="西北大学", enrolled_on=date(2017, 9, 2)
+    )
+
+    (recorded,) = when(given, domain.record_loan, loan)
+    (used,) = when(given, domain.record_green_channel, entered)
+
+    assert recorded == StudentLoanRecorded(**loan.model_dump())
+    assert used == GreenChannelUsed(**entered.model_dump())
+    assert when([*given, recorded], domain.record_loan, loan) == []
+    assert when([*given, used], domain.record_green_channel, entered) == []
+    with pytest.raises(ValueError, match="8000"):
+        RecordStudentLoan(
+            student_id=STUDENT_ID, school_year=YEAR, amount=Decimal("8000.01"), bank="国开行"
+        )
+    assert refused([student(Stage.HIGH_SCHOOL, 3)], domain.record_loan, loan) == (
+        "not_at_university"
+    )

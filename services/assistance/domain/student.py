@@ -15,12 +15,15 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts.assistance.commands import (
+    EraseStudentPersonalData,
     GraduateStudent,
     GrantTermAid,
     PayAid,
     PayTermAid,
     PromoteStudent,
+    RecordGreenChannel,
     RecordLeaving,
+    RecordStudentLoan,
     RegisterStudent,
     RemoveFromRoster,
     ResolveDropoutAlert,
@@ -35,10 +38,13 @@ from contracts.assistance.events import (
     AidPaid,
     DropoutAlertRaised,
     DropoutAlertResolved,
+    GreenChannelUsed,
+    PersonalDataErased,
     StudentAidAssessed,
     StudentDetailsRevised,
     StudentGraduated,
     StudentLeftSchool,
+    StudentLoanRecorded,
     StudentPromoted,
     StudentRegistered,
     StudentRemovedFromRoster,
@@ -47,7 +53,7 @@ from contracts.assistance.events import (
     StudentTransferred,
 )
 from contracts.assistance.types import AlertResolution, LeaveReason
-from contracts.types import GRADES, Stage, StudentPersonal
+from contracts.types import Stage, StudentPersonal, last_grade
 from services.assistance.domain.catalogue import AidCatalogue
 from shared.decider import Aggregate, Rejection
 
@@ -61,8 +67,6 @@ NEXT_STAGES: Mapping[Stage, frozenset[Stage]] = {
     Stage.UNDERGRADUATE: frozenset(),
 }
 COMPULSORY = frozenset({Stage.PRIMARY, Stage.JUNIOR})
-COMPLETION_GRADE: Mapping[Stage, int] = {**GRADES, Stage.UNDERGRADUATE: 4}
-"""Earliest grade a stage can be completed in: bachelor programmes last four years (some five)."""
 ZERO = Decimal("0.00")
 
 
@@ -89,6 +93,10 @@ class Student:
     boarding: bool = False
     personal: StudentPersonal | None = None
     school_year: int | None = None
+    programme_years: int | None = None  # university stages; None: the stage's default
+    school_category: str | None = None  # high school grade, university location
+    loans: Mapping[int, StudentLoanRecorded] = field(default_factory=dict)  # school year
+    green_channel: Mapping[int, GreenChannelUsed] = field(default_factory=dict)
     on_roster: bool = True
     removed_in: str = ""
     in_school: bool = True
@@ -97,6 +105,7 @@ class Student:
     alerts_raised: int = 0
     grants: Mapping[tuple[str, str], Grant] = field(default_factory=dict)  # (term, programme)
     assessed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> entitled
+    erased: bool = False  # personal data erased: its key is gone, none can be recorded again
 
     @property
     def registered(self) -> bool:
@@ -115,6 +124,8 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 boarding=event.boarding,
                 personal=event.personal,
                 school_year=event.school_year,
+                programme_years=event.programme_years,
+                school_category=event.school_category,
             )
         case StudentDetailsRevised():
             return replace(
@@ -141,11 +152,17 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 school=event.school,
                 boarding=event.boarding,
                 school_year=event.school_year,
+                programme_years=event.programme_years,
+                school_category=event.school_category,
             )
         case StudentTransferred():
             return replace(
                 state, county=event.to_county, school=event.to_school, boarding=event.boarding
             )
+        case StudentLoanRecorded():
+            return replace(state, loans={**state.loans, event.school_year: event})
+        case GreenChannelUsed():
+            return replace(state, green_channel={**state.green_channel, event.school_year: event})
         case StudentLeftSchool():
             return replace(state, in_school=False, left=f"{event.reason.value} on {event.left_on}")
         case StudentReturnedToSchool():
@@ -179,6 +196,8 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
             key = (event.term, event.programme)
             revoked = replace(state.grants[key], revoked=True)
             return replace(state, grants={**state.grants, key: revoked})
+        case PersonalDataErased():
+            return replace(state, personal=None, erased=True)
     return state
 
 
@@ -189,6 +208,7 @@ def register(
     state: Student, command: RegisterStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """Register once; the same roster line again changes nothing, different data is refused."""
+    _refuse_if_erased(state)
     if state.registered:
         if not _differences(state, command):
             return []
@@ -204,6 +224,7 @@ def revise(
     state: Student, command: ReviseStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """A line of a revised roster: register a new student, restore or update a known one."""
+    _refuse_if_erased(state)
     year = command.school_year or school_year
     if not state.registered:
         return [_registered(command, student_id, year, command.revision)]
@@ -245,7 +266,7 @@ def promote(state: Student, command: PromoteStudent) -> list[BaseModel]:
     _require_active(state, command.student_id)
     if state.school_year is not None and state.school_year >= command.school_year:
         return []
-    if state.grade >= GRADES[state.stage]:
+    if state.grade >= last_grade(state.stage, state.programme_years):
         raise Rejection(
             "final_grade",
             f"grade {state.grade} is the last of {state.stage.value}: graduate the student "
@@ -277,11 +298,11 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
             "invalid_transition",
             f"{state.stage.value} does not lead to {command.to_stage.value} (next: {allowed})",
         )
-    if state.grade < COMPLETION_GRADE[state.stage]:
+    if state.grade < last_grade(state.stage, state.programme_years):
         raise Rejection(
             "not_final_grade",
             f"grade {state.grade} is not the last of {state.stage.value} "
-            f"({GRADES[state.stage]}): promote the student instead",
+            f"({last_grade(state.stage, state.programme_years)}): promote the student instead",
         )
     return [
         StudentGraduated(
@@ -291,6 +312,8 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
             to_stage=command.to_stage,
             school=command.school,
             boarding=command.boarding,
+            programme_years=command.programme_years,
+            school_category=command.school_category,
         )
     ]
 
@@ -326,7 +349,9 @@ def leave(state: Student, command: RecordLeaving) -> list[BaseModel]:
     """
     _require_registered(state, command.student_id)
     _require_in_school(state)
-    if command.reason == LeaveReason.COMPLETED and state.grade < COMPLETION_GRADE[state.stage]:
+    if command.reason == LeaveReason.COMPLETED and state.grade < last_grade(
+        state.stage, state.programme_years
+    ):
         raise Rejection(
             "not_final_grade",
             f"grade {state.grade} of {state.stage.value} is not a completion: give another reason",
@@ -419,7 +444,7 @@ def grant_term_aid(
     due = [
         e
         for e in catalogue.entitlements(
-            state.county, state.stage, state.grade, state.boarding, term
+            state.county, state.stage, state.grade, state.boarding, term, state.school_category
         )
         if not (e.once and e.programme in ever and (term, e.programme) not in state.grants)
     ]
@@ -537,7 +562,40 @@ def _registered(
         personal=command.personal,
         school_year=school_year,
         roster_revision=revision,
+        programme_years=_programme_years(command),
+        school_category=command.school_category,
     )
+
+
+def erase(state: Student, command: EraseStudentPersonalData, student_id: UUID) -> list[BaseModel]:
+    """Erase the student's personal data (the store destroys their key as it records this);
+    erased already: nothing more to do."""
+    _require_registered(state, student_id)
+    if state.erased:
+        return []
+    return [
+        PersonalDataErased(
+            student_id=student_id,
+            key_id=f"student:{student_id}",
+            reason=command.reason,
+            requested_by=command.requested_by,
+        )
+    ]
+
+
+def _refuse_if_erased(state: Student) -> None:
+    if state.erased:
+        raise Rejection(
+            "personal_data_erased",
+            f"the personal data of student {state.student_id} was erased; it is not recorded again",
+        )
+
+
+def _programme_years(command: RegisterStudent) -> int | None:
+    """A roster line in a grade beyond the stage's default length is a longer programme."""
+    if command.programme_years or command.grade <= last_grade(command.stage, None):
+        return command.programme_years
+    return command.grade
 
 
 def _differences(state: Student, command: RegisterStudent) -> list[str]:
@@ -565,6 +623,38 @@ def _grant(state: Student, student_id: UUID, term: str, programme: str) -> Grant
     if grant is None:
         raise Rejection("no_grant", f"no {programme} grant for {term} to student {student_id}")
     return grant
+
+
+UNIVERSITY = frozenset({Stage.UNDERGRADUATE, Stage.JUNIOR_COLLEGE})
+
+
+def record_loan(state: Student, command: RecordStudentLoan) -> list[BaseModel]:
+    """A loan is a fact of the student's year at university; the same again changes nothing."""
+    _require_at_university(state, command.student_id)
+    loan = StudentLoanRecorded(**command.model_dump())
+    return _once(state.loans.get(command.school_year), loan, "loan_already_recorded")
+
+
+def record_green_channel(state: Student, command: RecordGreenChannel) -> list[BaseModel]:
+    _require_at_university(state, command.student_id)
+    used = GreenChannelUsed(**command.model_dump())
+    return _once(state.green_channel.get(command.school_year), used, "green_channel_recorded")
+
+
+def _once(recorded: BaseModel | None, new: BaseModel, code: str) -> list[BaseModel]:
+    if recorded is None:
+        return [new]
+    if recorded == new:
+        return []
+    raise Rejection(code, f"another {type(new).__name__} is recorded for that school year")
+
+
+def _require_at_university(state: Student, student_id: UUID) -> None:
+    _require_registered(state, student_id)
+    if state.stage not in UNIVERSITY:
+        raise Rejection(
+            "not_at_university", f"the student is in {state.stage.value}, not at university"
+        )
 
 
 def _require_registered(state: Student, student_id: UUID) -> None:

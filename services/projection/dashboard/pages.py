@@ -4,7 +4,7 @@ county picker's list, table downloads, and the operators' page.
 | path | who |
 | --- | --- |
 | `GET /i18n?lang=` | anyone (labels only: the login page may need them) |
-| `GET /api/counties` | signed in (a county viewer gets their counties) |
+| `GET /api/county-names` | signed in (a county viewer gets their counties) |
 | `POST /api/export` | signed in (the table the person already sees, as a file) |
 | `GET /operations` | signed in (its script reads the operators' API: others see why not) |
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 
+import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -21,9 +22,9 @@ from services.projection.dashboard import assets
 from services.projection.dashboard.exports import Sheet, export
 from services.projection.http import HttpError, answer, json_response
 from services.projection.http.access.guard import Guard
-from services.projection.http.access.roles import Role
-from services.projection.read_models.plan.progress import plans
+from services.projection.read_models.evaluation.county_plans import counties_with_plans
 from shared import i18n
+from shared.accounts.roles import Role
 
 MAX_EXPORT_BYTES = 20 * 1024 * 1024
 
@@ -38,10 +39,9 @@ async def catalogue(request: Request) -> Response:
     )
 
 
-def counties(plan_counties: frozenset[str] | None = None) -> list[dict[str, object]]:
+def counties(planned: frozenset[str]) -> list[dict[str, object]]:
     """The counties a person can pick: the named ones of the catalogue and every county with a
-    plan, with their Chinese and English names."""
-    planned = plan_counties if plan_counties is not None else frozenset(plans())
+    plan adopted, with their Chinese and English names."""
     codes = set(i18n.entries("zh").get("county", {})) | planned
     return [
         {
@@ -64,12 +64,12 @@ def counties_of(every: list[dict[str, object]], own: tuple[str, ...]) -> list[di
     ]
 
 
-def routes(guard: Guard) -> list[BaseRoute]:
-    every_county = counties()
+def routes(guard: Guard, pool: asyncpg.Pool, schema: str) -> list[BaseRoute]:
     operations = assets()["/static/operations.html"]
 
     async def county_list(request: Request) -> Response:
         who = await guard.signed_in(request)
+        every_county = counties(frozenset(await counties_with_plans(pool, schema)))
         if who.has(Role.PROVINCE_VIEWER) or not who.counties:
             return answer(every_county)
         return answer(counties_of(every_county, who.counties))
@@ -87,7 +87,7 @@ def routes(guard: Guard) -> list[BaseRoute]:
 
     return [
         Route("/i18n", catalogue, methods=["GET"]),
-        Route("/api/counties", county_list, methods=["GET"]),
+        Route("/api/county-names", county_list, methods=["GET"]),
         Route("/api/export", download, methods=["POST"]),
         Route("/operations", guard.page(operations.response), methods=["GET"]),
     ]

@@ -103,7 +103,8 @@ class Admin:
     async def refresh_metrics(self) -> None:
         for name, runner in self.runners.items():
             for source in runner.projection.sources:
-                lag = max(await _last_seq(runner, source) - await runner.checkpoint(source), 0)
+                last = await _last_seq(runner, source)
+                lag = max(last - await runner.applied_through(source, last), 0)
                 metrics.CONSUMER_LAG.labels(name, source).set(lag)
             metrics.DEAD_LETTERS.labels(name).set(runner.dead)
             metrics.PARKED.labels(name).set(runner.parked)
@@ -131,7 +132,8 @@ class Admin:
                     "stream_last": last,
                     "outbox_pending": waiting,
                     # behind what the service recorded: on the bus and still in its outbox
-                    "lag": max(last - checkpoint, 0) + (waiting or 0),
+                    "lag": max(last - await runner.applied_through(source, last), 0)
+                    + (waiting or 0),
                     **runner.sources[source].as_dict(),
                 }
             rebuild_status = self.rebuilds.get(name)

@@ -6,7 +6,7 @@ run before any route (same-origin for state changes, security headers).
 | `/health`, `/login`, `/static/*` | anyone |
 | `/metrics` | operators (Prometheus scrapes it with an operator's bearer token) |
 | `/i18n` (the page's labels) | anyone |
-| `/`, `/operations`, `/logout`, `/api/me`, `/api/counties`, `POST /api/export` | signed in |
+| `/`, `/operations`, `/logout`, `/api/me`, `/api/county-names`, `POST /api/export` | signed in |
 | `/api/*` reports | province and county viewers (county scope; personal fields by role) |
 | `/api/dead-letters` | viewers (counts) and operators (everything) |
 | `/admin/*` | operators |
@@ -29,11 +29,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.projection.dashboard import dashboard_page, static_routes
 from services.projection.dashboard.pages import routes as dashboard_routes
 from services.projection.http import EXCEPTION_HANDLERS, Handler, answer
-from services.projection.http.access.access_log import access_log
 from services.projection.http.access.guard import Guard
 from services.projection.http.access.login import Login
 from services.projection.http.access.origin import SameOriginOnly
 from services.projection.http.admin import Admin
+from shared.accounts.access_log import access_log
 from shared.settings import Settings
 
 SECURITY_HEADERS = [
@@ -63,7 +63,7 @@ def reporting_app(
         Route("/logout", login.log_out, methods=["POST"]),
         *static_routes(),
         Route("/", guard.page(dashboard_page()), methods=["GET"]),
-        *dashboard_routes(guard),
+        *dashboard_routes(guard, pool, "reporting"),
         Route("/api/me", guard.me, methods=["GET"]),
         *(Route(path, guard.report(path, h), methods=["GET"]) for path, h in reports.items()),
         Route("/api/dead-letters", guard.dead_letters(admin.dead_letters), methods=["GET"]),

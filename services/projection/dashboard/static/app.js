@@ -63,10 +63,12 @@
     return season === "autumn" ? Number(year) : Number(year) - 1;
   }
 
-  /** The day plan statuses are judged on: the as-of day, else the term's last calendar day of
-   * its first months (31 December of an autumn term, 31 July of a spring term), or today if
-   * that is earlier. */
+  /** The day plan statuses are judged on (the business date, apart from as_of, the recording
+   * time): the reporting API's default (/api/judged-on, the rule every report uses) unless a
+   * term or judged_on is chosen; for a chosen term, its last calendar day of its first months
+   * (31 December of an autumn term, 31 July of a spring term), or today if that is earlier. */
   function judgedOn() {
+    if (state.judgedOn) return state.judgedOn;
     if (state.asOf) return state.asOf;
     const [year, season] = state.term.split("-");
     const end = season === "autumn" ? `${year}-12-31` : `${year}-07-31`;
@@ -77,10 +79,12 @@
   // ---------------------------------------------------------------------------------------
   // State, URL and requests
 
-  const state = { county: PILOT_COUNTY, term: "", year: "", asOf: "", yearFollowsTerm: true,
-    schoolStage: "" };
+  const state = {
+    county: PILOT_COUNTY, term: "", year: "", asOf: "", judgedOn: "", yearFollowsTerm: true,
+    schoolStage: "",
+  };
   let me = { user: "", roles: [], counties: [] }; // who is logged in (/api/me)
-  let countyList = []; // the county picker's counties (/api/counties)
+  let countyList = []; // the county picker's counties (/api/county-names)
   let alertView = { page: 0, kind: "" }; // the alerts list: page and kind shown
   let generation = 0;
   let figures = null; // names of the figures the audit trail can trace
@@ -95,6 +99,7 @@
     if (countyLimited() && !me.counties.includes(state.county)) state.county = me.counties[0];
     state.term = q.get("term") || "";
     state.asOf = q.get("as_of") || "";
+    state.judgedOn = q.get("judged_on") || "";
     state.year = q.get("year") || "";
     state.yearFollowsTerm = !q.has("year");
   }
@@ -105,6 +110,7 @@
     q.set("term", state.term);
     if (!state.yearFollowsTerm) q.set("year", state.year);
     if (state.asOf) q.set("as_of", state.asOf);
+    if (state.judgedOn) q.set("judged_on", state.judgedOn);
     q.set("lang", window.Eduplan.lang);
     history.replaceState(null, "", `${location.pathname}?${q}`);
   }
@@ -234,7 +240,7 @@
 
   async function planSection() {
     const judged = judgedOn();
-    const report = await api("/api/plan-progress", { county: county(), today: judged });
+    const report = await api("/api/plan-progress", { county: county(), judged_on: judged });
     if (report.message) return el("p", { className: "empty" }, report.message);
     const tasks = report.tasks;
     const counts = {};
@@ -263,9 +269,9 @@
     return [
       el("p", { className: "headline", "data-testid": "plan-headline" }, t("tasks_done", {
         done: counts.done, total: tasks.length, on_track: counts.on_track, behind: counts.behind,
-        day: day(report.today) })),
+        day: day(report.judged_on) })),
       statusChart(counts, tasks.length),
-      table(`${t("plan_caption", { day: day(report.today) })} · ${countyName(county())}`,
+      table(`${t("plan_caption", { day: day(report.judged_on) })} · ${countyName(county())}`,
         columns, rows, { "data-testid": "plan-table" }),
     ];
   }
@@ -504,7 +510,7 @@
   const compareSort = { key: "county", down: false };
 
   async function compareSection() {
-    const report = await api(PROVINCE_PLANS, { today: judgedOn() });
+    const report = await api(PROVINCE_PLANS, { judged_on: judgedOn() });
     const tasks = [...new Set((report.tasks || []).map((k) => k.task_id))];
     const byCounty = {};
     for (const k of report.tasks || []) {
@@ -542,7 +548,7 @@
       { title: L("status", "behind"), num: true, sort: "behind" },
       ...tasks.map((id) => ({ title: id, sort: id, opt: true })),
     ];
-    const grid = table(`${t("compare_title")} · ${day(report.today)}`, columns, body,
+    const grid = table(`${t("compare_title")} · ${day(report.judged_on)}`, columns, body,
       { "data-testid": "compare-table" });
     for (const th of grid.querySelectorAll("th[data-sort]")) {
       const sortKey = th.dataset.sort;
@@ -1118,15 +1124,6 @@
   }
 
   /** The latest term whose grants are in the read model (as of the chosen day), else 2017. */
-  async function latestTermWithGrants() {
-    const terms = termsBetween(FIRST_TERM, termOn(state.asOf || isoDay(new Date())));
-    const answers = await Promise.all(terms.map((term) =>
-      api("/api/aid-coverage", { term, county: county() }).then(
-        (rows) => sum(rows, "aided") > 0, () => false)));
-    const index = answers.indexOf(true);
-    return index >= 0 ? terms[index] : FALLBACK_TERM;
-  }
-
   function describe() {
     const when = state.asOf ? `${t("as_of")} ${day(state.asOf)}` : t("as_recorded_now");
     document.getElementById("where").textContent = [countyName(state.county), termName(state.term),
@@ -1177,6 +1174,7 @@
     const term = document.getElementById("term").value;
     const year = document.getElementById("year").value.trim();
     if (event && event.target && event.target.id === "year") state.yearFollowsTerm = false;
+    if (term !== state.term) state.judgedOn = ""; // a chosen term: judged by that term
     if (term !== state.term && state.yearFollowsTerm) state.year = String(schoolYearOf(term));
     else state.year = year;
     state.term = term;
@@ -1207,7 +1205,7 @@
     try {
       await window.Eduplan.loadCatalogue();
       await whoAmI();
-      countyList = await api("/api/counties");
+      countyList = await api("/api/county-names");
     } catch (exc) {
       document.getElementById("where").textContent = exc.message;
       return;
@@ -1224,7 +1222,9 @@
     if (!state.term) {
       fillTerms(FALLBACK_TERM);
       document.getElementById("where").textContent = t("loading");
-      state.term = await latestTermWithGrants();
+      const judged = await api("/api/judged-on", { county: county() });
+      state.term = judged.term;
+      state.judgedOn = state.judgedOn || judged.judged_on;
     }
     await refresh();
   }

@@ -17,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from services.projection.http import Handler, HttpError, answer, query, unwrap
-from services.projection.http.access.access_log import record_read
-from services.projection.http.access.credentials import session_principal, token_principal
 from services.projection.http.access.personal import PERSONAL_ROUTES
-from services.projection.http.access.roles import VIEWERS, Principal, Role, report_params, require
+from services.projection.http.access.scope import report_params, require
+from shared.accounts.access_log import record_read
+from shared.accounts.credentials import session_principal, token_principal
+from shared.accounts.roles import VIEWERS, Principal, Role
 
 COOKIE = "eduplan_session"
 CHALLENGE = {"www-authenticate": 'Bearer realm="eduplan"'}

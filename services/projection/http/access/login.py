@@ -16,8 +16,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.projection.dashboard import STATIC
 from services.projection.http import NO_STORE, HttpError
-from services.projection.http.access import credentials, users
 from services.projection.http.access.guard import COOKIE
+from shared.accounts import credentials, users
 
 MAX_FORM_BYTES = 4096
 

@@ -2,7 +2,9 @@
 
 Folded from the assistance service's student streams. Personal data (registry number,
 name) sits in its own table so it can be shredded alone; it is shown only in lists a person
-must act on (students missing aid).
+must act on (students missing aid). The events carry it sealed: it is opened here with the
+student's data key; after `PersonalDataErased` the row is deleted, and a replay cannot
+bring it back (the key is gone), while every figure stays.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncpg
 
 from contracts.envelope import EventEnvelope
 from shared.migrations import Migration, hidden_from_readers
+from shared.personal_data import Opener, opener_for
 
 MIGRATIONS = (
     Migration(
@@ -105,7 +108,7 @@ class AidCoverageProjection:
         self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
     ) -> None:
         """Fold the batch into rows per table, then write each table with one statement."""
-        rows = _Rows()
+        rows = _Rows(opener=await opener_for(conn, (e.payload for e in events)))
         for event in events:
             handler = getattr(rows, f"on_{event.event_type}", None)
             if handler is not None:
@@ -117,8 +120,10 @@ class AidCoverageProjection:
 class _Rows:
     """A batch folded into inserts and per-row patches; later events overwrite earlier ones."""
 
+    opener: Opener = field(default_factory=lambda: Opener({}))
     students: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     personal: dict[str, tuple[str, str]] = field(default_factory=dict)
+    erased: set[str] = field(default_factory=set)
     patches: dict[str, dict[str, Any]] = field(default_factory=dict)
     assessments: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     grants: list[tuple[Any, ...]] = field(default_factory=list)
@@ -153,7 +158,7 @@ class _Rows:
             e.recorded_at,
             p.get("school_year"),
         )
-        self.personal[sid] = (p["personal"]["student_registry_id"], p["personal"]["name"])
+        self.name(sid, p)
         if p.get("roster_revision"):
             self.change(e, p["roster_revision"], "registered", [])
 
@@ -168,11 +173,20 @@ class _Rows:
             boarding=p["boarding"],
             school_year=p["school_year"],
         )
-        self.personal[p["student_id"]] = (
-            p["personal"]["student_registry_id"],
-            p["personal"]["name"],
-        )
+        self.name(p["student_id"], p)
         self.change(e, p["revision"], "revised", p["changed"])
+
+    def name(self, student_id: str, payload: dict[str, Any]) -> None:
+        """The student's registry number and name, where their key still opens them."""
+        personal = self.opener.personal(payload)
+        if personal is not None:
+            self.personal[student_id] = (personal["student_registry_id"], personal["name"])
+
+    def on_PersonalDataErased(self, e: EventEnvelope) -> None:  # noqa: N802
+        """The student's personal row goes; their figures stay."""
+        sid = e.payload["student_id"]
+        self.personal.pop(sid, None)
+        self.erased.add(sid)
 
     def on_StudentRemovedFromRoster(self, e: EventEnvelope) -> None:  # noqa: N802
         p = e.payload
@@ -315,6 +329,11 @@ class _Rows:
                         SET registry_id = EXCLUDED.registry_id, name = EXCLUDED.name""",
                 list(self.personal),
                 *zip(*self.personal.values(), strict=True),
+            )
+        if self.erased:
+            await conn.execute(
+                f"DELETE FROM {s}.aid_student_personal WHERE student_id = ANY($1::uuid[])",
+                list(self.erased),
             )
         if self.patches:
             await self._write_patches(conn, s)

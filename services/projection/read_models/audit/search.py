@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -22,9 +22,9 @@ from pydantic_core import PydanticCustomError
 from contracts.types import CountyCode
 from services.projection.http import HttpError
 from shared.db import dumps
+from shared.moments import moment
 from shared.spreadsheet import neutralise
 
-CHINA = timezone(timedelta(hours=8), "CST")
 """A date, or a time without offset, is China Standard Time (as `as_of` in app.py)."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COUNT_CAP = 100_000
@@ -67,24 +67,6 @@ class Cursor(NamedTuple):
         if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit():
             raise PydanticCustomError("cursor", "not a cursor of this search (use a page's `next`)")
         return cls(EPOCH + timedelta(microseconds=int(parts[0])), parts[1], int(parts[2]))
-
-
-def moment(text: str, end_of_day: bool = False) -> datetime:
-    """An ISO date (the start of that day, or with `end_of_day` the start of the next) or
-    date and time; without an offset, China Standard Time."""
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text) + timedelta(days=1 if end_of_day else 0)
-            return datetime.combine(day, time.min, CHINA)
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise PydanticCustomError(
-            "moment",
-            "'{text}' is neither a date (2017-09-01) nor a date and time (2017-09-01T08:30)",
-            {"text": text},
-        ) from None
-    value = value if value.tzinfo else value.replace(tzinfo=CHINA)
-    return value + timedelta(microseconds=1) if end_of_day else value
 
 
 class SearchQuery(BaseModel):

@@ -74,7 +74,7 @@ class GuidanceProjection:
                     **_where(p),
                     status="held" if held else "planned",
                     topics=p["topics"],
-                    expert_count=len(p["personal"]["experts"]),
+                    expert_count=p["expert_count"],  # in the event since its sealed version
                     **(
                         {"held_on": day(p["held_on"]), "was_planned": p["was_planned"]}
                         if held

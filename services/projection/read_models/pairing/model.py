@@ -17,6 +17,7 @@ import asyncpg
 
 from contracts.envelope import EventEnvelope
 from shared.migrations import Migration, hidden_from_readers
+from shared.personal_data import Opener, opener_for
 
 MIGRATIONS = (
     Migration(
@@ -89,7 +90,7 @@ class PairingProjection:
         self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
     ) -> None:
         """Fold the batch into rows per table, then write each table with one statement."""
-        rows = _Rows()
+        rows = _Rows(opener=await opener_for(conn, (e.payload for e in events)))
         for event in events:
             rows.add(event)
         await rows.write(conn, schema)
@@ -101,6 +102,7 @@ def _day(value: str) -> date:
 
 @dataclass
 class _Rows:
+    opener: Opener = field(default_factory=lambda: Opener({}))
     pairs: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     statuses: dict[str, tuple[str, date]] = field(default_factory=dict)
     secondments: list[tuple[Any, ...]] = field(default_factory=list)
@@ -109,6 +111,7 @@ class _Rows:
     school_system: list[tuple[Any, ...]] = field(default_factory=list)
     targets: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     personal: list[tuple[Any, ...]] = field(default_factory=list)
+    erased: set[str] = field(default_factory=set)
 
     def add(self, e: EventEnvelope) -> None:
         p = e.payload
@@ -133,7 +136,7 @@ class _Rows:
                         _day(p["start_date"]), _day(p["end_date"]), p["form"], p["content"],
                     )
                 )  # fmt: skip
-                self.personal.append((p["secondment_id"], "manager", p["personal"]["name"]))
+                self.name(p["secondment_id"], "manager", p)
             case "ShadowingRecorded":
                 self.shadowing.append(
                     (
@@ -142,7 +145,7 @@ class _Rows:
                         Decimal(p["months"]), p["within_target"], p["exception_reason"],
                     )
                 )  # fmt: skip
-                self.personal.append((p["shadowing_id"], "teacher", p["personal"]["name"]))
+                self.name(p["shadowing_id"], "teacher", p)
             case (
                 "TeacherPairingAgreed"
                 | "ModelLessonGiven"
@@ -160,6 +163,9 @@ class _Rows:
                     (p["county"], p["helped_school_id"], "assessment", p["level"],
                      _day(p["passed_on"]))
                 )  # fmt: skip
+            case "PairingPersonalDataErased":
+                self.personal = [r for r in self.personal if str(r[0]) != p["record_id"]]
+                self.erased.add(p["record_id"])
             case "PairingTargetsAdopted":
                 self.targets[p["county"]] = (
                     p["county"], p["active_pairs"], p["secondments_per_side_min"],
@@ -176,8 +182,14 @@ class _Rows:
                 p.get("weak_subject"), p[what_field], _day(p[day_field]),
             )
         )  # fmt: skip
-        for field_name, name in p.get("personal", {}).items():
+        for field_name, name in (self.opener.personal(p) or {}).items():
             self.personal.append((p[id_field], PERSONAL_ROLES[field_name], name))
+
+    def name(self, record_id: str, role: str, p: dict[str, Any]) -> None:
+        """The person's name, where the record's key still opens it (none once erased)."""
+        personal = self.opener.personal(p)
+        if personal is not None:
+            self.personal.append((record_id, role, personal["name"]))
 
     async def write(self, conn: asyncpg.Connection, schema: str) -> None:
         await self._insert(
@@ -210,6 +222,11 @@ class _Rows:
             conn, schema, "pairing_school_system", self.school_system, "text,text,text,text,date"
         )
         await self._insert(conn, schema, "pairing_personal", self.personal, "uuid,text,text")
+        if self.erased:
+            await conn.execute(
+                f'DELETE FROM "{schema}".pairing_personal WHERE record_id = ANY($1::uuid[])',
+                list(self.erased),
+            )
         if self.targets:
             await conn.execute(
                 f"""

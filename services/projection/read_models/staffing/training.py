@@ -16,6 +16,7 @@ import asyncpg
 from contracts.envelope import EventEnvelope
 from contracts.staffing.terms import school_year
 from contracts.staffing.types import Season
+from services.projection.read_models.plan.rules import season_status
 from services.projection.read_models.staffing.targets import adopted_targets, plan_years
 
 TABLES = """
@@ -137,14 +138,19 @@ class TrainingRows:
 
 
 async def training_calendar(
-    conn: asyncpg.Connection | asyncpg.Pool, schema: str, county: str | None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    schema: str,
+    county: str | None,
+    day: date | None = None,
 ) -> list[dict[str, Any]]:
-    """Per school year of the plan: each season's caravan visits `held` or `missing` (or
-    `not_due`), lessons given, orders placed/fulfilled/outstanding, shadow trainings begun.
+    """Per school year of the plan: each season's caravan visits `held`, `missing` (a due
+    season ended on `day` with none), `pending` (not ended yet) or `not_due`, lessons given,
+    orders placed/fulfilled/outstanding, shadow trainings begun. `day` defaults to today.
 
     Without a county: the province, summed over the counties with adopted targets; a season
     is missing there when any county missed it (`counties_missing` says how many).
     """
+    day = day or date.today()
     targets = await adopted_targets(conn, schema, county)
     counties = list(targets)
     visits = await conn.fetch(
@@ -179,7 +185,9 @@ async def training_calendar(
                 row[f"{season.value}_visits"] += count
                 row["model_lessons"] += visited["lessons"] if visited else 0
                 due = season in t.caravan_seasons
-                row["counties_missing"][season.value] += int(due and count == 0)
+                status = season_status(due, count, year, season.value, day)
+                row["counties_missing"][season.value] += int(status == "missing")
+                row["counties_pending"][season.value] += int(status == "pending")
                 row["due"][season.value] |= due
             order = placed.get((name, year))
             row["orders_placed"] += order["placed"] if order else 0
@@ -199,15 +207,25 @@ def _empty(county: str | None, year: int) -> dict[str, Any]:
         "orders_fulfilled": 0,
         "shadow_trainings": 0,
         "counties_missing": defaultdict(int),
+        "counties_pending": defaultdict(int),
         "due": defaultdict(bool),
     }
 
 
 def _finished(row: dict[str, Any]) -> dict[str, Any]:
     due, missing = row.pop("due"), row.pop("counties_missing")
+    pending = row.pop("counties_pending")
     for season in Season:
         s = season.value
-        row[s] = "not_due" if not due[s] else "missing" if missing[s] else "held"
+        row[s] = (
+            "not_due"
+            if not due[s]
+            else "missing"
+            if missing[s]
+            else "pending"
+            if pending[s]
+            else "held"
+        )
     return {
         **row,
         "orders_outstanding": row["orders_placed"] - row["orders_fulfilled"],
