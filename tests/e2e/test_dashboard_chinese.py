@@ -3,8 +3,8 @@ and in a CJK font (no missing-glyph boxes), English on request, counties by name
 comparison, the drill-down to schools, Excel downloads opened with openpyxl, a phone's width,
 and the operators' page.
 
-A small system: the assistance, pairing and projection services, a 40-student roster and the
-pilot's 7 pairs (seconds, not the whole demo year of test_dashboard.py).
+A small system: every service, the pilot's plan (adopting it sets every work stream's targets),
+a 40-student roster and the pilot's 7 pairs (seconds, not the whole demo year of test_dashboard.py).
 EDUPLAN_SCREENSHOTS=<dir> writes screenshots of the main pages there (`make screenshots`).
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from contracts.files.county_plan import PILOT_PLAN
 from shared.launcher import SERVICES
 from shared.servers import ServerEndpoints
 from shared.testing import create_sandbox, drop_sandbox
@@ -45,12 +46,14 @@ SHOTS = os.environ.get("EDUPLAN_SCREENSHOTS")
 
 @pytest.fixture(scope="module")
 async def small_system(servers: ServerEndpoints) -> AsyncIterator[System]:
-    """A roster of 40 pilot students granted their autumn aid, and the 7 pilot pairs."""
-    assert {"assistance", "pairing"} <= set(SERVICES)
+    """The pilot's plan adopted, a roster of 40 pilot students granted their autumn aid, and
+    the 7 pilot pairs."""
+    everything = [name for name in SERVICES if name != "projection"]
     sandbox = await create_sandbox(servers.nats_url, servers.database_url)
     try:
-        async with running(sandbox, "assistance", "pairing") as up:
+        async with running(sandbox, *everything) as up:
             steps = [
+                ("county", "adopt", "--plan", str(PILOT_PLAN)),
                 ("sample-roster", "full.csv"),
                 ("roster", "import", "roster.csv"),
                 ("aid", "grant", "--term", TERM, "--county", COUNTY),
@@ -118,7 +121,10 @@ async def test_chinese_by_default_drawn_in_a_chinese_font_and_english_on_request
     assert headers[:4] == ["学段", "建档立卡人数", "应助人数", "已助人数"]
     assert "¥" in await page.inner_text("[data-testid=aid-total] [data-field=amount_granted]")
     assert "高中" in await page.inner_text("[data-testid=aid-table]")
-    assert "high_school" not in await page.inner_text("main")
+    for table in ("aid-table", "pairs-table", "schools-table"):
+        shown = await page.inner_text(f"[data-testid={table}]")
+        assert "high_school" not in shown
+        assert "placeholder_" not in shown
 
     fonts = await fonts_of(page, "#plan-title")
     cjk = {name: glyphs for name, glyphs in fonts.items() if CJK_FONTS.search(name)}
