@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from bench.common import Bench, percentile, say
 from bench.projection import of_source, rebuild_seconds
 from contracts.subjects import event_subject, stream_name
-from services.projection.http import HttpError
+from services.projection.http import Download, HttpError
 from services.projection.read_models import projections, routes
 from shared.db import create_pool
 from shared.jetstream import ensure_stream
@@ -66,7 +66,8 @@ async def measure(bench: Bench) -> dict[str, Any]:
         finally:
             await pool.close()
             await nc.close()
-    slowest = max(queries.values(), key=lambda q: q["p95_ms"], default={"p95_ms": 0.0})
+    reports = [q for q in queries.values() if not q["download"]]
+    slowest = max(reports, key=lambda q: q["p95_ms"], default={"p95_ms": 0.0})
     return {
         "events": events,
         "counties": len(counties),
@@ -167,14 +168,17 @@ async def _queries(pool: asyncpg.Pool, counties: list[str]) -> dict[str, Any]:
             params = await _accepted(route, pool, counties, scope)
             if params is None:
                 continue
+            answer: Any = None
             for _ in range(ASKED):
                 started = time.perf_counter()
-                await route(pool, SCHEMA, dict(params))
+                answer = await route(pool, SCHEMA, dict(params))
                 timings.append(time.perf_counter() - started)
             out[f"{path} ({scope})"] = {
                 "params": params,
                 "p50_ms": percentile(timings, 50) * 1000,
                 "p95_ms": percentile(timings, 95) * 1000,
+                # a file of up to 100,000 rows takes time in proportion: not a report query
+                "download": isinstance(answer, Download),
             }
     slow = sorted(out.items(), key=lambda kv: -kv[1]["p95_ms"])[:5]
     say("  slowest reports: " + ", ".join(f"{k} {v['p95_ms']:.0f} ms" for k, v in slow))
