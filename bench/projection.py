@@ -6,6 +6,7 @@ fold of the same number of events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -66,8 +67,8 @@ async def rebuild_seconds(
     keep: bool = False,
 ) -> float:
     """Seconds until runners of `models`, started together in a new `schema`, have every event
-    of `source` up to `last_seq` (the projection service's own runner, exactly once). The schema
-is dropped afterwards unless `keep`; the runners' consumers always are."""
+        of `source` up to `last_seq` (the projection service's own runner, exactly once). The schema
+    is dropped afterwards unless `keep`; the runners' consumers always are."""
     runners = [ProjectionRunner(pool, dsn, nc, m, schema, namespace) for m in models]
     for runner in runners:
         await runner.setup()
@@ -93,7 +94,5 @@ is dropped afterwards unless `keep`; the runners' consumers always are."""
         js = nc.jetstream()
         for runner in runners:
             for s in runner.projection.sources:
-                try:
+                with contextlib.suppress(Exception):  # a source without a stream has none
                     await js.delete_consumer(stream_name(s, namespace), runner.durable)
-                except Exception:  # noqa: S110 - a source without a stream has no consumer
-                    pass

@@ -71,9 +71,7 @@ async def measure(bench: Bench) -> dict[str, Any]:
 async def _relay_rate(conn: asyncpg.Connection, relay: OutboxRelay, after: int, n: int) -> float:
     """Append `n` events after position `after` with their outbox rows, then relay them all."""
     first, last = after + 1, after + n
-    await conn.execute(
-        "SELECT setval('assistance.events_position_seq', $1, false)", first
-    )
+    await conn.execute("SELECT setval('assistance.events_position_seq', $1, false)", first)
     await conn.execute(FILL, first, last, f"r{after}")
     await conn.execute(
         "INSERT INTO assistance.outbox (position) SELECT position FROM assistance.events"

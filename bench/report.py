@@ -26,52 +26,124 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
     ("raw: JetStream publish (pipelined)", "msgs/s", _get("raw", "publish_msgs_per_s"), None, None),
     ("raw: JetStream fetch(500) + ack", "msgs/s", _get("raw", "fetch_ack_msgs_per_s"), None, None),
     *[
-        (f"commands, {n} in flight", "cmd/s", _get("commands", "in_flight", n, "achieved_per_s"),
-         ("peer one aggregate per tx", _get("peer", "one_per_tx_aggregates_per_s")),
-         (">=", 2000) if n == "64" else None)
+        (
+            f"commands, {n} in flight",
+            "cmd/s",
+            _get("commands", "in_flight", n, "achieved_per_s"),
+            ("peer one aggregate per tx", _get("peer", "one_per_tx_aggregates_per_s")),
+            (">=", 2000) if n == "64" else None,
+        )
         for n in ("1", "16", "64")
-    ],  # fmt: skip
+    ],
     *[
-        (f"commands, {n} in flight p99", "ms", _get("commands", "in_flight", n, "p99_ms"), None,
-         None)
+        (
+            f"commands, {n} in flight p99",
+            "ms",
+            _get("commands", "in_flight", n, "p99_ms"),
+            None,
+            None,
+        )
         for n in ("1", "16", "64")
-    ],  # fmt: skip
+    ],
     *[
-        (f"commands, offered {r}/s achieved", "cmd/s",
-         _get("commands", "offered", r, "achieved_per_s"), None, None)
+        (
+            f"commands, offered {r}/s achieved",
+            "cmd/s",
+            _get("commands", "offered", r, "achieved_per_s"),
+            None,
+            None,
+        )
         for r in ("500", "1000")
-    ],  # fmt: skip
+    ],
     *[
-        (f"commands, offered {r}/s {p}", "ms", _get("commands", "offered", r, f"{p}_ms"), None,
-         ("<=", 50) if (r, p) == ("1000", "p99") else None)
+        (
+            f"commands, offered {r}/s {p}",
+            "ms",
+            _get("commands", "offered", r, f"{p}_ms"),
+            None,
+            ("<=", 50) if (r, p) == ("1000", "p99") else None,
+        )
         for r in ("500", "1000")
         for p in ("p50", "p99")
-    ],  # fmt: skip
-    ("command -> read model p99 at 500/s", "ms",
-     _get("commands", "offered", "500", "visible_p99_ms"), None, ("<=", 100)),  # fmt: skip
-    ("CPU per command at 64 in flight (all)", "ms",
-     _get("commands", "in_flight", "64", "cpu_ms_per_command", "total"), None, None),  # fmt: skip
-    ("relay, empty store", "events/s", _get("relay", "empty_events_per_s"),
-     ("raw publish", _get("raw", "publish_msgs_per_s")), (">=", 10_000)),  # fmt: skip
-    ("relay, store holding many events", "events/s", _get("relay", "deep_events_per_s"),
-     ("raw publish", _get("raw", "publish_msgs_per_s")), (">=", 10_000)),  # fmt: skip
-    ("roster import", "events/s", _get("bulk", "import_events_per_s"),
-     ("peer batched appends", _get("peer", "batched_events_per_s")), None),  # fmt: skip
+    ],
+    (
+        "command -> read model p99 at 500/s",
+        "ms",
+        _get("commands", "offered", "500", "visible_p99_ms"),
+        None,
+        ("<=", 100),
+    ),
+    (
+        "CPU per command at 64 in flight (all)",
+        "ms",
+        _get("commands", "in_flight", "64", "cpu_ms_per_command", "total"),
+        None,
+        None,
+    ),
+    (
+        "relay, empty store",
+        "events/s",
+        _get("relay", "empty_events_per_s"),
+        ("raw publish", _get("raw", "publish_msgs_per_s")),
+        (">=", 10_000),
+    ),
+    (
+        "relay, store holding many events",
+        "events/s",
+        _get("relay", "deep_events_per_s"),
+        ("raw publish", _get("raw", "publish_msgs_per_s")),
+        (">=", 10_000),
+    ),
+    (
+        "roster import",
+        "events/s",
+        _get("bulk", "import_events_per_s"),
+        ("peer batched appends", _get("peer", "batched_events_per_s")),
+        None,
+    ),
     ("term grant", "students/s", _get("bulk", "grant_students_per_s"), None, None),
-    ("read models complete after last grant reply", "s", _get("bulk", "complete_after_s"), None,
-     ("<=", 10)),  # fmt: skip
-    ("exactly-once catch-up (aid_coverage)", "events/s", _get("projection", "catch_up_events_per_s"),
-     ("peer in-memory fold", _get("peer", "fold_events_per_s")), None),  # fmt: skip
-    ("full rebuild (every read model of the stream)", "events/s",
-     _get("projection", "rebuild_events_per_s"),
-     ("peer in-memory fold", _get("peer", "fold_events_per_s")), None),  # fmt: skip
-    ("exactly-once catch-up vs peer's exactly-once runner", "events/s",
-     _get("projection", "catch_up_events_per_s"),
-     ("peer ProjectionRunner", _get("peer", "runner_events_per_s")), None),  # fmt: skip
-    ("province: slowest rebuild extrapolated to 10 M", "s",
-     _get("province", "slowest_rebuild_10m_s"), None, ("<=", 300)),  # fmt: skip
-    ("province: slowest query p95", "ms", _get("province", "slowest_query_p95_ms"), None,
-     ("<=", 100)),  # fmt: skip
+    (
+        "read models complete after last grant reply",
+        "s",
+        _get("bulk", "complete_after_s"),
+        None,
+        ("<=", 10),
+    ),
+    (
+        "exactly-once catch-up (aid_coverage)",
+        "events/s",
+        _get("projection", "catch_up_events_per_s"),
+        ("peer in-memory fold", _get("peer", "fold_events_per_s")),
+        None,
+    ),
+    (
+        "full rebuild (every read model of the stream)",
+        "events/s",
+        _get("projection", "rebuild_events_per_s"),
+        ("peer in-memory fold", _get("peer", "fold_events_per_s")),
+        None,
+    ),
+    (
+        "exactly-once catch-up vs peer's exactly-once runner",
+        "events/s",
+        _get("projection", "catch_up_events_per_s"),
+        ("peer ProjectionRunner", _get("peer", "runner_events_per_s")),
+        None,
+    ),
+    (
+        "province: slowest rebuild extrapolated to 10 M",
+        "s",
+        _get("province", "slowest_rebuild_10m_s"),
+        None,
+        ("<=", 300),
+    ),
+    (
+        "province: slowest query p95",
+        "ms",
+        _get("province", "slowest_query_p95_ms"),
+        None,
+        ("<=", 100),
+    ),
 ]
 
 
@@ -124,10 +196,10 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     if not offered:
         return None
     try:
-        import matplotlib
+        import matplotlib  # noqa: PLC0415 - the optional bench extra
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError:
         return None
     rates = sorted(offered, key=int)
@@ -136,7 +208,9 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     ax.plot(x, [offered[r]["p50_ms"] for r in rates], "o-", label="p50")
     ax.plot(x, [offered[r]["p99_ms"] for r in rates], "s-", label="p99")
     if any("visible_p99_ms" in offered[r] for r in rates):
-        pts = [(int(r), offered[r]["visible_p99_ms"]) for r in rates if "visible_p99_ms" in offered[r]]
+        pts = [
+            (int(r), offered[r]["visible_p99_ms"]) for r in rates if "visible_p99_ms" in offered[r]
+        ]
         ax.plot(*zip(*pts, strict=True), "^", label="p99 visible in read model")
     ax.set_xlabel("offered single commands per second")
     ax.set_ylabel("latency (ms)")
