@@ -18,15 +18,16 @@ up: $(STAMP)                ## start NATS, PostgreSQL (embedded if none runs) an
 	$(BIN)/eduplan up
 
 test: $(STAMP)              ## unit, integration and end-to-end tests on real NATS and PostgreSQL
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not chaos"
 
 chaos: $(STAMP)             ## faults on servers of its own; prints what each copy holds after each
 	$(BIN)/pytest tests/chaos -q -p no:randomly
 
-lint: $(STAMP)              ## ruff, formatting, mypy, and no released contract broken
+lint: $(STAMP)              ## ruff, formatting, mypy, layers, and no released contract broken
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m contracts.check
 
 bench: $(STAMP)             ## figures beside the raw limits and the peer library; bench/results/

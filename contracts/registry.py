@@ -12,18 +12,22 @@ from pydantic import BaseModel
 
 from contracts import alerts, assistance, evaluation, pairing, staffing
 from contracts.envelope import EventEnvelope
+from contracts.personal import with_sealed_versions
 from contracts.specs import CommandSpec, EventSpec, Upcaster
 from contracts.types import Contract
 
 SERVICES = (assistance, staffing, pairing, evaluation, alerts)
 """Each service's contracts package declares EVENTS, COMMANDS and UPCASTERS."""
 
-EVENTS: tuple[EventSpec, ...] = tuple(e for s in SERVICES for e in s.EVENTS)
+EVENTS: tuple[EventSpec, ...]
+UPCASTERS: dict[tuple[str, int], Upcaster]
+EVENTS, UPCASTERS = with_sealed_versions(
+    tuple(e for s in SERVICES for e in s.EVENTS),
+    {k: v for s in SERVICES for k, v in s.UPCASTERS.items()},
+)
+"""Every event version (with the sealed version of each event with a personal part), and
+(event_type, from_version) -> function turning that payload into version from_version + 1."""
 COMMANDS: tuple[CommandSpec, ...] = tuple(c for s in SERVICES for c in s.COMMANDS)
-UPCASTERS: dict[tuple[str, int], Upcaster] = {
-    k: v for s in SERVICES for k, v in s.UPCASTERS.items()
-}
-"""(event_type, from_version) -> function turning that payload into version from_version + 1."""
 
 
 class UnknownEvent(LookupError):

@@ -94,6 +94,31 @@ GRADES: dict[Stage, int] = {
 """Highest grade of each stage (five-year undergraduate programmes exist, e.g. medicine)."""
 
 
+PROGRAMME_YEARS: dict[Stage, tuple[int, int, int]] = {
+    Stage.UNDERGRADUATE: (4, 4, 5),
+    Stage.JUNIOR_COLLEGE: (3, 2, 3),
+}
+"""University stages: (default, shortest, longest) programme length in years. A bachelor
+programme lasts 4 years unless it is a five-year one (medicine); junior college 3."""
+
+
+def check_programme_years(stage: Stage, years: int | None) -> None:
+    if years is None:
+        return
+    if stage not in PROGRAMME_YEARS:
+        raise ValueError(f"programme_years is for university stages only, not {stage.value}")
+    _, shortest, longest = PROGRAMME_YEARS[stage]
+    if not shortest <= years <= longest:
+        raise ValueError(f"programme_years of {stage.value} is {shortest}-{longest}, not {years}")
+
+
+def last_grade(stage: Stage, programme_years: int | None) -> int:
+    """The last grade a student of `stage` reaches: their programme's length at university."""
+    if stage in PROGRAMME_YEARS:
+        return programme_years or PROGRAMME_YEARS[stage][0]
+    return GRADES[stage]
+
+
 def check_grade(stage: Stage, grade: int) -> None:
     if not 1 <= grade <= GRADES[stage]:
         raise ValueError(f"{stage.value} has grades 1-{GRADES[stage]} only")

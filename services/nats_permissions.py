@@ -7,16 +7,18 @@ user gets exactly these and nothing else; nats-server.conf includes the file and
 the lists as `$PROJECTION_PUBLISH`, `$ASSISTANCE_PUBLISH`, ...
 
     python -m services.nats_permissions > deploy/nats/generated.conf
+    python -m services.nats_permissions --partitions north,south > ...  (read models by county)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import argparse
+from collections.abc import Iterable, Sequence
 
 from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, query_subject, service_events, stream_name
-from services.alerts.settled import ASKER
 from services.projection import freshness
+from services.projection.alerts.settled import ASKER
 from services.projection.read_models import projections
 from shared.asof import slot_names
 from shared.provision import DOMAIN_SERVICES
@@ -27,23 +29,25 @@ FRESHNESS_ASKER = Sender("query", PROVINCE, freshness.ASKER)
 WORK_STREAMS = ("assistance", "staffing", "pairing", "evaluation")
 
 
-def consumer_names(names: Iterable[str]) -> list[str]:
+def consumer_names(names: Iterable[str], partitions: Sequence[str] = ()) -> list[str]:
     """Durable consumers of the live read models and of their rebuilds (shared/rebuild.py);
-    as-of snapshots borrow the names of shared/asof.py's slots."""
+    as-of snapshots borrow the names of shared/asof.py's slots. With partitions (by county,
+    shared/partitions.py), each read model's consumer of each partition."""
     out = []
     for name in names:
         out += [f"{LIVE_SCHEMA}_{name}", f"rebuild_{name}_{name}"]
+        out += [f"{LIVE_SCHEMA}_{name}_{p}" for p in partitions]
     return out
 
 
-def projection_publish(names: Iterable[str]) -> list[str]:
+def projection_publish(names: Iterable[str], partitions: Sequence[str] = ()) -> list[str]:
     subjects = [
         "$JS.API.STREAM.INFO.*",  # lag and rebuild targets
         "deadletters.>",  # events a read model could not apply, into DEADLETTERS
         # how much each producer still holds in its outbox (report freshness)
         *(query_subject(s, "OutboxQuery", FRESHNESS_ASKER) for s in DOMAIN_SERVICES),
     ]
-    for consumer in [*consumer_names(names), *slot_names()]:
+    for consumer in [*consumer_names(names, partitions), *slot_names()]:
         subjects += [
             f"$JS.API.CONSUMER.INFO.*.{consumer}",
             f"$JS.API.CONSUMER.CREATE.*.{consumer}",
@@ -66,7 +70,7 @@ def service_publish(service: str) -> list[str]:
         f"$JS.API.STREAM.MSG.GET.{stream}",
         f"$JS.API.DIRECT.GET.{stream}",
     ]
-    if service == "alerts":  # the rules judge only settled work streams (services/alerts)
+    if service == "alerts":  # the rules judge only settled work streams
         subjects += [f"$JS.API.STREAM.INFO.{stream_name(s)}" for s in WORK_STREAMS]
         subjects += [
             query_subject(s, "OutboxQuery", Sender("query", PROVINCE, ASKER)) for s in WORK_STREAMS
@@ -74,8 +78,8 @@ def service_publish(service: str) -> list[str]:
     return subjects + registry_permissions(service)["publish"]
 
 
-def render(projection_names: Iterable[str]) -> str:
-    lists = {"PROJECTION_PUBLISH": projection_publish(projection_names)}
+def render(projection_names: Iterable[str], partitions: Sequence[str] = ()) -> str:
+    lists = {"PROJECTION_PUBLISH": projection_publish(projection_names, partitions)}
     lists |= {f"{s.upper()}_PUBLISH": service_publish(s) for s in DOMAIN_SERVICES}
     body = "".join(
         f"{name}: [\n" + "".join(f'  "{s}"\n' for s in subjects) + "]\n"
@@ -87,8 +91,16 @@ def render(projection_names: Iterable[str]) -> str:
     )
 
 
-def main() -> None:
-    print(render(p.name for p in projections()), end="")
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--partitions",
+        default="",
+        help="comma-separated names of the projection's county partitions (EDUPLAN_PROJECTION_"
+        "PARTITION of each instance), when read models are split by county",
+    )
+    partitions = [p for p in parser.parse_args(argv).partitions.split(",") if p]
+    print(render((p.name for p in projections()), partitions), end="")
 
 
 if __name__ == "__main__":

@@ -549,3 +549,37 @@ async def _record_dead(
             for e, error in dead
         ],
     )
+
+
+async def release_stranded(
+    conn: asyncpg.Connection,
+    schema: str,
+    projection: Projection,
+    source_of: Callable[[str], str] = str,
+) -> BatchOutcome:
+    """Apply the parked events whose predecessor is applied already.
+
+    A batch releases the waiters of the streams it holds, so this never happens with one
+    runner per read model. With partitions (shared/partitions.py) a stream can move between
+    two runners: an event parked while the other runner applied its predecessor, both at the
+    same moment, has nobody left to release it. `source_of` names the source a service's
+    dead letters are recorded under (its partition key).
+    """
+    async with conn.transaction():
+        rows = await conn.fetch(
+            f'SELECT p.envelope FROM "{schema}".projection_parked p'
+            f' JOIN "{schema}".projection_stream_versions v'
+            " ON v.projection = p.projection AND v.stream_id = p.stream_id"
+            " WHERE p.projection = $1 AND p.version = v.version + 1",
+            projection.name,
+        )
+        total = BatchOutcome(0, 0, 0)
+        by_service: dict[str, list[EventEnvelope]] = {}
+        for row in rows:
+            envelope = EventEnvelope.model_validate(row["envelope"])
+            by_service.setdefault(envelope.service, []).append(envelope)
+        for service, envelopes in by_service.items():
+            total += await _apply(conn, schema, projection, source_of(service), envelopes, True)
+    if total.applied:
+        log.info("stranded_events_released", projection=projection.name, count=total.applied)
+    return total

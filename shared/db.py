@@ -51,16 +51,25 @@ def dumps(value: Any) -> RawJson:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, name: str = "eduplan"
+    dsn: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    name: str = "eduplan",
+    read_only: bool = False,
 ) -> asyncpg.Pool:
-    """`name` shows as application_name in pg_stat_activity, so operators see who is who."""
+    """`name` shows as application_name in pg_stat_activity, so operators see who is who.
+    `read_only`: every transaction is read-only (reports; a hot standby allows no other)."""
+    settings = {"application_name": name}
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
         reset=_keep,
-        server_settings={"application_name": name},
+        server_settings=settings,
         timeout=CONNECT_TIMEOUT,
     )
     assert pool is not None

@@ -66,6 +66,66 @@ MIGRATIONS = (
 )
 
 
+EVENT_PARTITIONS = 8
+"""Hash partitions of a service's events table once partitioned; fixed once migrated."""
+
+PARTITIONING = (
+    Migration(
+        1,
+        f"events partitioned by hash of stream id ({EVENT_PARTITIONS} partitions)",
+        # Why by stream and not by month: `unique (stream_id, version)` is the concurrency
+        # control, and a unique constraint of a partitioned table must hold its partition key;
+        # by month it could not be enforced across months. A stream's load reads one partition.
+        # The outbox keeps its positions without a foreign key (one cannot reference a column
+        # that is unique only with the partition key); both are written in one transaction.
+        # Event ids are uuid4, unique with the stream id here and by construction across them.
+        """
+        ALTER TABLE "{schema}".outbox DROP CONSTRAINT IF EXISTS outbox_position_fkey;
+        ALTER SEQUENCE "{schema}".events_position_seq OWNED BY NONE;
+        CREATE TABLE "{schema}".events_by_stream (
+            position       bigint NOT NULL DEFAULT nextval('"{schema}".events_position_seq'),
+            event_id       uuid NOT NULL,
+            stream_id      text NOT NULL,
+            stream_type    text NOT NULL,
+            version        int  NOT NULL CHECK (version > 0),
+            event_type     text NOT NULL,
+            schema_version int  NOT NULL,
+            county         text NOT NULL,
+            data           jsonb NOT NULL,
+            metadata       jsonb NOT NULL,
+            recorded_at    timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT events_by_stream_pkey PRIMARY KEY (position, stream_id),
+            CONSTRAINT events_by_stream_version_key UNIQUE (stream_id, version),
+            CONSTRAINT events_by_stream_event_id_key UNIQUE (event_id, stream_id)
+        ) PARTITION BY HASH (stream_id);
+        DO $$ BEGIN
+            FOR i IN 0..EVENT_PARTITIONS - 1 LOOP
+                EXECUTE format(
+                    'CREATE TABLE %I.%I PARTITION OF %I.events_by_stream'
+                    ' FOR VALUES WITH (MODULUS EVENT_PARTITIONS, REMAINDER %s)',
+                    '{schema}', 'events_p' || i, '{schema}', i);
+            END LOOP;
+        END $$;
+        INSERT INTO "{schema}".events_by_stream
+            SELECT position, event_id, stream_id, stream_type, version, event_type,
+                   schema_version, county, data, metadata, recorded_at
+            FROM "{schema}".events ORDER BY position;
+        DROP TABLE "{schema}".events;
+        ALTER TABLE "{schema}".events_by_stream RENAME TO events;
+        ALTER TABLE "{schema}".events RENAME CONSTRAINT events_by_stream_pkey TO events_pkey;
+        ALTER TABLE "{schema}".events
+            RENAME CONSTRAINT events_by_stream_version_key TO events_stream_version_key;
+        ALTER TABLE "{schema}".events
+            RENAME CONSTRAINT events_by_stream_event_id_key TO events_event_id_key;
+        CREATE INDEX events_recorded_at_idx ON "{schema}".events (recorded_at);
+        ALTER SEQUENCE "{schema}".events_position_seq OWNED BY "{schema}".events.position;
+        """.replace("EVENT_PARTITIONS", str(EVENT_PARTITIONS)),
+    ),
+)
+"""Opt-in (`eduplan provision --partition-events`), component `eventstore_partitions`: below
+some millions of events one table is faster (deploy/README.md, "Growing the event store")."""
+
+
 RUNTIME_GRANTS: Grants = {
     "events": "SELECT, INSERT",  # never UPDATE or DELETE: events are facts
     "events_position_seq": "USAGE",
@@ -279,7 +339,7 @@ class EventStore:
                 if events:
                     await conn.execute("SELECT pg_notify($1, '')", self.notify_channel)
         except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "events_stream_version_key":
+            if _is_version_conflict(exc):
                 raise ConcurrencyConflict(exc.detail or str(exc)) from exc
             if exc.constraint_name == "commands_pkey":
                 raise DuplicateCommand(exc.detail or str(exc)) from exc
@@ -331,3 +391,18 @@ class EventStore:
             """,
             *zip(*commands, strict=True),
         )
+
+
+def _is_version_conflict(exc: asyncpg.UniqueViolationError) -> bool:
+    """`unique (stream_id, version)` refused the write: named on the table before partitioning,
+    after it by the partition's own index (e.g. events_p3_stream_id_version_key)."""
+    name = exc.constraint_name or ""
+    return name == "events_stream_version_key" or (
+        name.startswith("events_p") and name.endswith("_stream_id_version_key")
+    )
+
+
+async def partition_events(conn: asyncpg.Connection, schema: str) -> list[int]:
+    """Partition a service's events table by hash of stream id, keeping every event (after
+    the eventstore migrations; as the schema's owner). Returns the versions applied now."""
+    return await migrate(conn, schema, "eventstore_partitions", PARTITIONING)

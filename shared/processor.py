@@ -14,7 +14,7 @@ import hashlib
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -24,7 +24,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts.assistance.types import PROVINCE
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
-from contracts.registry import COMMAND_MODELS, event_spec, spec_of, upcast
+from contracts.personal import SEALINGS
+from contracts.registry import COMMAND_MODELS, event_spec, latest_version, spec_of, upcast
 from contracts.subjects import Sender, within
 from shared.db import RawJson
 from shared.decider import CommandHandler, Rejection
@@ -37,7 +38,16 @@ from shared.eventstore import (
     StoredAnswer,
     StreamWrite,
 )
+from shared.keystore import KeyStore
 from shared.limits import Limits
+from shared.personal_data import (
+    ERASING_EVENTS,
+    Opener,
+    PersonalData,
+    PersonalDataErasedError,
+    master_keys,
+)
+from shared.settings import get_settings
 
 log = structlog.get_logger()
 _RESULT = TypeAdapter[CommandResult](CommandResult)
@@ -60,10 +70,26 @@ class _Decision:
     write: StreamWrite | None
 
 
-def payload_of(event: RecordedEvent) -> BaseModel:
-    """The typed payload of a stored event, upcast to its latest version."""
+def payload_of(event: RecordedEvent, opener: Opener | None = None) -> BaseModel:
+    """The typed payload of a stored event, upcast to its latest version; an event with a
+    personal part as its clear model, opened (sealed model with `personal=None` once the
+    person's key is erased, or without `opener`)."""
+    sealing = SEALINGS.get(event.event_type)
+    if sealing is None:
+        version, data = upcast(event.event_type, event.schema_version, event.data)
+        return event_spec(event.event_type, version).model.model_validate(data)
+    if event.schema_version <= sealing.clear_version:
+        version, data = upcast(
+            event.event_type, event.schema_version, event.data, target=sealing.clear_version
+        )
+        return event_spec(event.event_type, version).model.model_validate(data)
     version, data = upcast(event.event_type, event.schema_version, event.data)
-    return event_spec(event.event_type, version).model.model_validate(data)
+    personal = opener.personal(data) if opener else None
+    if personal is None:
+        return event_spec(event.event_type, version).model.model_validate(
+            {**data, "personal": None}
+        )
+    return sealing.clear_model.model_validate(sealing.clear_payload(data, personal))
 
 
 class CommandProcessor:
@@ -76,6 +102,7 @@ class CommandProcessor:
         prepare: Callable[[], Awaitable[None]] | None = None,
         max_clock_skew: timedelta = timedelta(minutes=5),
         limits: Limits | None = None,
+        personal: PersonalData | None = None,
     ) -> None:
         """`prepare` runs before each request, e.g. to refresh reference data decisions use.
         A command issued further than `max_clock_skew` from this server's clock is refused:
@@ -87,6 +114,19 @@ class CommandProcessor:
         self.prepare = prepare
         self.max_clock_skew = max_clock_skew
         self.limits = limits or Limits.of()
+        self._personal = personal
+        self._keystore_ready = False
+
+    async def personal_data(self) -> PersonalData:
+        """Sealing with this service's keys (from the settings' master key by default)."""
+        if self._personal is None:
+            keystore = KeyStore(master_keys(get_settings()), service=self.store.schema)
+            self._personal = PersonalData(keystore)
+        if not self._keystore_ready:
+            async with self.store.pool.acquire() as conn:
+                await self._personal.keystore.setup(conn)
+            self._keystore_ready = True
+        return self._personal
 
     async def handle(
         self, envelopes: Sequence[CommandEnvelope], sender: Sender | None = None
@@ -110,7 +150,7 @@ class CommandProcessor:
                 results[i] = self._prepared_or_refused(i, envelope, sender, prepared)
         if prepared:
             try:
-                decisions = await self._decide(prepared)
+                decisions = await self._sealed(await self._decide(prepared))
                 await self.store.append([d.write for d in decisions if d.write])
                 for d in decisions:
                     results[d.prepared.index] = d.result
@@ -169,13 +209,20 @@ class CommandProcessor:
 
     async def _decide(self, prepared: Sequence[_Prepared]) -> list[_Decision]:
         loaded = await self.store.load_streams(p.stream_id for p in prepared)
+        sealed = [e.data for events in loaded.values() for e in events if e.event_type in SEALINGS]
+        opener = None
+        if sealed:
+            personal = await self.personal_data()
+            async with self.store.pool.acquire() as conn:
+                opener = await personal.opener(conn, sealed)
         heads: dict[str, tuple[Any, int]] = {}
         decisions = []
         for p in prepared:
             aggregate = p.handler.aggregate
             if p.stream_id not in heads:
                 events = loaded[p.stream_id]
-                heads[p.stream_id] = (aggregate.fold(map(payload_of, events)), len(events))
+                state = aggregate.fold(payload_of(e, opener) for e in events)
+                heads[p.stream_id] = (state, len(events))
             state, version = heads[p.stream_id]
             try:
                 if version:
@@ -200,7 +247,14 @@ class CommandProcessor:
     ) -> _Decision:
         recorded = []
         for event in new_events:
-            spec, data = spec_of(event), event.model_dump_json()
+            spec = spec_of(event)
+            if spec.event_type in SEALINGS or spec.event_type in ERASING_EVENTS:
+                # sealed (and its size checked) in `_sealed`, for the whole request at once
+                recorded.append(
+                    NewEvent(uuid4(), spec.event_type, spec.version, event.model_dump(mode="json"))
+                )
+                continue
+            data = event.model_dump_json()
             size = _size(data)
             if size > self.limits.event_bytes:
                 raise Rejection(
@@ -238,12 +292,56 @@ class CommandProcessor:
         )
         return _Decision(p, accepted, write)
 
+    async def _sealed(self, decisions: list[_Decision]) -> list[_Decision]:
+        """Decisions whose personal parts are sealed; a decision that would record personal
+        data of an erased person, or an event too large once sealed, becomes a rejection."""
+        pending = [
+            (i, j, e)
+            for i, d in enumerate(decisions)
+            if d.write
+            for j, e in enumerate(d.write.events)
+            if isinstance(e.data, dict)
+        ]
+        if not pending:
+            return decisions
+        personal = await self.personal_data()
+        async with self.store.pool.acquire() as conn:
+            sealed = await personal.seal(conn, [(e.event_type, e.data) for _, _, e in pending])
+        events = {i: list(d.write.events) for i, d in enumerate(decisions) if d.write}
+        refused: dict[int, Rejection] = {}
+        for (i, j, e), payload in zip(pending, sealed, strict=True):
+            if isinstance(payload, PersonalDataErasedError):
+                refused[i] = Rejection("personal_data_erased", str(payload))
+                continue
+            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            if _size(data) > self.limits.event_bytes:
+                refused[i] = Rejection(
+                    "event_too_large",
+                    f"{e.event_type} would take {_size(data):,} bytes; an event takes"
+                    f" at most {self.limits.event_bytes:,} (split the command)",
+                )
+            version = latest_version(e.event_type) if e.event_type in SEALINGS else e.schema_version
+            events[i][j] = NewEvent(e.event_id, e.event_type, version, RawJson(data))
+        out = []
+        for i, d in enumerate(decisions):
+            if i in refused:
+                r = refused[i]
+                rejected = Rejected(
+                    command_id=d.prepared.envelope.command_id, code=r.code, message=r.message
+                )
+                out.append(_Decision(d.prepared, rejected, None))
+            elif d.write:
+                out.append(replace(d, write=replace(d.write, events=events[i])))
+            else:
+                out.append(d)
+        return out
+
     async def _handle_alone(self, p: _Prepared) -> CommandResult:
         for attempt in range(1, self.max_attempts + 1):
             stored = await self.store.command_results([p.envelope.command_id])
             if p.envelope.command_id in stored:
                 return _answer(stored[p.envelope.command_id], p.envelope)
-            (decision,) = await self._decide([p])
+            (decision,) = await self._sealed(await self._decide([p]))
             try:
                 if decision.write:
                     await self.store.append([decision.write])

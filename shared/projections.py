@@ -35,10 +35,12 @@ from shared.batch_apply import (
     apply_batch,
     apply_or_set_aside,
     at_latest_version,
+    release_stranded,
     retry_dead_letters,
 )
 from shared.db import SessionLocks
 from shared.migrations import migrate
+from shared.partitions import Partition
 from shared.puller import DurablePuller
 
 __all__ = [
@@ -56,6 +58,8 @@ log = structlog.get_logger()
 DEAD_LETTER_MAX_BYTES = 256 * 1024
 """A dead letter bigger than this is copied to the stream without its envelope (the table
 keeps it whole): NATS refuses messages above its max payload."""
+STRANDED_SWEEP = 5.0
+"""Seconds between two looks of a partitioned runner for events a race left parked."""
 OUTAGES = (NotFoundError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, NatsError)
 """Failures of a server (or a stream not created yet): a source waits and tries again."""
 
@@ -123,8 +127,11 @@ class ProjectionRunner:
         namespace: str = "",
         batch_size: int = 2000,
         locks: SessionLocks | None = None,
+        partition: Partition | None = None,
     ) -> None:
-        """`locks`: the process's shared lock connection; without it the runner opens one."""
+        """`locks`: the process's shared lock connection; without it the runner opens one.
+        `partition`: only its counties, with checkpoints and a lock of its own."""
+        self.partition = partition
         self.pool = pool
         self.dsn = dsn
         self.nc = nc
@@ -142,7 +149,12 @@ class ProjectionRunner:
 
     @property
     def durable(self) -> str:
-        return f"{self.schema}_{self.projection.name}"
+        base = f"{self.schema}_{self.projection.name}"
+        return f"{base}_{self.partition.name}" if self.partition else base
+
+    def _key(self, source: str) -> str:
+        """Where the checkpoint of `source` is kept: per partition when partitioned."""
+        return self.partition.key(source) if self.partition else source
 
     async def setup(self) -> None:
         async with self.pool.acquire() as conn:
@@ -154,7 +166,7 @@ class ProjectionRunner:
         locks = self.locks or SessionLocks(
             self.dsn, f"eduplan-projection-lock-{self.projection.name}"
         )
-        key = lock_key(self.schema, self.projection.name)
+        key = lock_key(self.schema, self._key(self.projection.name))
         try:
             while (lost := await locks.try_acquire(key)) is None:
                 self._set_all("standby", "another process holds this read model")
@@ -166,6 +178,8 @@ class ProjectionRunner:
                 async with asyncio.TaskGroup() as group:
                     for source in self.projection.sources:
                         group.create_task(self._follow(source, stop))
+                    if self.partition is not None:
+                        group.create_task(self._release_stranded(stop))
                     group.create_task(_raise_when(lost, stop, "the advisory lock was lost"))
             finally:
                 await locks.release(key)
@@ -184,9 +198,24 @@ class ProjectionRunner:
             f'SELECT stream_seq FROM "{self.schema}".projection_checkpoints'
             " WHERE projection = $1 AND source = $2",
             self.projection.name,
-            source,
+            self._key(source),
         )
         return int(value or 0)
+
+    async def applied_through(self, source: str, stream_last: int) -> int:
+        """The stream sequence up to which this runner has applied all it owns: its checkpoint;
+        for a partition, the stream's end once its consumer has nothing left to deliver or
+        acknowledge (the other counties' events are not its to apply)."""
+        checkpoint = await self.checkpoint(source)
+        if self.partition is None or checkpoint >= stream_last:
+            return checkpoint
+        try:
+            info = await self.nc.jetstream(timeout=2).consumer_info(
+                stream_name(source, self.namespace), self.durable
+            )
+        except NotFoundError:
+            return checkpoint
+        return stream_last if not info.num_pending and not info.num_ack_pending else checkpoint
 
     @contextlib.asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:
@@ -270,8 +299,13 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, 10.0)
 
     async def _follow_once(self, source: str, stop: asyncio.Event) -> None:
+        filters = self.partition.subjects(source, self.namespace) if self.partition else None
         puller = DurablePuller(
-            self.nc, stream_name(source, self.namespace), self.durable, self.batch_size
+            self.nc,
+            stream_name(source, self.namespace),
+            self.durable,
+            self.batch_size,
+            filter_subjects=filters,
         )
         async with self._applying:
             await puller.ensure_consumer(await self.checkpoint(source))
@@ -287,8 +321,11 @@ class ProjectionRunner:
                     if self._resume.is_set():
                         return  # paused meanwhile: what was fetched may be stale; start over
                     async with self.pool.acquire() as conn:
+                        # Another partition may have parked a stream's event (a student
+                        # moved between counties): look for waiters in every batch.
+                        parked = self.parked > 0 or self.partition is not None
                         outcome = await apply_or_set_aside(
-                            conn, self.schema, self.projection, source, batch, self.parked > 0
+                            conn, self.schema, self.projection, self._key(source), batch, parked
                         )
                     await puller.ack(batch[-1])
                 self.sources[source].set("following")
@@ -297,6 +334,21 @@ class ProjectionRunner:
                     await self._publish_dead_letters_quietly()
         finally:
             watcher.cancel()
+
+    async def _release_stranded(self, stop: asyncio.Event, every: float = STRANDED_SWEEP) -> None:
+        """Partitioned: now and then apply what a race with another partition left parked."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
+            try:
+                async with self._applying, self.pool.acquire() as conn:
+                    outcome = await release_stranded(conn, self.schema, self.projection, self._key)
+                self.parked += outcome.parked_change
+                self.applied += outcome.applied
+            except OUTAGES as exc:  # the sources report the outage; try again next time
+                log.debug("stranded_sweep_failed", projection=self.projection.name, error=repr(exc))
 
     async def _publish_dead_letters_quietly(self) -> None:
         """The table is the record: a copy that cannot be published now is tried again later."""

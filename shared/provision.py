@@ -11,14 +11,16 @@ where each service may then write only its own keys.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import structlog
 from nats.aio.client import Client as NATS
 
 from contracts.schema_registry import kv_stream
-from shared import eventstore, pseudonyms
+from shared import eventstore, keystore, pseudonyms
 from shared.db import connect
 from shared.jetstream import ensure_stream
 from shared.migrations import grant, migrate
@@ -29,6 +31,10 @@ log = structlog.get_logger()
 
 DOMAIN_SERVICES = ("assistance", "staffing", "pairing", "evaluation", "alerts")
 """Services with an event store (a Postgres schema of their own) and a JetStream stream."""
+SEALING_SERVICES = ("assistance", "staffing", "pairing", "evaluation")
+"""Services that record personal parts: they read, make and erase their own data keys."""
+KEY_READERS = "keystore_readers"
+"""Role whose members read every data key (the projection, to show names to those allowed)."""
 
 
 async def provision_streams(
@@ -58,31 +64,55 @@ async def provision_streams(
     return names
 
 
-async def provision_schemas(dsn: str, services: Sequence[str] = DOMAIN_SERVICES) -> list[str]:
+async def provision_schemas(
+    dsn: str, services: Sequence[str] = DOMAIN_SERVICES, *, partition_events: bool = False
+) -> list[str]:
     """Migrate each service's schema as its owner role (`<service>_owner`, when there is
-    one) and grant the service role (`<service>`, when there is one) what it uses."""
+    one) and grant the service role (`<service>`, when there is one) what it uses.
+    `partition_events`: also partition each events table by hash of stream id (once; an
+    events table partitioned before stays so)."""
     conn = await connect(dsn, "eduplan-provision")
     done = []
     try:
+        async with _as_owner(conn, keystore.SCHEMA):
+            await migrate(conn, keystore.SCHEMA, "keystore", keystore.MIGRATIONS)
+            if await _role_exists(conn, KEY_READERS):
+                await grant(conn, keystore.SCHEMA, KEY_READERS, keystore.READER_GRANTS)
         for service in services:
-            owner = f"{service}_owner"
-            has_owner = await _role_exists(conn, owner)
-            if has_owner:
-                await conn.execute(f'SET ROLE "{owner}"')
-            try:
+            async with _as_owner(conn, service) as has_owner:
                 await migrate(conn, service, "eventstore", eventstore.MIGRATIONS)
-                await migrate(conn, service, "pseudonyms", pseudonyms.MIGRATIONS)
-                await pseudonyms.ensure_key(conn, service)
+                if partition_events:
+                    await eventstore.partition_events(conn, service)
+                old_key = await pseudonyms.old_key(conn, service)
                 if has_owner and await _role_exists(conn, service):
                     await grant(conn, service, service, eventstore.RUNTIME_GRANTS)
-                    await grant(conn, service, service, pseudonyms.RUNTIME_GRANTS)
-            finally:
-                await conn.execute("RESET ROLE")
+            async with _as_owner(conn, keystore.SCHEMA):
+                if await keystore.pseudonym_key(conn, service) is None:
+                    await keystore.store_pseudonym_key(
+                        conn, service, old_key or secrets.token_bytes(32)
+                    )
+                if service in SEALING_SERVICES and await _role_exists(conn, service):
+                    await grant(conn, keystore.SCHEMA, service, keystore.SERVICE_GRANTS)
+            async with _as_owner(conn, service):
+                await migrate(conn, service, "pseudonyms", pseudonyms.MIGRATIONS)
             done.append(service)
     finally:
         await conn.close()
     log.info("schemas_provisioned", schemas=done)
     return done
+
+
+@contextlib.asynccontextmanager
+async def _as_owner(conn: asyncpg.Connection, schema: str) -> AsyncIterator[bool]:
+    """Act as the schema's owner role (`<schema>_owner`) when there is one; whether there is."""
+    owner = f"{schema}_owner"
+    has_owner = await _role_exists(conn, owner)
+    if has_owner:
+        await conn.execute(f'SET ROLE "{owner}"')
+    try:
+        yield has_owner
+    finally:
+        await conn.execute("RESET ROLE")
 
 
 async def _role_exists(conn: asyncpg.Connection, role: str) -> bool:

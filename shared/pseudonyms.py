@@ -2,7 +2,9 @@
 
 A keyed hash (BLAKE2b, 256-bit key) keeps stream ids free of personal data, yet the same
 roster line always maps to the same stream, so importing twice cannot register a person twice.
-The key lives in the service's own schema, created once, and travels with its backups.
+The key lives in the key store (shared/keystore.py), apart from the events: a dump of the
+events cannot be used to test a guessed registry number. A release that kept it in the
+service's own schema moves it there once (the same key, so every id stays).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.migrations import Grants, Migration, migrate
+from shared import keystore
+from shared.migrations import Migration, migrate
 
 MIGRATIONS = (
     Migration(
@@ -23,10 +26,9 @@ MIGRATIONS = (
         'CREATE TABLE "{schema}".pseudonym_key'
         " (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)",
     ),
+    Migration(2, "pseudonym key moved to the key store", 'DROP TABLE "{schema}".pseudonym_key'),
 )
-
-
-RUNTIME_GRANTS: Grants = {"pseudonym_key": "SELECT"}
+"""Of the service's schema: run after `old_key` was copied to the key store."""
 
 
 class Pseudonyms:
@@ -40,18 +42,21 @@ class Pseudonyms:
 
 
 async def load_pseudonyms(pool: asyncpg.Pool, schema: str) -> Pseudonyms:
+    """The service's key from the key store; made (or moved) there first where allowed."""
     async with pool.acquire() as conn:
+        await migrate(conn, keystore.SCHEMA, "keystore", keystore.MIGRATIONS)
+        key = await keystore.pseudonym_key(conn, schema)
+        if key is None:
+            key = await keystore.store_pseudonym_key(
+                conn, schema, await old_key(conn, schema) or secrets.token_bytes(32)
+            )
         await migrate(conn, schema, "pseudonyms", MIGRATIONS)
-        return Pseudonyms(await ensure_key(conn, schema))
+        return Pseudonyms(key)
 
 
-async def ensure_key(conn: asyncpg.Connection, schema: str) -> bytes:
-    """The schema's key, made once by whoever migrates it (the service role only reads it)."""
+async def old_key(conn: asyncpg.Connection, schema: str) -> bytes | None:
+    """The key an earlier release kept in the service's schema, if it is still there."""
+    if await conn.fetchval("SELECT to_regclass($1)", f'"{schema}".pseudonym_key') is None:
+        return None
     key = await conn.fetchval(f'SELECT key FROM "{schema}".pseudonym_key WHERE id = 1')
-    if key is None:
-        await conn.execute(
-            f'INSERT INTO "{schema}".pseudonym_key (id, key) VALUES (1, $1) ON CONFLICT DO NOTHING',
-            secrets.token_bytes(32),
-        )
-        key = await conn.fetchval(f'SELECT key FROM "{schema}".pseudonym_key WHERE id = 1')
-    return bytes(key)
+    return None if key is None else bytes(key)

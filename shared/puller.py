@@ -42,10 +42,28 @@ def stream_sequence(ack_subject: str) -> int:
     return int(tokens[5] if len(tokens) == 9 else tokens[7])
 
 
+class FilterUnsupported(Exception):
+    """The NATS server does not know several filter subjects per consumer (before 2.10)."""
+
+
+def _filters(config: ConsumerConfig) -> list[str] | None:
+    if config.filter_subjects:
+        return list(config.filter_subjects)
+    return [config.filter_subject] if config.filter_subject else None
+
+
 class DurablePuller:
     def __init__(
-        self, nc: NATS, stream: str, durable: str, batch_size: int = 1000, wait: float = 2.0
+        self,
+        nc: NATS,
+        stream: str,
+        durable: str,
+        batch_size: int = 1000,
+        wait: float = 2.0,
+        filter_subjects: list[str] | None = None,
     ) -> None:
+        """`filter_subjects`: only these subjects of the stream (a partition's counties)."""
+        self.filter_subjects = filter_subjects or None
         self.nc = nc
         self.js = nc.jetstream()
         self.stream = stream
@@ -61,12 +79,14 @@ class DurablePuller:
         """
         try:
             info = await self.js.consumer_info(self.stream, self.durable)
-            if info.ack_floor.stream_seq == checkpoint and not info.num_ack_pending:
+            same_filter = _filters(info.config) == self.filter_subjects
+            if same_filter and info.ack_floor.stream_seq == checkpoint and not info.num_ack_pending:
                 return
             await self.js.delete_consumer(self.stream, self.durable)
         except NotFoundError:
             pass
-        await self.js.add_consumer(
+        one = self.filter_subjects is not None and len(self.filter_subjects) == 1
+        created = await self.js.add_consumer(
             self.stream,
             ConsumerConfig(
                 durable_name=self.durable,
@@ -76,8 +96,17 @@ class DurablePuller:
                 ack_wait=60,
                 max_ack_pending=self.batch_size * 20,
                 max_waiting=16,
+                # one filter in the field every server knows; several need nats-server 2.10
+                filter_subject=self.filter_subjects[0] if one and self.filter_subjects else None,
+                filter_subjects=None if one else self.filter_subjects,
             ),
         )
+        if _filters(created.config) != self.filter_subjects:
+            await self.js.delete_consumer(self.stream, self.durable)
+            raise FilterUnsupported(
+                f"the NATS server ignored the consumer filters {self.filter_subjects}:"
+                " a partition of several counties needs nats-server 2.10 or later"
+            )
         log.info(
             "consumer_positioned", stream=self.stream, durable=self.durable, start=checkpoint + 1
         )

@@ -94,7 +94,18 @@ class Settings(BaseSettings):
         2000, ge=1, le=10_000, description="Events a projection applies per transaction."
     )
     reporting_database_url: str | None = Field(
-        None, description="Where the read models are, for the alerts service; unset: same."
+        None,
+        description="Where reports are read: the read models' database, or a read-only "
+        "replica of it (the alerts service, and the projection's reporting API); unset: same.",
+    )
+    projection_partition: str = Field(
+        "",
+        description="Name of the counties this projection instance keeps (with "
+        "projection_counties); unset: every county.",
+    )
+    projection_counties: str = Field(
+        "",
+        description="Comma-separated county codes of projection_partition (shared/partitions.py).",
     )
     alerts_interval: float = Field(
         60.0, gt=0, description="Seconds between two sweeps of the alert rules."
@@ -104,6 +115,18 @@ class Settings(BaseSettings):
     )
     duplicate_window: float = Field(
         2 * 3600.0, gt=0, description="JetStream de-duplication window, seconds."
+    )
+    # --- personal data: envelope encryption (shared/personal_data.py) ---
+    master_key: SecretStr | None = Field(
+        None,
+        description="Master keys wrapping the per-person data keys: `id:base64` (32 bytes), "
+        "comma-separated, the first wraps new keys (rotation: put the new one first, run "
+        "`eduplan privacy rotate-master-key`, then drop the old one); unset: master_key_file.",
+    )
+    master_key_file: Path | None = Field(
+        None,
+        description="File holding master_key (one `id:base64` per line, the first current); "
+        "unset with master_key unset: state_dir/master.key, made once (development only).",
     )
     # --- operations: pools, metrics ---
     pool_size: int = Field(
@@ -124,8 +147,8 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=100,
-        description="Pool the alerts service opens on EDUPLAN_REPORTING_DATABASE_URL, when set "
-        "(otherwise it reads the read models through its own pool).",
+        description="Pool the alerts service and the projection's reporting API open on "
+        "EDUPLAN_REPORTING_DATABASE_URL, when set (otherwise they read through their own pool).",
     )
     metrics_host: str = Field("127.0.0.1", description="Bind address of a service's /metrics.")
     metrics_port: int | None = Field(

@@ -27,10 +27,14 @@ from contracts.types import (
     Amount,
     Contract,
     CountyCode,
+    Department,
+    RegistryId,
     Stage,
     StudentPersonal,
     Term,
     check_grade,
+    check_programme_years,
+    last_grade,
 )
 
 StudentId = Field(description="Pseudonymous student id given at registration.")
@@ -44,6 +48,11 @@ class _Enrolment(Contract):
     stage: Stage = Field(description="Current education stage.")
     grade: int = Field(description="Grade within the stage, 1-based.")
     boarding: bool = Field(description="Boards at school (compulsory boarders get an allowance).")
+    programme_years: int | None = Field(
+        None,
+        description="University stages: the student's programme length in years (undergraduate "
+        "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
 
     @field_validator("grade")
     @classmethod
@@ -51,6 +60,16 @@ class _Enrolment(Contract):
         if "stage" in info.data:
             check_grade(info.data["stage"], grade)
         return grade
+
+    @model_validator(mode="after")
+    def _programme_fits(self) -> Self:
+        check_programme_years(self.stage, self.programme_years)
+        if self.programme_years and self.grade > self.programme_years:
+            raise ValueError(
+                f"grade {self.grade} is beyond the {last_grade(self.stage, self.programme_years)}"
+                f"-year programme_years of {self.stage.value}"
+            )
+        return self
 
 
 class RegisterStudent(_Enrolment):
@@ -93,6 +112,16 @@ class GraduateStudent(Contract):
     school: SchoolName
     boarding: bool = Field(description="Boards at the new school.")
     school_year: SchoolYear
+    programme_years: int | None = Field(
+        None,
+        description="Entering a university stage: the programme length in years (undergraduate "
+        "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+
+    @model_validator(mode="after")
+    def _programme_fits(self) -> Self:
+        check_programme_years(self.to_stage, self.programme_years)
+        return self
 
 
 class TransferStudent(Contract):
@@ -290,3 +319,13 @@ class AnswerPublicFunds(Contract):
     approved_amount: Amount = Field(description="Yuan approved (0.00 when declined).")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field("", max_length=500, description="Conditions or reasons given.")
+
+
+class EraseStudentPersonalData(Contract):
+    """Erase a student's personal data everywhere (a request under the personal information
+    law): their data key is destroyed, so no copy of it can be read again; the figures and
+    the audit trail stay. Erasing again changes nothing."""
+
+    student_registry_id: RegistryId
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

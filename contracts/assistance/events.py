@@ -24,7 +24,15 @@ from contracts.assistance.types import (
     SchoolName,
     SchoolYear,
 )
-from contracts.types import Amount, Contract, CountyCode, Stage, StudentPersonal, Term
+from contracts.types import (
+    Amount,
+    Contract,
+    CountyCode,
+    Department,
+    Stage,
+    StudentPersonal,
+    Term,
+)
 
 StudentId = Field(description="Pseudonymous id; the stream id of the student.")
 
@@ -51,6 +59,11 @@ class StudentRegistered(StudentRegisteredV1):
     school_year: SchoolYear | None = Field(description="School year of the grade; None: unknown.")
     roster_revision: RevisionId | None = Field(
         description="Revision that registered the student; None: the initial roster."
+    )
+    programme_years: int | None = Field(
+        None,
+        description="University stages: the programme length in years; None: the stage's "
+        "default (4 undergraduate, 3 junior college).",
     )
 
 
@@ -102,6 +115,11 @@ class StudentGraduated(Contract):
     to_stage: Stage = Field(description="Stage entered.")
     school: SchoolName
     boarding: bool = Field(description="Boards at the new school.")
+    programme_years: int | None = Field(
+        None,
+        description="Entering a university stage: the programme length in years; None: the "
+        "stage's default (4 undergraduate, 3 junior college).",
+    )
 
 
 class StudentTransferred(Contract):
@@ -273,3 +291,14 @@ class PublicFundsAnswered(Contract):
     approved_amount: Amount = Field(description="Yuan approved.")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field(description="Conditions or reasons given.")
+
+
+class PersonalDataErased(Contract):
+    """The student's personal data was erased: their data key is destroyed, so no copy of
+    their personal parts (events, streams, exports, read models) can be read again. Figures
+    and the audit trail are kept; read models delete or blank the student's personal rows."""
+
+    student_id: UUID = StudentId
+    key_id: str = Field(description="Data key destroyed, e.g. student:<student_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
@@ -31,3 +33,30 @@ class ResolvedStudents(Contract):
     student_ids: dict[str, UUID] = Field(
         description="Registry number -> student id, for the registered ones only."
     )
+
+
+class ExportStudentData(Contract):
+    """A student's own data (a subject access request): every event of their stream, with
+    its personal part opened; answered only within the asker's jurisdiction."""
+
+    student_registry_id: RegistryId
+
+
+class ExportedEvent(Contract):
+    """One event that concerns the student, as recorded, its personal part in clear."""
+
+    event_id: UUID = Field(description="Id of the event.")
+    event_type: str = Field(description="Type, e.g. AidGranted.")
+    schema_version: int = Field(description="Version of the payload as recorded.")
+    version: int = Field(description="Position in the student's stream.")
+    recorded_at: datetime = Field(description="When the service stored it.")
+    actor: str = Field(description="Who issued the command that caused it.")
+    department: str = Field(description="Department it was issued for.")
+    payload: dict[str, Any] = Field(description="The payload; personal part opened (or null).")
+
+
+class StudentDataExport(Contract):
+    student_id: UUID | None = Field(description="Pseudonymous id; None: not registered.")
+    erased: bool = Field(description="Personal data erased: personal parts read null.")
+    personal: dict[str, Any] | None = Field(description="Latest personal data, in clear.")
+    events: list[ExportedEvent] = Field(description="Every event of the student's stream.")

@@ -5,7 +5,8 @@ Streams (stream type: stream id):
 - census: `census:<county>:<year>:<stage>` (school register, statistics, balance assessments),
 - dual_high_dual_universal: `dhdu:<county>:<year>` (rates and their assessments),
 - high_school_project: `hs-project:<uuid>`, quality_activity: `hs-activity:<uuid>`,
-- supervisory_evaluation: `evaluation:<uuid>` (an evaluation and its official outcome).
+- supervisory_evaluation: `evaluation:<uuid>` (an evaluation and its official outcome),
+- county_plan: `plan:<county>` (the county's plan and its revisions).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _STREAMS = {
         events.SupervisoryEvaluationRecorded,
         events.EvaluationOutcomeRecorded,
     ),
+    "county_plan": (events.CountyPlanAdopted,),
 }
 
 EVENTS: tuple[EventSpec, ...] = tuple(
@@ -64,6 +66,7 @@ COMMANDS: tuple[CommandSpec, ...] = tuple(
         commands.RecordQualityImprovementActivity,
         commands.RecordSupervisoryEvaluation,
         commands.RecordEvaluationOutcome,
+        commands.AdoptCountyPlan,
     )
 )
 

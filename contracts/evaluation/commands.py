@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from contracts.evaluation.plan import CountyPlan
 from contracts.evaluation.types import (
     ActivityKind,
     CompulsoryStage,
@@ -257,4 +258,22 @@ class RecordEvaluationOutcome(Contract):
     def _title_with_award(self) -> Self:
         if (self.title is None) == (self.outcome is EvaluationOutcome.TITLE_AWARDED):
             raise ValueError("title is given with title_awarded, and only then")
+        return self
+
+
+# The county's plan (stream `plan:<county>`)
+
+
+class AdoptCountyPlan(Contract):
+    """Adopt a county's plan, or revise it from a date: reports judged on days before
+    `effective_from` keep the plan in force then."""
+
+    county: CountyCode
+    effective_from: date = Field(description="First day the plan (or this revision) applies.")
+    plan: CountyPlan = Field(description="The plan document (README.md, 'Counties').")
+
+    @model_validator(mode="after")
+    def _same_county(self) -> Self:
+        if self.plan.county.code != self.county:
+            raise ValueError(f"the plan is of county {self.plan.county.code}, not {self.county}")
         return self

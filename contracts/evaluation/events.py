@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from contracts.evaluation.plan import CountyPlan
 from contracts.evaluation.types import (
     ActivityKind,
     BalanceThresholds,
@@ -319,3 +320,15 @@ class EvaluationOutcomeRecorded(Contract):
     title: Title | None = Field(description="Title awarded, with title_awarded.")
     decided_on: date = Field(description="Date of the decision.")
     decided_by: Name = Field(description="Who decided.")
+
+
+# The county's plan (stream `plan:<county>`)
+
+
+class CountyPlanAdopted(Contract):
+    """A county's plan, or a revision of it, applies from `effective_from`."""
+
+    county: CountyCode
+    revision: int = Field(ge=1, description="1 for the first adoption, then one more each time.")
+    effective_from: date = Field(description="First day this revision applies.")
+    plan: CountyPlan = Field(description="The plan document.")

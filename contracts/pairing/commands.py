@@ -17,6 +17,7 @@ from contracts.pairing.types import (
     Identifier,
     LessonGiver,
     Milestone,
+    Months,
     PairedStage,
     PersonPersonal,
     RecordId,
@@ -34,9 +35,23 @@ from contracts.types import Contract, CountyCode, Department
 
 
 class AdoptPairingTargets(Contract):
-    """Record the county's pairing targets, as configured in the service, for the reports."""
+    """Adopt or revise the county's pairing targets: the service enforces them from now on and
+    the reports compare against them. Without `active_pairs` the command is refused (targets
+    are data adopted by command); a range left unset is the province's default."""
 
     county: CountyCode
+    active_pairs: int | None = Field(None, ge=0, le=10_000, description="Pairs to keep active.")
+    secondments_per_side_min: int | None = Field(
+        None, ge=0, le=100, description="Fewest managers seconded per side at a time."
+    )
+    secondments_per_side_max: int | None = Field(
+        None, ge=1, le=100, description="Most managers seconded per side at a time."
+    )
+    shadowing_months_min: Months | None = Field(None, description="Shortest shadowing period.")
+    shadowing_months_max: Months | None = Field(None, description="Longest shadowing period.")
+    effective_from: date | None = Field(
+        None, description="First day the targets apply; unset: from the plan start."
+    )
 
 
 class EstablishPair(_PairAddress):

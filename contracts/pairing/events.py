@@ -46,6 +46,9 @@ class PairingTargetsAdopted(Contract):
     )
     shadowing_months_min: Months
     shadowing_months_max: Months
+    effective_from: date | None = Field(
+        None, description="First day the targets apply; None: from the plan start."
+    )
 
 
 class _PairFact(_SchoolAddress):

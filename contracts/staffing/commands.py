@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from contracts.staffing.terms import term_index, term_of
 from contracts.staffing.types import (
     Audience,
+    CountyTargets,
     Hours,
     ModelLessons,
     PersonId,
@@ -39,9 +40,18 @@ def _in_order(first: str, last: str, first_name: str, last_name: str) -> None:
 
 
 class AdoptStaffingTargets(Contract):
-    """Record the county's targets from the service's targets file, so reports measure by them."""
+    """Adopt or revise the county's staffing targets: the service enforces them from now on and
+    the reports measure by them."""
 
     county: CountyCode
+    targets: CountyTargets | None = Field(
+        None,
+        description="The county's targets (a county plan's `targets.staffing`); required since "
+        "targets are data adopted by command: without them the command is refused.",
+    )
+    effective_from: date | None = Field(
+        None, description="First day the targets apply; unset: from their plan start."
+    )
 
 
 class _PostAddress(Contract):

@@ -37,7 +37,10 @@ class StaffingTargetsAdopted(Contract):
     """The county's targets as the service enforces and reports them from now on."""
 
     county: CountyCode
-    targets: CountyTargets = Field(description="The targets, as in the targets file.")
+    targets: CountyTargets = Field(description="The targets, as adopted.")
+    effective_from: date | None = Field(
+        None, description="First day the targets apply; None: from their plan start."
+    )
 
 
 class _Post(Contract):

@@ -24,10 +24,18 @@
 --   staffing             staffing (granted)            python -m services.staffing
 --   pairing              pairing (granted)             python -m services.pairing
 --   evaluation           evaluation (granted)          python -m services.evaluation
---   alerts               alerts (granted), reporting   python -m services.alerts
+--   alerts               alerts (granted), reporting   python -m services.projection.alerts
 --                        (reads, as reporting_readers)
 --   projection           reporting, access (owner)     python -m services.projection
---   eduplan_provisioner  every <service>_owner         eduplan provision
+--                        keystore (reads data keys, as keystore_readers)
+--   eduplan_provisioner  every <service>_owner,        eduplan provision
+--                        keystore_owner
+--
+-- The key store (schema `keystore`, owner `keystore_owner`, shared/keystore.py) holds the
+-- per-person data keys that seal the personal parts of events, and the pseudonym keys,
+-- apart from the events. Row-level security: assistance, staffing, pairing and evaluation
+-- read, make and erase only their own keys; keystore_readers (the projection) reads every
+-- data key; alerts, reporting_readers and everyone else read none.
 --
 -- Passwords come from the environment of psql (\getenv, psql 15 or later): PG_<ROLE>_PASSWORD.
 -- A role whose variable is unset keeps its password; a new one gets none (no TCP login).
@@ -79,6 +87,10 @@ SELECT format('CREATE ROLE %I', schema || '_owner') FROM domain_schemas
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = schema || '_owner') \gexec
 SELECT 'CREATE ROLE reporting_readers'
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reporting_readers') \gexec
+SELECT 'CREATE ROLE keystore_owner'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'keystore_owner') \gexec
+SELECT 'CREATE ROLE keystore_readers'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'keystore_readers') \gexec
 
 -- No superuser, no CREATEDB, no CREATEROLE, no replication; owners cannot log in.
 SELECT format(
@@ -89,6 +101,8 @@ SELECT format(
     schema || '_owner')
 FROM domain_schemas \gexec
 ALTER ROLE reporting_readers NOLOGIN;
+ALTER ROLE keystore_owner NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE keystore_readers NOLOGIN;
 SELECT format('ALTER ROLE %I PASSWORD %L', role, password)
 FROM login_roles WHERE password <> '' \gexec
 
@@ -107,6 +121,14 @@ FROM domain_schemas \gexec
 SELECT format('REVOKE CREATE ON DATABASE eduplan FROM %I', schema) FROM domain_schemas \gexec
 SELECT format('REASSIGN OWNED BY %I TO %I', schema, schema || '_owner') FROM domain_schemas \gexec
 SELECT format('GRANT %I TO eduplan_provisioner', schema || '_owner') FROM domain_schemas \gexec
+
+-- The key store: its own schema and owner; provisioning migrates it and grants the rows.
+CREATE SCHEMA IF NOT EXISTS keystore AUTHORIZATION keystore_owner;
+ALTER SCHEMA keystore OWNER TO keystore_owner;
+REVOKE ALL ON SCHEMA keystore FROM PUBLIC;
+GRANT CREATE ON DATABASE eduplan TO keystore_owner;
+GRANT keystore_owner TO eduplan_provisioner;
+GRANT keystore_readers TO projection;
 
 -- The projection owns `reporting` and makes schemas of its own to rebuild and time-travel;
 -- it also owns `access`: the users of its reporting API, their sessions and tokens, and the

@@ -6,22 +6,27 @@ Nothing connects at import; `configure` runs once the platform has a pool and a 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from contracts.assistance.commands import LoadAidCatalogue
 from contracts.assistance.queries import (
+    ExportedEvent,
+    ExportStudentData,
     ListStudentIds,
     ResolvedStudents,
     ResolveStudents,
+    StudentDataExport,
     StudentIdPage,
 )
 from contracts.assistance.types import PROVINCE
+from contracts.files.aid_catalogue import DEFAULT_EFFECTIVE_FROM, read_catalogue_file
 from contracts.subjects import Sender
-from services.assistance.catalogue import DEFAULT_EFFECTIVE_FROM, read_catalogue_file
 from services.assistance.domain.catalogue import CATALOGUE, CATALOGUE_STREAM, AidCatalogue
 from services.assistance.domain.terms import school_year_on
 from services.assistance.handlers import command_handlers, load_permissions, student_id
 from shared.commandbus import add_command_endpoint, add_query_endpoint, new_command
 from shared.eventstore import EventStore
+from shared.personal_data import opened_stream
 from shared.processor import CommandProcessor, payload_of
 from shared.pseudonyms import load_pseudonyms
 from shared.service import ServiceRuntime
@@ -71,6 +76,35 @@ async def seed_catalogue(processor: CommandProcessor, catalogue: CatalogueInForc
         await processor.handle([new_command(command, department="finance")], system)
 
 
+async def export_student_data(processor: CommandProcessor, stream_id: str) -> StudentDataExport:
+    """The student's stream, opened with their key: what a subject access request returns."""
+    events = await opened_stream(
+        processor.store.pool, processor.store.schema, await processor.personal_data(), stream_id
+    )
+    if not events:
+        return StudentDataExport(student_id=None, erased=False, personal=None, events=[])
+    erased = any(e.event_type == "PersonalDataErased" for e, _ in events)
+    latest = [p["personal"] for _, p in events if p.get("personal")]
+    return StudentDataExport(
+        student_id=UUID(stream_id),
+        erased=erased,
+        personal=None if erased or not latest else latest[-1],
+        events=[
+            ExportedEvent(
+                event_id=e.event_id,
+                event_type=e.event_type,
+                schema_version=e.schema_version,
+                version=e.version,
+                recorded_at=e.recorded_at,
+                actor=e.metadata["actor"],
+                department=e.metadata["department"],
+                payload=payload,
+            )
+            for e, payload in events
+        ],
+    )
+
+
 async def configure(runtime: ServiceRuntime) -> None:
     store = runtime.store
     processor, catalogue = await build_processor(store)
@@ -89,7 +123,15 @@ async def configure(runtime: ServiceRuntime) -> None:
             student_ids={r: s for r, s in candidates.items() if s in known}  # type: ignore[misc]
         )
 
+    async def export_student(query: ExportStudentData) -> StudentDataExport:
+        return await export_student_data(
+            processor, student_id(pseudonyms, query.student_registry_id)
+        )
+
     add_query_endpoint(runtime.broker, SERVICE, ListStudentIds, list_student_ids, runtime.namespace)
+    add_query_endpoint(
+        runtime.broker, SERVICE, ExportStudentData, export_student, runtime.namespace
+    )
     add_query_endpoint(
         runtime.broker, SERVICE, ResolveStudents, resolve_students, runtime.namespace
     )

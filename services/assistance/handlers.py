@@ -47,6 +47,9 @@ def command_handlers(
             s, cmd, pseudonyms.uuid("student", cmd.personal.student_registry_id), school_year()
         )
 
+    def erase(s: Student, cmd: c.EraseStudentPersonalData) -> list[Any]:
+        return student.erase(s, cmd, pseudonyms.uuid("student", cmd.student_registry_id))
+
     def grant(s: Student, cmd: c.GrantTermAid) -> list[Any]:
         return student.grant_term_aid(s, cmd, catalogue())
 
@@ -57,6 +60,9 @@ def command_handlers(
         "RegisterStudent": CommandHandler(STUDENT, by_registry, register),
         "ReviseStudent": CommandHandler(STUDENT, by_registry, revise),
         "RemoveFromRoster": on_student(student.remove),
+        "EraseStudentPersonalData": CommandHandler(
+            STUDENT, lambda cmd: student_id(pseudonyms, cmd.student_registry_id), erase
+        ),
         "PromoteStudent": on_student(student.promote),
         "GraduateStudent": on_student(student.graduate),
         "TransferStudent": on_student(student.transfer),

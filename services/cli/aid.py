@@ -28,9 +28,9 @@ from contracts.assistance.queries import (
 )
 from contracts.assistance.types import PaymentChannel
 from contracts.envelope import Accepted
-from services.assistance.csvfiles import Line
-from services.assistance.exchange_files import PaymentLine
-from services.assistance.roster import RosterLine
+from contracts.files.csv_lines import Line
+from contracts.files.exchange_files import PaymentLine
+from contracts.files.roster import RosterLine
 from services.cli.common import Issuer, Outcome, Progressed, send_in_batches
 from shared.commandbus import CommandClient
 

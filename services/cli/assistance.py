@@ -1,13 +1,14 @@
 """`eduplan` commands of the student-aid work stream (assistance service).
 
-Students are named by their registry number on the command line; the service resolves it to
-the pseudonymous id its streams use.
+Students are named by their registry number on the command line (`--student`); the service
+resolves it to the pseudonymous id its streams use. Commands that send one contract command
+are made from the contract (see contract_cli.py); roster files, grants and payments of a
+whole county, and university rosters are batches written here.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,26 +17,18 @@ import typer
 from pydantic import BaseModel
 
 from contracts.assistance import commands as c
-from contracts.assistance.types import (
-    AlertResolution,
-    FundsDecision,
-    LeaveReason,
-    PaymentChannel,
-    RevisionId,
-    SchoolYear,
-)
-from contracts.types import Amount, CountyCode, RegistryId, Stage, Term
-from services.assistance.catalogue import CatalogueError, read_catalogue_file
-from services.assistance.csvfiles import CsvFileError
-from services.assistance.exchange_files import parse_payments, parse_university_report
-from services.assistance.roster import parse_roster
+from contracts.assistance.types import PaymentChannel, RevisionId, SchoolYear
+from contracts.files.aid_catalogue import CatalogueError, read_catalogue_file
+from contracts.files.csv_lines import CsvFileError
+from contracts.files.exchange_files import parse_payments, parse_university_report
+from contracts.files.roster import parse_roster
+from contracts.types import CountyCode, RegistryId, Term
 from services.cli import aid, reports
 from services.cli.common import (
     CountyOption,
     Issuer,
     JsonOption,
     NoWaitOption,
-    OptionalCountyOption,
     Outcome,
     build_command,
     check,
@@ -49,23 +42,11 @@ from services.cli.common import (
     send_command,
     show,
 )
+from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
 from shared.commandbus import CommandClient
 
 SERVICE = "assistance"
-roster_app = typer.Typer(
-    help="The poverty roster: import, revise, promote, move students on.", no_args_is_help=True
-)
-aid_app = typer.Typer(help="Aid per term: grant, pay, revoke.", no_args_is_help=True)
-catalogue_app = typer.Typer(
-    help="The aid catalogue (data, in force per term).", no_args_is_help=True
-)
-university_app = typer.Typer(
-    help="Rosters sent to universities, and their reports.", no_args_is_help=True
-)
-funds_app = typer.Typer(help="Per-student public funds asked of the city.", no_args_is_help=True)
-
 TermOption = Annotated[str, typer.Option(help="Term, e.g. 2017-autumn.")]
-StudentOption = Annotated[str, typer.Option("--student", help="Student registry number.")]
 SchoolYearOption = Annotated[
     int, typer.Option(help="School year by its first year: 2017 = 2017-18.")
 ]
@@ -73,6 +54,186 @@ DateOption = Annotated[str, typer.Option(help="Date, YYYY-MM-DD.")]
 FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file.")]
 AID_CENTER = department_option("aid_center")
 FINANCE = department_option("finance")
+COUNTY = Param("county", CountyCode, "County code; omit for the province.")
+TERM = Param("term", Term, "Term, e.g. 2017-autumn.", required=True)
+SCHOOL_YEAR = Param("school_year", SchoolYear, "School year.")
+
+
+def _student(registry_id: str) -> UUID:
+    """The student id of a registered registry number; unknown is a usage error."""
+    check(registry_id, RegistryId, "--student")
+    found = run(SERVICE, lambda client: aid.resolve(client, [registry_id.upper()]))
+    if registry_id.upper() not in found:
+        err.print(f"[red]error:[/red] no registered student {registry_id}")
+        raise typer.Exit(2)
+    return found[registry_id.upper()]
+
+
+def _requested(fields: dict[str, Any]) -> None:
+    """The amount asked is students x rate, so the two can never disagree."""
+    rate = check(
+        fields.get("rate_per_student"),
+        c.RequestPublicFunds.model_fields["rate_per_student"].annotation,
+        "--rate",
+    )
+    fields["requested_amount"] = int(fields.get("students") or 0) * rate
+
+
+STUDENT = {"student_id": _student}
+STREAM = Stream(
+    SERVICE,
+    department="aid_center",
+    options={
+        "student_id": "--student",
+        "rate_per_student": "--rate",
+        "approved_amount": "--amount",
+        "addressed_to": "--to",
+        **dict.fromkeys(
+            (
+                "transferred_on",
+                "left_on",
+                "returned_on",
+                "resolved_on",
+                "revoked_on",
+                "requested_on",
+                "answered_on",
+            ),
+            "--on",
+        ),
+    },
+    groups={
+        "roster": "The poverty roster: import, revise, promote, move students on.",
+        "aid": "Aid per term: grant, pay, revoke.",
+        "catalogue": "The aid catalogue (data, in force per term).",
+        "university": "Rosters sent to universities, and their reports.",
+        "funds": "Per-student public funds asked of the city.",
+    },
+    skip=(
+        c.RegisterStudent,
+        c.ReviseStudent,
+        c.RemoveFromRoster,
+        c.PromoteStudent,
+        c.GrantTermAid,
+        c.PayTermAid,
+        c.PayAid,
+        c.LoadAidCatalogue,
+        c.DispatchUniversityRoster,
+        c.RecordUniversityAidReport,
+    ),
+    verbs=(
+        Verb(
+            c.GraduateStudent,
+            "roster graduate",
+            "{student_id} graduated to {to_stage}",
+            convert=STUDENT,
+        ),
+        Verb(
+            c.TransferStudent,
+            "roster transfer",
+            "{student_id} transferred to {to_school}",
+            convert=STUDENT,
+        ),
+        Verb(
+            c.RecordLeaving, "roster leave", "{student_id} left school ({reason})", convert=STUDENT
+        ),
+        Verb(
+            c.ReturnToSchool, "roster return", "{student_id} is back at {school}", convert=STUDENT
+        ),
+        Verb(
+            c.ResolveDropoutAlert,
+            "roster resolve-alert",
+            "dropout alert of {student_id} resolved",
+            convert=STUDENT,
+        ),
+        Verb(c.RevokeAidGrant, "aid revoke", "{programme} for {term} revoked", convert=STUDENT),
+        Verb(
+            c.RequestPublicFunds,
+            "funds request",
+            "request {request_id} for {requested_amount} yuan recorded",
+            department="finance",
+            hidden=("requested_amount",),
+            fill=_requested,
+        ),
+        Verb(
+            c.AnswerPublicFunds,
+            "funds answer",
+            "answer to {request_id} recorded",
+            department="finance",
+        ),
+    ),
+    reports=(
+        Report(
+            "aid-coverage",
+            "/api/aid-coverage",
+            "On the roster, eligible, aided and missing students by stage, with money granted "
+            "and paid.",
+            (TERM, COUNTY),
+            lambda r, a: reports.coverage_table(r, a["term"], a["county"]),
+        ),
+        Report(
+            "aid-programmes",
+            "/api/aid-programmes",
+            "Per stage and programme: eligible, granted, paid, revoked, outstanding (they "
+            "reconcile).",
+            (TERM, COUNTY),
+            lambda r, a: reports.programmes_table(r, a["term"], a["county"]),
+        ),
+        Report(
+            "missing-aid",
+            "/api/students-missing-aid",
+            "Eligible students with no aid granted for the term, and why.",
+            (TERM, COUNTY, Param("limit", int, "Most students listed (default 1000).")),
+            lambda r, a: reports.missing_table(r, a["term"]),
+        ),
+        Report(
+            "dropout-alerts",
+            "/api/dropout-alerts",
+            "Dropout alerts of compulsory-age students, open or resolved.",
+            (COUNTY, Param("status", str, "open (default), resolved or all.")),
+            lambda r, _: reports.alerts_table(r),
+        ),
+        Report(
+            "roster-revision",
+            "/api/roster-revision",
+            "What a roster revision changed, student by student.",
+            (Param("revision", RevisionId, "Revision name, e.g. 2018.", required=True), COUNTY),
+            lambda r, _: reports.revision_table(r),
+        ),
+        Report(
+            "university-dispatches",
+            "/api/university-dispatches",
+            "Rosters sent to universities and the status of their reports (late, missing).",
+            (COUNTY, SCHOOL_YEAR),
+            lambda r, _: reports.dispatches_table(r),
+        ),
+        Report(
+            "funding-requests",
+            "/api/funding-requests",
+            "Requests for per-student public funds and the city's answers.",
+            (COUNTY, SCHOOL_YEAR),
+            lambda r, _: reports.funds_table(r),
+        ),
+    ),
+)
+
+
+def register(app: typer.Typer, report_app: typer.Typer) -> None:
+    """Attach the assistance commands to the `eduplan` application."""
+    groups = add_stream(app, STREAM, reports_to=report_app)
+    roster, aid_app = groups["roster"], groups["aid"]
+    roster.command("import")(import_roster)
+    roster.command("revise")(revise)
+    roster.command("promote")(promote)
+    aid_app.command("grant")(grant)
+    aid_app.command("pay")(pay)
+    aid_app.command("pay-file")(pay_file)
+    groups["catalogue"].command("show")(catalogue_show)
+    groups["catalogue"].command("load")(catalogue_load)
+    groups["university"].command("dispatch")(dispatch)
+    groups["university"].command("report")(university_report)
+    # The first release's verbs, kept for scripts that use them.
+    app.command("import-roster", help="Same as `eduplan roster import`.")(import_roster)
+    app.command("grant-aid", help="Same as `eduplan aid grant`.")(grant)
 
 
 def _read(path: Path, parse: Any) -> list[Any]:
@@ -87,20 +248,6 @@ def _one(issuer: Issuer, payload: BaseModel, as_json: bool, done: str) -> None:
     send_command(SERVICE, payload, issuer.department, as_json, done)
 
 
-def _student(registry_id: str) -> UUID:
-    """The student id of a registered registry number; unknown is a usage error."""
-    check(registry_id, RegistryId, "--student")
-    found = run(SERVICE, lambda client: aid.resolve(client, [registry_id.upper()]))
-    if registry_id.upper() not in found:
-        err.print(f"[red]error:[/red] no registered student {registry_id}")
-        raise typer.Exit(2)
-    return found[registry_id.upper()]
-
-
-# Roster ------------------------------------------------------------------------------
-
-
-@roster_app.command("import")
 def import_roster(
     roster: FileArgument,
     department: str = AID_CENTER,
@@ -132,7 +279,6 @@ def import_roster(
     )
 
 
-@roster_app.command("revise")
 def revise(
     roster: FileArgument,
     revision: Annotated[str, typer.Option(help="Name of the revision, e.g. 2018.")],
@@ -170,7 +316,6 @@ def revise(
     )
 
 
-@roster_app.command("promote")
 def promote(
     county: CountyOption,
     school_year: SchoolYearOption,
@@ -201,114 +346,6 @@ def promote(
     )
 
 
-@roster_app.command("graduate")
-def graduate(
-    student: StudentOption,
-    to_stage: Annotated[Stage, typer.Option(help="Stage entered.")],
-    school: Annotated[str, typer.Option(help="New school.")],
-    school_year: SchoolYearOption,
-    boarding: Annotated[bool, typer.Option(help="Boards at the new school.")] = False,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-) -> None:
-    """Move a student from the last grade of a stage into grade 1 of the next stage."""
-    payload = c.GraduateStudent(
-        student_id=_student(student),
-        to_stage=to_stage,
-        school=school,
-        boarding=boarding,
-        school_year=school_year,
-    )
-    _one(Issuer.of(department), payload, as_json, f"{student} graduated to {to_stage.value}")
-
-
-@roster_app.command("transfer")
-def transfer(
-    student: StudentOption,
-    to_school: Annotated[str, typer.Option(help="New school.")],
-    on: DateOption,
-    to_county: Annotated[str | None, typer.Option(help="New county, if it changes.")] = None,
-    boarding: Annotated[bool, typer.Option(help="Boards at the new school.")] = False,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-) -> None:
-    """Record a change of school (possibly of county)."""
-    payload = c.TransferStudent(
-        student_id=_student(student),
-        to_school=to_school,
-        to_county=check(to_county, CountyCode, "--to-county"),
-        boarding=boarding,
-        transferred_on=check(on, date, "--on"),
-    )
-    _one(Issuer.of(department), payload, as_json, f"{student} transferred to {to_school}")
-
-
-@roster_app.command("leave")
-def leave(
-    student: StudentOption,
-    reason: Annotated[LeaveReason, typer.Option(help="Why the student left.")],
-    on: DateOption,
-    note: Annotated[str, typer.Option(help="What the school knows.")] = "",
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-) -> None:
-    """Record that a student left school without a transfer (primary/junior: dropout alert)."""
-    payload = c.RecordLeaving(
-        student_id=_student(student), reason=reason, left_on=check(on, date, "--on"), note=note
-    )
-    _one(Issuer.of(department), payload, as_json, f"{student} left school ({reason.value})")
-
-
-@roster_app.command("return")
-def return_to_school(
-    student: StudentOption,
-    county: CountyOption,
-    school: Annotated[str, typer.Option(help="School returned to.")],
-    stage: Annotated[Stage, typer.Option(help="Stage on return.")],
-    grade: Annotated[int, typer.Option(help="Grade on return.")],
-    on: DateOption,
-    boarding: Annotated[bool, typer.Option(help="Boards at school.")] = False,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-) -> None:
-    """Record a student back in school; an open dropout alert is resolved."""
-    payload = build_command(
-        c.ReturnToSchool,
-        None,
-        student_id=_student(student),
-        county=county,
-        school=school,
-        stage=stage,
-        grade=grade,
-        boarding=boarding,
-        returned_on=on,
-    )
-    _one(Issuer.of(department), payload, as_json, f"{student} is back at {school}")
-
-
-@roster_app.command("resolve-alert")
-def resolve_alert(
-    student: StudentOption,
-    resolution: Annotated[AlertResolution, typer.Option(help="How the alert was resolved.")],
-    on: DateOption,
-    note: Annotated[str, typer.Option(help="Details for the record.")] = "",
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-) -> None:
-    """Close a student's open dropout alert."""
-    payload = c.ResolveDropoutAlert(
-        student_id=_student(student),
-        resolution=resolution,
-        resolved_on=check(on, date, "--on"),
-        note=note,
-    )
-    _one(Issuer.of(department), payload, as_json, f"dropout alert of {student} resolved")
-
-
-# Aid ---------------------------------------------------------------------------------
-
-
-@aid_app.command("grant")
 def grant(
     term: TermOption,
     county: CountyOption,
@@ -336,7 +373,6 @@ def grant(
     )
 
 
-@aid_app.command("pay")
 def pay(
     term: TermOption,
     county: CountyOption,
@@ -374,7 +410,6 @@ def pay(
     )
 
 
-@aid_app.command("pay-file")
 def pay_file(
     payments: FileArgument,
     department: str = FINANCE,
@@ -393,33 +428,9 @@ def pay_file(
     report_outcome(outcome, as_json, "{paid} payments recorded, {rejected} rejected")
 
 
-@aid_app.command("revoke")
-def revoke(
-    student: StudentOption,
-    term: TermOption,
-    programme: Annotated[str, typer.Option(help="Programme id, e.g. preschool_grant.")],
-    reason: Annotated[str, typer.Option(help="Why the grant is withdrawn.")],
-    on: DateOption,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-) -> None:
-    """Withdraw an unpaid grant, with the reason."""
-    payload = build_command(
-        c.RevokeAidGrant,
-        None,
-        student_id=_student(student),
-        term=term,
-        programme=programme,
-        reason=reason,
-        revoked_on=on,
-    )
-    _one(Issuer.of(department), payload, as_json, f"{programme} for {term} revoked")
-
-
 # Catalogue ---------------------------------------------------------------------------
 
 
-@catalogue_app.command("show")
 def catalogue_show(term: TermOption, as_json: JsonOption = False) -> None:
     """The programmes in force for a term, with their yearly amounts by stage."""
     check(term, Term, "--term")
@@ -428,7 +439,6 @@ def catalogue_show(term: TermOption, as_json: JsonOption = False) -> None:
     )
 
 
-@catalogue_app.command("load")
 def catalogue_load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Catalogue TOML.")],
     effective_from: Annotated[str, typer.Option(help="First term it applies to.")],
@@ -447,10 +457,6 @@ def catalogue_load(
     _one(Issuer.of(department), payload, as_json, f"catalogue recorded from {effective_from}")
 
 
-# Universities ------------------------------------------------------------------------
-
-
-@university_app.command("dispatch")
 def dispatch(
     county: CountyOption,
     school_year: SchoolYearOption,
@@ -484,7 +490,6 @@ def dispatch(
     )
 
 
-@university_app.command("report")
 def university_report(
     report: FileArgument,
     county: CountyOption,
@@ -528,181 +533,8 @@ def university_report(
     _one(Issuer.of(department), payload, as_json, f"report of {university} recorded")
 
 
-# Funds -------------------------------------------------------------------------------
-
-
-@funds_app.command("request")
-def funds_request(
-    county: CountyOption,
-    request_id: Annotated[str, typer.Option(help="The county's request number.")],
-    school_year: SchoolYearOption,
-    students: Annotated[int, typer.Option(min=1, help="Students the request covers.")],
-    rate: Annotated[str, typer.Option(help="Yuan per student, e.g. 700.00.")],
-    on: DateOption,
-    to: Annotated[str, typer.Option(help="Who is asked.")] = "榆林市",
-    department: str = FINANCE,
-    as_json: JsonOption = False,
-) -> None:
-    """Ask the city for per-student public funds: students x rate."""
-    per_student: Decimal = check(rate, Amount, "--rate")
-    payload = build_command(
-        c.RequestPublicFunds,
-        None,
-        request_id=request_id,
-        county=county,
-        school_year=school_year,
-        students=students,
-        rate_per_student=per_student,
-        requested_amount=students * per_student,
-        requested_on=on,
-        addressed_to=to,
-    )
-    _one(
-        Issuer.of(department),
-        payload,
-        as_json,
-        f"request {request_id} for {students * per_student} yuan recorded",
-    )
-
-
-@funds_app.command("answer")
-def funds_answer(
-    county: CountyOption,
-    request_id: Annotated[str, typer.Option(help="The request answered.")],
-    decision: Annotated[FundsDecision, typer.Option(help="The city's decision.")],
-    amount: Annotated[str, typer.Option(help="Yuan approved (0.00 when declined).")],
-    on: DateOption,
-    note: Annotated[str, typer.Option(help="Conditions or reasons given.")] = "",
-    department: str = FINANCE,
-    as_json: JsonOption = False,
-) -> None:
-    """Record the city's answer to a request for per-student public funds."""
-    payload = build_command(
-        c.AnswerPublicFunds,
-        None,
-        request_id=request_id,
-        county=county,
-        decision=decision,
-        approved_amount=amount,
-        answered_on=on,
-        note=note,
-    )
-    _one(Issuer.of(department), payload, as_json, f"answer to {request_id} recorded")
-
-
-# Reports -----------------------------------------------------------------------------
-
-
-def aid_coverage(
-    term: TermOption, county: OptionalCountyOption = None, as_json: JsonOption = False
-) -> None:
-    """On the roster, eligible, aided and missing students by stage, with money granted and paid."""
-    check(term, Term, "--term")
-    check(county, CountyCode, "--county")
-    rows = fetch("/api/aid-coverage", term=term, county=county)
-    show(rows, as_json, lambda r: reports.coverage_table(r, term, county))
-
-
-def aid_programmes(
-    term: TermOption, county: OptionalCountyOption = None, as_json: JsonOption = False
-) -> None:
-    """Per stage and programme: eligible, granted, paid, revoked, outstanding (they reconcile)."""
-    check(term, Term, "--term")
-    check(county, CountyCode, "--county")
-    rows = fetch("/api/aid-programmes", term=term, county=county)
-    show(rows, as_json, lambda r: reports.programmes_table(r, term, county))
-
-
-def missing_aid(
-    term: TermOption,
-    county: OptionalCountyOption = None,
-    limit: Annotated[int, typer.Option(min=1)] = 1000,
-    as_json: JsonOption = False,
-) -> None:
-    """Eligible students with no aid granted for the term, and why."""
-    check(term, Term, "--term")
-    check(county, CountyCode, "--county")
-    rows = fetch("/api/students-missing-aid", term=term, county=county, limit=str(limit))
-    show(rows, as_json, lambda r: reports.missing_table(r, term))
-
-
-def dropout_alerts(
-    county: OptionalCountyOption = None,
-    status: Annotated[str, typer.Option(help="open, resolved or all.")] = "open",
-    as_json: JsonOption = False,
-) -> None:
-    """Dropout alerts of compulsory-age students, open or resolved."""
-    check(county, CountyCode, "--county")
-    rows = fetch("/api/dropout-alerts", county=county, status=status)
-    show(rows, as_json, reports.alerts_table)
-
-
-def roster_revision(
-    revision: Annotated[str, typer.Option(help="Revision name, e.g. 2018.")],
-    county: OptionalCountyOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """What a roster revision changed, student by student."""
-    check(revision, RevisionId, "--revision")
-    check(county, CountyCode, "--county")
-    show(
-        fetch("/api/roster-revision", revision=revision, county=county),
-        as_json,
-        reports.revision_table,
-    )
-
-
-def university_dispatches(
-    county: OptionalCountyOption = None,
-    school_year: Annotated[int | None, typer.Option(help="School year.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Rosters sent to universities and the status of their reports (late, missing)."""
-    check(county, CountyCode, "--county")
-    rows = fetch(
-        "/api/university-dispatches",
-        county=county,
-        school_year=str(school_year) if school_year else None,
-    )
-    show(rows, as_json, reports.dispatches_table)
-
-
-def funding_requests(
-    county: OptionalCountyOption = None,
-    school_year: Annotated[int | None, typer.Option(help="School year.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Requests for per-student public funds and the city's answers."""
-    check(county, CountyCode, "--county")
-    rows = fetch(
-        "/api/funding-requests",
-        county=county,
-        school_year=str(school_year) if school_year else None,
-    )
-    show(rows, as_json, reports.funds_table)
-
-
-def register(app: typer.Typer, report_app: typer.Typer) -> None:
-    """Attach the assistance commands to the `eduplan` application."""
-    app.add_typer(roster_app, name="roster")
-    app.add_typer(aid_app, name="aid")
-    app.add_typer(catalogue_app, name="catalogue")
-    app.add_typer(university_app, name="university")
-    app.add_typer(funds_app, name="funds")
-    report_app.command("aid-coverage")(aid_coverage)
-    report_app.command("aid-programmes")(aid_programmes)
-    report_app.command("missing-aid")(missing_aid)
-    report_app.command("dropout-alerts")(dropout_alerts)
-    report_app.command("roster-revision")(roster_revision)
-    report_app.command("university-dispatches")(university_dispatches)
-    report_app.command("funding-requests")(funding_requests)
-    # The first release's verbs, kept for scripts that use them.
-    app.command("import-roster", help="Same as `eduplan roster import`.")(import_roster)
-    app.command("grant-aid", help="Same as `eduplan aid grant`.")(grant)
-
-
 def write_sample_roster(output: Path, county: str) -> None:
-    from services.assistance.sample_roster import sample_rows, to_csv  # noqa: PLC0415
+    from contracts.files.sample_roster import sample_rows, to_csv  # noqa: PLC0415
 
     check(county, CountyCode, "--county")
     rows = sample_rows(county)

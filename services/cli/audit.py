@@ -7,7 +7,7 @@ unless an offset is given. Everything is answered by the projection service's re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,11 +17,12 @@ from rich.table import Table
 from contracts.types import CountyCode, Stage, Term
 from services.cli import reports
 from services.cli.common import JsonOption, check, console, err, fetch, progress, show
+from shared import reporting_client
+from shared.moments import CHINA
 from shared.settings import get_settings
 
 app = typer.Typer(help="The audit trail: who recorded what, when.", no_args_is_help=True)
 
-CHINA = timezone(timedelta(hours=8), "CST")
 COLUMNS = ["recorded_at", "actor", "department", "county", "event_type", "stream_id", "version"]
 
 Actor = Annotated[str | None, typer.Option(help="Who issued the command.")]
@@ -219,10 +220,10 @@ def figures(as_json: JsonOption = False) -> None:
 
 def _download(path: str, **params: str | None) -> tuple[bytes, Mapping[str, str]]:
     """A non-JSON answer of the reporting API, with its headers; failure means exit status 2."""
-    server = reports.ReportingServer.from_settings(get_settings())
+    server = reporting_client.ReportingServer.from_settings(get_settings())
     try:
         with server.open(path, "GET", params, timeout=300) as r:
             return r.read(), {k.lower(): v for k, v in r.headers.items()}
-    except reports.ReportUnavailable as exc:
+    except reporting_client.ReportUnavailable as exc:
         err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import time
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,10 +16,12 @@ import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult
 from contracts.subjects import actor_token
-from services.cli import reports
+from services.cli import output
+from shared import reporting_client
 from shared.commandbus import CommandClient, Refused, ServiceUnavailable, new_command
 from shared.jetstream import NatsUnreachable, connect_nats, nats_tls, user_of
 from shared.service import DEFAULT_NATS
@@ -261,64 +263,33 @@ def fetch(path: str, method: str = "GET", **params: str | None) -> Any:
     """A report (or, with POST, an admin action) of the projection service, asked with the
     token of EDUPLAN_REPORTING_TOKEN; unreachable or refused means exit status 2."""
     try:
-        server = reports.ReportingServer.from_settings(get_settings())
-        body, freshness = reports.fetch_report(server, path, method, params)
-    except reports.ReportUnavailable as exc:
+        server = reporting_client.ReportingServer.from_settings(get_settings())
+        body, freshness = reporting_client.fetch_report(server, path, method, params)
+    except reporting_client.ReportUnavailable as exc:
         err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if freshness:
-        err.print(reports.freshness_note(freshness), style="dim", markup=False, highlight=False)
+        _say(reporting_client.freshness_note(freshness), "dim")
     return body
 
 
 def wait_for_reports(sources: Sequence[str], timeout: float) -> None:
-    """Wait until every read model includes what the services of `sources` recorded so far,
-    so that the next report shows it: first until their outboxes are empty (everything is on
-    the bus, up to the stream's last message then), then until the read models reach it.
-    Never an error: the commands are done; past `timeout` it says the reports still lag."""
-    if timeout <= 0 or not sources:
-        return
-    server = reports.ReportingServer.from_settings(get_settings())
-    deadline = time.monotonic() + timeout
-    targets: dict[str, int] = {}
-    behind, said = "?", False
-    while time.monotonic() < deadline:
-        try:
-            fresh, _ = reports.fetch_report(
-                server,
-                "/api/freshness",
-                params={"sources": ",".join(sources)},
-                timeout=max(deadline - time.monotonic(), 0.5),
-            )
-        except reports.ReportUnavailable as exc:
-            err.print(f"reports not checked: {exc}", style="yellow", markup=False)
-            return
-        for source, state in fresh["sources"].items():
-            if source not in targets and state["outbox_pending"] == 0:
-                targets[source] = state["stream_last"]
-        left = {
-            s: max(targets[s] - state["applied_through"], 0) if s in targets else None
-            for s, state in fresh["sources"].items()
-        }
-        if left and all(v == 0 for v in left.values()):
-            if said:
-                err.print("the reports include them now", style="dim", markup=False)
-            return
-        behind = ", ".join(f"{s}: {v if v is not None else 'outbox'}" for s, v in left.items())
-        if not said:
-            err.print("waiting for the reports to include these changes ...", style="dim")
-            said = True
-        time.sleep(0.25)
-    err.print(
-        f"the reports do not include everything yet after {timeout:.0f} s ({behind} to go);"
-        " they will: check `eduplan projection status`",
-        style="yellow",
-        markup=False,
-    )
+    """Wait (bounded, never an error) until the reports include what `sources` recorded."""
+    server = reporting_client.ReportingServer.from_settings(get_settings())
+    reporting_client.wait_for_reports(server, sources, timeout, _say)
+
+
+def _say(message: str, style: str) -> None:
+    err.print(message, style=style, markup=False, highlight=False)
 
 
 def show(rows: Any, as_json: bool, table: Callable[[Any], Any]) -> None:
+    """Rows as JSON, as CSV (`--csv`), or as a table in the person's language."""
     if as_json:
         console.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    shown = table(rows)
+    if output.OUTPUT.csv and isinstance(shown, Table):
+        sys.stdout.write(output.as_csv(shown))
     else:
-        console.print(table(rows))
+        console.print(shown)

@@ -23,12 +23,18 @@ from contracts.assistance.commands import RecordLeaving
 from contracts.assistance.types import LeaveReason, PaymentChannel
 from contracts.envelope import CommandResult
 from contracts.evaluation import commands as evaluation
+from contracts.evaluation.plan import CountyPlan
 from contracts.evaluation.types import SchoolStatistics
+from contracts.files.county_plan import PILOT_PLAN, read_plan
+from contracts.files.dispatch_sheet import COLUMNS as SHEET_COLUMNS
+from contracts.files.dispatch_sheet import parse_sheet
+from contracts.files.guidance_plan import SeedError, guidance_plan
+from contracts.files.pairing_seed import Seed, load_seed
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.pairing import commands as pairing
 from contracts.staffing import commands as staffing
 from contracts.types import CountyCode, Stage
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import (
     CountyOption,
@@ -44,13 +50,11 @@ from services.cli.common import (
     run,
     wait_for_reports,
 )
+from services.cli.county import adoption_commands
 from services.cli.evaluation import derived_id
 from services.cli.pairing import send_seed
 from services.cli.staffing import import_dispatch_sheet
-from services.evaluation.seeds import SeedError, guidance_plan
-from services.pairing.seed import Seed, load_seed
-from services.staffing.dispatch_sheet import COLUMNS as SHEET_COLUMNS
-from services.staffing.dispatch_sheet import parse_sheet
+from shared import i18n
 from shared.commandbus import CommandClient
 from shared.settings import get_settings
 
@@ -60,6 +64,12 @@ LATE_REGISTRATIONS = {Stage.PRESCHOOL: 1, Stage.PRIMARY: 1, Stage.JUNIOR: 1}
 """Registered after the term's grant run: the students the missing-aid report lists."""
 
 app = typer.Typer(help="A populated pilot school year, for trials and the dashboard.")
+
+
+def pilot_plan(county: str) -> CountyPlan:
+    """The pilot's plan (its file), for `county`: the demo's counties share its figures."""
+    plan = read_plan(PILOT_PLAN)
+    return plan.model_copy(update={"county": plan.county.model_copy(update={"code": county})})
 
 
 def demo_id(*parts: object) -> UUID:
@@ -181,8 +191,10 @@ async def seed_pairing(client: CommandClient, county: str, log: Log) -> None:
     issuer = Issuer.of("basic_ed_1")
     pilot = load_seed()
     pairs = tuple(p.model_copy(update={"county": county}) for p in pilot.pairs)
+    (targets,) = adoption_commands(pilot_plan(county))["pairing"]
+    assert isinstance(targets, pairing.AdoptPairingTargets)
     with bar("establishing the pilot pairs", len(pairs) + 1) as advance:
-        log.add("pairs", await send_seed(client, Seed(county, pairs), issuer, advance))
+        log.add("pairs", await send_seed(client, Seed(county, pairs), issuer, advance, targets))
     term = {"start_date": date(YEAR, 9, 4), "end_date": date(YEAR + 1, 1, 19)}
 
     def at(school: str, stage: Stage) -> dict[str, Any]:
@@ -263,7 +275,7 @@ def dispatch_sheet(county: str) -> str:
 
 async def seed_staffing(client: CommandClient, county: str, log: Log) -> None:
     issuer = Issuer.of("teacher_division")
-    adopted = await send(client, issuer, [staffing.AdoptStaffingTargets(county=county)])
+    adopted = await send(client, issuer, adoption_commands(pilot_plan(county))["staffing"])
     log.add("targets", adopted)
     if adopted.rejected:
         return
@@ -333,6 +345,11 @@ CENSUS = {
 
 
 async def seed_evaluation(client: CommandClient, county: str, log: Log) -> None:
+    office = Issuer.of("office")
+    log.add(
+        "county plan",
+        await send(client, office, adoption_commands(pilot_plan(county))["evaluation"]),
+    )
     institute = Issuer.of("education_science_institute")
     try:
         plan: list[BaseModel] = [guidance_plan(county, YEAR)]
@@ -398,10 +415,12 @@ def seed(
 
     Assistance: the sample roster (school year 2017), one dropout, grants and payments for
     2017-autumn, rosters sent to universities, and three students registered after the grant
-    run (the missing-aid list). Pairing: the 7 pilot pairs, two secondments, a shadowing
-    period, a model lesson, courseware. Staffing: targets, 9 master teachers (geography
-    lacking), a caravan visit, special posts, 12 placed graduates. Evaluation: the guidance
-    plan and a visit; primary and junior census, statistics and balance assessments.
+    run (the missing-aid list). The pilot's plan and targets (its plan file, for --county) in
+    the evaluation, staffing and pairing services. Pairing: the 7 pilot pairs, two
+    secondments, a shadowing period, a model lesson, courseware. Staffing: targets, 9 master
+    teachers (geography lacking), a caravan visit, special posts, 12 placed graduates.
+    Evaluation: the guidance plan and a visit; primary and junior census, statistics and
+    balance assessments.
     """
     check(county, CountyCode, "--county")
     log = Log(as_json)
@@ -415,8 +434,11 @@ def seed(
         console.print_json(json.dumps(log.steps, ensure_ascii=False))
     else:
         console.print(
-            f"done: see the dashboard (eduplan up prints its address), term {TERM}, "
-            f"county {county}; {log.rejected} rejected",
+            f"done: term {TERM}, county {county}; {log.rejected} rejected\n"
+            + i18n.text(
+                "cli.dashboard_at",
+                url=f"{get_settings().reporting_url.rstrip('/')}/?county={county}&term={TERM}",
+            ),
             highlight=False,
         )
     if log.rejected:

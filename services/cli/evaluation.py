@@ -1,18 +1,19 @@
 """`eduplan evaluation ...`: commands and reports of the evaluation service.
 
-One sub-command per family: guidance (research visits), census (school statistics), balance
-(balanced development), dhdu (double-high double-universal), projects and activities (high
-school), evaluations (supervisory and third-party). Ids left out are derived from what the
-record is (e.g. a visit from its county, institution and date), so running the same command
-twice records it once.
+Every command of the evaluation contracts is a sub-command, its options made from the
+contract (see contract_cli.py): guidance (research visits), census (school statistics),
+balance (balanced development), dhdu (double-high double-universal), projects and activities
+(high school), evaluations (supervisory and third-party). Ids left out are derived from what
+the record is (e.g. a visit from its county, institution and date), so running the same
+command twice records it once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import typer
@@ -22,25 +23,21 @@ from rich.table import Table
 
 from contracts.evaluation import commands as c
 from contracts.evaluation.queries import GetThresholdsInForce, ThresholdsInForce
-from contracts.evaluation.types import (
-    ActivityKind,
-    CompulsoryStage,
-    EvaluationOutcome,
-    EvaluationScope,
-    EvaluatorKind,
-    FundingSource,
-    Milestone,
-    Title,
-    Year,
+from contracts.evaluation.types import CompulsoryStage, Year
+from contracts.files.guidance_plan import SeedError, guidance_plan
+from contracts.files.statistics_census import (
+    COLUMNS,
+    REGISTER_COLUMNS,
+    CensusFileError,
+    CensusLine,
+    read_census,
 )
 from contracts.types import CountyCode
 from services.cli.common import (
     CountyOption,
     Issuer,
     JsonOption,
-    OptionalCountyOption,
     Outcome,
-    build_command,
     check,
     department_option,
     err,
@@ -52,74 +49,251 @@ from services.cli.common import (
     send_in_batches,
     show,
 )
-from services.evaluation.seeds import SeedError, guidance_plan
-from services.evaluation.statistics_file import (
-    COLUMNS,
-    REGISTER_COLUMNS,
-    CensusFileError,
-    CensusLine,
-    read_census,
-)
+from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
 
 SERVICE = "evaluation"
-M = TypeVar("M", bound=BaseModel)
-
-app = typer.Typer(
-    help="Guidance and evaluation, and high-school development.", no_args_is_help=True
-)
-guidance_app = typer.Typer(help="Teaching-research guidance: expert visits.", no_args_is_help=True)
-census_app = typer.Typer(help="School statistics of a year and stage.", no_args_is_help=True)
-balance_app = typer.Typer(
-    help="Balanced development of compulsory education.", no_args_is_help=True
-)
-dhdu_app = typer.Typer(help="Double-high double-universal rates.", no_args_is_help=True)
-projects_app = typer.Typer(help="High-school construction projects.", no_args_is_help=True)
-activities_app = typer.Typer(
-    help="High-school quality-improvement activities.", no_args_is_help=True
-)
-evaluations_app = typer.Typer(
-    help="Supervisory and third-party evaluations, outcomes, titles.", no_args_is_help=True
-)
-for sub, name in (
-    (guidance_app, "guidance"),
-    (census_app, "census"),
-    (balance_app, "balance"),
-    (dhdu_app, "dhdu"),
-    (projects_app, "projects"),
-    (activities_app, "activities"),
-    (evaluations_app, "evaluations"),
-):
-    app.add_typer(sub, name=name)
-
+GUIDANCE = "education_science_institute"
 YearOption = Annotated[int, typer.Option(help="Year, e.g. 2017.")]
-OptionalYearOption = Annotated[int | None, typer.Option(help="Year; omit for every year.")]
 StageOption = Annotated[CompulsoryStage, typer.Option(help="Stage: primary or junior.")]
-OptionalStageOption = Annotated[CompulsoryStage | None, typer.Option(help="Stage; omit for both.")]
-DateOption = Annotated[str, typer.Option("--date", help="Date, YYYY-MM-DD.")]
-ExpertsOption = Annotated[
-    list[str], typer.Option("--expert", help="An expert's full name; repeat for each expert.")
-]
-IdOption = Annotated[
-    UUID | None, typer.Option(help="Id of the record; default: derived from what it is.")
-]
 CensusFile = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, help="Census CSV file, one school a line.")
 ]
-
-
-def build(model: type[M], **fields: Any) -> M:
-    return build_command(model, None, **fields)
+COUNTY = Param("county", CountyCode, "County code; omit for the province.")
+YEAR = Param("year", Year, "Year, e.g. 2017.", required=True)
+ANY_YEAR = Param("year", Year, "Year; omit for every year.")
+STAGE = Param("stage", CompulsoryStage, "Stage: primary or junior; omit for both.")
 
 
 def derived_id(*parts: object) -> UUID:
     return uuid5(NAMESPACE_URL, "eduplan:evaluation:" + ":".join(map(str, parts)))
 
 
+def _derive(
+    id_field: str, kind: str, *parts: str, year_of: str | None = None
+) -> Callable[[dict[str, Any]], None]:
+    """Fill the record's id from what it is (so a rerun records it once) and, for records of
+    a year, the year from their date."""
+
+    def fill(fields: dict[str, Any]) -> None:
+        if year_of:
+            fields["year"] = check(fields.get(year_of), date, "--date").year
+        if id_field not in fields:
+            fields[id_field] = derived_id(kind, *(fields.get(p) for p in parts))
+
+    return fill
+
+
+def _rate(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep:
+        raise typer.BadParameter("each rate is NAME=PERCENT", param_hint="--rate")
+    return name.strip(), value.strip()
+
+
+def _visit(model: type[BaseModel], name: str, done: str, on: str) -> Verb:
+    fill = _derive("visit_id", "visit", "county", "institution", on, year_of=on)
+    return Verb(
+        model, name, done, department=GUIDANCE, hidden=("year",), optional=("visit_id",), fill=fill
+    )
+
+
+_VISIT_COLUMNS = ["county", "institution", "name", "planned", "held", "visits_min", "visits_max"]
+_VISIT_COLUMNS += ["last_held_on", "status"]
+_PROJECT_COLUMNS = ["county", "school", "name", "funding_source", "amount", "funded_amount"]
+_PROJECT_COLUMNS += ["milestone", "milestone_on", "project_id"]
+_EVALUATION_COLUMNS = ["county", "year", "body", "body_kind", "scope", "evaluated_on", "score"]
+_EVALUATION_COLUMNS += ["outcome", "title", "decided_on"]
+
+
+STREAM = Stream(
+    SERVICE,
+    department="supervision_office",
+    options={
+        "topics": "--topic",
+        "personal.experts": "--expert",
+        "body_kind": "--kind",
+        "rates": "--rate",
+        **dict.fromkeys(
+            (
+                "planned_on",
+                "held_on",
+                "proposed_on",
+                "reached_on",
+                "evaluated_on",
+                "decided_on",
+            ),
+            "--date",
+        ),
+    },
+    groups={
+        "guidance": "Teaching-research guidance: expert visits.",
+        "census": "School statistics of a year and stage.",
+        "balance": "Balanced development of compulsory education.",
+        "dhdu": "Double-high double-universal rates.",
+        "projects": "High-school construction projects.",
+        "activities": "High-school quality-improvement activities.",
+        "evaluations": "Supervisory and third-party evaluations, outcomes, titles.",
+    },
+    skip=(
+        c.AdoptGuidancePlan,
+        c.RegisterCensusSchool,
+        c.SubmitSchoolStatistics,
+        c.CorrectSchoolStatistics,
+    ),
+    verbs=(
+        _visit(c.PlanResearchVisit, "guidance plan", "visit {visit_id} planned", "planned_on"),
+        _visit(c.RecordResearchVisit, "guidance record", "visit {visit_id} recorded", "held_on"),
+        Verb(
+            c.CancelResearchVisit,
+            "guidance cancel",
+            "visit {visit_id} cancelled",
+            department=GUIDANCE,
+        ),
+        Verb(c.DeregisterCensusSchool, "census deregister", "{school} deregistered"),
+        Verb(
+            c.AssessBalancedDevelopment,
+            "balance assess",
+            "{stage} {year} assessed: see `eduplan evaluation balance report --year {year}`",
+        ),
+        Verb(
+            c.RecordUniversalEducationFigures,
+            "dhdu record",
+            "rates of {year} recorded",
+            convert={"rates": _rate},
+        ),
+        Verb(c.AssessDualHighDualUniversal, "dhdu assess", "{year} assessed"),
+        Verb(
+            c.ProposeHighSchoolProject,
+            "projects propose",
+            "project {project_id} proposed",
+            department="development",
+            optional=("project_id",),
+            fill=_derive("project_id", "project", "county", "school", "name"),
+        ),
+        Verb(
+            c.AdvanceHighSchoolProject,
+            "projects advance",
+            "project {project_id} {milestone}",
+            department="development",
+        ),
+        Verb(
+            c.RecordQualityImprovementActivity,
+            "activities record",
+            "activity {activity_id} recorded",
+            department="basic_ed_2",
+            optional=("activity_id",),
+            fill=_derive("activity_id", "activity", "county", "school", "held_on", "kind"),
+        ),
+        Verb(
+            c.RecordSupervisoryEvaluation,
+            "evaluations record",
+            "evaluation {evaluation_id} recorded",
+            hidden=("year",),
+            optional=("evaluation_id",),
+            fill=_derive(
+                "evaluation_id",
+                "evaluation",
+                "county",
+                "body",
+                "scope",
+                "evaluated_on",
+                year_of="evaluated_on",
+            ),
+        ),
+        Verb(
+            c.RecordEvaluationOutcome,
+            "evaluations outcome",
+            "evaluation {evaluation_id}: {outcome}",
+        ),
+    ),
+    reports=(
+        Report(
+            "census status",
+            "/api/evaluation/census",
+            "Schools of the census and whether their statistics are in.",
+            (YEAR, COUNTY, STAGE),
+            lambda r, a: table(
+                f"Census {a['year']}",
+                r,
+                ["county", "stage", "school", "name", "revision", "status"],
+            ),
+        ),
+        Report(
+            "balance report",
+            "/api/evaluation/balance",
+            "Coefficient table per indicator and stage, pass/fail, and the trend across years.",
+            (YEAR, COUNTY, STAGE),
+            lambda r, _: Group(*map(_balance_table, r)) if r else "no assessment",
+        ),
+        Report(
+            "dhdu report",
+            "/api/evaluation/dual-high-dual-universal",
+            "Latest rates and verdict per county.",
+            (YEAR, COUNTY),
+            lambda r, a: _universal_table(r, a),  # noqa: PLW0108 - defined below
+        ),
+        Report(
+            "projects report",
+            "/api/evaluation/high-school-projects",
+            "Projects at their latest milestone.",
+            (COUNTY,),
+            lambda r, _: table("High-school projects", r, _PROJECT_COLUMNS),
+        ),
+        Report(
+            "activities report",
+            "/api/evaluation/quality-activities",
+            "Activities of the year by kind.",
+            (YEAR, COUNTY),
+            lambda r, a: table(
+                f"Quality-improvement activities, {a['year']}",
+                r,
+                ["county", "kind", "activities", "participants", "expert_visits"],
+            ),
+        ),
+        Report(
+            "evaluations report",
+            "/api/evaluation/evaluations",
+            "Evaluations and third-party reports with their outcomes.",
+            (COUNTY, ANY_YEAR),
+            lambda r, _: table("Evaluations", r, _EVALUATION_COLUMNS),
+        ),
+        Report(
+            "titles",
+            "/api/evaluation/titles",
+            "Titles awarded to counties.",
+            (COUNTY, ANY_YEAR),
+            lambda r, _: table(
+                "Titles awarded", r, ["county", "title", "year", "body", "decided_on", "decided_by"]
+            ),
+        ),
+    ),
+)
+app = typer.Typer(
+    help="Guidance and evaluation, and high-school development.", no_args_is_help=True
+)
+groups = add_stream(app, STREAM)
+guidance_app, census_app, balance_app = groups["guidance"], groups["census"], groups["balance"]
+
+
+@guidance_app.command("report")
+def visits_report(
+    year: YearOption,
+    county: Annotated[str | None, typer.Option(help="County code; omit for the province.")] = None,
+    missing: Annotated[bool, typer.Option(help="Only institutions with no visit yet.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Visits held per institution against the plan's target, or those with none yet."""
+    check(year, Year, "--year")
+    check(county, CountyCode, "--county")
+    path = "institutions-without-visits" if missing else "research-visits"
+    rows = fetch(f"/api/evaluation/{path}", year=str(year), county=county)
+    columns = _VISIT_COLUMNS[:4] if missing else _VISIT_COLUMNS
+    title = f"{'Institutions without visits' if missing else 'Research visits'}, {year}"
+    show(rows, as_json, lambda r: table(title, r, columns))
+
+
 def send(command: BaseModel, department: str, as_json: bool, done: str) -> None:
     send_command(SERVICE, command, department, as_json, done)
-
-
-# Guidance
 
 
 @guidance_app.command("adopt")
@@ -138,118 +312,6 @@ def adopt_plan(
         raise typer.BadParameter(str(exc), param_hint="--county") from None
     names = ", ".join(i.name for i in command.institutions)
     send(command, department, as_json, f"guidance plan {year} adopted: {names}")
-
-
-def day(value: str) -> date:
-    parsed: date = check(value, date, "--date")
-    return parsed
-
-
-def _visit(
-    model: type[M], county: str, when: date, institution: str, visit_id: UUID | None, **more: Any
-) -> M:
-    check(county, CountyCode, "--county")
-    return build(
-        model,
-        county=county,
-        year=when.year,
-        visit_id=visit_id or derived_id("visit", county, institution, when),
-        institution=institution,
-        **more,
-    )
-
-
-@guidance_app.command("plan")
-def plan_visit(
-    county: CountyOption,
-    institution: Annotated[str, typer.Option(help="Institution id from the plan.")],
-    on: DateOption,
-    expert: ExpertsOption,
-    topic: Annotated[list[str], typer.Option(help="Topic id; repeat for several.")],
-    visit_id: IdOption = None,
-    department: str = department_option("education_science_institute"),
-    as_json: JsonOption = False,
-) -> None:
-    """Plan an expert research visit to an institution of the year's plan."""
-    when = day(on)
-    command = _visit(
-        c.PlanResearchVisit,
-        county,
-        when,
-        institution,
-        visit_id,
-        planned_on=when,
-        topics=topic,
-        personal={"experts": expert},
-    )
-    send(command, department, as_json, f"visit {command.visit_id} planned")
-
-
-@guidance_app.command("record")
-def record_visit(
-    county: CountyOption,
-    institution: Annotated[str, typer.Option(help="Institution id from the plan.")],
-    on: DateOption,
-    expert: ExpertsOption,
-    topic: Annotated[list[str], typer.Option(help="Topic id; repeat for several.")],
-    findings: Annotated[str, typer.Option(help="What the experts found and advised.")] = "",
-    visit_id: IdOption = None,
-    department: str = department_option("education_science_institute"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record a visit held. A visit planned for the same date is found by itself; one held on
-    another date than planned needs the --visit-id printed when it was planned."""
-    when = day(on)
-    command = _visit(
-        c.RecordResearchVisit,
-        county,
-        when,
-        institution,
-        visit_id,
-        held_on=when,
-        topics=topic,
-        personal={"experts": expert},
-        findings=findings,
-    )
-    send(command, department, as_json, f"visit {command.visit_id} recorded")
-
-
-@guidance_app.command("cancel")
-def cancel_visit(
-    county: CountyOption,
-    year: YearOption,
-    visit_id: Annotated[UUID, typer.Option(help="The planned visit.")],
-    reason: Annotated[str, typer.Option(help="Why it will not take place.")],
-    department: str = department_option("education_science_institute"),
-    as_json: JsonOption = False,
-) -> None:
-    """Call off a planned visit."""
-    command = build(
-        c.CancelResearchVisit, county=county, year=year, visit_id=visit_id, reason=reason
-    )
-    send(command, department, as_json, f"visit {visit_id} cancelled")
-
-
-@guidance_app.command("report")
-def visits_report(
-    year: YearOption,
-    county: OptionalCountyOption = None,
-    missing: Annotated[bool, typer.Option(help="Only institutions with no visit yet.")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Visits held per institution against the plan's target, or those with none yet."""
-    check(year, Year, "--year")
-    check(county, CountyCode, "--county")
-    path = "institutions-without-visits" if missing else "research-visits"
-    rows = fetch(f"/api/evaluation/{path}", year=str(year), county=county)
-    columns = ["county", "institution", "name", "planned"]
-    if not missing:
-        columns += ["held", "visits_min", "visits_max", "last_held_on", "status"]
-    title = f"{'Institutions without visits' if missing else 'Research visits'}, {year}"
-    show(rows, as_json, lambda r: table(title, r, columns))
-
-
-# Census
 
 
 def census_of(county: str, year: int, stage: CompulsoryStage) -> dict[str, Any]:
@@ -361,76 +423,19 @@ def correct_statistics(
     )
 
 
-@census_app.command("deregister")
-def deregister_school(
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    school: Annotated[str, typer.Option(help="School id.")],
-    reason: Annotated[str, typer.Option(help="Why: closed, merged, a mistake.")],
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Take a school off the year's census list."""
-    command = build(
-        c.DeregisterCensusSchool,
-        county=county,
-        year=year,
-        stage=stage,
-        school=school,
-        reason=reason,
-    )
-    send(command, department, as_json, f"{school} deregistered")
-
-
-@census_app.command("status")
-def census_status(
-    year: YearOption,
-    county: OptionalCountyOption = None,
-    stage: OptionalStageOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Schools of the census and whether their statistics are in."""
-    check(year, Year, "--year")
-    check(county, CountyCode, "--county")
-    rows = fetch(
-        "/api/evaluation/census", year=str(year), county=county, stage=stage and stage.value
-    )
-    columns = ["county", "stage", "school", "name", "revision", "status"]
-    show(rows, as_json, lambda r: table(f"Census {year}", r, columns))
-
-
-# Balanced development
-
-
-@balance_app.command("assess")
-def assess_balance(
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Assess the county's balance for a year and stage; refused while school data is missing."""
-    command = build(c.AssessBalancedDevelopment, county=county, year=year, stage=stage)
-    done = f"{stage.value} {year} assessed: see `eduplan evaluation balance report --year {year}`"
-    send(command, department, as_json, done)
-
-
-@balance_app.command("report")
-def balance_report(
-    year: YearOption,
-    county: OptionalCountyOption = None,
-    stage: OptionalStageOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Coefficient table per indicator and stage, pass/fail, and the trend across years."""
-    check(year, Year, "--year")
-    check(county, CountyCode, "--county")
-    rows = fetch(
-        "/api/evaluation/balance", year=str(year), county=county, stage=stage and stage.value
-    )
-    show(rows, as_json, lambda r: Group(*map(_balance_table, r)) if r else "no assessment")
+def _universal_table(rows: list[dict[str, Any]], asked: Mapping[str, Any]) -> Table:
+    shown = [
+        r
+        | {
+            "checks": ", ".join(
+                f"{k['rate']} {k['value']} ≥ {k['minimum']}: {'yes' if k['met'] else 'NO'}"
+                for k in r["checks"] or []
+            )
+        }
+        for r in rows
+    ]
+    columns = ["county", "figures_revision", "thresholds_id", "checks", "met", "assessment_current"]
+    return table(f"Double-high double-universal, {asked['year']}", shown, columns)
 
 
 def _balance_table(s: dict[str, Any]) -> Table:
@@ -484,253 +489,6 @@ def show_thresholds(year: YearOption, as_json: JsonOption = False) -> None:
         as_json,
         lambda _: table(f"Thresholds in force for {year}", rows, columns),
     )
-
-
-# Double-high double-universal
-
-
-@dhdu_app.command("record")
-def record_rates(
-    county: CountyOption,
-    year: YearOption,
-    rate: Annotated[
-        list[str],
-        typer.Option(help="NAME=PERCENT, e.g. senior_secondary_gross_enrolment=91.2; repeat."),
-    ],
-    source: Annotated[str, typer.Option(help="Where the figures come from.")],
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record the county's rates of the year; a later record supersedes this one."""
-    pairs = [r.partition("=") for r in rate]
-    if any(not sep for _, sep, _ in pairs):
-        raise typer.BadParameter("each rate is NAME=PERCENT", param_hint="--rate")
-    rates = {name.strip(): value.strip() for name, _, value in pairs}
-    command = build(
-        c.RecordUniversalEducationFigures, county=county, year=year, rates=rates, source=source
-    )
-    send(command, department, as_json, f"{len(rates)} rates of {year} recorded")
-
-
-@dhdu_app.command("assess")
-def assess_universal(
-    county: CountyOption,
-    year: YearOption,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Check the year's latest rates against the thresholds in force."""
-    command = build(c.AssessDualHighDualUniversal, county=county, year=year)
-    send(command, department, as_json, f"{year} assessed")
-
-
-@dhdu_app.command("report")
-def universal_report(
-    year: YearOption, county: OptionalCountyOption = None, as_json: JsonOption = False
-) -> None:
-    """Latest rates and verdict per county."""
-    check(year, Year, "--year")
-    check(county, CountyCode, "--county")
-    rows = fetch("/api/evaluation/dual-high-dual-universal", year=str(year), county=county)
-    shown = [
-        r
-        | {
-            "checks": ", ".join(
-                f"{k['rate']} {k['value']} ≥ {k['minimum']}: {'yes' if k['met'] else 'NO'}"
-                for k in r["checks"] or []
-            )
-        }
-        for r in rows
-    ]
-    columns = ["county", "figures_revision", "thresholds_id", "checks", "met", "assessment_current"]
-    show(rows, as_json, lambda _: table(f"Double-high double-universal, {year}", shown, columns))
-
-
-# High-school projects and activities
-
-
-@projects_app.command("propose")
-def propose_project(
-    county: CountyOption,
-    school: Annotated[str, typer.Option(help="School id, e.g. zizhou_high_school.")],
-    name: Annotated[str, typer.Option(help="Project name.")],
-    funding_source: Annotated[FundingSource, typer.Option(help="Programme asked to fund it.")],
-    amount: Annotated[str, typer.Option(help="Yuan asked for.")],
-    on: DateOption,
-    project_id: IdOption = None,
-    department: str = department_option("development"),
-    as_json: JsonOption = False,
-) -> None:
-    """Propose a construction project for a county high school."""
-    command = build(
-        c.ProposeHighSchoolProject,
-        project_id=project_id or derived_id("project", county, school, name),
-        county=county,
-        school=school,
-        name=name,
-        funding_source=funding_source,
-        amount=amount,
-        proposed_on=on,
-    )
-    send(command, department, as_json, f"project {command.project_id} proposed")
-
-
-@projects_app.command("advance")
-def advance_project(
-    project_id: Annotated[UUID, typer.Option(help="The project.")],
-    milestone: Annotated[Milestone, typer.Option(help="Milestone reached.")],
-    on: DateOption,
-    funded_amount: Annotated[
-        str | None, typer.Option(help="Yuan granted; with --milestone funded only.")
-    ] = None,
-    note: Annotated[str, typer.Option(help="Decision number, remarks.")] = "",
-    department: str = department_option("development"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record that a project reached its next milestone."""
-    command = build(
-        c.AdvanceHighSchoolProject,
-        project_id=project_id,
-        milestone=milestone,
-        reached_on=on,
-        funded_amount=funded_amount,
-        note=note,
-    )
-    send(command, department, as_json, f"project {project_id} {milestone.value}")
-
-
-@projects_app.command("report")
-def projects_report(county: OptionalCountyOption = None, as_json: JsonOption = False) -> None:
-    """Projects at their latest milestone."""
-    check(county, CountyCode, "--county")
-    rows = fetch("/api/evaluation/high-school-projects", county=county)
-    columns = ["county", "school", "name", "funding_source", "amount", "funded_amount"]
-    columns += ["milestone", "milestone_on", "project_id"]
-    show(rows, as_json, lambda r: table("High-school projects", r, columns))
-
-
-@activities_app.command("record")
-def record_activity(
-    county: CountyOption,
-    school: Annotated[str, typer.Option(help="School id, e.g. zizhou_high_school.")],
-    kind: Annotated[ActivityKind, typer.Option(help="What kind of activity.")],
-    on: DateOption,
-    participants: Annotated[int, typer.Option(help="Local teachers and managers taking part.")],
-    expert: ExpertsOption,
-    summary: Annotated[str, typer.Option(help="What was done.")] = "",
-    activity_id: IdOption = None,
-    department: str = department_option("basic_ed_2"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record an expert activity improving a high school's teaching quality."""
-    command = build(
-        c.RecordQualityImprovementActivity,
-        activity_id=activity_id or derived_id("activity", county, school, on, kind.value),
-        county=county,
-        school=school,
-        held_on=on,
-        kind=kind,
-        participants=participants,
-        personal={"experts": expert},
-        summary=summary,
-    )
-    send(command, department, as_json, f"activity {command.activity_id} recorded")
-
-
-@activities_app.command("report")
-def activities_report(
-    year: YearOption, county: OptionalCountyOption = None, as_json: JsonOption = False
-) -> None:
-    """Activities of the year by kind."""
-    check(year, Year, "--year")
-    check(county, CountyCode, "--county")
-    rows = fetch("/api/evaluation/quality-activities", year=str(year), county=county)
-    columns = ["county", "kind", "activities", "participants", "expert_visits"]
-    show(rows, as_json, lambda r: table(f"Quality-improvement activities, {year}", r, columns))
-
-
-# Supervisory and third-party evaluations
-
-
-@evaluations_app.command("record")
-def record_evaluation(
-    county: CountyOption,
-    body: Annotated[str, typer.Option(help="Who evaluated, e.g. 鼎力评估中心.")],
-    kind: Annotated[EvaluatorKind, typer.Option(help="Supervision office or third party.")],
-    scope: Annotated[EvaluationScope, typer.Option(help="What was evaluated.")],
-    on: DateOption,
-    score: Annotated[str | None, typer.Option(help="Score out of 100, if given.")] = None,
-    findings: Annotated[str, typer.Option(help="Findings and recommendations.")] = "",
-    evaluation_id: IdOption = None,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record an evaluation of the county (its year is the year of --date)."""
-    when = day(on)
-    command = build(
-        c.RecordSupervisoryEvaluation,
-        evaluation_id=evaluation_id or derived_id("evaluation", county, body, scope.value, when),
-        county=county,
-        year=when.year,
-        body=body,
-        body_kind=kind,
-        scope=scope,
-        evaluated_on=when,
-        score=score,
-        findings=findings,
-    )
-    send(command, department, as_json, f"evaluation {command.evaluation_id} recorded")
-
-
-@evaluations_app.command("outcome")
-def record_outcome(
-    evaluation_id: Annotated[UUID, typer.Option(help="The evaluation decided on.")],
-    outcome: Annotated[EvaluationOutcome, typer.Option(help="The official outcome.")],
-    on: DateOption,
-    decided_by: Annotated[str, typer.Option(help="Who decided.")],
-    title: Annotated[Title | None, typer.Option(help="Title, with title_awarded only.")] = None,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record the official outcome of an evaluation."""
-    command = build(
-        c.RecordEvaluationOutcome,
-        evaluation_id=evaluation_id,
-        outcome=outcome,
-        title=title,
-        decided_on=on,
-        decided_by=decided_by,
-    )
-    send(command, department, as_json, f"evaluation {evaluation_id}: {outcome.value}")
-
-
-@evaluations_app.command("report")
-def evaluations_report(
-    county: OptionalCountyOption = None,
-    year: OptionalYearOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Evaluations and third-party reports with their outcomes."""
-    check(county, CountyCode, "--county")
-    check(year, Year, "--year")
-    rows = fetch("/api/evaluation/evaluations", county=county, year=str(year) if year else None)
-    columns = ["county", "year", "body", "body_kind", "scope", "evaluated_on", "score"]
-    columns += ["outcome", "title", "decided_on"]
-    show(rows, as_json, lambda r: table("Evaluations", r, columns))
-
-
-@app.command("titles")
-def titles_report(
-    county: OptionalCountyOption = None,
-    year: OptionalYearOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Titles awarded to counties."""
-    check(county, CountyCode, "--county")
-    check(year, Year, "--year")
-    rows = fetch("/api/evaluation/titles", county=county, year=str(year) if year else None)
-    columns = ["county", "title", "year", "body", "decided_on", "decided_by"]
-    show(rows, as_json, lambda r: table("Titles awarded", r, columns))
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:

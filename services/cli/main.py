@@ -14,10 +14,13 @@ import typer
 from services.cli import (
     assistance,
     audit,
+    county,
     demo,
     evaluation,
     operator,
+    output,
     pairing,
+    privacy,
     projection,
     staffing,
     users,
@@ -25,6 +28,7 @@ from services.cli import (
 from services.cli.common import console
 from shared.settings import get_settings
 
+output.flags_as_flags()
 app = typer.Typer(
     help="Education targeted poverty alleviation: commands and reports.",
     no_args_is_help=True,
@@ -33,6 +37,7 @@ app = typer.Typer(
 report_app = typer.Typer(help="Reports from the projection service.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 assistance.register(app, report_app)
+app.add_typer(county.app, name="county")
 app.add_typer(staffing.app, name="staffing")
 app.add_typer(pairing.app, name="pairing")
 app.add_typer(evaluation.app, name="evaluation")
@@ -42,6 +47,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(operator.identity_app, name="identity")
 app.command("provision")(operator.provision)
 app.add_typer(users.app, name="users")
+app.add_typer(privacy.app, name="privacy")
 
 
 @app.command("sample-roster")
@@ -67,10 +73,35 @@ def up(
     ] = None,
 ) -> None:
     """Start NATS, PostgreSQL (embedded if none runs) and the services; Ctrl-C stops all."""
-    from services.cli.up import run_up  # noqa: PLC0415 - heavy imports only for this command
+    from shared.launcher import run_up  # noqa: PLC0415 - heavy imports only for this command
 
     sys.exit(run_up(get_settings(), console, env_file))
 
 
+@app.callback()
+def options(
+    csv: Annotated[
+        bool, typer.Option("--csv", help="Tables as CSV (UTF-8); also after any command.")
+    ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", metavar="zh|en", help="Language (default zh, or EDUPLAN_LANG); anywhere."
+        ),
+    ] = None,
+) -> None:
+    """Education targeted poverty alleviation: commands and reports."""
+
+
+def main() -> None:
+    """The `eduplan` command; `--csv` and `--lang` count wherever they are given."""
+    try:
+        args = output.take_output_options(sys.argv[1:])
+    except typer.BadParameter as exc:
+        console.print(f"error: {exc.format_message()}", style="red", markup=False)
+        sys.exit(2)
+    app(args, prog_name="eduplan")
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -15,7 +15,7 @@ from services.cli.common import console, err
 from shared.identities import IdentityError, Register
 from shared.jetstream import NatsUnreachable, connect_nats, nats_tls
 from shared.migrations import MigrationsPending
-from shared.provision import provision_schemas, provision_streams
+from shared.provision import DOMAIN_SERVICES, provision_schemas, provision_streams
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import get_settings
 
@@ -38,6 +38,27 @@ def provision(
         ),
     ] = None,
     streams_only: Annotated[bool, typer.Option("--streams-only", help="Skip Postgres.")] = False,
+    schemas_only: Annotated[
+        bool,
+        typer.Option(
+            "--schemas-only",
+            help="Skip NATS: a department's database, the streams being the province's.",
+        ),
+    ] = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--service", help="Only this service's tables (repeat for several); default: all."
+        ),
+    ] = None,
+    partition_events: Annotated[
+        bool,
+        typer.Option(
+            "--partition-events",
+            help="Partition each service's events table by hash of stream id (once, keeping "
+            "every event; for stores of many millions of events, see deploy/README.md).",
+        ),
+    ] = False,
 ) -> None:
     """Create or update each service's JetStream stream and its Postgres tables.
 
@@ -45,23 +66,35 @@ def provision(
     services start, and after an upgrade: the services may not do it themselves.
     """
     settings = get_settings()
+    services = list(dict.fromkeys(service or DOMAIN_SERVICES))
+    unknown = [s for s in services if s not in DOMAIN_SERVICES]
+    if unknown or (streams_only and schemas_only):
+        why = (
+            f"no such service: {', '.join(unknown)} (one of {', '.join(DOMAIN_SERVICES)})"
+            if unknown
+            else "--streams-only and --schemas-only leave nothing to do"
+        )
+        err.print(f"[red]error:[/red] {why}", highlight=False)
+        raise typer.Exit(2)
 
     async def main() -> None:
-        tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
-        nc = await connect_nats(settings.nats_url or DEFAULT_NATS, "eduplan-provision", tls=tls)
-        try:
-            streams = await provision_streams(
-                nc,
-                settings.namespace,
-                settings.duplicate_window,
-                settings.stream_replicas,
-            )
-        finally:
-            await nc.close()
-        console.print(f"streams: {', '.join(streams)}", highlight=False)
+        if not schemas_only:
+            tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+            url = settings.nats_url or DEFAULT_NATS
+            nc = await connect_nats(url, "eduplan-provision", tls=tls)
+            try:
+                streams = await provision_streams(
+                    nc,
+                    settings.namespace,
+                    settings.duplicate_window,
+                    settings.stream_replicas,
+                )
+            finally:
+                await nc.close()
+            console.print(f"streams: {', '.join(streams)}", highlight=False)
         if not streams_only:
             dsn = database_url or settings.database_url or DEFAULT_DATABASE
-            schemas = await provision_schemas(dsn)
+            schemas = await provision_schemas(dsn, services, partition_events=partition_events)
             console.print(f"schemas: {', '.join(schemas)}", highlight=False)
 
     try:

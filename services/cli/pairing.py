@@ -1,148 +1,142 @@
 """`eduplan pairing ...`: commands and reports of the pairing service.
 
-One verb per command family: `seed` and `targets`, `pair establish|suspend|resume|end`,
-`second`, `shadow`, `share teachers|lesson|visit|resource`, `school-system
-milestone|assessment`, and `report pairs|county|shadowing`. Options are checked against the
-contracts before anything is sent (a bad value is exit status 2, naming the option); a
-rejected command is exit status 1.
+Every command of the pairing contracts is a sub-command, its options made from the contract
+(see contract_cli.py): `pair establish|suspend|resume|end`, `second`, `shadow`,
+`share teachers|lesson|visit|resource`, `school-system milestone|assessment`; `seed` sends a
+seed file of pairs, and `report pairs|county|shadowing` reads the reports. Record ids are
+UUIDs (`--id`), made up when left out: give the same one to record once.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-from uuid import UUID, uuid4
+from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
-from contracts.pairing.commands import (
-    AdoptPairingTargets,
-    AgreeTeacherPairing,
-    EndPair,
-    EstablishPair,
-    RecordExchangeVisit,
-    RecordModelLesson,
-    RecordSchoolSystemMilestone,
-    RecordShadowing,
-    RecordStandardisedAssessment,
-    ResumePair,
-    SecondManager,
-    ShareTeachingResource,
-    SuspendPair,
-)
+from contracts.files.pairing_seed import PILOT_SEED, Seed, SeedError, load_seed
+from contracts.pairing import commands as c
 from contracts.types import CountyCode
 from services.cli.common import (
-    CountyOption,
     Issuer,
     JsonOption,
     NoWaitOption,
-    OptionalCountyOption,
     Outcome,
     Progressed,
-    build_command,
-    check,
     department_option,
     err,
-    fetch,
     progress,
     report_outcome,
     run,
-    send_command,
     send_in_batches,
-    show,
 )
-from services.pairing.seed import PILOT_SEED, Seed, SeedError, load_seed
+from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
 from shared.commandbus import CommandClient
 
 SERVICE = "pairing"
-C = TypeVar("C", bound=BaseModel)
+STAGE_ALIASES = {"kindergarten": "preschool", "middle": "junior", "middle_school": "junior"}
+COUNTY = Param("county", CountyCode, "County code; omit for the province.")
+ON = Param("on", date, "Day to count on; default today.")
+
+
+def _stage(value: str) -> str:
+    return STAGE_ALIASES.get(value, value)
+
+
+IDS = ("secondment_id", "shadowing_id", "plan_id", "lesson_id", "visit_id", "resource_id")
+STAGES = {"stage": _stage, "for_stage": _stage}
+
+
+def _verb(model: type[Any], name: str, done: str, department: str | None = None) -> Verb:
+    ids = tuple(i for i in IDS if i in model.model_fields)
+    return Verb(model, name, done, ids, STAGES, department)
+
+
+STREAM = Stream(
+    SERVICE,
+    department="basic_ed_1",
+    options={
+        "helped_school_id": "--school",
+        "helped_school_name": "--school-name",
+        "helper_school_id": "--helper",
+        "helper_school_name": "--helper-name",
+        "responsible_division": "--division",
+        "start_date": "--start",
+        "end_date": "--end",
+        "exception_reason": "--reason",
+        "personal.name": "--name",
+        "personal.helper_teacher_name": "--helper-teacher",
+        "personal.helped_teacher_name": "--helped-teacher",
+        **dict.fromkeys(("agreed_on", "given_on", "shared_on", "achieved_on", "passed_on"), "--on"),
+        **dict.fromkeys(IDS, "--id"),
+    },
+    groups={
+        "pair": "Pairs: establish, suspend, resume, end.",
+        "share": "Shared teaching: teacher pairing plans, model lessons, exchange visits, "
+        "resources.",
+        "school-system": "The helped school's modern school system: milestones, assessments "
+        "passed.",
+        "report": "Pairing reports from the projection service.",
+    },
+    verbs=(
+        _verb(c.AdoptPairingTargets, "targets", "targets of {county} adopted"),
+        _verb(
+            c.EstablishPair, "pair establish", "{helped_school_id} paired with {helper_school_id}"
+        ),
+        _verb(c.SuspendPair, "pair suspend", "pair of {helped_school_id} suspended"),
+        _verb(c.ResumePair, "pair resume", "pair of {helped_school_id} resumed"),
+        _verb(c.EndPair, "pair end", "pair of {helped_school_id} ended"),
+        _verb(c.SecondManager, "second", "{role} seconded {direction}", "personnel"),
+        _verb(c.RecordShadowing, "shadow", "shadowing recorded"),
+        _verb(c.AgreeTeacherPairing, "share teachers", "teacher pairing recorded"),
+        _verb(c.RecordModelLesson, "share lesson", "model lesson recorded"),
+        _verb(c.RecordExchangeVisit, "share visit", "exchange visit recorded"),
+        _verb(c.ShareTeachingResource, "share resource", "{kind} shared"),
+        _verb(
+            c.RecordSchoolSystemMilestone,
+            "school-system milestone",
+            "{milestone} recorded for {helped_school_id}",
+            "policy_regulations",
+        ),
+        _verb(
+            c.RecordStandardisedAssessment,
+            "school-system assessment",
+            "{level} assessment recorded for {helped_school_id}",
+            "policy_regulations",
+        ),
+    ),
+    reports=(
+        Report(
+            "report pairs",
+            "/api/pairing/pairs",
+            "Every pair: status, managers seconded per side on the day against 1-3, shadowing, "
+            "lessons, resources, milestones. Pairs with a side below the minimum are in red.",
+            (COUNTY, ON),
+            lambda rows, _: pairs_table(rows),
+        ),
+        Report(
+            "report county",
+            "/api/pairing/county",
+            "Pairs active against the plan's target, and what they did; the province if no county.",
+            (COUNTY, ON),
+            lambda summary, _: county_table(summary),
+        ),
+        Report(
+            "report shadowing",
+            "/api/pairing/shadowing",
+            "Shadowing periods with the teacher; periods outside the target months are flagged.",
+            (COUNTY, Param("outside_target_only", bool, "Only the flagged periods.", flag=True)),
+            lambda rows, _: shadowing_table(rows),
+        ),
+    ),
+)
 
 app = typer.Typer(
     help="School pairing: pairs, secondments, shadowing, shared resources.", no_args_is_help=True
 )
-pair_app = typer.Typer(help="Pairs: establish, suspend, resume, end.", no_args_is_help=True)
-share_app = typer.Typer(
-    help="Shared teaching: teacher pairing plans, model lessons, exchange visits, resources.",
-    no_args_is_help=True,
-)
-system_app = typer.Typer(
-    help="The helped school's modern school system: milestones, assessments passed.",
-    no_args_is_help=True,
-)
-report_app = typer.Typer(help="Pairing reports from the projection service.", no_args_is_help=True)
-app.add_typer(pair_app, name="pair")
-app.add_typer(share_app, name="share")
-app.add_typer(system_app, name="school-system")
-app.add_typer(report_app, name="report")
-
-SchoolOption = Annotated[
-    str, typer.Option("--school", help="Helped school id, e.g. dalihe_primary.")
-]
-StageOption = Annotated[
-    str,
-    typer.Option(
-        help="Stage of the pair: kindergarten/preschool, primary, middle/junior, high_school."
-    ),
-]
-OnOption = Annotated[str, typer.Option("--on", help="Day, YYYY-MM-DD.")]
-StartOption = Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")]
-EndOption = Annotated[str, typer.Option("--end", help="Last day (inclusive), YYYY-MM-DD.")]
-SubjectOption = Annotated[str, typer.Option(help="Subject, e.g. mathematics, early_childhood.")]
-WeakOption = Annotated[
-    bool, typer.Option("--weak-subject", help="The subject is weak at the helped school.")
-]
-IdOption = Annotated[
-    str | None, typer.Option("--id", help="Record id (UUID); give the same one to record once.")
-]
-DayOption = Annotated[str | None, typer.Option("--on", help="Day to count on; default today.")]
-
-STAGE_ALIASES = {"kindergarten": "preschool", "middle": "junior", "middle_school": "junior"}
-FIELD_OPTIONS = {
-    "helped_school_id": "--school",
-    "helped_school_name": "--school-name",
-    "helper_school_id": "--helper",
-    "helper_school_name": "--helper-name",
-    "responsible_division": "--division",
-    "start_date": "--start",
-    "end_date": "--end",
-    "exception_reason": "--reason",
-    "personal.name": "--name",
-    "personal.helper_teacher_name": "--helper-teacher",
-    "personal.helped_teacher_name": "--helped-teacher",
-    **dict.fromkeys(
-        ("on", "agreed_on", "given_on", "shared_on", "achieved_on", "passed_on"), "--on"
-    ),
-    **dict.fromkeys(
-        ("secondment_id", "shadowing_id", "plan_id", "lesson_id", "visit_id", "resource_id"),
-        "--id",
-    ),
-}
-
-
-def build(model: type[C], **fields: Any) -> C:
-    return build_command(model, FIELD_OPTIONS, **fields)
-
-
-def _pair(county: str, school: str, stage: str) -> dict[str, str]:
-    return {
-        "county": county,
-        "helped_school_id": school,
-        "stage": STAGE_ALIASES.get(stage, stage),
-    }
-
-
-def _record_id(value: str | None) -> UUID | str:
-    return uuid4() if value is None else value
-
-
-def _send(payload: BaseModel, department: str, as_json: bool, done: str) -> None:
-    send_command(SERVICE, payload, department, as_json, done)
-
-
-# Seed and targets
+add_stream(app, STREAM)
 
 
 @app.command()
@@ -156,7 +150,7 @@ def seed(
 ) -> None:
     """Adopt the county's targets and establish the seed's pairs; a rerun changes nothing.
 
-    Without a file, the pilot's 7 pairs (services/pairing/pilot_pairs.toml).
+    Without a file, the pilot's 7 pairs (contracts/files/examples/pilot_pairs.toml).
     """
     try:
         loaded = load_seed(file)
@@ -178,10 +172,16 @@ def seed(
 
 
 async def send_seed(
-    client: CommandClient, loaded: Seed, issuer: Issuer, advance: Progressed
+    client: CommandClient,
+    loaded: Seed,
+    issuer: Issuer,
+    advance: Progressed,
+    targets: c.AdoptPairingTargets | None = None,
 ) -> Outcome:
+    """Adopt `targets` (by default: the seed's pairs are the county's target) and the pairs."""
     outcome = Outcome()
-    (adopted,) = await client.send([issuer.command(AdoptPairingTargets(county=loaded.county))])
+    targets = targets or c.AdoptPairingTargets(county=loaded.county, active_pairs=len(loaded.pairs))
+    (adopted,) = await client.send([issuer.command(targets)])
     outcome.tally(f"targets of {loaded.county}", adopted, "targets_adopted", "targets_unchanged")
     advance(1)
     commands = [issuer.command(p) for p in loaded.pairs]
@@ -191,370 +191,6 @@ async def send_seed(
         where = f"{pair.helped_school_id}:{pair.stage.value}"
         outcome.tally(where, result, "established", "unchanged")
     return outcome
-
-
-@app.command()
-def targets(
-    county: CountyOption,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Adopt the county's pairing targets from the service's targets file, for the reports."""
-    payload = build(AdoptPairingTargets, county=county)
-    _send(payload, department, as_json, f"targets of {county} adopted")
-
-
-# Pairs
-
-
-@pair_app.command("establish")
-def establish(
-    county: CountyOption,
-    school: SchoolOption,
-    school_name: Annotated[str, typer.Option(help="Name of the helped school.")],
-    stage: StageOption,
-    helper: Annotated[str, typer.Option(help="Helper school id.")],
-    helper_name: Annotated[str, typer.Option(help="Name of the helper school.")],
-    division: Annotated[str, typer.Option(help="Responsible division, e.g. basic_ed_1.")],
-    start: StartOption,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Pair a helper school with a helped school at one stage."""
-    payload = build(
-        EstablishPair,
-        **_pair(county, school, stage),
-        helped_school_name=school_name,
-        helper_school_id=helper,
-        helper_school_name=helper_name,
-        responsible_division=division,
-        start_date=start,
-    )
-    _send(payload, department, as_json, f"{school} paired with {helper}")
-
-
-@pair_app.command("suspend")
-def suspend(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    on: OnOption,
-    reason: Annotated[str, typer.Option(help="Why the pair is suspended.")],
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Pause the school's pair at the stage; it still holds the stage."""
-    payload = build(SuspendPair, **_pair(county, school, stage), on=on, reason=reason)
-    _send(payload, department, as_json, f"pair of {school} suspended")
-
-
-@pair_app.command("resume")
-def resume(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    on: OnOption,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Take up a suspended pair again."""
-    payload = build(ResumePair, **_pair(county, school, stage), on=on)
-    _send(payload, department, as_json, f"pair of {school} resumed")
-
-
-@pair_app.command("end")
-def end(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    on: OnOption,
-    reason: Annotated[str, typer.Option(help="Why the pair ends.")],
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """End the school's pair at the stage; another helper may then be paired."""
-    payload = build(EndPair, **_pair(county, school, stage), on=on, reason=reason)
-    _send(payload, department, as_json, f"pair of {school} ended")
-
-
-# People
-
-
-@app.command()
-def second(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    name: Annotated[str, typer.Option(help="The seconded manager's name.")],
-    role: Annotated[str, typer.Option(help="Post, e.g. vice_principal, academic_director.")],
-    direction: Annotated[str, typer.Option(help="helper_to_helped or helped_to_helper.")],
-    start: StartOption,
-    end: EndOption,
-    form: Annotated[str, typer.Option(help="Agreed form, e.g. full-time on site.")],
-    content: Annotated[str, typer.Option(help="Agreed content.")],
-    record_id: IdOption = None,
-    department: str = department_option("personnel"),
-    as_json: JsonOption = False,
-) -> None:
-    """Second a manager between the paired schools; a side's 4th at a time is refused."""
-    payload = build(
-        SecondManager,
-        **_pair(county, school, stage),
-        start_date=start,
-        end_date=end,
-        secondment_id=_record_id(record_id),
-        direction=direction,
-        role=role,
-        form=form,
-        content=content,
-        personal={"name": name},
-    )
-    _send(payload, department, as_json, f"{role} seconded {direction}")
-
-
-@app.command()
-def shadow(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    name: Annotated[str, typer.Option(help="The shadowing teacher's name.")],
-    subject: SubjectOption,
-    start: StartOption,
-    end: EndOption,
-    reason: Annotated[
-        str | None, typer.Option(help="Required when the period is outside the target months.")
-    ] = None,
-    record_id: IdOption = None,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record a county teacher shadowing at the helper school (target 1-2 months)."""
-    payload = build(
-        RecordShadowing,
-        **_pair(county, school, stage),
-        start_date=start,
-        end_date=end,
-        shadowing_id=_record_id(record_id),
-        subject=subject,
-        exception_reason=reason,
-        personal={"name": name},
-    )
-    _send(payload, department, as_json, "shadowing recorded")
-
-
-# Shared teaching
-
-
-@share_app.command("teachers")
-def share_teachers(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    helper_teacher: Annotated[str, typer.Option(help="Teacher of the helper school.")],
-    helped_teacher: Annotated[str, typer.Option(help="Teacher of the helped school.")],
-    subject: SubjectOption,
-    on: OnOption,
-    goal: Annotated[str, typer.Option(help="What the pairing should achieve.")],
-    weak_subject: WeakOption = False,
-    record_id: IdOption = None,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record a teacher-to-teacher pairing plan."""
-    payload = build(
-        AgreeTeacherPairing,
-        **_pair(county, school, stage),
-        plan_id=_record_id(record_id),
-        subject=subject,
-        weak_subject=weak_subject,
-        agreed_on=on,
-        goal=goal,
-        personal={"helper_teacher_name": helper_teacher, "helped_teacher_name": helped_teacher},
-    )
-    _send(payload, department, as_json, "teacher pairing recorded")
-
-
-@share_app.command("lesson")
-def share_lesson(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    name: Annotated[str, typer.Option(help="The teacher who gave the lesson.")],
-    given_by: Annotated[str, typer.Option(help="subject_leader or key_teacher.")],
-    subject: SubjectOption,
-    on: OnOption,
-    title: Annotated[str, typer.Option(help="Title or topic.")],
-    weak_subject: WeakOption = False,
-    record_id: IdOption = None,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record a model lesson given by a teacher of the helper school."""
-    payload = build(
-        RecordModelLesson,
-        **_pair(county, school, stage),
-        lesson_id=_record_id(record_id),
-        subject=subject,
-        weak_subject=weak_subject,
-        given_on=on,
-        title=title,
-        given_by=given_by,
-        personal={"name": name},
-    )
-    _send(payload, department, as_json, "model lesson recorded")
-
-
-@share_app.command("visit")
-def share_visit(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    direction: Annotated[str, typer.Option(help="helper_to_helped or helped_to_helper.")],
-    subject: SubjectOption,
-    start: StartOption,
-    end: EndOption,
-    participants: Annotated[int, typer.Option(help="Teachers who went.")],
-    purpose: Annotated[str, typer.Option(help="What the visit was for.")],
-    weak_subject: WeakOption = False,
-    record_id: IdOption = None,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record an exchange visit between the paired schools."""
-    payload = build(
-        RecordExchangeVisit,
-        **_pair(county, school, stage),
-        start_date=start,
-        end_date=end,
-        visit_id=_record_id(record_id),
-        direction=direction,
-        subject=subject,
-        weak_subject=weak_subject,
-        participants=participants,
-        purpose=purpose,
-    )
-    _send(payload, department, as_json, "exchange visit recorded")
-
-
-@share_app.command("resource")
-def share_resource(
-    county: CountyOption,
-    school: SchoolOption,
-    stage: StageOption,
-    kind: Annotated[str, typer.Option(help="courseware or teaching_result.")],
-    title: Annotated[str, typer.Option(help="Title of the resource.")],
-    subject: SubjectOption,
-    for_stage: Annotated[str, typer.Option(help="Stage the resource is for.")],
-    on: OnOption,
-    record_id: IdOption = None,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record courseware or a teaching result shared with the helped school."""
-    payload = build(
-        ShareTeachingResource,
-        **_pair(county, school, stage),
-        resource_id=_record_id(record_id),
-        kind=kind,
-        title=title,
-        subject=subject,
-        for_stage=STAGE_ALIASES.get(for_stage, for_stage),
-        shared_on=on,
-    )
-    _send(payload, department, as_json, f"{kind} shared")
-
-
-# Modern school system
-
-
-@system_app.command("milestone")
-def milestone(
-    county: CountyOption,
-    school: SchoolOption,
-    name: Annotated[
-        str,
-        typer.Option(
-            "--milestone",
-            help="rule_of_law_governance, self_management, democratic_oversight or "
-            "community_participation.",
-        ),
-    ],
-    on: OnOption,
-    evidence: Annotated[str, typer.Option(help="Where the evidence is.")],
-    department: str = department_option("policy_regulations"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record a milestone of the helped school's modern school system."""
-    payload = build(
-        RecordSchoolSystemMilestone,
-        county=county,
-        helped_school_id=school,
-        milestone=name,
-        achieved_on=on,
-        evidence=evidence,
-    )
-    _send(payload, department, as_json, f"{name} recorded for {school}")
-
-
-@system_app.command("assessment")
-def assessment(
-    county: CountyOption,
-    school: SchoolOption,
-    level: Annotated[str, typer.Option(help="province or city.")],
-    on: OnOption,
-    department: str = department_option("policy_regulations"),
-    as_json: JsonOption = False,
-) -> None:
-    """Record a standardised-school assessment the helped school passed."""
-    payload = build(
-        RecordStandardisedAssessment,
-        county=county,
-        helped_school_id=school,
-        level=level,
-        passed_on=on,
-    )
-    _send(payload, department, as_json, f"{level} assessment recorded for {school}")
-
-
-# Reports
-
-
-@report_app.command("pairs")
-def report_pairs(
-    county: OptionalCountyOption = None, on: DayOption = None, as_json: JsonOption = False
-) -> None:
-    """Every pair: status, managers seconded per side on the day against 1-3, shadowing,
-    lessons, resources, milestones. Pairs with a side below the minimum are shown in red."""
-    check(county, CountyCode, "--county")
-    check(on, date, "--on")
-    rows = fetch("/api/pairing/pairs", county=county, on=on)
-    show(rows, as_json, pairs_table)
-
-
-@report_app.command("county")
-def report_county(
-    county: OptionalCountyOption = None, on: DayOption = None, as_json: JsonOption = False
-) -> None:
-    """Pairs active against the plan's target, and what they did; the province if no county."""
-    check(county, CountyCode, "--county")
-    check(on, date, "--on")
-    summary = fetch("/api/pairing/county", county=county, on=on)
-    show(summary, as_json, county_table)
-
-
-@report_app.command("shadowing")
-def report_shadowing(
-    county: OptionalCountyOption = None,
-    outside_target_only: Annotated[
-        bool, typer.Option("--outside-target-only", help="Only the flagged periods.")
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Shadowing periods with the teacher; periods outside the target months are flagged."""
-    check(county, CountyCode, "--county")
-    flag = "true" if outside_target_only else None
-    rows = fetch("/api/pairing/shadowing", county=county, outside_target_only=flag)
-    show(rows, as_json, shadowing_table)
 
 
 def pairs_table(rows: list[dict[str, Any]]) -> Table:

@@ -20,11 +20,11 @@ from pydantic import ValidationError
 
 from services.cli import reports
 from services.cli.common import JsonOption, console, err
-from services.projection.access import credentials, users
-from services.projection.access.access_log import access_log as log_of_reads
-from services.projection.access.passwords import generate_password
-from services.projection.access.roles import Role, check_account
-from services.projection.access.schema import ensure_access_schema
+from shared.accounts import credentials, users
+from shared.accounts.access_log import access_log as log_of_reads
+from shared.accounts.passwords import generate_password
+from shared.accounts.roles import Role, check_account
+from shared.accounts.schema import ensure_access_schema
 from shared.servers import redact
 from shared.service import DEFAULT_DATABASE
 from shared.settings import get_settings

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from contracts.evaluation import commands as c
-from services.evaluation.domain import census, guidance, high_school, supervision, universal
+from services.evaluation.domain import (
+    census,
+    county_plan,
+    guidance,
+    high_school,
+    supervision,
+    universal,
+)
 from services.evaluation.thresholds import ThresholdBook
 from shared.decider import CommandHandler
 
@@ -50,6 +57,9 @@ def command_handlers(thresholds: ThresholdBook) -> dict[str, CommandHandler[Any]
         return f"evaluation:{command.evaluation_id}"
 
     handlers: dict[type[Any], CommandHandler[Any]] = {
+        c.AdoptCountyPlan: CommandHandler(
+            county_plan.COUNTY_PLAN, county_plan.plan_stream, county_plan.adopt
+        ),
         c.AdoptGuidancePlan: CommandHandler(
             guidance.GUIDANCE, guidance_stream, guidance.adopt_plan
         ),

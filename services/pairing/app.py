@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.pairing.handlers import command_handlers, load_permissions
-from services.pairing.targets import load_targets
+from services.pairing.targets import TargetsInForce, load_targets
 from shared.commandbus import add_command_endpoint
 from shared.processor import CommandProcessor
 from shared.service import ServiceRuntime
@@ -12,7 +12,8 @@ SERVICE = "pairing"
 
 
 async def configure(runtime: ServiceRuntime) -> None:
+    targets = TargetsInForce(runtime.store, load_targets())
     processor = CommandProcessor(
-        runtime.store, command_handlers(load_targets()), load_permissions()
+        runtime.store, command_handlers(targets), load_permissions(), prepare=targets.refresh
     )
     add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)

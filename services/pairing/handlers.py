@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from contracts.pairing.commands import AdoptPairingTargets
 from services.pairing.domain import exchange, pairs, school, school_system, sharing, targets
-from services.pairing.targets import CountyTargets, PairingTargets
+from services.pairing.targets import CountyTargets, PairingTargets, TargetsInForce
 from shared.decider import CommandHandler
 
 PERMISSIONS_FILE = Path(__file__).with_name("permissions.toml")
@@ -28,7 +28,9 @@ def school_stream(c: Any) -> str:
     return school.stream_id(c.county, c.helped_school_id)
 
 
-def command_handlers(config: PairingTargets) -> dict[str, CommandHandler[Any]]:
+def command_handlers(config: PairingTargets | TargetsInForce) -> dict[str, CommandHandler[Any]]:
+    """`config`: the targets in force (`TargetsInForce`; a `PairingTargets` file in tests)."""
+
     def on_school(decide: SchoolDecision) -> CommandHandler[Any]:
         return CommandHandler(school.HELPED_SCHOOL, school_stream, decide)
 
@@ -36,7 +38,7 @@ def command_handlers(config: PairingTargets) -> dict[str, CommandHandler[Any]]:
         return on_school(lambda s, c: decide(s, c, config.for_county(c.county)))
 
     def adopt(s: targets.Targets, c: AdoptPairingTargets) -> Sequence[BaseModel]:
-        return targets.adopt_targets(s, c, config.for_county(c.county))
+        return targets.adopt_targets(s, c, config.defaults_only())
 
     return {
         "AdoptPairingTargets": CommandHandler(

@@ -1,7 +1,9 @@
-"""The pairing targets per county: data in targets.toml, checked as a whole when loaded.
+"""The pairing targets per county: the province's default ranges in targets.toml (checked as a
+whole when loaded), each county's own figures adopted by command, as events.
 
-The domain enforces the maxima and the shadowing range; AdoptPairingTargets copies a county's
-targets into an event so the read models compare against the numbers the service enforces.
+The domain enforces the maxima and the shadowing range of `TargetsInForce.for_county`: the
+county's adopted figures, or the defaults while it has adopted none. A `[counties.X]` table of
+the file is an example of a county's figures only (tests read it); the service ignores it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from contracts.pairing.events import PairingTargetsAdopted
 from contracts.pairing.types import Months
 from contracts.types import CountyCode
+from shared.eventstore import EventStore
+from shared.processor import payload_of
 
 DEFAULT_TARGETS = Path(__file__).with_name("targets.toml")
 HUNDREDTH = Decimal("0.01")
@@ -87,6 +92,9 @@ class PairingTargets:
     defaults: _Defaults
     counties: dict[str, _County]
 
+    def defaults_only(self) -> CountyTargets:
+        return PairingTargets(self.defaults, {}).for_county("")
+
     def for_county(self, county: str) -> CountyTargets:
         """The county's own figures where it has them, the defaults elsewhere."""
         own = self.counties.get(county, _County())
@@ -113,3 +121,49 @@ def load_targets(path: Path = DEFAULT_TARGETS) -> PairingTargets:
         )
         raise TargetsError(f"{path}: {reasons}") from None
     return PairingTargets(spec.defaults, spec.counties)
+
+
+class TargetsInForce:
+    """The province's defaults and every county's adopted targets, reloaded before a request
+    where a targets stream moved, so a county adopted while the service runs applies at once."""
+
+    STREAM_TYPE = "pairing_targets"
+
+    def __init__(self, store: EventStore, config: PairingTargets) -> None:
+        self.store = store
+        self.defaults = config.defaults_only()
+        self.versions: dict[str, int] = {}
+        self.adopted: dict[str, CountyTargets] = {}
+
+    async def refresh(self) -> None:
+        rows = await self.store.pool.fetch(
+            f'SELECT stream_id, version FROM "{self.store.schema}".streams WHERE stream_type = $1',
+            self.STREAM_TYPE,
+        )
+        moved = [r["stream_id"] for r in rows if self.versions.get(r["stream_id"]) != r["version"]]
+        if not moved:
+            return
+        for stream_id, events in (await self.store.load_streams(moved)).items():
+            last = next(
+                (
+                    e
+                    for e in reversed([payload_of(e) for e in events])
+                    if isinstance(e, PairingTargetsAdopted)
+                ),
+                None,
+            )
+            if last is not None:
+                self.adopted[last.county] = CountyTargets(
+                    last.active_pairs,
+                    last.secondments_per_side_min,
+                    last.secondments_per_side_max,
+                    last.shadowing_months_min.quantize(HUNDREDTH),
+                    last.shadowing_months_max.quantize(HUNDREDTH),
+                )
+            self.versions[stream_id] = len(events)
+
+    def defaults_only(self) -> CountyTargets:
+        return self.defaults
+
+    def for_county(self, county: str) -> CountyTargets:
+        return self.adopted.get(county, self.defaults)

@@ -1,8 +1,9 @@
 """Wiring of the projection service: a runner per read model, the HTTP API and its admin side.
 
-Reports answer from schema `reporting`; with `as_of` (a date or time) or `as_of_position`
-(`<source>:<sequence>`, comma-separated, or one sequence for every source) they answer from
-a snapshot of the read model at that point.
+Reports answer from schema `reporting`; with `as_known_on` (formerly `as_of`: a date or time
+of recording) or `as_of_position` (`<source>:<sequence>`, comma-separated, or one sequence for
+every source) they answer from a snapshot of the read model at that point. The business date a
+report judges on is another axis, `judged_on` (read_models/plan/judged_on.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from typing import Any
 
 import asyncpg
@@ -20,17 +21,19 @@ import structlog
 import uvicorn
 from nats.aio.client import Client as NATS
 
-from services.projection.access.schema import ensure_access_schema
-from services.projection.admin import Admin, start_read_models
 from services.projection.freshness import Freshness
 from services.projection.http import Answer, Handler, HttpError, Route
+from services.projection.http.admin import Admin, start_read_models
+from services.projection.http.web import reporting_app
 from services.projection.read_models import projections, routes
-from services.projection.web import reporting_app
+from shared.accounts.schema import ensure_access_schema
 from shared.asof import AsOf, Snapshots
 from shared.db import SessionLocks, create_pool
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
+from shared.moments import CHINA
 from shared.operations import close_nats
+from shared.partitions import PartitionError, partition_from
 from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
@@ -38,7 +41,6 @@ from shared.supervision import Supervisor, stop_tasks
 
 log = structlog.get_logger()
 SCHEMA = "reporting"
-CHINA = timezone(timedelta(hours=8), "CST")
 """A plain date in `as_of` means the end of that day in China Standard Time (no DST)."""
 
 
@@ -63,6 +65,9 @@ class ProjectionService:
     supervisor: Supervisor | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    reports: asyncpg.Pool | None = None
+    """Where live reports are read: a read-only pool on EDUPLAN_REPORTING_DATABASE_URL (a hot
+    standby of the read models' database), else the pool."""
 
     def read(self, route: Route, sources: tuple[Projection, ...]) -> Handler:
         """A route answering from the live read model, or from a snapshot when asked as of."""
@@ -70,11 +75,12 @@ class ProjectionService:
         streams = sorted({s for p in sources for s in p.sources})
 
         async def handle(params: dict[str, str]) -> Any:
-            as_of = _as_of(params.pop("as_of", None), params.pop("as_of_position", None), sources)
+            moment = _known_on(params.pop("as_known_on", None), params.pop("as_of", None))
+            as_of = _as_of(moment, params.pop("as_of_position", None), sources)
             if as_of is not None:
                 schema = await self.snapshots.schema_for(sources, as_of)
                 return await route(self.pool, schema, params)
-            body = await route(self.pool, SCHEMA, params)
+            body = await route(self.reports or self.pool, SCHEMA, params)
             return Answer(body, await self.freshness.header(streams))
 
         return handle
@@ -91,6 +97,17 @@ class ProjectionService:
         await close_nats(self.nc)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.pool.close(), 1.0)
+        if self.reports is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.reports.close(), 1.0)
+
+
+def _known_on(as_known_on: str | None, as_of: str | None) -> str | None:
+    """`as_known_on` (recording time; `as_of` is its former name), apart from `judged_on`,
+    the business date a report is about (read_models/plan/judged_on.py)."""
+    if as_known_on is not None and as_of is not None:
+        raise HttpError(400, "bad_request", "give as_known_on or as_of (its former name), not both")
+    return as_known_on if as_known_on is not None else as_of
 
 
 def _as_of(
@@ -152,6 +169,7 @@ async def start_projection_service(
             settings.namespace,
             settings.projection_batch_size,
             locks,
+            partition_from(settings.projection_partition, settings.projection_counties),
         )
         for p in projections()
     }
@@ -164,6 +182,14 @@ async def start_projection_service(
         Freshness(runners, nc, settings.namespace),
         locks=locks,
     )
+    if settings.reporting_database_url:
+        service.reports = await create_pool(
+            settings.reporting_database_url,
+            min_size=0,  # a standby that is down fails reports (503), not the read models
+            max_size=settings.reporting_pool_size,
+            name="eduplan-reports",
+            read_only=True,
+        )
     service.supervisor = await start_read_models(
         runners, service.stop, service.tasks, pool, locks, service.snapshots
     )
@@ -215,7 +241,8 @@ async def serve_forever() -> None:
     configure_logging(settings.log_level, settings.log_json, service="projection")
     try:
         tls_files(settings)
-    except SettingsError as exc:
+        partition_from(settings.projection_partition, settings.projection_counties)
+    except (SettingsError, PartitionError) as exc:
         log.error("invalid_settings", error=str(exc))
         raise SystemExit(2) from None
     service = await start_projection_service(settings)

@@ -111,7 +111,7 @@ class Freshness:
         except NotFoundError:
             last = 0
         checkpoints = {
-            name: await runner.checkpoint(source)
+            name: await runner.applied_through(source, last)
             for name, runner in self.runners.items()
             if source in runner.projection.sources
         }

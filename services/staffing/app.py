@@ -7,7 +7,7 @@ from contracts.staffing.terms import term_index
 from services.staffing.assignments import AssignmentProcessor
 from services.staffing.domain.teacher import TEACHER, MasterTeacher, teacher_stream
 from services.staffing.handlers import command_handlers, load_permissions
-from services.staffing.targets import load_targets
+from services.staffing.targets import TargetsInForce
 from shared.commandbus import add_command_endpoint, add_query_endpoint
 from shared.processor import payload_of
 from shared.service import ServiceRuntime
@@ -16,8 +16,9 @@ SERVICE = "staffing"
 
 
 async def configure(runtime: ServiceRuntime) -> None:
+    targets = TargetsInForce(runtime.store)
     processor = AssignmentProcessor(
-        runtime.store, command_handlers(load_targets()), load_permissions()
+        runtime.store, command_handlers(targets), load_permissions(), prepare=targets.refresh
     )
     add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
 

@@ -16,7 +16,7 @@ PERMISSIONS_FILE = Path(__file__).with_name("permissions.toml")
 
 
 def command_handlers(targets: StaffingTargets) -> dict[str, CommandHandler[Any]]:
-    """`targets` are the county targets in force (the service's targets file)."""
+    """`targets` are the county targets in force: the adopted ones (`TargetsInForce`)."""
 
     def with_targets(
         aggregate: Aggregate[Any],
@@ -51,7 +51,7 @@ def command_handlers(targets: StaffingTargets) -> dict[str, CommandHandler[Any]]
         return supply.quota_stream(cmd.county, cmd.school_year)
 
     return {
-        "AdoptStaffingTargets": with_targets(
+        "AdoptStaffingTargets": CommandHandler(
             plan.PLAN, lambda cmd: plan.targets_stream(cmd.county), plan.adopt
         ),
         "RaiseSubjectTarget": on_post(post.raise_target),

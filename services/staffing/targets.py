@@ -1,20 +1,24 @@
-"""The staffing targets per county: data in targets.toml, checked as a whole when loaded.
+"""The staffing targets per county in force: the ones adopted by command, as events.
 
-Each county's table has the shape of `contracts.staffing.types.CountyTargets`, the same
-shape `StaffingTargetsAdopted` publishes, so what the service enforces and what the reports
-measure against cannot drift apart in form.
+`TargetsInForce` folds every county's targets stream and refreshes before each request (one
+small query on the store's streams table; streams that moved are reloaded), so a county
+adopted or revised while the service runs applies to the next request, on every replica.
+`targets.toml` is the pilot's example only (the shape of `CountyTargets`), read by tests.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.staffing.types import CountyTargets
 from contracts.types import CountyCode
+from services.staffing.domain.plan import PLAN
+from shared.eventstore import EventStore
+from shared.processor import payload_of
 
 DEFAULT_TARGETS = Path(__file__).with_name("targets.toml")
 
@@ -46,3 +50,37 @@ def load_targets(path: Path = DEFAULT_TARGETS) -> StaffingTargets:
         )
         raise TargetsError(f"{path}: {reasons}") from None
     return dict(spec.counties)
+
+
+class TargetsInForce(Mapping[str, CountyTargets]):
+    """County code -> the targets it adopted last; reloaded where a targets stream moved."""
+
+    STREAM_TYPE = "staffing_targets"
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.versions: dict[str, int] = {}
+        self.targets: dict[str, CountyTargets] = {}
+
+    async def refresh(self) -> None:
+        rows = await self.store.pool.fetch(
+            f'SELECT stream_id, version FROM "{self.store.schema}".streams WHERE stream_type = $1',
+            self.STREAM_TYPE,
+        )
+        moved = [r["stream_id"] for r in rows if self.versions.get(r["stream_id"]) != r["version"]]
+        if not moved:
+            return
+        for stream_id, events in (await self.store.load_streams(moved)).items():
+            state = PLAN.fold(map(payload_of, events))
+            if state.targets is not None:
+                self.targets[state.county] = state.targets
+            self.versions[stream_id] = len(events)
+
+    def __getitem__(self, county: str) -> CountyTargets:
+        return self.targets[county]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)

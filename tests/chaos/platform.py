@@ -18,9 +18,9 @@ from typing import Any
 import asyncpg
 import nats
 
-from services.projection.access import credentials, users
-from services.projection.access.roles import Role
-from services.projection.access.schema import ensure_access_schema
+from shared.accounts import credentials, users
+from shared.accounts.roles import Role
+from shared.accounts.schema import ensure_access_schema
 from shared.servers import EmbeddedNats, EmbeddedPostgres, _free_port
 from shared.testing import start_process, stop_process, wait_for
 

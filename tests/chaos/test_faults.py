@@ -11,7 +11,7 @@ import time
 import nats
 import pytest
 
-from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
+from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from tests.chaos.conftest import record
 from tests.chaos.platform import Platform, finished
 

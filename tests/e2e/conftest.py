@@ -18,11 +18,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.cli.up import SERVICES, wait_until_ready
-from services.projection.access import credentials, users
-from services.projection.access.passwords import generate_password
-from services.projection.access.roles import Role
-from services.projection.access.schema import ensure_access_schema
+from shared.accounts import credentials, users
+from shared.accounts.passwords import generate_password
+from shared.accounts.roles import Role
+from shared.accounts.schema import ensure_access_schema
+from shared.launcher import SERVICES, wait_until_ready
 from shared.servers import ServerEndpoints
 from shared.settings import Settings
 from shared.testing import (

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
+from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from shared.testing import wait_for
 from tests.e2e.conftest import System
 

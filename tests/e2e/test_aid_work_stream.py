@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from contracts.files.aid_catalogue import DEFAULT_CATALOGUE
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.types import Stage
-from services.assistance.catalogue import DEFAULT_CATALOGUE
-from services.assistance.sample_roster import sample_rows, to_csv
 from shared.testing import wait_for
 from tests.e2e.conftest import System
 

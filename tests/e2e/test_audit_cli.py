@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.types import Stage
-from services.assistance.sample_roster import sample_rows, to_csv
 from shared.testing import wait_for
 from tests.e2e.conftest import System
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import asyncpg
 import pytest
 
-from services.projection.access import users
+from shared.accounts import users
 from shared.testing import wait_for
 from tests.e2e.conftest import System
 
@@ -54,8 +54,9 @@ ARGS = [
     "--disable-sync",
 ]
 COUNTY, TERM = "610831", "2017-autumn"
-JUDGED_ON = "2017-12-31"
-"""The page judges plan statuses on the last day of the term's calendar year."""
+JUDGED_ON = "2017-12-01"
+"""The demo year's last day of facts (courseware shared): the reporting date every report
+judges the demo on by default (read_models/plan/judged_on.py), the page too."""
 CHINA = timezone(timedelta(hours=8))
 SUBJECTS = ["chinese", "mathematics", "english", "physics", "chemistry", "biology"]
 SUBJECTS += ["politics", "history", "geography"]
@@ -198,7 +199,13 @@ async def test_the_dashboard_shows_the_pilot_school_year_at_a_glance(
 ) -> None:
     await dashboard.open(county=COUNTY, term=TERM, year="2017")
 
-    plan = seeded.get(f"/api/plan-progress?county={COUNTY}&today={JUDGED_ON}")["tasks"]
+    progress = seeded.get(f"/api/plan-progress?county={COUNTY}")
+    assert progress["judged_on"] == JUDGED_ON, "the API's default reporting date"
+    headline = await dashboard.texts("[data-testid=plan-headline]")
+    assert headline[0].endswith(f"judged on {JUDGED_ON}"), "the page's is the same"
+    cli = seeded.eduplan("county", "progress", "--json", "--county", COUNTY)
+    assert json.loads(cli.stdout)["judged_on"] == JUDGED_ON, "the CLI's too"
+    plan = progress["tasks"]
     statuses = dict(
         zip(
             await dashboard.attributes("[data-testid=plan-row]", "data-task"),

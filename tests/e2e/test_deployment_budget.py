@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.assistance.sample_roster import sample_rows, to_csv
-from services.cli.up import SERVICES
+from contracts.files.sample_roster import sample_rows, to_csv
+from shared.launcher import SERVICES
 from shared.servers import ServerEndpoints
 from shared.testing import create_sandbox, drop_sandbox
 from tests.e2e.conftest import running

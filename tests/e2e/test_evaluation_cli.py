@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.evaluation.statistics_file import COLUMNS
+from contracts.files.statistics_census import COLUMNS
 from shared.testing import Sandbox, wait_for
 from tests.e2e.conftest import System, running
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from contracts.envelope import EventEnvelope
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import event_subject
-from services.assistance.sample_roster import sample_rows, to_csv
 from shared.jetstream import connect_nats
 from shared.testing import wait_for
 from tests.e2e.conftest import System

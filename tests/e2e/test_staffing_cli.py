@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 
+from contracts.files.county_plan import PILOT_PLAN, read_plan
 from shared.testing import Sandbox, wait_for
 from tests.e2e.conftest import running
 from tests.support.staffing import COUNTY, SUBJECTS, dispatch_sheet, pilot_teachers
 
 pytestmark = pytest.mark.e2e
+PILOT_TARGETS = read_plan(PILOT_PLAN).targets.staffing.model_dump_json()  # type: ignore[union-attr]
+ADOPT = ("targets", "adopt", "--county", COUNTY, "--targets", PILOT_TARGETS)
 
 
 @dataclass
@@ -66,7 +69,7 @@ async def test_the_pilots_master_teachers_go_in_by_sheet_and_the_report_shows_co
     (system.workdir / "2017.csv").write_text(dispatch_sheet(first), encoding="utf-8")
     (system.workdir / "2018.csv").write_text(dispatch_sheet(then), encoding="utf-8")
 
-    adopted = system.eduplan("targets", "adopt", "--county", COUNTY)
+    adopted = system.eduplan(*ADOPT)
     assert adopted.returncode == 0, adopted.stderr
     imported = system.eduplan("master-teacher", "import", "2017.csv")
     assert imported.returncode == 0, imported.stderr
@@ -142,7 +145,7 @@ async def test_the_pilots_master_teachers_go_in_by_sheet_and_the_report_shows_co
 
 
 async def test_training_and_supply_are_recorded_and_reported(system: StaffingSystem) -> None:
-    assert system.eduplan("targets", "adopt", "--county", COUNTY).returncode == 0
+    assert system.eduplan(*ADOPT).returncode == 0
     visit = system.eduplan(
         "training", "caravan", "--county", COUNTY, "--term", "2017-autumn", "--on", "2017-11-08",
         "--visiting-school", "陕西师范大学附属中学", "--lessons", "high_school:mathematics:2",
@@ -201,6 +204,10 @@ def test_bad_arguments_are_refused_before_anything_is_sent(system: StaffingSyste
     assert bad_term.returncode == 2
     assert "--term" in bad_term.stderr
     assert system.eduplan("master-teacher", "import", "no-such-file.csv").returncode == 2
+    no_targets = system.eduplan("targets", "adopt", "--county", COUNTY)
+    assert no_targets.returncode == 1
+    assert "targets_required" in no_targets.stderr
+    assert system.eduplan(*ADOPT).returncode == 0
     unknown_subject = system.eduplan(
         "master-teacher", "dispatch", "--county", COUNTY, "--host-school", "zizhou_high_school",
         "--subject", "music", "--name", "钱多", "--home-school", "西安中学",

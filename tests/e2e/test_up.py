@@ -16,7 +16,7 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from services.cli.up import SERVICES
+from shared.launcher import SERVICES
 from shared.testing import Sandbox
 from tests.e2e.conftest import free_port
 

@@ -12,12 +12,12 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from contracts.assistance.types import PaymentChannel
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from contracts.types import GRADES, Stage
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import Issuer
-from services.projection import aid_reports
+from services.projection.read_models.assistance import reports as aid_reports
 from shared.commandbus import CommandClient
 from shared.service import ServiceRuntime
 from shared.testing import Sandbox, wait_for

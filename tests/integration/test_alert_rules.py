@@ -15,21 +15,21 @@ from nats.js.errors import NotFoundError
 from contracts.envelope import Accepted
 from contracts.staffing import commands as staffing
 from contracts.subjects import stream_name
-from services.alerts.app import build_processor
-from services.alerts.detector import Detector
-from services.alerts.rules import (
+from services.cli import demo
+from services.cli.common import Issuer
+from services.evaluation.app import configure as configure_evaluation
+from services.pairing.app import configure as configure_pairing
+from services.projection.alerts.app import build_processor
+from services.projection.alerts.detector import Detector
+from services.projection.alerts.rules import (
     RULES,
     caravan_visit_missing,
     institution_without_research_visit,
     pair_without_secondment,
     subject_without_master_teacher,
 )
-from services.cli import demo
-from services.cli.common import Issuer
-from services.evaluation.app import configure as configure_evaluation
-from services.pairing.app import configure as configure_pairing
-from services.projection import evaluation, pairing
-from services.projection import staffing as staffing_models
+from services.projection.read_models import evaluation, pairing
+from services.projection.read_models import staffing as staffing_models
 from services.staffing.app import configure as configure_staffing
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner

@@ -16,17 +16,17 @@ from nats.aio.client import Client as NATS
 from contracts.assistance.commands import RecordLeaving, ReturnToSchool
 from contracts.assistance.types import LeaveReason
 from contracts.envelope import EventEnvelope
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import service_events
 from contracts.types import Stage
-from services.alerts.app import build_processor
-from services.alerts.detector import Detector
-from services.alerts.rules import RULES
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import Issuer
-from services.projection import alerts as alert_reports
-from services.projection.alerts import AlertsProjection
+from services.projection.alerts.app import build_processor
+from services.projection.alerts.detector import Detector
+from services.projection.alerts.rules import RULES
+from services.projection.read_models import alerts as alert_reports
+from services.projection.read_models.alerts import AlertsProjection
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner, setup_projection
 from shared.service import ServiceRuntime, start_service

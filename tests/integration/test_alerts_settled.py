@@ -12,14 +12,14 @@ import pytest
 from nats.aio.client import Client as NATS
 from prometheus_client import REGISTRY
 
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import stream_name
 from contracts.types import Stage
-from services.alerts import app as alerts_app
-from services.alerts.settled import settled_check
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import Issuer
+from services.projection.alerts import app as alerts_app
+from services.projection.alerts.settled import settled_check
 from services.projection.read_models import projections
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner

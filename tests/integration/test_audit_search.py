@@ -35,19 +35,20 @@ from contracts.assistance.types import (
     PaymentChannel,
 )
 from contracts.envelope import Accepted, EventEnvelope, Rejected
+from contracts.files.aid_catalogue import read_catalogue_file
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import event_subject
 from contracts.types import Stage
-from services.assistance.catalogue import read_catalogue_file
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import Issuer
-from services.projection import aid_reports, audit
-from services.projection.audit import AuditProjection
-from services.projection.audit_search import CHINA
 from services.projection.http import Download, HttpError
+from services.projection.read_models import audit
+from services.projection.read_models.assistance import reports as aid_reports
+from services.projection.read_models.audit import AuditProjection
 from shared.commandbus import CommandClient, new_command
 from shared.jetstream import ensure_stream
+from shared.moments import CHINA
 from shared.projections import ProjectionRunner
 from shared.service import ServiceRuntime
 from shared.testing import Sandbox, wait_for

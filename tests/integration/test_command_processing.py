@@ -20,8 +20,8 @@ from contracts.assistance.commands import (
 )
 from contracts.assistance.types import PaymentChannel
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
+from contracts.files.aid_catalogue import read_catalogue_file
 from contracts.types import Stage
-from services.assistance.catalogue import read_catalogue_file
 from services.assistance.handlers import student_id
 from shared.commandbus import new_command
 from shared.eventstore import EventStore, NewEvent, StreamWrite

@@ -32,12 +32,18 @@ from contracts.evaluation.types import (
     Milestone,
     Title,
 )
+from contracts.files.guidance_plan import guidance_plan
 from services.evaluation.app import configure
-from services.evaluation.seeds import guidance_plan
-from services.projection.evaluation_balance import balance, census
-from services.projection.evaluation_guidance import visits_per_institution, without_visits_route
-from services.projection.evaluation_high_school import activities_report, projects_report
-from services.projection.evaluation_supervision import titles_report, universal_report
+from services.projection.read_models.evaluation.balance import balance, census
+from services.projection.read_models.evaluation.guidance import (
+    visits_per_institution,
+    without_visits_route,
+)
+from services.projection.read_models.evaluation.high_school import (
+    activities_report,
+    projects_report,
+)
+from services.projection.read_models.evaluation.supervision import titles_report, universal_report
 from shared.commandbus import CommandClient, new_command
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings

@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.assistance.app import configure as configure_assistance
-from services.projection.admin import Admin
+from services.projection.http.admin import Admin
 from shared.commandbus import CommandClient
 from shared.jetstream import ensure_stream
 from shared.metrics import observe_command_request

@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
+from contracts.files.pairing_seed import load_seed
 from contracts.pairing.commands import AdoptPairingTargets
-from services.pairing.seed import load_seed
 from shared.commandbus import new_command
 from shared.eventstore import EventStore
 from shared.processor import CommandProcessor
@@ -104,7 +104,7 @@ async def test_the_pilot_seed_twice_establishes_seven_pairs_once(
     processor: CommandProcessor, pool: asyncpg.Pool
 ) -> None:
     seed = load_seed()
-    commands = [AdoptPairingTargets(county=seed.county), *seed.pairs]
+    commands = [AdoptPairingTargets(county=seed.county, active_pairs=7), *seed.pairs]
 
     first = [await processor.handle([issued(c)]) for c in commands]
     again = [await processor.handle([issued(c)]) for c in commands]

@@ -15,13 +15,13 @@ from nats.aio.client import Client as NATS
 from pydantic import BaseModel
 
 from contracts.envelope import CommandResult, Rejected
+from contracts.files.pairing_seed import load_seed
 from contracts.subjects import stream_name
 from services.cli.common import Issuer, send_in_batches
 from services.cli.pairing import send_seed
 from services.pairing.app import SERVICE, configure
-from services.pairing.seed import load_seed
-from services.projection import pairing_reports
-from services.projection.pairing_model import PairingProjection
+from services.projection.read_models.pairing import reports as pairing_reports
+from services.projection.read_models.pairing.model import PairingProjection
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner
 from shared.service import ServiceRuntime, start_service

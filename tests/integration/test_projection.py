@@ -17,7 +17,7 @@ from nats.aio.client import Client as NATS
 
 from contracts.envelope import EventEnvelope
 from contracts.subjects import event_subject, stream_name
-from services.projection.aid_coverage import AidCoverageProjection
+from services.projection.read_models.assistance.coverage import AidCoverageProjection
 from shared.commandbus import CommandClient
 from shared.jetstream import ensure_stream
 from shared.projections import ProjectionRunner, apply_batch

@@ -17,9 +17,9 @@ from nats.js.errors import NotFoundError
 
 from contracts.envelope import EventEnvelope
 from contracts.subjects import event_subject, stream_name
-from services.projection import aid_reports
-from services.projection.aid_coverage import AidCoverageProjection
-from services.projection.assistance import PROJECTIONS as AID_PROJECTIONS
+from services.projection.read_models.assistance import PROJECTIONS as AID_PROJECTIONS
+from services.projection.read_models.assistance import reports as aid_reports
+from services.projection.read_models.assistance.coverage import AidCoverageProjection
 from shared.asof import AsOf, Snapshots
 from shared.commandbus import CommandClient
 from shared.jetstream import ensure_stream

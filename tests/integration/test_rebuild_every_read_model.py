@@ -15,19 +15,19 @@ from nats.js.errors import NotFoundError
 
 from contracts.assistance.commands import RecordLeaving
 from contracts.assistance.types import LeaveReason
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import stream_name
 from contracts.types import Stage
-from services.alerts.app import build_processor
-from services.alerts.app import configure as configure_alerts
-from services.alerts.detector import Detector
-from services.alerts.rules import RULES
 from services.assistance.app import configure as configure_assistance
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid, demo
 from services.cli.common import Issuer
 from services.evaluation.app import configure as configure_evaluation
 from services.pairing.app import configure as configure_pairing
+from services.projection.alerts.app import build_processor
+from services.projection.alerts.app import configure as configure_alerts
+from services.projection.alerts.detector import Detector
+from services.projection.alerts.rules import RULES
 from services.projection.read_models import projections
 from services.staffing.app import configure as configure_staffing
 from shared.batch_apply import RUNNER_TABLES

@@ -28,12 +28,12 @@ import httpx
 import pytest
 
 from contracts.envelope import EventEnvelope
-from services.projection.access import credentials, users
-from services.projection.aid_coverage import AidCoverageProjection
 from services.projection.app import ProjectionService, start_projection_service
-from services.projection.audit import AuditProjection
-from services.projection.pairing_model import PairingProjection
 from services.projection.read_models import routes
+from services.projection.read_models.assistance.coverage import AidCoverageProjection
+from services.projection.read_models.audit import AuditProjection
+from services.projection.read_models.pairing.model import PairingProjection
+from shared.accounts import credentials, users
 from shared.servers import ServerEndpoints
 from shared.settings import Settings
 from shared.testing import Sandbox, create_sandbox, drop_sandbox, wait_for

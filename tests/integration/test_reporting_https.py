@@ -14,9 +14,9 @@ import httpx
 import pytest
 import trustme
 
-from services.cli import reports
-from services.projection.access import credentials, users
 from services.projection.app import SettingsError, start_projection_service, tls_files
+from shared import reporting_client
+from shared.accounts import credentials, users
 from shared.settings import Settings
 from shared.testing import Sandbox, wait_for
 from tests.e2e.conftest import free_port
@@ -76,16 +76,18 @@ async def test_a_report_is_fetched_over_https_with_the_ca_and_a_token(
     await users.add_user(pool, "tls.viewer", ["province_viewer"], [], "a long password")
     token, _ = await credentials.issue_token(pool, "tls.viewer", timedelta(hours=1))
 
-    server = reports.ReportingServer(https_url, token, ca_file)
+    server = reporting_client.ReportingServer(https_url, token, ca_file)
     coverage = await asyncio.to_thread(
-        reports.fetch, server, "/api/aid-coverage", "GET", term="2017-autumn"
+        reporting_client.fetch, server, "/api/aid-coverage", "GET", term="2017-autumn"
     )
     assert [r["stage"] for r in coverage][:2] == ["preschool", "primary"]
     assert all(r["registered"] == 0 for r in coverage)
 
-    untrusted = reports.ReportingServer(https_url, token)
-    with pytest.raises(reports.ReportUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
-        await asyncio.to_thread(reports.fetch, untrusted, "/api/aid-coverage", term="2017-autumn")
+    untrusted = reporting_client.ReportingServer(https_url, token)
+    with pytest.raises(reporting_client.ReportUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+        await asyncio.to_thread(
+            reporting_client.fetch, untrusted, "/api/aid-coverage", term="2017-autumn"
+        )
 
     context = ssl.create_default_context(cafile=str(ca_file))
     async with httpx.AsyncClient(base_url=https_url, verify=context) as browser:

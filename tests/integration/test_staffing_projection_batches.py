@@ -15,8 +15,8 @@ from contracts.envelope import EventEnvelope
 from contracts.registry import spec_of
 from contracts.staffing import events as e
 from contracts.staffing.types import PersonPersonal
-from services.projection.staffing import StaffingProjection
-from services.projection.staffing_coverage import coverage
+from services.projection.read_models.staffing import StaffingProjection
+from services.projection.read_models.staffing.coverage import coverage
 from shared.projections import setup_projection
 from tests.support.staffing import COUNTY, PILOT, ZIZHOU_HIGH, snapshot
 

@@ -15,10 +15,11 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from contracts.envelope import Accepted
+from contracts.staffing.commands import AdoptStaffingTargets
 from contracts.staffing.queries import GetTeacherCalendar, TeacherCalendar
-from services.projection.staffing_coverage import coverage, dispatch_plan
-from services.projection.staffing_supply import supply
-from services.projection.staffing_training import training_calendar
+from services.projection.read_models.staffing.coverage import coverage, dispatch_plan
+from services.projection.read_models.staffing.supply import supply
+from services.projection.read_models.staffing.training import training_calendar
 from services.staffing.app import configure
 from shared.commandbus import CommandClient, new_command
 from shared.service import ServiceRuntime, start_service
@@ -26,6 +27,7 @@ from shared.settings import Settings
 from shared.testing import Sandbox
 from tests.support.staffing import (
     COUNTY,
+    PILOT,
     SUBJECTS,
     ZIZHOU_HIGH,
     PilotTeacher,
@@ -177,7 +179,9 @@ async def test_the_service_answers_a_teachers_calendar(
     staffing: ServiceRuntime, staffing_client: CommandClient, pool: asyncpg.Pool
 ) -> None:
     teacher: PilotTeacher = pilot_teachers()[0]
-    await send_all(staffing_client, [teacher.dispatch()])
+    adopt = AdoptStaffingTargets(county=COUNTY, targets=PILOT[COUNTY])
+    results = await send_all(staffing_client, [adopt, teacher.dispatch()])
+    assert all(isinstance(r, Accepted) for r in results), results
 
     calendar = await staffing_client.query(
         GetTeacherCalendar(teacher_id=teacher.teacher_id), TeacherCalendar

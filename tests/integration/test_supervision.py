@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
 
-from services.projection.admin import Admin
 from services.projection.http import HttpError
+from services.projection.http.admin import Admin
 from shared.jetstream import connect_nats, ensure_stream
 from shared.projections import ProjectionRunner
 from shared.rebuild import WORKER_RESTARTS

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
 
-from services.projection.assistance import PROJECTIONS as AID_PROJECTIONS
+from services.projection.read_models.assistance import PROJECTIONS as AID_PROJECTIONS
 from shared.asof import AsOf, Snapshots
 from shared.db import SessionLocks
 from shared.jetstream import ensure_stream

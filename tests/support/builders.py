@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from contracts.assistance.commands import RegisterStudent
+from contracts.files.sample_roster import registry_id
 from contracts.types import Stage, StudentPersonal
-from services.assistance.sample_roster import registry_id
 
 _serial = itertools.count(1)
 

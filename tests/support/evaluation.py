@@ -32,7 +32,7 @@ from contracts.evaluation.types import (
 from contracts.subjects import stream_name
 from services.evaluation.handlers import command_handlers, load_permissions
 from services.evaluation.thresholds import ThresholdBook, load_thresholds
-from services.projection.evaluation import PROJECTIONS
+from services.projection.read_models.evaluation import PROJECTIONS
 from shared.eventstore import EventStore
 from shared.processor import CommandProcessor
 from shared.projections import Projection, ProjectionRunner

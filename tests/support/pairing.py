@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
+from contracts.files.pairing_seed import Seed
 from contracts.pairing.commands import (
     AgreeTeacherPairing,
     EndPair,
@@ -30,7 +31,6 @@ from contracts.pairing.commands import (
 from contracts.pairing.types import Milestone
 from contracts.types import Stage
 from services.pairing.handlers import command_handlers, load_permissions
-from services.pairing.seed import Seed
 from services.pairing.targets import load_targets
 from shared.decider import Rejection
 from shared.eventstore import EventStore

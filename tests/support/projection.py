@@ -8,12 +8,12 @@ from typing import Any
 import asyncpg
 from nats.aio.client import Client as NATS
 
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import sample_rows, to_csv
 from contracts.subjects import stream_name
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import sample_rows, to_csv
 from services.cli import aid
 from services.cli.common import Issuer
-from services.projection.aid_coverage import AidCoverageProjection
+from services.projection.read_models.assistance.coverage import AidCoverageProjection
 from shared.commandbus import CommandClient
 from shared.projections import ProjectionRunner
 from shared.testing import wait_for

@@ -20,6 +20,7 @@ from nats.aio.client import Client as NATS
 from pydantic import BaseModel
 
 from contracts.envelope import CommandResult
+from contracts.files.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from contracts.staffing import commands as c
 from contracts.staffing.terms import term_index
 from contracts.staffing.types import (
@@ -33,9 +34,8 @@ from contracts.staffing.types import (
 )
 from contracts.subjects import stream_name
 from contracts.types import Stage
-from services.projection.staffing import StaffingProjection
+from services.projection.read_models.staffing import StaffingProjection
 from services.staffing.assignments import AssignmentProcessor
-from services.staffing.dispatch_sheet import COLUMNS as SHEET_COLUMNS
 from services.staffing.handlers import command_handlers, load_permissions
 from services.staffing.targets import StaffingTargets, load_targets
 from shared.commandbus import CommandClient, new_command
@@ -197,7 +197,7 @@ def pilot_story(teachers: Sequence[PilotTeacher]) -> list[BaseModel]:
     order = [uuid4() for _ in range(3)]
     trainers = TrainersPersonal(names=["陈晓东", "赵敏"])
     return [
-        c.AdoptStaffingTargets(county=COUNTY),
+        c.AdoptStaffingTargets(county=COUNTY, targets=PILOT[COUNTY]),
         *(t.dispatch() for t in first),
         *(t.arrival() for t in first),
         c.EndMasterTeacherSupport(**at_post(physics_in_place.dispatch()), last_term="2018-spring"),

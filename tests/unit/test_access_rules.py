@@ -6,19 +6,14 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from services.projection.access.login import local
-from services.projection.access.origin import request_origin
-from services.projection.access.passwords import hash_password, verify_password
-from services.projection.access.personal import PERSONAL_ROUTES
-from services.projection.access.roles import (
-    COUNTY_FREE_ROUTES,
-    Principal,
-    Role,
-    check_account,
-    report_params,
-)
 from services.projection.http import HttpError
+from services.projection.http.access.login import local
+from services.projection.http.access.origin import request_origin
+from services.projection.http.access.personal import PERSONAL_ROUTES
+from services.projection.http.access.scope import COUNTY_FREE_ROUTES, report_params
 from services.projection.read_models import routes
+from shared.accounts.passwords import hash_password, verify_password
+from shared.accounts.roles import Principal, Role, check_account
 from shared.spreadsheet import neutralise
 
 

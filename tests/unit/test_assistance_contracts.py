@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from contracts.assistance import commands as c
 from contracts.assistance.events import StudentRegistered, StudentRegisteredV1
 from contracts.envelope import EventEnvelope
+from contracts.personal import SEALINGS
 from contracts.registry import COMMAND_MODELS, latest_version, parse_event, upcast
 from contracts.types import GRADES, Stage
 
@@ -138,6 +139,7 @@ def test_every_command_of_the_issue_is_accepted_by_the_service() -> None:
     assistance = {name for name, model in COMMAND_MODELS.items() if model.__module__ == c.__name__}
 
     assert assistance == {
+        "EraseStudentPersonalData",
         "RegisterStudent",
         "ReviseStudent",
         "RemoveFromRoster",
@@ -423,24 +425,24 @@ def v1_envelope(payload: dict[str, Any]) -> EventEnvelope:
     )
 
 
-def test_student_registered_is_at_version_2() -> None:
-    assert latest_version("StudentRegistered") == 2
+def test_student_registered_is_at_version_3_whose_personal_part_is_sealed() -> None:
+    assert latest_version("StudentRegistered") == 3
+    assert SEALINGS["StudentRegistered"].clear_version == 2
 
 
-def test_a_version_1_registration_reads_as_version_2_with_year_and_revision_unknown() -> None:
+def test_a_version_1_registration_reads_as_version_3_in_clear_parts_only() -> None:
+    """Recorded in clear before sealing: its upcast has nothing to seal the part with."""
     event = parse_event(v1_envelope(V1_PAYLOAD))
 
-    assert type(event) is StudentRegistered
-    assert event == StudentRegistered.model_validate(
-        {**V1_PAYLOAD, "school_year": None, "roster_revision": None}
-    )
-    assert StudentRegisteredV1.model_validate(V1_PAYLOAD).model_dump() == event.model_dump(
-        exclude={"school_year", "roster_revision"}
-    )
+    assert isinstance(event, StudentRegistered)
+    assert event.personal is None
+    assert StudentRegisteredV1.model_validate(V1_PAYLOAD).model_dump(
+        exclude={"personal"}
+    ) == event.model_dump(exclude={"school_year", "roster_revision", "programme_years", "personal"})
 
 
 def test_the_upcaster_adds_the_two_fields_and_keeps_the_rest() -> None:
-    version, payload = upcast("StudentRegistered", 1, dict(V1_PAYLOAD))
+    version, payload = upcast("StudentRegistered", 1, dict(V1_PAYLOAD), target=2)
 
     assert version == 2
     assert payload == {**V1_PAYLOAD, "school_year": None, "roster_revision": None}

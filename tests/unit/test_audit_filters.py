@@ -15,15 +15,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contracts.registry import EVENTS
-from services.projection.audit import ROUTES
-from services.projection.audit_figures import FIGURES, figure_search
-from services.projection.audit_search import (
-    CHINA,
-    Cursor,
-    ExportQuery,
-    SearchQuery,
-    where,
-)
 from services.projection.http import (
     EXCEPTION_HANDLERS,
     Download,
@@ -33,6 +24,15 @@ from services.projection.http import (
     query,
 )
 from services.projection.read_models import projections, routes
+from services.projection.read_models.audit import ROUTES
+from services.projection.read_models.audit.figures import FIGURES, figure_search
+from services.projection.read_models.audit.search import (
+    Cursor,
+    ExportQuery,
+    SearchQuery,
+    where,
+)
+from shared.moments import CHINA
 
 NO_POOL: Any = None  # the parameters are refused before the database is touched
 

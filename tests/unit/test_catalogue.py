@@ -17,14 +17,14 @@ from pydantic import BaseModel, ValidationError
 from contracts.assistance.commands import LoadAidCatalogue, ProgrammeDefinition
 from contracts.assistance.events import AidProgrammeSet, AidProgrammeWithdrawn
 from contracts.assistance.types import PROVINCE, Payment
-from contracts.types import GRADES, Stage
-from services.assistance.catalogue import (
+from contracts.files.aid_catalogue import (
     DEFAULT_CATALOGUE,
     DEFAULT_EFFECTIVE_FROM,
     CatalogueError,
-    load_catalogue,
     read_catalogue_file,
 )
+from contracts.types import GRADES, Stage
+from services.assistance.catalogue import load_catalogue
 from services.assistance.domain.catalogue import (
     CATALOGUE,
     AidCatalogue,

@@ -11,6 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from shared.launcher import SERVICES
 from shared.provision import DOMAIN_SERVICES
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
@@ -52,7 +53,7 @@ def test_every_service_runs_probed_and_limited() -> None:
     for name, deployment in deployments.items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         service = name.removeprefix("eduplan-")
-        assert container["command"] == ["python", "-m", f"services.{service}"]
+        assert container["command"] == ["python", "-m", SERVICES[service]]
         assert container["readinessProbe"], name
         assert container["livenessProbe"], name
         assert {"cpu", "memory"} <= set(container["resources"]["limits"]), name

@@ -9,14 +9,14 @@ import pytest
 
 from contracts.evaluation import COMMANDS
 from contracts.evaluation.types import CompulsoryStage, Indicator
-from services.evaluation.app import thresholds_in_force
-from services.evaluation.handlers import command_handlers, load_permissions
-from services.evaluation.statistics_file import (
+from contracts.files.statistics_census import (
     COLUMNS,
     REGISTER_COLUMNS,
     CensusFileError,
     parse_census,
 )
+from services.evaluation.app import thresholds_in_force
+from services.evaluation.handlers import command_handlers, load_permissions
 from services.evaluation.thresholds import ThresholdsError, load_thresholds
 from tests.support.evaluation import THRESHOLDS
 

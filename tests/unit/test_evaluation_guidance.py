@@ -19,8 +19,8 @@ from contracts.evaluation.events import (
     ResearchVisitPlanned,
 )
 from contracts.evaluation.types import GuidanceInstitution
+from contracts.files.guidance_plan import SeedError, guidance_plan
 from services.evaluation.domain.guidance import GUIDANCE
-from services.evaluation.seeds import SeedError, guidance_plan
 from shared.decider import Rejection
 from tests.support.evaluation import COUNTY, EXPERTS, decide, given, plan_visit, record_visit
 

@@ -3,20 +3,21 @@ the seed file of the pilot's 7 pairs."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from contracts.files.pairing_seed import SeedError, load_seed
 from contracts.pairing.commands import AdoptPairingTargets
 from contracts.pairing.events import PairEstablished, PairingTargetsAdopted
 from contracts.types import Stage
 from services.pairing.domain.targets import PAIRING_TARGETS, adopt_targets
-from services.pairing.seed import SeedError, load_seed
 from services.pairing.targets import TargetsError, load_targets
 from tests.support.pairing import refusal, when
 
-PILOT = AdoptPairingTargets(county="610831")
+PILOT = AdoptPairingTargets(county="610831", active_pairs=7)
 
 PLAN_PAIRS = {
     ("zizhou_high_school", "子洲中学", Stage.HIGH_SCHOOL),
@@ -28,6 +29,7 @@ PLAN_PAIRS = {
     ("zizhou_no2_kindergarten", "子洲第二幼儿园", Stage.PRESCHOOL),
 }
 """Plan task 3.1: the 7 helped schools and their stages."""
+SPRING = date(2019, 2, 1)
 
 
 # Targets
@@ -50,18 +52,27 @@ def test_adopting_unchanged_targets_again_records_nothing() -> None:
     assert when(when([], PILOT), PILOT) == []
 
 
-def test_changed_targets_are_adopted_again(tmp_path: Path) -> None:
+def test_changed_targets_are_adopted_again_from_their_date() -> None:
     given = when([], PILOT)
-    changed = write(tmp_path, DEFAULTS + "[counties.610831]\nactive_pairs = 9\n")
     state = PAIRING_TARGETS.fold(given)
+    revised = PILOT.model_copy(
+        update={"active_pairs": 9, "shadowing_months_max": Decimal(3), "effective_from": SPRING}
+    )
 
-    (event,) = adopt_targets(state, PILOT, load_targets(changed).for_county("610831"))
+    (event,) = adopt_targets(state, revised, load_targets().defaults_only())
 
     assert isinstance(event, PairingTargetsAdopted)
-    assert event.active_pairs == 9
+    assert (event.active_pairs, event.shadowing_months_max) == (9, Decimal(3))
+    assert event.effective_from == SPRING
 
 
-def test_a_county_without_a_pair_target_cannot_adopt_targets() -> None:
+def test_a_county_no_file_mentions_adopts_its_own_targets() -> None:
+    (event,) = when([], AdoptPairingTargets(county="610827", active_pairs=3))
+
+    assert (event.county, event.active_pairs, event.secondments_per_side_max) == ("610827", 3, 3)
+
+
+def test_targets_without_a_pair_target_are_refused() -> None:
     refused = refusal([], AdoptPairingTargets(county="610802"))
 
     assert refused.code == "no_targets_for_county"

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from contracts.types import Stage
-from services.assistance.roster import (
+from contracts.files.roster import (
     COLUMNS,
     RosterFileError,
     RosterLine,
     parse_roster,
     read_roster,
 )
-from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
+from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
+from contracts.types import Stage
 from tests.support.builders import new_registry_id
 
 HEADER = ",".join(COLUMNS)

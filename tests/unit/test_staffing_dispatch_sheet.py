@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.staffing.dispatch_sheet import SheetError, parse_sheet
+from contracts.files.dispatch_sheet import SheetError, parse_sheet
 from tests.support.staffing import dispatch_sheet, pilot_teachers
 
 

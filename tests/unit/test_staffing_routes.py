@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.projection.read_models import projections, routes
-from services.projection.staffing import ROUTES
+from services.projection.read_models.staffing import ROUTES
 
 NO_POOL: Any = None  # the parameters are refused before the database is touched
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,29 +28,43 @@ def test_the_pilot_targets_are_the_plans_figures() -> None:
     assert sorted(zizhou.caravan_seasons) == ["autumn", "spring"]
 
 
-def test_adopting_records_the_files_targets_once() -> None:
-    then = plan.adopt(plan.PLAN.fold([]), AdoptStaffingTargets(county=COUNTY), PILOT)
+def adoption(targets: object = None, county: str = COUNTY) -> AdoptStaffingTargets:
+    return AdoptStaffingTargets(county=county, targets=targets or PILOT[COUNTY])
+
+
+def test_adopting_records_the_commands_targets_once() -> None:
+    then = plan.adopt(plan.PLAN.fold([]), adoption())
 
     assert then == [StaffingTargetsAdopted(county=COUNTY, targets=PILOT[COUNTY])]
-    assert plan.adopt(plan.PLAN.fold(then), AdoptStaffingTargets(county=COUNTY), PILOT) == []
+    assert plan.adopt(plan.PLAN.fold(then), adoption()) == []
     assert plan.targets_stream(COUNTY) == "610831:targets"
 
 
-def test_adopting_again_after_the_file_changed_records_the_new_targets() -> None:
+def test_adopting_other_targets_records_a_revision_from_its_date() -> None:
     adopted = plan.PLAN.fold([StaffingTargetsAdopted(county=COUNTY, targets=PILOT[COUNTY])])
-    changed = {COUNTY: PILOT[COUNTY].model_copy(update={"normal_graduates_per_year": 25})}
+    changed = PILOT[COUNTY].model_copy(update={"normal_graduates_per_year": 25})
+    command = adoption(changed).model_copy(update={"effective_from": date(2019, 9, 1)})
 
-    (event,) = plan.adopt(adopted, AdoptStaffingTargets(county=COUNTY), changed)
+    (event,) = plan.adopt(adopted, command)
 
     assert isinstance(event, StaffingTargetsAdopted)
     assert event.targets.normal_graduates_per_year == 25
+    assert event.effective_from == date(2019, 9, 1)
 
 
-def test_a_county_without_targets_cannot_adopt_them() -> None:
+def test_a_county_no_file_mentions_adopts_its_own_targets() -> None:
+    own = PILOT[COUNTY].model_copy(update={"name": "Mizhi County", "subjects": ["physics"]})
+
+    (event,) = plan.adopt(plan.PLAN.fold([]), adoption(own, county="610827"))
+
+    assert (event.county, event.targets.subjects) == ("610827", ["physics"])
+
+
+def test_adopting_without_targets_is_refused() -> None:
     with pytest.raises(Rejection) as refused:
-        plan.adopt(plan.PLAN.fold([]), AdoptStaffingTargets(county="610802"), PILOT)
+        plan.adopt(plan.PLAN.fold([]), AdoptStaffingTargets(county="610802"))
 
-    assert refused.value.code == "unknown_county"
+    assert refused.value.code == "targets_required"
 
 
 TARGETS = """

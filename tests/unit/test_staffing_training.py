@@ -103,12 +103,26 @@ def test_the_same_visit_again_changes_nothing_and_other_lessons_are_refused() ->
     )
 
 
-@pytest.mark.parametrize(
-    ("command", "code"),
-    [(visit(subject="music"), "unknown_subject"), (visit(county="610802"), "unknown_county")],
-)
-def test_a_visit_outside_the_targets_is_refused(command: c.RecordCaravanVisit, code: str) -> None:
-    assert refused(training.record_visit, training.CARAVAN.fold([]), command, PILOT).code == code
+def test_a_visit_to_a_county_without_targets_is_refused() -> None:
+    command = visit(county="610802")
+    assert refused(training.record_visit, training.CARAVAN.fold([]), command, PILOT).code == (
+        "unknown_county"
+    )
+
+
+def test_caravan_lessons_are_accepted_in_every_stage_and_subject() -> None:
+    """The plan sends master teachers of every stage and subject (各学段、学科), not only the
+    nine high-school subjects the county's master-teacher posts are targeted for."""
+    lessons = [
+        ModelLessons(stage=Stage.PRIMARY, subject="science", lessons=2),
+        ModelLessons(stage=Stage.PRESCHOOL, subject="art", lessons=1),
+        ModelLessons(stage=Stage.HIGH_SCHOOL, subject="music", lessons=1),
+    ]
+    command = visit().model_copy(update={"lessons": lessons})
+
+    (recorded,) = training.record_visit(training.CARAVAN.fold([]), command, PILOT)
+
+    assert recorded.lessons == lessons
 
 
 # Shadow training

@@ -53,8 +53,9 @@ from contracts.assistance.events import (
     StudentTransferred,
 )
 from contracts.assistance.types import AlertResolution, LeaveReason, PaymentChannel
+from contracts.files.aid_catalogue import read_catalogue_file
 from contracts.types import GRADES, Stage
-from services.assistance.catalogue import load_catalogue, read_catalogue_file
+from services.assistance.catalogue import load_catalogue
 from services.assistance.domain import catalogue as aid_catalogue
 from services.assistance.domain import student as domain
 from services.assistance.domain.catalogue import AidCatalogue
@@ -560,13 +561,47 @@ def test_a_student_registered_before_school_years_were_recorded_is_promoted() ->
 
 @pytest.mark.parametrize("stage", list(Stage), ids=str)
 def test_the_last_grade_of_a_stage_is_not_promoted_but_graduated(stage: Stage) -> None:
-    given = [student(stage, GRADES[stage], boarding=False)]
+    given = [student(stage, domain.last_grade(stage, None), boarding=False)]
 
     with pytest.raises(Rejection) as refusal:
         when(given, domain.promote, promotion())
 
     assert refusal.value.code == "final_grade"
     assert "graduate" in refusal.value.message
+
+
+@pytest.mark.parametrize(
+    ("stage", "years", "last"),
+    [
+        (Stage.UNDERGRADUATE, None, 4),
+        (Stage.UNDERGRADUATE, 5, 5),
+        (Stage.JUNIOR_COLLEGE, None, 3),
+    ],
+    ids=str,
+)
+def test_a_university_student_is_promoted_up_to_their_own_programme_length(
+    stage: Stage, years: int | None, last: int
+) -> None:
+    """A bachelor programme lasts 4 years unless the student's is a five-year one; a junior
+    college programme 3: nobody is promoted into a grade their programme does not have."""
+    enrolment = line(stage, last - 1, boarding=False).model_copy(update={"programme_years": years})
+    given = [registered(enrolment)]
+    assert state(given).programme_years == years
+
+    (promoted,) = when(given, domain.promote, promotion())
+    assert promoted.to_grade == last
+
+    code = refused([*given, promoted], domain.promote, promotion(YEAR + 2))
+    assert code == "final_grade"
+
+
+@pytest.mark.parametrize(
+    ("stage", "years"), [(Stage.JUNIOR_COLLEGE, 5), (Stage.UNDERGRADUATE, 6), (Stage.PRIMARY, 4)]
+)
+def test_a_programme_length_the_stage_cannot_have_is_refused(stage: Stage, years: int) -> None:
+    with pytest.raises(ValueError, match="programme_years"):
+        RegisterStudent.model_validate({**line(stage, 1).model_dump(), "programme_years": years})
+    assert RegisterStudent.model_validate({**line(stage, 1).model_dump()}).programme_years is None
 
 
 def test_a_student_off_the_roster_is_not_promoted() -> None:

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts.assistance.commands import (
+    EraseStudentPersonalData,
     GraduateStudent,
     GrantTermAid,
     PayAid,
@@ -35,6 +36,7 @@ from contracts.assistance.events import (
     AidPaid,
     DropoutAlertRaised,
     DropoutAlertResolved,
+    PersonalDataErased,
     StudentAidAssessed,
     StudentDetailsRevised,
     StudentGraduated,
@@ -47,7 +49,7 @@ from contracts.assistance.events import (
     StudentTransferred,
 )
 from contracts.assistance.types import AlertResolution, LeaveReason
-from contracts.types import GRADES, Stage, StudentPersonal
+from contracts.types import Stage, StudentPersonal, last_grade
 from services.assistance.domain.catalogue import AidCatalogue
 from shared.decider import Aggregate, Rejection
 
@@ -61,8 +63,6 @@ NEXT_STAGES: Mapping[Stage, frozenset[Stage]] = {
     Stage.UNDERGRADUATE: frozenset(),
 }
 COMPULSORY = frozenset({Stage.PRIMARY, Stage.JUNIOR})
-COMPLETION_GRADE: Mapping[Stage, int] = {**GRADES, Stage.UNDERGRADUATE: 4}
-"""Earliest grade a stage can be completed in: bachelor programmes last four years (some five)."""
 ZERO = Decimal("0.00")
 
 
@@ -89,6 +89,7 @@ class Student:
     boarding: bool = False
     personal: StudentPersonal | None = None
     school_year: int | None = None
+    programme_years: int | None = None  # university stages; None: the stage's default
     on_roster: bool = True
     removed_in: str = ""
     in_school: bool = True
@@ -97,6 +98,7 @@ class Student:
     alerts_raised: int = 0
     grants: Mapping[tuple[str, str], Grant] = field(default_factory=dict)  # (term, programme)
     assessed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> entitled
+    erased: bool = False  # personal data erased: its key is gone, none can be recorded again
 
     @property
     def registered(self) -> bool:
@@ -115,6 +117,7 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 boarding=event.boarding,
                 personal=event.personal,
                 school_year=event.school_year,
+                programme_years=event.programme_years,
             )
         case StudentDetailsRevised():
             return replace(
@@ -141,6 +144,7 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 school=event.school,
                 boarding=event.boarding,
                 school_year=event.school_year,
+                programme_years=event.programme_years,
             )
         case StudentTransferred():
             return replace(
@@ -179,6 +183,8 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
             key = (event.term, event.programme)
             revoked = replace(state.grants[key], revoked=True)
             return replace(state, grants={**state.grants, key: revoked})
+        case PersonalDataErased():
+            return replace(state, personal=None, erased=True)
     return state
 
 
@@ -189,6 +195,7 @@ def register(
     state: Student, command: RegisterStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """Register once; the same roster line again changes nothing, different data is refused."""
+    _refuse_if_erased(state)
     if state.registered:
         if not _differences(state, command):
             return []
@@ -204,6 +211,7 @@ def revise(
     state: Student, command: ReviseStudent, student_id: UUID, school_year: int
 ) -> list[BaseModel]:
     """A line of a revised roster: register a new student, restore or update a known one."""
+    _refuse_if_erased(state)
     year = command.school_year or school_year
     if not state.registered:
         return [_registered(command, student_id, year, command.revision)]
@@ -245,7 +253,7 @@ def promote(state: Student, command: PromoteStudent) -> list[BaseModel]:
     _require_active(state, command.student_id)
     if state.school_year is not None and state.school_year >= command.school_year:
         return []
-    if state.grade >= GRADES[state.stage]:
+    if state.grade >= last_grade(state.stage, state.programme_years):
         raise Rejection(
             "final_grade",
             f"grade {state.grade} is the last of {state.stage.value}: graduate the student "
@@ -277,11 +285,11 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
             "invalid_transition",
             f"{state.stage.value} does not lead to {command.to_stage.value} (next: {allowed})",
         )
-    if state.grade < COMPLETION_GRADE[state.stage]:
+    if state.grade < last_grade(state.stage, state.programme_years):
         raise Rejection(
             "not_final_grade",
             f"grade {state.grade} is not the last of {state.stage.value} "
-            f"({GRADES[state.stage]}): promote the student instead",
+            f"({last_grade(state.stage, state.programme_years)}): promote the student instead",
         )
     return [
         StudentGraduated(
@@ -291,6 +299,7 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
             to_stage=command.to_stage,
             school=command.school,
             boarding=command.boarding,
+            programme_years=command.programme_years,
         )
     ]
 
@@ -326,7 +335,9 @@ def leave(state: Student, command: RecordLeaving) -> list[BaseModel]:
     """
     _require_registered(state, command.student_id)
     _require_in_school(state)
-    if command.reason == LeaveReason.COMPLETED and state.grade < COMPLETION_GRADE[state.stage]:
+    if command.reason == LeaveReason.COMPLETED and state.grade < last_grade(
+        state.stage, state.programme_years
+    ):
         raise Rejection(
             "not_final_grade",
             f"grade {state.grade} of {state.stage.value} is not a completion: give another reason",
@@ -537,7 +548,39 @@ def _registered(
         personal=command.personal,
         school_year=school_year,
         roster_revision=revision,
+        programme_years=_programme_years(command),
     )
+
+
+def erase(state: Student, command: EraseStudentPersonalData, student_id: UUID) -> list[BaseModel]:
+    """Erase the student's personal data (the store destroys their key as it records this);
+    erased already: nothing more to do."""
+    _require_registered(state, student_id)
+    if state.erased:
+        return []
+    return [
+        PersonalDataErased(
+            student_id=student_id,
+            key_id=f"student:{student_id}",
+            reason=command.reason,
+            requested_by=command.requested_by,
+        )
+    ]
+
+
+def _refuse_if_erased(state: Student) -> None:
+    if state.erased:
+        raise Rejection(
+            "personal_data_erased",
+            f"the personal data of student {state.student_id} was erased; it is not recorded again",
+        )
+
+
+def _programme_years(command: RegisterStudent) -> int | None:
+    """A roster line in a grade beyond the stage's default length is a longer programme."""
+    if command.programme_years or command.grade <= last_grade(command.stage, None):
+        return command.programme_years
+    return command.grade
 
 
 def _differences(state: Student, command: RegisterStudent) -> list[str]:

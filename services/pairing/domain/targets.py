@@ -1,13 +1,15 @@
 """The PairingTargets aggregate: the targets a county's pairing is reported against.
 
 One stream per county (`f"targets:{county}"`, which no school stream can be). The figures come
-from the service's targets file, so what the reports compare against is what the service
-enforces; adopting unchanged figures again records nothing.
+with the command (a county plan's `targets.pairing`); a range the command leaves unset is the
+province's default. The service enforces the adopted figures, so what the reports compare
+against is what the service enforces; adopting unchanged figures again records nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -30,21 +32,36 @@ def evolve(state: Targets, event: BaseModel) -> Targets:
 
 
 def adopt_targets(
-    state: Targets, c: AdoptPairingTargets, targets: CountyTargets
+    state: Targets, c: AdoptPairingTargets, defaults: CountyTargets
 ) -> list[BaseModel]:
-    if targets.active_pairs is None:
+    """`defaults`: the province's ranges, for what the command leaves unset."""
+    if c.active_pairs is None:
         raise Rejection(
-            "no_targets_for_county", f"the targets file has no active_pairs for county {c.county}"
+            "no_targets_for_county",
+            f"give county {c.county}'s active_pairs (`eduplan county adopt --plan FILE.yaml`)",
         )
     adopted = PairingTargetsAdopted(
         county=c.county,
-        active_pairs=targets.active_pairs,
-        secondments_per_side_min=targets.secondments_min,
-        secondments_per_side_max=targets.secondments_max,
-        shadowing_months_min=targets.shadowing_min,
-        shadowing_months_max=targets.shadowing_max,
+        active_pairs=c.active_pairs,
+        secondments_per_side_min=_given(c.secondments_per_side_min, defaults.secondments_min),
+        secondments_per_side_max=_given(c.secondments_per_side_max, defaults.secondments_max),
+        shadowing_months_min=_given(c.shadowing_months_min, defaults.shadowing_min),
+        shadowing_months_max=_given(c.shadowing_months_max, defaults.shadowing_max),
+        effective_from=c.effective_from,
     )
-    return [] if adopted == state.adopted else [adopted]
+    if adopted.secondments_per_side_min > adopted.secondments_per_side_max:
+        raise Rejection("invalid_targets", "secondments_per_side_min is above the max")
+    if adopted.shadowing_months_min > adopted.shadowing_months_max:
+        raise Rejection("invalid_targets", "shadowing_months_min is above the max")
+    if state.adopted and adopted == state.adopted.model_copy(
+        update={"effective_from": c.effective_from}
+    ):
+        return []
+    return [adopted]
+
+
+def _given(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def stream_id(county: str) -> str:

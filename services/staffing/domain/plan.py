@@ -9,9 +9,7 @@ from pydantic import BaseModel
 from contracts.staffing.commands import AdoptStaffingTargets
 from contracts.staffing.events import StaffingTargetsAdopted
 from contracts.staffing.types import CountyTargets
-from services.staffing.domain.targets import county_targets
-from services.staffing.targets import StaffingTargets
-from shared.decider import Aggregate
+from shared.decider import Aggregate, Rejection
 
 
 @dataclass(frozen=True)
@@ -30,14 +28,20 @@ def evolve(state: AdoptedTargets, event: BaseModel) -> AdoptedTargets:
     return state
 
 
-def adopt(
-    state: AdoptedTargets, command: AdoptStaffingTargets, targets: StaffingTargets
-) -> list[BaseModel]:
-    """Adopt the file's targets; adopting them unchanged again records nothing."""
-    current = county_targets(targets, command.county)
-    if current == state.targets:
+def adopt(state: AdoptedTargets, command: AdoptStaffingTargets) -> list[BaseModel]:
+    """Adopt the command's targets; adopting them unchanged again records nothing."""
+    if command.targets is None:
+        raise Rejection(
+            "targets_required",
+            f"give county {command.county}'s targets (`eduplan county adopt --plan FILE.yaml`)",
+        )
+    if command.targets == state.targets:
         return []
-    return [StaffingTargetsAdopted(county=command.county, targets=current)]
+    return [
+        StaffingTargetsAdopted(
+            county=command.county, targets=command.targets, effective_from=command.effective_from
+        )
+    ]
 
 
 PLAN = Aggregate[AdoptedTargets]("staffing_targets", AdoptedTargets(), evolve, lambda s: s.county)

@@ -22,7 +22,7 @@ from contracts.staffing.events import (
     TrainingOrderPlaced,
 )
 from contracts.staffing.terms import school_year_of
-from services.staffing.domain.targets import check_subject, county_targets
+from services.staffing.domain.targets import county_targets
 from services.staffing.targets import StaffingTargets
 from shared.decider import Aggregate, Rejection
 
@@ -49,8 +49,7 @@ def evolve_caravan(state: CaravanTerm, event: BaseModel) -> CaravanTerm:
 def record_visit(
     state: CaravanTerm, command: c.RecordCaravanVisit, targets: StaffingTargets
 ) -> list[BaseModel]:
-    for lesson in command.lessons:
-        check_subject(targets, command.county, lesson.subject)
+    county_targets(targets, command.county)  # lessons: any stage and subject (各学段、学科)
     visit = CaravanVisitRecorded(**command.model_dump())
     recorded = state.visits.get((command.visited_on, command.visiting_school))
     if recorded == visit:

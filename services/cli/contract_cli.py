@@ -1,0 +1,330 @@
+"""CLI commands made from the contracts, so that adding a command to a contract adds it here.
+
+A command that sends one contract command gets one option per field of the model (nested
+parts such as `personal` flattened), named `--<field-name>` unless the work stream names it
+otherwise, its help from the field's description and the command's help from the model's
+docstring; the whole command is validated by the model before anything is sent. A report is
+one API path with its query options and a table. Hand-written commands remain only where a
+command does more (files, batches, progress).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import typer
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+from contracts.registry import commands_of
+from services.cli.common import build_command, check, fetch, send_command, show
+
+Convert = Callable[[str], Any]
+Table = Callable[[Any, Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """How one contract command appears on the command line, where its defaults do not fit."""
+
+    model: type[BaseModel]
+    name: str | None = None  # "pair establish"; default: the model's name in kebab case
+    done: str = "done"  # printed on success, formatted with the fields' values
+    new_ids: tuple[str, ...] = ()  # UUID fields made up when left out, and printed
+    convert: Mapping[str, Convert] = field(default_factory=dict)  # field path -> each value
+    department: str | None = None  # the issuing department, when not the stream's
+    hidden: tuple[str, ...] = ()  # fields `fill` computes, not offered as options
+    optional: tuple[str, ...] = ()  # required fields a user may leave to `fill`
+    fill: Callable[[dict[str, Any]], None] | None = None  # completes the fields before checking
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query option of a report: checked with its contract type before asking."""
+
+    name: str
+    kind: Any
+    help: str
+    required: bool = False
+    option: str | None = None  # default: --<name>
+    flag: bool = False  # a switch, sent as "true" when on
+
+    @property
+    def option_name(self) -> str:
+        return self.option or "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report of the projection service: `path` asked with the params, shown by `table`."""
+
+    name: str
+    path: str
+    doc: str
+    params: Sequence[Param]
+    table: Table
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A service's commands on the command line: every command of its contracts, by default
+    under the model's name; `verbs` rename or explain some; `skip` are written by hand."""
+
+    service: str
+    department: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)
+    verbs: Sequence[Verb] = ()
+    skip: Collection[type[BaseModel]] = ()
+    reports: Sequence[Report] = ()
+
+
+def add_stream(
+    app: typer.Typer, stream: Stream, reports_to: typer.Typer | None = None
+) -> dict[str, typer.Typer]:
+    """Attach the stream's commands to `app`, its reports to `reports_to` (default `app`);
+    returns the sub-command groups."""
+    groups = {
+        name: typer.Typer(help=text, no_args_is_help=True) for name, text in stream.groups.items()
+    }
+    for name, group in groups.items():
+        app.add_typer(group, name=name)
+    named = {v.model: v for v in stream.verbs}
+    for spec in commands_of(stream.service):
+        if spec.model in stream.skip:
+            continue
+        verb = named.get(spec.model, Verb(spec.model))
+        _place(app, groups, verb.name or _kebab(spec.model.__name__), _command(stream, verb))
+    for report in stream.reports:
+        _place(reports_to or app, groups, report.name, _report(report))
+    return groups
+
+
+def _place(app: typer.Typer, groups: Mapping[str, typer.Typer], name: str, fn: Any) -> None:
+    group, _, verb = name.rpartition(" ")
+    (groups[group] if group else app).command(verb)(fn)
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    path: str  # "personal.name"
+    info: FieldInfo
+    required: bool
+    option: str
+    param: str  # the Python parameter's name
+
+
+def _leaves(model: type[BaseModel], options: Mapping[str, str], prefix: str = "") -> list[_Leaf]:
+    leaves = []
+    for name, info in model.model_fields.items():
+        path = prefix + name
+        nested = info.annotation
+        if inspect.isclass(nested) and issubclass(nested, BaseModel) and path not in options:
+            for leaf in _leaves(nested, options, path + "."):
+                required = leaf.required and info.is_required()
+                leaves.append(_Leaf(leaf.path, leaf.info, required, leaf.option, leaf.param))
+            continue
+        option = options.get(path, "--" + name.replace("_", "-"))
+        leaves.append(_Leaf(path, info, info.is_required(), option, path.replace(".", "__")))
+    return leaves
+
+
+def _is_list(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (list, tuple, set, frozenset, dict):
+        return True
+    args = typing.get_args(annotation)
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    return union and any(_is_list(a) for a in args)
+
+
+def _is_bool(annotation: Any) -> bool:
+    return annotation is bool
+
+
+def _holds_model(annotation: Any) -> bool:
+    if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(a) for a in typing.get_args(annotation))
+
+
+def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
+    leaves = [lf for lf in _leaves(verb.model, stream.options) if lf.path not in verb.hidden]
+    params = []
+    for leaf in leaves:
+        help_ = (leaf.info.description or "").strip() + _choices(leaf.info.annotation)
+        if leaf.path in verb.new_ids:
+            help_ += " A new id when left out (printed)."
+        if _is_bool(leaf.info.annotation):
+            kind: Any = bool
+            default: Any = bool(leaf.info.default) if not leaf.required else False
+        elif _is_list(leaf.info.annotation):
+            kind, default = (list[str], inspect.Parameter.empty if leaf.required else None)
+        else:
+            required = leaf.required and leaf.path not in (*verb.new_ids, *verb.optional)
+            kind, default = (str, inspect.Parameter.empty) if required else (str | None, None)
+        option = typer.Option(leaf.option, help=help_)
+        params.append(
+            inspect.Parameter(
+                leaf.param,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[kind, option],
+                default=default,
+            )
+        )
+    department = verb.department or stream.department
+    params += [
+        inspect.Parameter(
+            "department",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[
+                str, typer.Option(help=f"Issuing department (default {department}).")
+            ],
+            default=department,
+        ),
+        inspect.Parameter(
+            "as_json",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[bool, typer.Option("--json", help="Print JSON.")],
+            default=False,
+        ),
+    ]
+
+    def command(**given: Any) -> None:
+        fields: dict[str, Any] = {}
+        made: dict[str, UUID] = {}
+        for leaf in leaves:
+            value = given[leaf.param]
+            if leaf.path in verb.new_ids and value is None:
+                value = made[leaf.path.rpartition(".")[2]] = uuid4()
+            elif leaf.path in verb.new_ids:
+                value = made[leaf.path.rpartition(".")[2]] = check(value, UUID, leaf.option)
+            if value is None or (value == [] and not leaf.required):
+                continue
+            value = _converted(value, leaf, verb.convert.get(leaf.path))
+            _put(fields, leaf.path, value)
+        if verb.fill:
+            verb.fill(fields)
+        payload = build_command(verb.model, {lf.path: lf.option for lf in leaves}, **fields)
+        said = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves}
+        flat = fields | {k: v for k, v in said.items() if v is not None} | made
+        done = verb.done.format_map(_Blank(flat))
+        send_command(stream.service, payload, given["department"], given["as_json"], done, **made)
+
+    command.__doc__ = inspect.cleandoc(verb.model.__doc__ or verb.model.__name__)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__name__ = _kebab(verb.model.__name__).replace("-", "_")
+    return command
+
+
+def _choices(annotation: Any) -> str:
+    """Say the values an enum field takes (contracts describe the field, not its values)."""
+    kinds = [annotation, *typing.get_args(annotation)]
+    for kind in kinds:
+        if inspect.isclass(kind) and issubclass(kind, Enum):
+            return " One of: " + ", ".join(str(m.value) for m in kind) + "."
+    return ""
+
+
+def _converted(value: Any, leaf: _Leaf, convert: Convert | None) -> Any:
+    """Each value through the stream's converter, or JSON for a part that is a model."""
+    if convert is None and _holds_model(leaf.info.annotation):
+        convert = _json(leaf.option)
+    if convert is None:
+        return value
+    if not isinstance(value, list):
+        return convert(value)
+    converted = [convert(v) for v in value]
+    return dict(converted) if typing.get_origin(leaf.info.annotation) is dict else converted
+
+
+def _json(option: str) -> Convert:
+    def parse(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise typer.BadParameter(f"{text!r} is not JSON", param_hint=option) from None
+
+    return parse
+
+
+def _put(fields: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        fields = fields.setdefault(part, {})
+    fields[leaf] = value
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _report(report: Report) -> Callable[..., None]:
+    params = []
+    for p in report.params:
+        if p.flag:
+            kind: Any = bool
+            default: Any = False
+        else:
+            kind, default = (str, inspect.Parameter.empty) if p.required else (str | None, None)
+        params.append(
+            inspect.Parameter(
+                p.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[kind, typer.Option(p.option_name, help=p.help)],
+                default=default,
+            )
+        )
+    params.append(
+        inspect.Parameter(
+            "as_json",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[bool, typer.Option("--json", help="Print JSON.")],
+            default=False,
+        )
+    )
+
+    def command(**given: Any) -> None:
+        asked: dict[str, Any] = {}
+        for p in report.params:
+            value = given[p.name]
+            if p.flag:
+                asked[p.name] = "true" if value else None
+            else:
+                check(value, p.kind, p.option_name)
+                asked[p.name] = value
+        body = fetch(report.path, **asked)
+        show(body, given["as_json"], lambda b: report.table(b, asked))
+
+    command.__doc__ = report.doc
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__name__ = report.name.replace(" ", "_").replace("-", "_")
+    return command
+
+
+def validated(kind: Any, option: str) -> Convert:
+    """A converter that checks one value with a contract type (a usage error names the
+    option)."""
+    adapter = TypeAdapter(kind)
+
+    def convert(text: str) -> Any:
+        try:
+            return adapter.validate_python(text)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise typer.BadParameter(message, param_hint=option) from None
+
+    return convert

@@ -1,0 +1,138 @@
+"""The catalogue: every id a person sees has a Chinese and an English name; the language is
+chosen as documented; money, numbers and dates read as a county office writes them."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+import yaml
+
+from contracts.alerts.events import AlertKind
+from contracts.evaluation.types import Indicator
+from contracts.pairing.types import Subject
+from contracts.types import Stage
+from shared import i18n
+
+ROOT = Path(__file__).parents[2]
+
+
+def ids(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
+def test_both_languages_have_the_same_entries_and_none_is_empty() -> None:
+    zh, en = i18n.entries("zh"), i18n.entries("en")
+
+    assert {c: set(t) for c, t in zh.items()} == {c: set(t) for c, t in en.items()}
+    assert all(text.strip() for table in (zh, en) for t in table.values() for text in t.values())
+
+
+@pytest.mark.parametrize(
+    ("context", "values"),
+    [
+        ("stage", ids(Stage)),
+        ("alert_kind", ids(AlertKind)),
+        ("subject", ids(Subject)),
+        ("indicator", ids(Indicator)),
+        (
+            "programme",
+            [
+                p["id"]
+                for p in tomllib.loads(
+                    (ROOT / "contracts/files/examples/aid_catalogue.toml").read_text()
+                )["programme"]
+            ],
+        ),
+        (
+            "unit",
+            list(
+                yaml.safe_load((ROOT / "contracts/files/examples/county_plan.yaml").read_text())[
+                    "units"
+                ]
+            ),
+        ),
+        (
+            "school",
+            [
+                pair[side]
+                for pair in tomllib.loads(
+                    (ROOT / "contracts/files/examples/pilot_pairs.toml").read_text()
+                )["pair"]
+                for side in ("helped_school_id", "helper_school_id")
+            ],
+        ),
+    ],
+)
+def test_every_id_of_the_contracts_and_data_has_a_name_in_both_languages(
+    context: str, values: list[str]
+) -> None:
+    for lang in i18n.LANGUAGES:
+        missing = [v for v in values if v not in i18n.entries(lang).get(context, {})]
+        assert missing == [], f"{lang}: no {context} name for {missing}"
+
+
+def test_the_plan_s_units_and_schools_are_named_as_the_plan_names_them() -> None:
+    plan = yaml.safe_load((ROOT / "contracts/files/examples/county_plan.yaml").read_text())
+    assert {u: i18n.label("unit", u, "zh") for u in plan["units"]} == plan["units"]
+    pairs = tomllib.loads((ROOT / "contracts/files/examples/pilot_pairs.toml").read_text())["pair"]
+    for pair in pairs:
+        for side in ("helped", "helper"):
+            name = i18n.label("school", pair[f"{side}_school_id"], "zh")
+            assert name == pair[f"{side}_school_name"]
+
+
+def test_labels_speak_the_language_asked_and_show_an_unknown_id_as_words() -> None:
+    assert i18n.label("programme", "hs_tuition_waiver", "zh") == "普通高中免学费"
+    assert i18n.label("programme", "hs_tuition_waiver", "en") == "High-school tuition waiver"
+    assert i18n.label("county", "610831", "zh") == "子洲县"
+    assert i18n.label("stage", "a_new_stage", "zh") == "a new stage"
+    assert i18n.label("stage", None, "zh") == ""
+
+
+@pytest.mark.parametrize(
+    ("asked", "accept", "env", "expected"),
+    [
+        (None, None, None, "zh"),
+        ("en", "zh-CN", "zh", "en"),
+        (None, "en-US,en;q=0.9", "zh", "en"),
+        (None, "fr-FR, en;q=0.3, zh-CN;q=0.8", None, "zh"),
+        (None, "fr", "en", "en"),
+        ("de", None, None, "zh"),
+        (None, "en;q=0", None, "zh"),
+        ("zh_CN", None, "en", "zh"),
+    ],
+)
+def test_the_language_is_asked_then_the_browser_s_then_eduplan_lang_then_chinese(
+    monkeypatch: pytest.MonkeyPatch,
+    asked: str | None,
+    accept: str | None,
+    env: str | None,
+    expected: str,
+) -> None:
+    if env is None:
+        monkeypatch.delenv("EDUPLAN_LANG", raising=False)
+    else:
+        monkeypatch.setenv("EDUPLAN_LANG", env)
+
+    assert i18n.language(asked, accept) == expected
+
+
+def test_money_numbers_dates_and_terms_as_a_county_office_writes_them() -> None:
+    assert i18n.money("1234567.5") == "¥1,234,567.50"
+    assert i18n.money(-800) == "-¥800.00"
+    assert i18n.number(6717) == "6,717"
+    assert i18n.number("12345.678") == "12,345.678"
+    assert i18n.day("2017-11-20", "zh") == "2017年11月20日"
+    assert i18n.day("2017-11-20T08:00:00+08:00", "en") == "2017-11-20"
+    assert i18n.term("2017-autumn", "zh") == "2017年秋季"
+    assert i18n.term("2018-spring", "en") == "2018 spring"
+
+
+def test_a_sentence_is_filled_in_in_either_language() -> None:
+    zh = i18n.text("cli.aid_coverage_title", "zh", term="2017年秋季", where="子洲县")
+    assert zh == "学生资助覆盖情况，2017年秋季，子洲县"
+    en = i18n.text("cli.aid_coverage_title", "en", term="2017 autumn", where="Zizhou County")
+    assert en == "Aid coverage, 2017 autumn, Zizhou County"
