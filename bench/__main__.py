@@ -60,9 +60,9 @@ async def run(names: list[str], scale: float) -> dict[str, Any]:
     }
     try:
         for name in names:
-            module = importlib.import_module(f"bench.{name}")
             began = time.perf_counter()
             try:
+                module = importlib.import_module(f"bench.{name}")
                 bench.results[name] = await module.measure(bench)
             except Exception as exc:  # one failed section must not hide the others' figures
                 say(f"section {name} failed: {exc!r}")

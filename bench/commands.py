@@ -20,8 +20,8 @@ import nats
 from bench.common import Bench, Cpu, backend_pids, percentile, say, service_ready, wait_until
 from contracts.assistance.commands import RegisterStudent
 from contracts.envelope import Accepted
+from contracts.files.sample_roster import registry_id
 from contracts.types import Stage, StudentPersonal
-from services.assistance.sample_roster import registry_id
 from shared.commandbus import CommandClient, new_command
 
 IN_FLIGHT = (1, 16, 64)
