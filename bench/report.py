@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+RESULTS = "bench/results/latest.json"
 Getter = Callable[[dict[str, Any]], float]
 
 
@@ -147,14 +148,9 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
 ]
 
 
-def table(results: dict[str, Any]) -> str:
-    meta = results.get("meta", {})
-    lines = [
-        f"measured {meta.get('measured_at')} on {meta.get('machine')};"
-        f" load average {_load(meta.get('load_average_before'))} before,"
-        f" {_load(meta.get('load_average_after'))} after; {meta.get('total_seconds')} s",
-        f"{'figure':52} {'value':>10} {'unit':9} {'beside':>28} {'ratio':>7}  target",
-    ]
+def rows(results: dict[str, Any]) -> list[tuple[str, float, str, str, str, str]]:
+    """(figure, value, unit, beside, ratio, target) for every figure the results hold."""
+    out = []
     for name, unit, value, beside, target in ROWS:
         try:
             v = value(results)
@@ -172,18 +168,42 @@ def table(results: dict[str, Any]) -> str:
             op, limit = target
             met = v >= limit if op == ">=" else v <= limit
             goal = f"{op} {limit:,} {'ok' if met else 'MISSED'}"
+        out.append((name, v, unit, other, ratio, goal))
+    return out
+
+
+def _header(results: dict[str, Any]) -> str:
+    meta = results.get("meta", {})
+    return (
+        f"measured {meta.get('measured_at')} on {meta.get('machine')};"
+        f" load average {_load(meta.get('load_average_before'))} before,"
+        f" {_load(meta.get('load_average_after'))} after; {meta.get('total_seconds')} s"
+    )
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        _header(results),
+        f"{'figure':52} {'value':>10} {'unit':9} {'beside':>28} {'ratio':>7}  target",
+    ]
+    for name, v, unit, other, ratio, goal in rows(results):
         lines.append(f"{name:52} {v:10,.1f} {unit:9} {other:>28} {ratio:>7}  {goal}")
-    for name, reason in meta.get("failed", {}).items():
+    for name, reason in results.get("meta", {}).get("failed", {}).items():
         lines.append(f"section {name} FAILED: {reason}")
     return "\n".join(lines)
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """The same table for the README."""
-    rows = ["| figure | value | beside | ratio | target |", "|---|---|---|---|---|"]
-    for line in table(results).splitlines()[2:]:
-        rows.append(line)
-    return "\n".join(rows)
+    """The same table for the README (`python -m bench.report`)."""
+    lines = [
+        _header(results),
+        "",
+        "| figure | value | unit | beside | ratio | target |",
+        "|---|---:|---|---|---:|---|",
+    ]
+    for name, v, unit, other, ratio, goal in rows(results):
+        lines.append(f"| {name} | {v:,.1f} | {unit} | {other} | {ratio} | {goal} |")
+    return "\n".join(lines)
 
 
 def _load(values: Any) -> str:
@@ -224,3 +244,10 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else RESULTS).read_text())))
