@@ -1,11 +1,12 @@
 """Province scale on a generated slice: the bulk section's events (real ones, written by the
 service) copied, each copy under a county code of its own, with new student and event ids,
-until the slice holds `--scale` × 300,000 events, published to a stream of their own. Every
-read model of that stream is rebuilt from sequence 1, one after another, and its time extrapolated linearly to
-10 M events (a rebuild reads each event once: linear unless an index or a table stops fitting
-in memory, which the extrapolation cannot see); then every report route is asked repeatedly on
-the province-sized read models and its p95 taken, with the plans of the slowest written to the
-results (EXPLAIN ANALYZE)."""
+until the slice holds `--scale` x 300,000 events, published to a stream of their own.
+
+Every read model of that stream is rebuilt from sequence 1, one after another, and its time
+extrapolated linearly to 10 M events (a rebuild reads each event once: linear unless an index
+or a table stops fitting in memory, which the extrapolation cannot see); then every report
+route is asked repeatedly on the province-sized read models, for the province and for one
+county, and its p95 taken (downloads listed apart)."""
 
 from __future__ import annotations
 
