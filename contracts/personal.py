@@ -128,7 +128,7 @@ def with_sealed_versions(
         if "personal" not in clear.model.model_fields:
             raise ValueError(f"{event_type} has no personal part to seal")
         extra = DERIVED.get(event_type, ({}, None))[0]
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"{clear.model.__name__}Sealed",
             __base__=clear.model,
             __doc__=f"{clear.model.__doc__}\n\nVersion {clear.version + 1}: the personal part "
@@ -145,7 +145,9 @@ def with_sealed_versions(
         )
         SEALINGS[event_type] = sealing
         added.append(
-            EventSpec(clear.service, clear.stream_type, event_type, clear.version + 1, model)
+            EventSpec(
+                clear.service, clear.stream_type, event_type, clear.version + 1, cast(Any, model)
+            )
         )
         steps[(event_type, clear.version)] = _upcaster(sealing)
     return events + tuple(added), steps

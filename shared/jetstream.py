@@ -74,6 +74,12 @@ class Refusals:
                 raise PermissionRefused(refused.result())
             return task.result()
         finally:
+            # Cancelled meanwhile (e.g. by a batch's first failure): the request's own end is
+            # not news, and must not be logged as a task exception never retrieved.
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()
             waiting = self._waiting.get(subject, [])
             if refused in waiting:
                 waiting.remove(refused)

@@ -77,6 +77,7 @@ class Credentials:
 
 def _required_secrets() -> list[str]:
     return [
+        "EDUPLAN_MASTER_KEY",
         *(f"NATS_{s.upper()}_PASSWORD" for s in (*SERVICES, "operator")),
         *(f"PG_{s.upper()}_PASSWORD" for s in (*SERVICES, "provisioner")),
     ]
@@ -118,6 +119,7 @@ def run_up(settings: Settings, console: Console, env_file: Path | None = None) -
             if credentials is not None:
                 env["EDUPLAN_NATS_URL"] = credentials.nats(endpoints.nats_url, name)
                 env["EDUPLAN_DATABASE_URL"] = credentials.database(database_url, name)
+                env["EDUPLAN_MASTER_KEY"] = credentials.secrets["EDUPLAN_MASTER_KEY"]
                 if name == "alerts":
                     env["EDUPLAN_REPORTING_DATABASE_URL"] = env["EDUPLAN_DATABASE_URL"]
             processes[name] = subprocess.Popen(

@@ -25,12 +25,15 @@ from typing import Any
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic_core import to_json
 
 from contracts.personal import SEALINGS
 from shared.keystore import KeyStore, MasterKeys
 from shared.settings import Settings, get_settings
 
-ERASING_EVENTS = frozenset({"PersonalDataErased"})
+ERASING_EVENTS = frozenset(
+    {"PersonalDataErased", "PairingPersonalDataErased", "StaffPersonalDataErased"}
+)
 """Event types whose `key_id` is destroyed as they are stored."""
 
 
@@ -45,8 +48,8 @@ class PersonalDataErasedError(LookupError):
 def seal_part(key: bytes, key_id: str, clear: Mapping[str, Any]) -> dict[str, str]:
     """A clear personal part, sealed with the data key `key` named `key_id`."""
     nonce = secrets.token_bytes(12)
-    plain = json.dumps(clear, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-    ciphertext = AESGCM(key).encrypt(nonce, plain, key_id.encode())
+    plain = to_json(clear)  # pydantic-core's serializer: compact UTF-8, as json.dumps would be
+    ciphertext = _cipher(key).encrypt(nonce, plain, key_id.encode())
     return {
         "key_id": key_id,
         "nonce": base64.b64encode(nonce).decode(),
@@ -57,7 +60,7 @@ def seal_part(key: bytes, key_id: str, clear: Mapping[str, Any]) -> dict[str, st
 def open_part(key: bytes, sealed: Mapping[str, Any]) -> dict[str, Any]:
     """The clear personal part of `sealed`; `WrongKey` when `key` is not its key."""
     try:
-        plain = AESGCM(key).decrypt(
+        plain = _cipher(key).decrypt(
             base64.b64decode(sealed["nonce"]),
             base64.b64decode(sealed["ciphertext"]),
             str(sealed["key_id"]).encode(),
@@ -68,6 +71,13 @@ def open_part(key: bytes, sealed: Mapping[str, Any]) -> dict[str, Any]:
         ) from exc
     opened: dict[str, Any] = json.loads(plain)
     return opened
+
+
+@functools.lru_cache(maxsize=65536)
+def _cipher(key: bytes) -> AESGCM:
+    """AES-GCM of a data key, kept while the key is in use (a request seals and opens several
+    parts of one person)."""
+    return AESGCM(key)
 
 
 def is_sealed(part: object) -> bool:

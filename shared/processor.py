@@ -14,13 +14,14 @@ import hashlib
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from contracts.assistance.types import PROVINCE
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
@@ -116,16 +117,18 @@ class CommandProcessor:
         self.limits = limits or Limits.of()
         self._personal = personal
         self._keystore_ready = False
+        self._keystore_lock = asyncio.Lock()
 
     async def personal_data(self) -> PersonalData:
         """Sealing with this service's keys (from the settings' master key by default)."""
         if self._personal is None:
             keystore = KeyStore(master_keys(get_settings()), service=self.store.schema)
             self._personal = PersonalData(keystore)
-        if not self._keystore_ready:
-            async with self.store.pool.acquire() as conn:
-                await self._personal.keystore.setup(conn)
-            self._keystore_ready = True
+        async with self._keystore_lock:  # concurrent first requests set it up once
+            if not self._keystore_ready:
+                async with self.store.pool.acquire() as conn:
+                    await self._personal.keystore.setup(conn)
+                self._keystore_ready = True
         return self._personal
 
     async def handle(
@@ -296,7 +299,7 @@ class CommandProcessor:
         """Decisions whose personal parts are sealed; a decision that would record personal
         data of an erased person, or an event too large once sealed, becomes a rejection."""
         pending = [
-            (i, j, e)
+            (i, j, e, e.data)
             for i, d in enumerate(decisions)
             if d.write
             for j, e in enumerate(d.write.events)
@@ -306,14 +309,13 @@ class CommandProcessor:
             return decisions
         personal = await self.personal_data()
         async with self.store.pool.acquire() as conn:
-            sealed = await personal.seal(conn, [(e.event_type, e.data) for _, _, e in pending])
-        events = {i: list(d.write.events) for i, d in enumerate(decisions) if d.write}
+            sealed = await personal.seal(conn, [(e.event_type, data) for _, _, e, data in pending])
         refused: dict[int, Rejection] = {}
-        for (i, j, e), payload in zip(pending, sealed, strict=True):
+        for (i, j, e, _), payload in zip(pending, sealed, strict=True):
             if isinstance(payload, PersonalDataErasedError):
                 refused[i] = Rejection("personal_data_erased", str(payload))
                 continue
-            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            data = to_json(payload).decode()
             if _size(data) > self.limits.event_bytes:
                 refused[i] = Rejection(
                     "event_too_large",
@@ -321,20 +323,17 @@ class CommandProcessor:
                     f" at most {self.limits.event_bytes:,} (split the command)",
                 )
             version = latest_version(e.event_type) if e.event_type in SEALINGS else e.schema_version
-            events[i][j] = NewEvent(e.event_id, e.event_type, version, RawJson(data))
-        out = []
-        for i, d in enumerate(decisions):
-            if i in refused:
-                r = refused[i]
-                rejected = Rejected(
-                    command_id=d.prepared.envelope.command_id, code=r.code, message=r.message
-                )
-                out.append(_Decision(d.prepared, rejected, None))
-            elif d.write:
-                out.append(replace(d, write=replace(d.write, events=events[i])))
-            else:
-                out.append(d)
-        return out
+            write = decisions[i].write
+            assert write is not None  # made by `_write`, with a list of events
+            assert isinstance(write.events, list)
+            write.events[j] = NewEvent(e.event_id, e.event_type, version, RawJson(data))
+        for i, r in refused.items():
+            d = decisions[i]
+            rejected = Rejected(
+                command_id=d.prepared.envelope.command_id, code=r.code, message=r.message
+            )
+            decisions[i] = _Decision(d.prepared, rejected, None)
+        return decisions
 
     async def _handle_alone(self, p: _Prepared) -> CommandResult:
         for attempt in range(1, self.max_attempts + 1):

@@ -25,6 +25,8 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("assistance", "student", "AidGranted", 1, e.AidGranted),
     EventSpec("assistance", "student", "AidPaid", 1, e.AidPaid),
     EventSpec("assistance", "student", "AidGrantRevoked", 1, e.AidGrantRevoked),
+    EventSpec("assistance", "student", "StudentLoanRecorded", 1, e.StudentLoanRecorded),
+    EventSpec("assistance", "student", "GreenChannelUsed", 1, e.GreenChannelUsed),
     EventSpec("assistance", "student", "PersonalDataErased", 1, e.PersonalDataErased),
     EventSpec("assistance", "catalogue", "AidProgrammeSet", 1, e.AidProgrammeSet),
     EventSpec("assistance", "catalogue", "AidProgrammeWithdrawn", 1, e.AidProgrammeWithdrawn),
@@ -63,6 +65,8 @@ COMMANDS: tuple[CommandSpec, ...] = tuple(
         c.RecordUniversityAidReport,
         c.RequestPublicFunds,
         c.AnswerPublicFunds,
+        c.RecordStudentLoan,
+        c.RecordGreenChannel,
         c.EraseStudentPersonalData,
     )
 )

@@ -18,6 +18,7 @@ from contracts.assistance.types import (
     ProgrammeId,
     Reference,
     RevisionId,
+    SchoolCategory,
     SchoolName,
     SchoolYear,
     UniversityChannel,
@@ -52,6 +53,12 @@ class _Enrolment(Contract):
         None,
         description="University stages: the student's programme length in years (undergraduate "
         "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+    school_category: SchoolCategory | None = Field(
+        None,
+        description="High school: its grade (provincial, city, rural); university: in_province "
+        "or out_of_province; sets the amount of programmes that vary by it. Unset: the "
+        "programme's stage amount.",
     )
 
     @field_validator("grade")
@@ -116,6 +123,11 @@ class GraduateStudent(Contract):
         None,
         description="Entering a university stage: the programme length in years (undergraduate "
         "4-5, junior college 2-3); unset: 4 for undergraduates, 3 for junior college.",
+    )
+    school_category: SchoolCategory | None = Field(
+        None,
+        description="The new school's category (high school grade, university location); "
+        "unset: none.",
     )
 
     @model_validator(mode="after")
@@ -216,6 +228,14 @@ class ProgrammeDefinition(Contract):
         default_factory=dict, description="A county's own yearly amounts, winning over amounts."
     )
     grades: list[int] | None = Field(None, description="Only these grades; unset: every grade.")
+    final_year_only: bool = Field(
+        False, description="Only in the last grade of the stage (e.g. the preschool grant)."
+    )
+    category_amounts: dict[SchoolCategory, Amount] = Field(
+        default_factory=dict,
+        description="Yearly yuan by the student's school category, winning over `amounts` for "
+        "the stages `amounts` names (an amount of 0.00 there: only these categories).",
+    )
     boarding_only: bool = Field(False, description="Only for students who board at school.")
     note: str = Field("", max_length=1000, description="Source and assumptions of the figures.")
 
@@ -319,6 +339,28 @@ class AnswerPublicFunds(Contract):
     approved_amount: Amount = Field(description="Yuan approved (0.00 when declined).")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field("", max_length=500, description="Conditions or reasons given.")
+
+
+# University aid the county does not grant, recorded as facts
+
+
+class RecordStudentLoan(Contract):
+    """An origin-credit student loan (生源地信用助学贷款) a university student took for a year."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    amount: Amount = Field(le=8000, description="Yuan lent for the year, at most 8,000.")
+    bank: SchoolName = Field(description="Lending bank.")
+
+
+class RecordGreenChannel(Contract):
+    """The student enrolled through a university's green channel (绿色通道): enrolled first,
+    assessed and aided after."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    university: SchoolName = Field(description="University the student enrolled at.")
+    enrolled_on: date = Field(description="Day of enrolment.")
 
 
 class EraseStudentPersonalData(Contract):

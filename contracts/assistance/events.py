@@ -21,6 +21,7 @@ from contracts.assistance.types import (
     ProgrammeId,
     Reference,
     RevisionId,
+    SchoolCategory,
     SchoolName,
     SchoolYear,
 )
@@ -64,6 +65,9 @@ class StudentRegistered(StudentRegisteredV1):
         None,
         description="University stages: the programme length in years; None: the stage's "
         "default (4 undergraduate, 3 junior college).",
+    )
+    school_category: SchoolCategory | None = Field(
+        None, description="High school grade or university location; None: not given."
     )
 
 
@@ -119,6 +123,9 @@ class StudentGraduated(Contract):
         None,
         description="Entering a university stage: the programme length in years; None: the "
         "stage's default (4 undergraduate, 3 junior college).",
+    )
+    school_category: SchoolCategory | None = Field(
+        None, description="The new school's category; None: not given."
     )
 
 
@@ -291,6 +298,24 @@ class PublicFundsAnswered(Contract):
     approved_amount: Amount = Field(description="Yuan approved.")
     answered_on: date = Field(description="Date of the answer.")
     note: str = Field(description="Conditions or reasons given.")
+
+
+class StudentLoanRecorded(Contract):
+    """A university student's origin-credit loan for a school year, as a fact."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    amount: Amount = Field(description="Yuan lent for the year (at most 8,000).")
+    bank: SchoolName = Field(description="Lending bank.")
+
+
+class GreenChannelUsed(Contract):
+    """The student enrolled through a university's green channel."""
+
+    student_id: UUID = StudentId
+    school_year: SchoolYear
+    university: SchoolName = Field(description="University the student enrolled at.")
+    enrolled_on: date = Field(description="Day of enrolment.")
 
 
 class PersonalDataErased(Contract):

@@ -74,6 +74,17 @@ class FundsDecision(StrEnum):
     DECLINED = "declined"
 
 
+class SchoolCategory(StrEnum):
+    """What sets a student's amount within a stage: a high school's grade (province, city or
+    rural standard), a university's location (in or out of the province)."""
+
+    PROVINCIAL = "provincial"
+    CITY = "city"
+    RURAL = "rural"
+    IN_PROVINCE = "in_province"
+    OUT_OF_PROVINCE = "out_of_province"
+
+
 class Payment(StrEnum):
     """How a programme's yearly amount is granted per term."""
 

@@ -17,7 +17,7 @@ EVENTS: tuple[EventSpec, ...] = (
             e.PairEstablished, e.PairSuspended, e.PairResumed, e.PairEnded, e.ManagerSeconded,
             e.ShadowingRecorded, e.TeacherPairingAgreed, e.ModelLessonGiven, e.ExchangeVisitMade,
             e.TeachingResourceShared, e.SchoolSystemMilestoneAchieved,
-            e.StandardisedAssessmentPassed,
+            e.StandardisedAssessmentPassed, e.PairingPersonalDataErased,
         )
     ),
 )  # fmt: skip
@@ -28,7 +28,7 @@ COMMANDS: tuple[CommandSpec, ...] = tuple(
         c.AdoptPairingTargets, c.EstablishPair, c.SuspendPair, c.ResumePair, c.EndPair,
         c.SecondManager, c.RecordShadowing, c.AgreeTeacherPairing, c.RecordModelLesson,
         c.RecordExchangeVisit, c.ShareTeachingResource, c.RecordSchoolSystemMilestone,
-        c.RecordStandardisedAssessment,
+        c.RecordStandardisedAssessment, c.ErasePairingPersonalData,
     )
 )  # fmt: skip
 

@@ -170,3 +170,13 @@ class RecordStandardisedAssessment(_SchoolAddress):
 
     level: AssessmentLevel = Field(description="province or city.")
     passed_on: date = Field(description="Day the result was published.")
+
+
+class ErasePairingPersonalData(_SchoolAddress):
+    """Erase the names a pairing record holds (a manager, a teacher, two teachers): the
+    record's data key is destroyed, so no copy can be read again; the record and every
+    figure stay. Erasing again changes nothing."""
+
+    record_id: RecordId
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

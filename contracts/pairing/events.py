@@ -174,3 +174,13 @@ class StandardisedAssessmentPassed(_SchoolAddress):
 
     level: AssessmentLevel = Field(description="province or city.")
     passed_on: date = Field(description="Day the result was published.")
+
+
+class PairingPersonalDataErased(_SchoolAddress):
+    """The names a pairing record held were erased: its data key is destroyed; the record
+    and its figures stay, read models delete the names."""
+
+    record_id: RecordId
+    key_id: str = Field(description="Data key destroyed, e.g. record:<record_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

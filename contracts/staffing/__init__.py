@@ -26,6 +26,7 @@ _STREAM_TYPES = {
     "SpecialPostsFilled": "special_post_quota",
     "NormalGraduatePlaced": "new_teacher",
     "TuitionFreeGraduateRecruited": "new_teacher",
+    "StaffPersonalDataErased": "personal_data_erasure",
 }
 
 EVENTS: tuple[EventSpec, ...] = tuple(
@@ -56,6 +57,7 @@ COMMANDS: tuple[CommandSpec, ...] = tuple(
         "RecordSpecialPostsFilled",
         "PlaceNormalGraduate",
         "RecruitTuitionFreeGraduate",
+        "EraseStaffPersonalData",
     )
 )
 

@@ -7,7 +7,8 @@ mistakes before sending; the rules that need history (capacity, overlaps) are th
 from __future__ import annotations
 
 from datetime import date
-from typing import Self
+from typing import Literal, Self
+from uuid import UUID
 
 from pydantic import Field, model_validator
 
@@ -28,7 +29,7 @@ from contracts.staffing.types import (
     Text,
     TrainersPersonal,
 )
-from contracts.types import Contract, CountyCode, Term
+from contracts.types import Contract, CountyCode, Department, Term
 
 
 def _in_order(first: str, last: str, first_name: str, last_name: str) -> None:
@@ -269,3 +270,19 @@ class RecruitTuitionFreeGraduate(_NewTeacher):
     """A tuition-free normal graduate (免费师范生) was recruited to the county."""
 
     recruited_on: date = Field(description="First day at the school.")
+
+
+class EraseStaffPersonalData(Contract):
+    """Erase a person's name everywhere: a master teacher (`teacher`), a mentee, trainee or
+    graduate (`person`), or the trainers of a training order (`record`). Their data key is
+    destroyed, so no copy can be read again; every figure stays. Erasing again changes
+    nothing, and nothing personal is recorded for them again."""
+
+    county: CountyCode = Field(description="County the request concerns (its jurisdiction).")
+    subject: Literal["teacher", "person", "record"] = Field(
+        description="teacher: a teacher_id; person: a mentee, trainee or graduate id; record: "
+        "a training order id."
+    )
+    subject_id: UUID = Field(description="The id the person or record was recorded with.")
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

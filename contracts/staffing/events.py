@@ -10,6 +10,7 @@ Every event carries what the read models need, so they never ask the service.
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from pydantic import Field
 
@@ -30,7 +31,7 @@ from contracts.staffing.types import (
     Text,
     TrainersPersonal,
 )
-from contracts.types import Contract, CountyCode, Term
+from contracts.types import Contract, CountyCode, Department, Term
 
 
 class StaffingTargetsAdopted(Contract):
@@ -219,3 +220,15 @@ class TuitionFreeGraduateRecruited(_NewTeacher):
     """A tuition-free normal graduate was recruited to the county."""
 
     recruited_on: date = Field(description="First day at the school.")
+
+
+class StaffPersonalDataErased(Contract):
+    """A person's name was erased: their data key (or the record's) is destroyed; every
+    figure stays."""
+
+    county: CountyCode
+    subject: str = Field(description="teacher, person or record.")
+    subject_id: UUID = Field(description="The id the person or record was recorded with.")
+    key_id: str = Field(description="Data key destroyed, e.g. teacher:<teacher_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")

@@ -67,6 +67,8 @@ def command_handlers(
         "GraduateStudent": on_student(student.graduate),
         "TransferStudent": on_student(student.transfer),
         "RecordLeaving": on_student(student.leave),
+        "RecordStudentLoan": on_student(student.record_loan),
+        "RecordGreenChannel": on_student(student.record_green_channel),
         "ReturnToSchool": on_student(student.return_to_school),
         "ResolveDropoutAlert": on_student(student.resolve_alert),
         "GrantTermAid": on_student(grant),

@@ -132,7 +132,7 @@ def adopt(
 @app.command("list")
 def list_counties(as_json: JsonOption = False) -> None:
     """Every county with a plan: names, period, tasks and revisions."""
-    rows = fetch("/api/counties")
+    rows = fetch("/api/county-plans")
     flat = [
         {
             **r,

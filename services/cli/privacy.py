@@ -1,7 +1,9 @@
 """`eduplan privacy`: a person's rights over their personal data, and the master key.
 
 `erase` destroys a student's data key through the assistance service (EraseStudentPersonalData:
-the Aid Center carries out the request of `--requested-by`); every copy of their personal
+the Aid Center carries out the request of `--requested-by`), a pairing record's through
+the pairing service (ErasePairingPersonalData), a teacher's, trainee's, graduate's or
+training order's through staffing (EraseStaffPersonalData); every copy of their personal
 parts (events, JetStream, dead letters, exports) is unreadable from then on, the read models
 delete their personal rows, the figures and the audit trail stay; erasing again changes
 nothing. `export` answers a subject access request: every event of the student's stream,
@@ -24,6 +26,8 @@ import typer
 
 from contracts.assistance.commands import EraseStudentPersonalData
 from contracts.assistance.queries import ExportStudentData, StudentDataExport
+from contracts.pairing.commands import ErasePairingPersonalData
+from contracts.staffing.commands import EraseStaffPersonalData
 from contracts.types import Department, RegistryId
 from services.cli.common import (
     Issuer,
@@ -31,12 +35,11 @@ from services.cli.common import (
     build_command,
     check,
     console,
-    department_option,
     err,
     run,
     send_one,
 )
-from shared.keystore import KeyStore, MasterKeyMissing
+from shared.keystore import KeyStore, MasterKeyMissing, MasterKeys
 from shared.personal_data import master_keys
 from shared.service import DEFAULT_DATABASE
 from shared.settings import get_settings
@@ -58,26 +61,93 @@ class Format(StrEnum):
 
 @app.command()
 def erase(
-    student: StudentOption,
     reason: Annotated[str, typer.Option(help="Why: the request's number, the law's article.")],
     requested_by: Annotated[
         str, typer.Option("--requested-by", help="Department that received the request.")
     ],
-    department: str = department_option("aid_center"),
+    student: Annotated[
+        str | None, typer.Option("--student", help="A student's registry number.")
+    ] = None,
+    pairing_record: Annotated[
+        str | None,
+        typer.Option(
+            "--pairing-record",
+            help="A pairing record naming people (secondment, shadowing, teacher pairing, "
+            "model lesson); with --county and --school.",
+        ),
+    ] = None,
+    teacher: Annotated[
+        str | None, typer.Option("--teacher", help="A master teacher's id; with --county.")
+    ] = None,
+    staff_person: Annotated[
+        str | None,
+        typer.Option("--staff-person", help="A mentee's, trainee's or graduate's id; --county."),
+    ] = None,
+    training_order: Annotated[
+        str | None,
+        typer.Option("--training-order", help="A training order (its trainers); --county."),
+    ] = None,
+    county: Annotated[
+        str | None, typer.Option(help="County of the record or person erased.")
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option(help="Helped school id of --pairing-record.")
+    ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(
+            help="Issuing department (default aid_center, basic_ed_1 for a pairing record, "
+            "teacher_division for staffing)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Erase a student's personal data everywhere; figures and the audit trail stay. Waits
-    until the reports have deleted the student's personal rows."""
+    """Erase a person's personal data everywhere (their data key is destroyed); figures and
+    the audit trail stay. Waits until the reports have deleted the personal rows."""
     check(requested_by, Department, "--requested-by")
-    command = build_command(
-        EraseStudentPersonalData,
-        {"student_registry_id": "--student", "requested_by": "--requested-by"},
-        student_registry_id=student,
-        reason=reason,
-        requested_by=requested_by,
-    )
-    envelope = Issuer.of(department).command(command)
-    send_one("assistance", envelope, as_json, "erased: the student's data key is destroyed")
+    staff = {"teacher": teacher, "person": staff_person, "record": training_order}
+    given = [x for x in (student, pairing_record, *staff.values()) if x is not None]
+    if len(given) != 1:
+        raise typer.BadParameter(
+            "give one of --student, --pairing-record, --teacher, --staff-person, --training-order"
+        )
+    if student is not None:
+        command: Any = build_command(
+            EraseStudentPersonalData,
+            {"student_registry_id": "--student", "requested_by": "--requested-by"},
+            student_registry_id=student,
+            reason=reason,
+            requested_by=requested_by,
+        )
+        service, issuer = "assistance", department or "aid_center"
+    elif pairing_record is None:
+        subject = next(k for k, v in staff.items() if v is not None)
+        command = build_command(
+            EraseStaffPersonalData,
+            {
+                "subject_id": "--"
+                + {"teacher": "teacher", "person": "staff-person"}.get(subject, "training-order")
+            },
+            county=county,
+            subject=subject,
+            subject_id=staff[subject],
+            reason=reason,
+            requested_by=requested_by,
+        )
+        service, issuer = "staffing", department or "teacher_division"
+    else:
+        command = build_command(
+            ErasePairingPersonalData,
+            {"record_id": "--pairing-record", "helped_school_id": "--school"},
+            record_id=pairing_record,
+            county=county,
+            helped_school_id=school,
+            reason=reason,
+            requested_by=requested_by,
+        )
+        service, issuer = "pairing", department or "basic_ed_1"
+    envelope = Issuer.of(issuer).command(command)
+    send_one(service, envelope, as_json, "erased: the data key is destroyed")
 
 
 @app.command("export")
@@ -130,6 +200,19 @@ def _csv(found: StudentDataExport) -> str:
 def _safe(cell: str) -> str:
     """A cell a spreadsheet would run as a formula is quoted as text."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+@app.command("new-master-key")
+def new_master_key(
+    key_id: Annotated[
+        str, typer.Option("--id", help="Its id, e.g. the date: 2017-11; kept beside each data key.")
+    ] = "",
+) -> None:
+    """Print a new master key (`id:base64`) for EDUPLAN_MASTER_KEY; to rotate, put it first
+    and the old one after it (comma), then run `eduplan privacy rotate-master-key`."""
+    from datetime import date  # noqa: PLC0415 - only for the default id
+
+    print(MasterKeys.generate(key_id or date.today().isoformat()))
 
 
 @app.command("rotate-master-key")

@@ -14,7 +14,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.pairing.commands import AdoptPairingTargets
-from services.pairing.domain import exchange, pairs, school, school_system, sharing, targets
+from services.pairing.domain import (
+    erasure,
+    exchange,
+    pairs,
+    school,
+    school_system,
+    sharing,
+    targets,
+)
 from services.pairing.targets import CountyTargets, PairingTargets, TargetsInForce
 from shared.decider import CommandHandler
 
@@ -56,6 +64,7 @@ def command_handlers(config: PairingTargets | TargetsInForce) -> dict[str, Comma
         "ShareTeachingResource": on_school(sharing.share_teaching_resource),
         "RecordSchoolSystemMilestone": on_school(school_system.record_milestone),
         "RecordStandardisedAssessment": on_school(school_system.record_assessment),
+        "ErasePairingPersonalData": on_school(erasure.erase_personal_data),
     }
 
 

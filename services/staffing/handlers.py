@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.staffing.domain import plan, post, supply, teacher, training
+from services.staffing.domain import erasure, plan, post, supply, teacher, training
 from services.staffing.targets import StaffingTargets
 from shared.decider import Aggregate, CommandHandler
 
@@ -51,6 +51,9 @@ def command_handlers(targets: StaffingTargets) -> dict[str, CommandHandler[Any]]
         return supply.quota_stream(cmd.county, cmd.school_year)
 
     return {
+        "EraseStaffPersonalData": CommandHandler(
+            erasure.ERASURE, erasure.erasure_stream, erasure.erase
+        ),
         "AdoptStaffingTargets": CommandHandler(
             plan.PLAN, lambda cmd: plan.targets_stream(cmd.county), plan.adopt
         ),

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from contracts.files.county_plan import PILOT_PLAN
 from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from shared.testing import server_state_dir
 from tests.support.cluster import (
@@ -54,9 +55,9 @@ async def test_every_work_stream_runs_on_three_replicated_nodes(platform: Cluste
 
         assert "registered" in ok(platform, "roster", "import", str(roster))
         ok(platform, "aid", "grant", "--term", TERM, "--county", COUNTY)
-        ok(platform, "staffing", "targets", "adopt", "--county", COUNTY)
-        ok(platform, "pairing", "targets", "--county", COUNTY)
-        ok(platform, "evaluation", "guidance", "adopt", "--county", COUNTY, "--year", "2017")
+        # the county's plan: a command to the staffing, pairing and evaluation services each
+        adopted = ok(platform, "county", "adopt", "--plan", str(PILOT_PLAN))
+        assert "0 rejected" in adopted, adopted
 
         counts = await platform.settled()
         conn = await platform.database()

@@ -111,6 +111,9 @@ async def deployment(
     workdir.mkdir()
     env_file = workdir / ".env"
     secrets = nats_server.env() | {f"PG_{r.upper()}_PASSWORD": p for r, p in pg.passwords.items()}
+    new_key = eduplan(service_env(nats_server, pg, "assistance"), "privacy", "new-master-key")
+    assert new_key.returncode == 0, new_key.stderr
+    secrets["EDUPLAN_MASTER_KEY"] = new_key.stdout.strip()
     env_file.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
     http_port = _free_port()
     up_env = service_env(nats_server, pg, "assistance")

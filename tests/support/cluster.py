@@ -38,7 +38,8 @@ MODULES = SERVICES
 WORK_STREAMS = ("assistance", "staffing", "pairing", "evaluation")
 STREAMS = ("ASSISTANCE", "STAFFING", "PAIRING", "EVALUATION", "ALERTS", "DEADLETTERS")
 CLERK = "clerk_610831"
-CLERK_DEPARTMENTS = ("aid_center", "teacher_division", "basic_ed_1", "education_science_institute")
+CLERK_DEPARTMENTS = ("aid_center", "office")
+"""Student aid's clerk, and the office that adopts the county's plan in every work stream."""
 COUNTY = "610831"
 
 
@@ -305,11 +306,22 @@ def consistent(counts: dict[str, Any]) -> bool:
     )
 
 
-async def stream_leader(nc: NATS, stream: str) -> str:
-    info = await nc.jetstream(timeout=5).stream_info(stream)
-    assert info.cluster is not None
-    assert info.cluster.leader
-    return info.cluster.leader
+async def stream_leader(nc: NATS, stream: str, timeout: float = 60) -> str:
+    """The node leading the stream, once there is one (a restarted node may be rejoining)."""
+    found: list[str] = []
+
+    async def known() -> bool:
+        try:
+            info = await nc.jetstream(timeout=5).stream_info(stream)
+        except Exception:
+            return False
+        if info.cluster is None or not info.cluster.leader:
+            return False
+        found[:] = [info.cluster.leader]
+        return True
+
+    await wait_for(known, timeout=timeout, interval=0.3)
+    return found[0]
 
 
 async def caught_up(nc: NATS, timeout: float = 60) -> None:

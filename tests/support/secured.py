@@ -19,7 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.keystore import MasterKeys
 from shared.servers import EmbeddedPostgres, _free_port, _nats_binary, port_open, terminate
+
+MASTER_KEY = MasterKeys.generate("test")
+"""The deployment's master key, as its .env holds it."""
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -134,6 +138,7 @@ def service_env(
         "EDUPLAN_NATS_URL": nats.url(service),
         "EDUPLAN_DATABASE_URL": pg.url(service),
         "EDUPLAN_LOG_JSON": "true",
+        "EDUPLAN_MASTER_KEY": MASTER_KEY,
         **extra,
     }
     if service == "alerts":

@@ -83,6 +83,7 @@ def test_the_default_catalogue_holds_the_standards_of_the_plan() -> None:
         "rain_dew_plan_subsidy",
         "univ_national_grant",
         "freshman_travel_grant",
+        "univ_provincial_poor_grant",
     ]
     assert [p.programme for p in DEFAULT.in_force("2017-autumn")] == sorted(by_id(DEFAULT_FILE))
 
@@ -108,7 +109,7 @@ def test_default_amounts_are_yuan_with_exactly_two_decimals() -> None:
         for stage, amount in p.amounts.items():
             assert isinstance(amount, Decimal)
             assert amount.as_tuple().exponent == -2, (p.programme, stage, amount)
-            assert amount > 0, (p.programme, stage)
+            assert amount > 0 or p.category_amounts, (p.programme, stage)
 
 
 def test_the_default_yearly_amounts_are_the_2016_2017_standards() -> None:
@@ -559,3 +560,45 @@ def test_entitlements_of_the_default_catalogue_come_in_programme_order() -> None
         "vet_national_grant",
         "vet_tuition_waiver",
     ]
+
+
+# What the catalogue must express (DOMAIN.md, "Aid standards") ---------------------------------
+
+
+def pay(p: ProgrammeDefinition, stage: Stage, grade: int, category: str | None) -> Decimal | None:
+    """The yearly amount a student of this school category is entitled to, if any."""
+    found = entitlement(p, "610831", stage, grade, True, "2017-autumn", category)
+    return found.annual_amount if found else None
+
+
+def test_the_high_school_tuition_waiver_goes_by_the_schools_grade() -> None:
+    waiver = by_id(DEFAULT_FILE)["hs_tuition_waiver"]
+
+    assert [
+        pay(waiver, Stage.HIGH_SCHOOL, 1, c) for c in ("provincial", "city", "rural", None)
+    ] == [Decimal("800.00"), Decimal("350.00"), Decimal("200.00"), Decimal("350.00")]
+
+
+def test_the_travel_grant_is_1000_out_of_the_province_and_500_in_it() -> None:
+    travel = by_id(DEFAULT_FILE)["freshman_travel_grant"]
+
+    assert pay(travel, Stage.UNDERGRADUATE, 1, "out_of_province") == Decimal("1000.00")
+    assert pay(travel, Stage.JUNIOR_COLLEGE, 1, "in_province") == Decimal("500.00")
+
+
+def test_registered_poor_students_at_provincial_universities_get_3500() -> None:
+    grant = by_id(DEFAULT_FILE)["univ_provincial_poor_grant"]
+
+    assert pay(grant, Stage.UNDERGRADUATE, 2, "in_province") == Decimal("3500.00")
+    assert pay(grant, Stage.UNDERGRADUATE, 2, "out_of_province") is None
+    assert pay(grant, Stage.HIGH_SCHOOL, 2, "in_province") is None
+
+
+def test_the_preschool_grants_final_year_rule_is_a_setting() -> None:
+    every_year = by_id(DEFAULT_FILE)["preschool_grant"]
+    final_year = every_year.model_copy(update={"final_year_only": True})
+
+    assert not every_year.final_year_only
+    assert pay(every_year, Stage.PRESCHOOL, 1, None) == Decimal("750.00")
+    assert pay(final_year, Stage.PRESCHOOL, 1, None) is None
+    assert pay(final_year, Stage.PRESCHOOL, 3, None) == Decimal("750.00")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import secrets
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -111,3 +113,19 @@ def test_every_event_type_with_a_personal_part_is_sealed_at_its_latest_version()
     for event_type in with_personal:
         latest = event_spec(event_type, latest_version(event_type)).model
         assert "SealedPersonal" in str(latest.model_fields["personal"].annotation)
+
+
+@pytest.mark.parametrize("event_type", sorted(SEALINGS))
+def test_a_sealed_example_opens_with_the_example_key_to_its_clear_example(event_type: str) -> None:
+    """What a downstream reader with a granted key does (examples/README.md)."""
+    sealing = SEALINGS[event_type]
+    service = event_spec(event_type, sealing.sealed_version).service
+    folder = Path(__file__).parents[2] / "contracts" / "examples" / service / "events"
+    sealed = json.loads((folder / f"{event_type}.v{sealing.sealed_version}.json").read_text())
+    clear = json.loads((folder / f"{event_type}.v{sealing.clear_version}.json").read_text())
+
+    part = sealed["payload"]["personal"]
+    assert part["key_id"] == sealing.subject.key_id(sealed["payload"])
+    assert open_part(bytes(range(32)), part) == clear["payload"]["personal"]
+    with pytest.raises(WrongKey):
+        open_part(bytes(32), part)

@@ -26,7 +26,9 @@ from contracts.assistance.commands import (
     PayTermAid,
     ProgrammeDefinition,
     PromoteStudent,
+    RecordGreenChannel,
     RecordLeaving,
+    RecordStudentLoan,
     RegisterStudent,
     RemoveFromRoster,
     ResolveDropoutAlert,
@@ -41,10 +43,12 @@ from contracts.assistance.events import (
     AidPaid,
     DropoutAlertRaised,
     DropoutAlertResolved,
+    GreenChannelUsed,
     StudentAidAssessed,
     StudentDetailsRevised,
     StudentGraduated,
     StudentLeftSchool,
+    StudentLoanRecorded,
     StudentPromoted,
     StudentRegistered,
     StudentRemovedFromRoster,
@@ -1529,3 +1533,31 @@ def test_revoking_needs_a_grant() -> None:
 
     assert refused(given, domain.revoke, revocation(term="2018-spring")) == "no_grant"
     assert refused([], domain.revoke, revocation()) == "not_registered"
+
+
+# Loans and the green channel, recorded as facts ------------------------------------------------
+
+
+def test_a_student_loan_and_the_green_channel_are_recorded_once() -> None:
+    given = [student(Stage.UNDERGRADUATE, 1, boarding=False)]
+    loan = RecordStudentLoan(
+        student_id=STUDENT_ID, school_year=YEAR, amount=Decimal("8000.00"), bank="国家开发银行"
+    )
+    entered = RecordGreenChannel(
+        student_id=STUDENT_ID, school_year=YEAR, university="西北大学", enrolled_on=date(2017, 9, 2)
+    )
+
+    (recorded,) = when(given, domain.record_loan, loan)
+    (used,) = when(given, domain.record_green_channel, entered)
+
+    assert recorded == StudentLoanRecorded(**loan.model_dump())
+    assert used == GreenChannelUsed(**entered.model_dump())
+    assert when([*given, recorded], domain.record_loan, loan) == []
+    assert when([*given, used], domain.record_green_channel, entered) == []
+    with pytest.raises(ValueError, match="8000"):
+        RecordStudentLoan(
+            student_id=STUDENT_ID, school_year=YEAR, amount=Decimal("8000.01"), bank="国开行"
+        )
+    assert refused([student(Stage.HIGH_SCHOOL, 3)], domain.record_loan, loan) == (
+        "not_at_university"
+    )

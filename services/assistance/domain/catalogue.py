@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 from contracts.assistance.commands import LoadAidCatalogue, ProgrammeDefinition
 from contracts.assistance.events import AidProgrammeSet, AidProgrammeWithdrawn
-from contracts.assistance.types import PROVINCE, Payment
-from contracts.types import Stage
+from contracts.assistance.types import PROVINCE, Payment, SchoolCategory
+from contracts.types import GRADES, Stage
 from services.assistance.domain.terms import term_key
 from shared.decider import Aggregate
 
@@ -32,12 +32,24 @@ class Entitlement:
 
 
 def entitlement(
-    p: ProgrammeDefinition, county: str, stage: Stage, grade: int, boarding: bool, term: str
+    p: ProgrammeDefinition,
+    county: str,
+    stage: Stage,
+    grade: int,
+    boarding: bool,
+    term: str,
+    category: str | None = None,
 ) -> Entitlement | None:
-    """What a student is entitled to under one programme for one term, if anything."""
-    annual = p.county_amounts.get(county, {}).get(stage, p.amounts.get(stage))
+    """What a student is entitled to under one programme for one term, if anything: the
+    county's amount, else the amount of the student's school category, else the stage's."""
+    annual = p.county_amounts.get(county, {}).get(stage)
+    if annual is None and stage in p.amounts:
+        annual = p.category_amounts.get(SchoolCategory(category)) if category else None
+        annual = p.amounts[stage] if annual is None else annual
     if not annual or (p.grades is not None and grade not in p.grades):
         return None  # no amount, or 0.00: nothing to grant
+    if p.final_year_only and grade != GRADES[stage]:
+        return None
     if p.boarding_only and not boarding:
         return None
     annual = annual.quantize(CENT)
@@ -68,9 +80,18 @@ class AidCatalogue:
         return sorted(found, key=lambda p: p.programme)
 
     def entitlements(
-        self, county: str, stage: Stage, grade: int, boarding: bool, term: str
+        self,
+        county: str,
+        stage: Stage,
+        grade: int,
+        boarding: bool,
+        term: str,
+        category: str | None = None,
     ) -> list[Entitlement]:
-        found = (entitlement(p, county, stage, grade, boarding, term) for p in self.in_force(term))
+        found = (
+            entitlement(p, county, stage, grade, boarding, term, category)
+            for p in self.in_force(term)
+        )
         return [e for e in found if e is not None]
 
     def with_version(

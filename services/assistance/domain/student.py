@@ -21,7 +21,9 @@ from contracts.assistance.commands import (
     PayAid,
     PayTermAid,
     PromoteStudent,
+    RecordGreenChannel,
     RecordLeaving,
+    RecordStudentLoan,
     RegisterStudent,
     RemoveFromRoster,
     ResolveDropoutAlert,
@@ -36,11 +38,13 @@ from contracts.assistance.events import (
     AidPaid,
     DropoutAlertRaised,
     DropoutAlertResolved,
+    GreenChannelUsed,
     PersonalDataErased,
     StudentAidAssessed,
     StudentDetailsRevised,
     StudentGraduated,
     StudentLeftSchool,
+    StudentLoanRecorded,
     StudentPromoted,
     StudentRegistered,
     StudentRemovedFromRoster,
@@ -90,6 +94,9 @@ class Student:
     personal: StudentPersonal | None = None
     school_year: int | None = None
     programme_years: int | None = None  # university stages; None: the stage's default
+    school_category: str | None = None  # high school grade, university location
+    loans: Mapping[int, StudentLoanRecorded] = field(default_factory=dict)  # school year
+    green_channel: Mapping[int, GreenChannelUsed] = field(default_factory=dict)
     on_roster: bool = True
     removed_in: str = ""
     in_school: bool = True
@@ -118,6 +125,7 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 personal=event.personal,
                 school_year=event.school_year,
                 programme_years=event.programme_years,
+                school_category=event.school_category,
             )
         case StudentDetailsRevised():
             return replace(
@@ -145,11 +153,16 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 boarding=event.boarding,
                 school_year=event.school_year,
                 programme_years=event.programme_years,
+                school_category=event.school_category,
             )
         case StudentTransferred():
             return replace(
                 state, county=event.to_county, school=event.to_school, boarding=event.boarding
             )
+        case StudentLoanRecorded():
+            return replace(state, loans={**state.loans, event.school_year: event})
+        case GreenChannelUsed():
+            return replace(state, green_channel={**state.green_channel, event.school_year: event})
         case StudentLeftSchool():
             return replace(state, in_school=False, left=f"{event.reason.value} on {event.left_on}")
         case StudentReturnedToSchool():
@@ -300,6 +313,7 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
             school=command.school,
             boarding=command.boarding,
             programme_years=command.programme_years,
+            school_category=command.school_category,
         )
     ]
 
@@ -430,7 +444,7 @@ def grant_term_aid(
     due = [
         e
         for e in catalogue.entitlements(
-            state.county, state.stage, state.grade, state.boarding, term
+            state.county, state.stage, state.grade, state.boarding, term, state.school_category
         )
         if not (e.once and e.programme in ever and (term, e.programme) not in state.grants)
     ]
@@ -549,6 +563,7 @@ def _registered(
         school_year=school_year,
         roster_revision=revision,
         programme_years=_programme_years(command),
+        school_category=command.school_category,
     )
 
 
@@ -608,6 +623,38 @@ def _grant(state: Student, student_id: UUID, term: str, programme: str) -> Grant
     if grant is None:
         raise Rejection("no_grant", f"no {programme} grant for {term} to student {student_id}")
     return grant
+
+
+UNIVERSITY = frozenset({Stage.UNDERGRADUATE, Stage.JUNIOR_COLLEGE})
+
+
+def record_loan(state: Student, command: RecordStudentLoan) -> list[BaseModel]:
+    """A loan is a fact of the student's year at university; the same again changes nothing."""
+    _require_at_university(state, command.student_id)
+    loan = StudentLoanRecorded(**command.model_dump())
+    return _once(state.loans.get(command.school_year), loan, "loan_already_recorded")
+
+
+def record_green_channel(state: Student, command: RecordGreenChannel) -> list[BaseModel]:
+    _require_at_university(state, command.student_id)
+    used = GreenChannelUsed(**command.model_dump())
+    return _once(state.green_channel.get(command.school_year), used, "green_channel_recorded")
+
+
+def _once(recorded: BaseModel | None, new: BaseModel, code: str) -> list[BaseModel]:
+    if recorded is None:
+        return [new]
+    if recorded == new:
+        return []
+    raise Rejection(code, f"another {type(new).__name__} is recorded for that school year")
+
+
+def _require_at_university(state: Student, student_id: UUID) -> None:
+    _require_registered(state, student_id)
+    if state.stage not in UNIVERSITY:
+        raise Rejection(
+            "not_at_university", f"the student is in {state.stage.value}, not at university"
+        )
 
 
 def _require_registered(state: Student, student_id: UUID) -> None:

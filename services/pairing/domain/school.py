@@ -25,6 +25,7 @@ from contracts.pairing.events import (
     ModelLessonGiven,
     PairEnded,
     PairEstablished,
+    PairingPersonalDataErased,
     PairResumed,
     PairSuspended,
     SchoolSystemMilestoneAchieved,
@@ -80,6 +81,7 @@ class HelpedSchool:
     records: dict[UUID, PairRecord] = field(default_factory=dict)  # by record id, never mutated
     milestones: dict[Milestone, SchoolSystemMilestoneAchieved] = field(default_factory=dict)
     assessments: dict[AssessmentLevel, StandardisedAssessmentPassed] = field(default_factory=dict)
+    erased: frozenset[UUID] = frozenset()  # records whose names were erased
 
     def at(self, stage: Stage) -> list[Pair]:
         return [p for p in self.pairs if p.stage is stage]
@@ -132,6 +134,8 @@ def evolve(state: HelpedSchool, event: BaseModel) -> HelpedSchool:  # noqa: PLR0
             return replace(state, milestones={**state.milestones, event.milestone: event})
         case StandardisedAssessmentPassed():
             return replace(state, assessments={**state.assessments, event.level: event})
+        case PairingPersonalDataErased():
+            return replace(state, erased=state.erased | {event.record_id})
     return state
 
 

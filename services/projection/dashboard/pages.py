@@ -4,7 +4,7 @@ county picker's list, table downloads, and the operators' page.
 | path | who |
 | --- | --- |
 | `GET /i18n?lang=` | anyone (labels only: the login page may need them) |
-| `GET /api/counties` | signed in (a county viewer gets their counties) |
+| `GET /api/county-names` | signed in (a county viewer gets their counties) |
 | `POST /api/export` | signed in (the table the person already sees, as a file) |
 | `GET /operations` | signed in (its script reads the operators' API: others see why not) |
 """
@@ -87,7 +87,7 @@ def routes(guard: Guard, pool: asyncpg.Pool, schema: str) -> list[BaseRoute]:
 
     return [
         Route("/i18n", catalogue, methods=["GET"]),
-        Route("/api/counties", county_list, methods=["GET"]),
+        Route("/api/county-names", county_list, methods=["GET"]),
         Route("/api/export", download, methods=["POST"]),
         Route("/operations", guard.page(operations.response), methods=["GET"]),
     ]

@@ -6,7 +6,7 @@ run before any route (same-origin for state changes, security headers).
 | `/health`, `/login`, `/static/*` | anyone |
 | `/metrics` | operators (Prometheus scrapes it with an operator's bearer token) |
 | `/i18n` (the page's labels) | anyone |
-| `/`, `/operations`, `/logout`, `/api/me`, `/api/counties`, `POST /api/export` | signed in |
+| `/`, `/operations`, `/logout`, `/api/me`, `/api/county-names`, `POST /api/export` | signed in |
 | `/api/*` reports | province and county viewers (county scope; personal fields by role) |
 | `/api/dead-letters` | viewers (counts) and operators (everything) |
 | `/admin/*` | operators |

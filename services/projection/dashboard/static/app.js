@@ -84,7 +84,7 @@
     schoolStage: "",
   };
   let me = { user: "", roles: [], counties: [] }; // who is logged in (/api/me)
-  let countyList = []; // the county picker's counties (/api/counties)
+  let countyList = []; // the county picker's counties (/api/county-names)
   let alertView = { page: 0, kind: "" }; // the alerts list: page and kind shown
   let generation = 0;
   let figures = null; // names of the figures the audit trail can trace
@@ -1207,7 +1207,7 @@
     try {
       await window.Eduplan.loadCatalogue();
       await whoAmI();
-      countyList = await api("/api/counties");
+      countyList = await api("/api/county-names");
     } catch (exc) {
       document.getElementById("where").textContent = exc.message;
       return;

@@ -141,4 +141,4 @@ async def county_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) 
     }
 
 
-ROUTES = {"/api/counties": counties_route, "/api/county": county_route}
+ROUTES = {"/api/county-plans": counties_route, "/api/county": county_route}

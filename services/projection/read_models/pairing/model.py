@@ -111,6 +111,7 @@ class _Rows:
     school_system: list[tuple[Any, ...]] = field(default_factory=list)
     targets: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     personal: list[tuple[Any, ...]] = field(default_factory=list)
+    erased: set[str] = field(default_factory=set)
 
     def add(self, e: EventEnvelope) -> None:
         p = e.payload
@@ -162,6 +163,9 @@ class _Rows:
                     (p["county"], p["helped_school_id"], "assessment", p["level"],
                      _day(p["passed_on"]))
                 )  # fmt: skip
+            case "PairingPersonalDataErased":
+                self.personal = [r for r in self.personal if str(r[0]) != p["record_id"]]
+                self.erased.add(p["record_id"])
             case "PairingTargetsAdopted":
                 self.targets[p["county"]] = (
                     p["county"], p["active_pairs"], p["secondments_per_side_min"],
@@ -218,6 +222,11 @@ class _Rows:
             conn, schema, "pairing_school_system", self.school_system, "text,text,text,text,date"
         )
         await self._insert(conn, schema, "pairing_personal", self.personal, "uuid,text,text")
+        if self.erased:
+            await conn.execute(
+                f'DELETE FROM "{schema}".pairing_personal WHERE record_id = ANY($1::uuid[])',
+                list(self.erased),
+            )
         if self.targets:
             await conn.execute(
                 f"""
