@@ -32,6 +32,7 @@ SECTIONS = (
     "commands",
     "relay",
     "bulk",
+    "encryption",
     "projection",
     "province",
 )

@@ -102,6 +102,14 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
         ("peer batched appends", _get("peer", "batched_events_per_s")),
         None,
     ),
+    (
+        "registration with personal parts sealed",
+        "cmd/s",
+        _get("encryption", "registrations_per_s_sealed"),
+        ("in clear", _get("encryption", "registrations_per_s_in_clear")),
+        None,
+    ),
+    ("sealed / in clear (median batch)", "ratio", _get("encryption", "ratio"), None, (">=", 0.9)),
     ("term grant", "students/s", _get("bulk", "grant_students_per_s"), None, None),
     (
         "read models complete after last grant reply",
