@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import platform
 import tempfile
 import time
@@ -31,6 +32,7 @@ SECTIONS = (
     "commands",
     "relay",
     "bulk",
+    "encryption",
     "projection",
     "province",
 )
@@ -59,9 +61,9 @@ async def run(names: list[str], scale: float) -> dict[str, Any]:
     }
     try:
         for name in names:
-            module = importlib.import_module(f"bench.{name}")
             began = time.perf_counter()
             try:
+                module = importlib.import_module(f"bench.{name}")
                 bench.results[name] = await module.measure(bench)
             except Exception as exc:  # one failed section must not hide the others' figures
                 say(f"section {name} failed: {exc!r}")
@@ -97,8 +99,6 @@ def main() -> None:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 

@@ -14,9 +14,9 @@ import asyncpg
 import nats
 
 from bench.common import Bench, Timer, say, service_ready, wait_until
+from contracts.files.roster import parse_roster
+from contracts.files.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from contracts.subjects import stream_name
-from services.assistance.roster import parse_roster
-from services.assistance.sample_roster import PILOT_COUNTS, sample_rows, to_csv
 from services.cli import aid
 from shared.commandbus import CommandClient
 

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from datetime import date
 from functools import singledispatchmethod
+from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlparse
 from uuid import UUID
@@ -24,7 +25,7 @@ from bench.common import Bench, say
 
 async def measure(bench: Bench) -> dict[str, Any]:
     try:
-        import eventsourcing  # noqa: F401
+        import eventsourcing  # noqa: F401, PLC0415
     except ImportError as exc:
         raise RuntimeError("the peer needs the bench extra: pip install -e '.[bench]'") from exc
     sizes = {
@@ -52,8 +53,8 @@ def _environment(dsn: str) -> dict[str, str]:
 
 
 def _measure(dsn: str, sizes: dict[str, int]) -> dict[str, Any]:
-    from eventsourcing.application import Application
-    from eventsourcing.domain import Aggregate, event
+    from eventsourcing.application import Application  # noqa: PLC0415
+    from eventsourcing.domain import Aggregate, event  # noqa: PLC0415
 
     class Student(Aggregate):
         """A student as the peer would model it: registered, then granted aid."""
@@ -77,7 +78,8 @@ def _measure(dsn: str, sizes: dict[str, int]) -> dict[str, Any]:
     def new_student(n: int) -> Student:
         return Student(
             county="610831", school="子洲县实验小学", stage="primary", grade=2, boarding=True,
-            registry_id=f"G61083120100301{n:06d}", name="张小明", birth_date=date(2010, 3, 1).isoformat(),
+            registry_id=f"G61083120100301{n:06d}", name="张小明",
+            birth_date=date(2010, 3, 1).isoformat(),
         )  # fmt: skip
 
     out: dict[str, Any] = {"version": _version()}
@@ -127,10 +129,10 @@ def _runner(
 ) -> tuple[int, float]:
     """The peer's exactly-once ProjectionRunner over the first `limit` events of the log: each
     event counted into a view table with its tracking row, one transaction per event."""
-    from eventsourcing.persistence import Tracking
-    from eventsourcing.postgres import PostgresTrackingRecorder
-    from eventsourcing.projection import Projection, ProjectionRunner
-    from psycopg.sql import SQL
+    from eventsourcing.persistence import Tracking  # noqa: PLC0415
+    from eventsourcing.postgres import PostgresTrackingRecorder  # noqa: PLC0415
+    from eventsourcing.projection import Projection, ProjectionRunner  # noqa: PLC0415
+    from psycopg.sql import SQL  # noqa: PLC0415
 
     class CountyCounts(PostgresTrackingRecorder):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -178,6 +180,4 @@ def _runner(
 
 
 def _version() -> str:
-    from importlib.metadata import version
-
     return version("eventsourcing")

@@ -6,6 +6,7 @@ fold of the same number of events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -93,7 +94,5 @@ async def rebuild_seconds(
         js = nc.jetstream()
         for runner in runners:
             for s in runner.projection.sources:
-                try:
+                with contextlib.suppress(Exception):  # a source without a stream has none
                     await js.delete_consumer(stream_name(s, namespace), runner.durable)
-                except Exception:  # noqa: S110 - a source without a stream has no consumer
-                    pass

@@ -79,6 +79,7 @@ async def _relay_rate(conn: asyncpg.Connection, relay: OutboxRelay, after: int, 
         first,
     )
     await conn.execute("ANALYZE assistance.outbox")
+    await conn.execute("CHECKPOINT")  # the fill's dirty pages written now, not while measured
     started = time.perf_counter()
     while await relay.publish_pending(conn):
         pass

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+RESULTS = "bench/results/latest.json"
 Getter = Callable[[dict[str, Any]], float]
 
 
@@ -34,7 +35,7 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
             (">=", 2000) if n == "64" else None,
         )
         for n in ("1", "16", "64")
-    ],  # fmt: skip
+    ],
     *[
         (
             f"commands, {n} in flight p99",
@@ -44,7 +45,7 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
             None,
         )
         for n in ("1", "16", "64")
-    ],  # fmt: skip
+    ],
     *[
         (
             f"commands, offered {r}/s achieved",
@@ -54,7 +55,7 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
             None,
         )
         for r in ("500", "1000")
-    ],  # fmt: skip
+    ],
     *[
         (
             f"commands, offered {r}/s {p}",
@@ -65,42 +66,50 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
         )
         for r in ("500", "1000")
         for p in ("p50", "p99")
-    ],  # fmt: skip
+    ],
     (
         "command -> read model p99 at 500/s",
         "ms",
         _get("commands", "offered", "500", "visible_p99_ms"),
         None,
         ("<=", 100),
-    ),  # fmt: skip
+    ),
     (
         "CPU per command at 64 in flight (all)",
         "ms",
         _get("commands", "in_flight", "64", "cpu_ms_per_command", "total"),
         None,
         None,
-    ),  # fmt: skip
+    ),
     (
         "relay, empty store",
         "events/s",
         _get("relay", "empty_events_per_s"),
         ("raw publish", _get("raw", "publish_msgs_per_s")),
         (">=", 10_000),
-    ),  # fmt: skip
+    ),
     (
         "relay, store holding many events",
         "events/s",
         _get("relay", "deep_events_per_s"),
         ("raw publish", _get("raw", "publish_msgs_per_s")),
         (">=", 10_000),
-    ),  # fmt: skip
+    ),
     (
         "roster import",
         "events/s",
         _get("bulk", "import_events_per_s"),
         ("peer batched appends", _get("peer", "batched_events_per_s")),
         None,
-    ),  # fmt: skip
+    ),
+    (
+        "registration with personal parts sealed",
+        "cmd/s",
+        _get("encryption", "registrations_per_s_sealed"),
+        ("in clear", _get("encryption", "registrations_per_s_in_clear")),
+        None,
+    ),
+    ("sealed / in clear (median batch)", "ratio", _get("encryption", "ratio"), None, (">=", 0.9)),
     ("term grant", "students/s", _get("bulk", "grant_students_per_s"), None, None),
     (
         "read models complete after last grant reply",
@@ -108,53 +117,48 @@ ROWS: list[tuple[str, str, Getter, tuple[str, Getter] | None, tuple[str, float] 
         _get("bulk", "complete_after_s"),
         None,
         ("<=", 10),
-    ),  # fmt: skip
+    ),
     (
         "exactly-once catch-up (aid_coverage)",
         "events/s",
         _get("projection", "catch_up_events_per_s"),
         ("peer in-memory fold", _get("peer", "fold_events_per_s")),
         None,
-    ),  # fmt: skip
+    ),
     (
         "full rebuild (every read model of the stream)",
         "events/s",
         _get("projection", "rebuild_events_per_s"),
         ("peer in-memory fold", _get("peer", "fold_events_per_s")),
         None,
-    ),  # fmt: skip
+    ),
     (
         "exactly-once catch-up vs peer's exactly-once runner",
         "events/s",
         _get("projection", "catch_up_events_per_s"),
         ("peer ProjectionRunner", _get("peer", "runner_events_per_s")),
         None,
-    ),  # fmt: skip
+    ),
     (
         "province: slowest rebuild extrapolated to 10 M",
         "s",
         _get("province", "slowest_rebuild_10m_s"),
         None,
         ("<=", 300),
-    ),  # fmt: skip
+    ),
     (
         "province: slowest query p95",
         "ms",
         _get("province", "slowest_query_p95_ms"),
         None,
         ("<=", 100),
-    ),  # fmt: skip
+    ),
 ]
 
 
-def table(results: dict[str, Any]) -> str:
-    meta = results.get("meta", {})
-    lines = [
-        f"measured {meta.get('measured_at')} on {meta.get('machine')};"
-        f" load average {_load(meta.get('load_average_before'))} before,"
-        f" {_load(meta.get('load_average_after'))} after; {meta.get('total_seconds')} s",
-        f"{'figure':52} {'value':>10} {'unit':9} {'beside':>28} {'ratio':>7}  target",
-    ]
+def rows(results: dict[str, Any]) -> list[tuple[str, float, str, str, str, str]]:
+    """(figure, value, unit, beside, ratio, target) for every figure the results hold."""
+    out = []
     for name, unit, value, beside, target in ROWS:
         try:
             v = value(results)
@@ -172,18 +176,42 @@ def table(results: dict[str, Any]) -> str:
             op, limit = target
             met = v >= limit if op == ">=" else v <= limit
             goal = f"{op} {limit:,} {'ok' if met else 'MISSED'}"
+        out.append((name, v, unit, other, ratio, goal))
+    return out
+
+
+def _header(results: dict[str, Any]) -> str:
+    meta = results.get("meta", {})
+    return (
+        f"measured {meta.get('measured_at')} on {meta.get('machine')};"
+        f" load average {_load(meta.get('load_average_before'))} before,"
+        f" {_load(meta.get('load_average_after'))} after; {meta.get('total_seconds')} s"
+    )
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        _header(results),
+        f"{'figure':52} {'value':>10} {'unit':9} {'beside':>28} {'ratio':>7}  target",
+    ]
+    for name, v, unit, other, ratio, goal in rows(results):
         lines.append(f"{name:52} {v:10,.1f} {unit:9} {other:>28} {ratio:>7}  {goal}")
-    for name, reason in meta.get("failed", {}).items():
+    for name, reason in results.get("meta", {}).get("failed", {}).items():
         lines.append(f"section {name} FAILED: {reason}")
     return "\n".join(lines)
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """The same table for the README."""
-    rows = ["| figure | value | beside | ratio | target |", "|---|---|---|---|---|"]
-    for line in table(results).splitlines()[2:]:
-        rows.append(line)
-    return "\n".join(rows)
+    """The same table for the README (`python -m bench.report`)."""
+    lines = [
+        _header(results),
+        "",
+        "| figure | value | unit | beside | ratio | target |",
+        "|---|---:|---|---|---:|---|",
+    ]
+    for name, v, unit, other, ratio, goal in rows(results):
+        lines.append(f"| {name} | {v:,.1f} | {unit} | {other} | {ratio} | {goal} |")
+    return "\n".join(lines)
 
 
 def _load(values: Any) -> str:
@@ -196,10 +224,10 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     if not offered:
         return None
     try:
-        import matplotlib
+        import matplotlib  # noqa: PLC0415 - the optional bench extra
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError:
         return None
     rates = sorted(offered, key=int)
@@ -224,3 +252,10 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else RESULTS).read_text())))

@@ -101,9 +101,10 @@ STREAM = Stream(
             "--on",
         ),
     },
+    helps={"student_id": "Student registry number (the service finds the student by it)."},
     groups={
         "roster": "The poverty roster: import, revise, promote, move students on.",
-        "aid": "Aid per term: grant, pay, revoke.",
+        "aid": "Aid per term: grant, pay, revoke; loans and the green channel recorded.",
         "catalogue": "The aid catalogue (data, in force per term).",
         "university": "Rosters sent to universities, and their reports.",
         "funds": "Per-student public funds asked of the city.",
@@ -146,6 +147,8 @@ STREAM = Stream(
             convert=STUDENT,
         ),
         Verb(c.RevokeAidGrant, "aid revoke", "{programme} for {term} revoked", convert=STUDENT),
+        Verb(c.RecordStudentLoan, "aid loan", "loan of {amount} yuan recorded", convert=STUDENT),
+        Verb(c.RecordGreenChannel, "aid green-channel", "green channel recorded", convert=STUDENT),
         Verb(
             c.RequestPublicFunds,
             "funds request",

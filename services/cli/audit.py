@@ -182,7 +182,7 @@ def behind(
     limit: Limit = 100,
     after: After = None,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", dir_okay=False, help="Write them all to a CSV file.")
+        Path | None, typer.Option("--export", dir_okay=False, help="Write them all to a CSV file.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

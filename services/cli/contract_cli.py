@@ -82,6 +82,8 @@ class Stream:
     service: str
     department: str
     options: Mapping[str, str] = field(default_factory=dict)
+    helps: Mapping[str, str] = field(default_factory=dict)  # field path -> help, where the
+    # option takes something else than the field (a registry number for a student id)
     groups: Mapping[str, str] = field(default_factory=dict)
     verbs: Sequence[Verb] = ()
     skip: Collection[type[BaseModel]] = ()
@@ -164,7 +166,8 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
     leaves = [lf for lf in _leaves(verb.model, stream.options) if lf.path not in verb.hidden]
     params = []
     for leaf in leaves:
-        help_ = (leaf.info.description or "").strip() + _choices(leaf.info.annotation)
+        described = stream.helps.get(leaf.path) or (leaf.info.description or "").strip()
+        help_ = described + _choices(leaf.info.annotation)
         if leaf.path in verb.new_ids:
             help_ += " A new id when left out (printed)."
         if _is_bool(leaf.info.annotation):

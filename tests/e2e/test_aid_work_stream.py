@@ -173,6 +173,15 @@ async def test_a_year_of_aid_work_through_the_command_line(system: System) -> No
         "2018-01-15",
     )
 
+    loan = ["aid", "loan", "--student", first["student_registry_id"], "--school-year", "2017"]
+    loan += ["--bank", "陕西省农村信用社"]
+    recorded = ok(system, *loan, "--amount", "8000.00")
+    assert recorded["event_types"] == ["StudentLoanRecorded"]
+    too_much = system.eduplan(*loan, "--amount", "8000.01")
+    assert too_much.returncode == 2, too_much.stderr
+    assert "--amount" in too_much.stderr
+    assert "nothing was sent" in too_much.stderr
+
     def dispatch_rows() -> Any:
         return system.get(
             "/api/university-dispatches?county=610831&school_year=2017&today=2018-02-01"

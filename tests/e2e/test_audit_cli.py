@@ -87,7 +87,7 @@ async def test_an_auditor_traces_a_figure_searches_and_exports_the_trail(system:
 
     traced = system.eduplan(
         "audit", "behind", "aid-coverage", "--term", TERM, "--county", "610831",
-        "--stage", "primary", "--csv", "primary.csv",
+        "--stage", "primary", "--export", "primary.csv",
     )  # fmt: skip
     assert traced.returncode == 0, traced.stderr
     assert f"{granted} events written to primary.csv" in traced.stderr

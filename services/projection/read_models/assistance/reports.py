@@ -16,6 +16,14 @@ UNIVERSITY_STAGES = [Stage.UNDERGRADUATE.value, Stage.JUNIOR_COLLEGE.value]
 
 async def coverage(db: Db, schema: str, term: str, county: str | None) -> list[dict[str, Any]]:
     """Per stage: on the roster, eligible (and in school), aided this term, missing, money."""
+    # For one county, only its students' grants are read (by key): summing the whole
+    # province's grants first made a county's report as slow as the province's (0.9 s at
+    # 100k students). A grant counts for the student's county of today, wherever granted.
+    of_students = (
+        f'AND student_id IN (SELECT student_id FROM "{schema}".aid_students WHERE county = $2)'
+        if county is not None
+        else "AND $2::text IS NULL"
+    )
     rows = await db.fetch(
         f"""
         SELECT s.stage, count(*) AS registered,
@@ -27,7 +35,8 @@ async def coverage(db: Db, schema: str, term: str, county: str | None) -> list[d
         FROM "{schema}".aid_students s
         LEFT JOIN (SELECT student_id, sum(amount) FILTER (WHERE NOT revoked) AS amount,
                           sum(paid) AS paid
-                   FROM "{schema}".aid_grants WHERE term = $1 GROUP BY student_id) g
+                   FROM "{schema}".aid_grants WHERE term = $1 {of_students}
+                   GROUP BY student_id) g
                USING (student_id)
         WHERE s.on_roster AND ($2::text IS NULL OR s.county = $2)
         GROUP BY s.stage
