@@ -243,7 +243,7 @@ async def test_the_dashboard_shows_the_pilot_school_year_at_a_glance(
 
     await expect(dashboard.at("[data-testid=pair-row]")).to_have_count(7)
     assert await dashboard.at("[data-testid=pairs-active]").inner_text() == "7"
-    assert "子洲中学" in await dashboard.at("[data-testid=pairs-table]").inner_text()
+    assert "Zizhou High School" in await dashboard.at("[data-testid=pairs-table]").inner_text()
 
     balance = seeded.get(f"/api/evaluation/balance?year=2017&county={COUNTY}")
     assert {s["stage"] for s in balance} == {"primary", "junior"}
