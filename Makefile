@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test files run in parallel (pytest-xdist); each test has a sandbox of its own.
+TEST_WORKERS ?= 2
 
 .PHONY: install up test chaos lint bench docs release-contracts screenshots clean
 
@@ -18,7 +20,7 @@ up: $(STAMP)                ## start NATS, PostgreSQL (embedded if none runs) an
 	$(BIN)/eduplan up
 
 test: $(STAMP)              ## unit, integration and end-to-end tests on real NATS and PostgreSQL
-	$(BIN)/pytest -m "not chaos"
+	$(BIN)/pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile
 
 chaos: $(STAMP)             ## faults on servers of its own; prints what each copy holds after each
 	$(BIN)/pytest tests/chaos -q -p no:randomly
