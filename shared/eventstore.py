@@ -250,6 +250,23 @@ class EventStore:
             streams[row["stream_id"]].append(to_recorded(row))
         return streams
 
+    async def load_moved_streams(
+        self, stream_type: str, seen: dict[str, int]
+    ) -> dict[str, list[RecordedEvent]]:
+        """Every stream of `stream_type` whose version is not the one in `seen`, loaded whole
+        (one query when nothing moved); `seen` is brought up to date. For data a service keeps
+        in memory from its own streams, refreshed before a request."""
+        rows = await self.pool.fetch(
+            f'SELECT stream_id, version FROM "{self.schema}".streams WHERE stream_type = $1',
+            stream_type,
+        )
+        moved = [r["stream_id"] for r in rows if seen.get(r["stream_id"]) != r["version"]]
+        if not moved:
+            return {}
+        streams = await self.load_streams(moved)
+        seen.update((stream_id, len(events)) for stream_id, events in streams.items())
+        return streams
+
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         rows = await self.pool.fetch(
             f'SELECT {EVENT_COLUMNS} FROM "{self.schema}".events'

@@ -136,14 +136,8 @@ class TargetsInForce:
         self.adopted: dict[str, CountyTargets] = {}
 
     async def refresh(self) -> None:
-        rows = await self.store.pool.fetch(
-            f'SELECT stream_id, version FROM "{self.store.schema}".streams WHERE stream_type = $1',
-            self.STREAM_TYPE,
-        )
-        moved = [r["stream_id"] for r in rows if self.versions.get(r["stream_id"]) != r["version"]]
-        if not moved:
-            return
-        for stream_id, events in (await self.store.load_streams(moved)).items():
+        moved = await self.store.load_moved_streams(self.STREAM_TYPE, self.versions)
+        for events in moved.values():
             last = next(
                 (
                     e
@@ -160,7 +154,6 @@ class TargetsInForce:
                     last.shadowing_months_min.quantize(HUNDREDTH),
                     last.shadowing_months_max.quantize(HUNDREDTH),
                 )
-            self.versions[stream_id] = len(events)
 
     def defaults_only(self) -> CountyTargets:
         return self.defaults

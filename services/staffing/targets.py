@@ -63,18 +63,11 @@ class TargetsInForce(Mapping[str, CountyTargets]):
         self.targets: dict[str, CountyTargets] = {}
 
     async def refresh(self) -> None:
-        rows = await self.store.pool.fetch(
-            f'SELECT stream_id, version FROM "{self.store.schema}".streams WHERE stream_type = $1',
-            self.STREAM_TYPE,
-        )
-        moved = [r["stream_id"] for r in rows if self.versions.get(r["stream_id"]) != r["version"]]
-        if not moved:
-            return
-        for stream_id, events in (await self.store.load_streams(moved)).items():
+        moved = await self.store.load_moved_streams(self.STREAM_TYPE, self.versions)
+        for events in moved.values():
             state = PLAN.fold(map(payload_of, events))
             if state.targets is not None:
                 self.targets[state.county] = state.targets
-            self.versions[stream_id] = len(events)
 
     def __getitem__(self, county: str) -> CountyTargets:
         return self.targets[county]
