@@ -178,32 +178,10 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
         else:
             required = leaf.required and leaf.path not in (*verb.new_ids, *verb.optional)
             kind, default = (str, inspect.Parameter.empty) if required else (str | None, None)
-        option = typer.Option(leaf.option, help=help_)
-        params.append(
-            inspect.Parameter(
-                leaf.param,
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=Annotated[kind, option],
-                default=default,
-            )
-        )
+        params.append(_parameter(leaf.param, kind, typer.Option(leaf.option, help=help_), default))
     department = verb.department or stream.department
-    params += [
-        inspect.Parameter(
-            "department",
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[
-                str, typer.Option(help=f"Issuing department (default {department}).")
-            ],
-            default=department,
-        ),
-        inspect.Parameter(
-            "as_json",
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[bool, typer.Option("--json", help="Print JSON.")],
-            default=False,
-        ),
-    ]
+    help_ = f"Issuing department (default {department})."
+    params += [_parameter("department", str, typer.Option(help=help_), department), _JSON]
 
     def command(**given: Any) -> None:
         fields: dict[str, Any] = {}
@@ -275,6 +253,16 @@ class _Blank(dict[str, Any]):
         return ""
 
 
+def _parameter(name: str, kind: Any, option: Any, default: Any) -> inspect.Parameter:
+    """A keyword parameter Typer reads as `option` (the signature a made command gets)."""
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, option], default=default
+    )
+
+
+_JSON = _parameter("as_json", bool, typer.Option("--json", help="Print JSON."), False)
+
+
 def _report(report: Report) -> Callable[..., None]:
     params = []
     for p in report.params:
@@ -283,22 +271,8 @@ def _report(report: Report) -> Callable[..., None]:
             default: Any = False
         else:
             kind, default = (str, inspect.Parameter.empty) if p.required else (str | None, None)
-        params.append(
-            inspect.Parameter(
-                p.name,
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=Annotated[kind, typer.Option(p.option_name, help=p.help)],
-                default=default,
-            )
-        )
-    params.append(
-        inspect.Parameter(
-            "as_json",
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[bool, typer.Option("--json", help="Print JSON.")],
-            default=False,
-        )
-    )
+        params.append(_parameter(p.name, kind, typer.Option(p.option_name, help=p.help), default))
+    params.append(_JSON)
 
     def command(**given: Any) -> None:
         asked: dict[str, Any] = {}
