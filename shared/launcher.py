@@ -34,7 +34,7 @@ from contracts.assistance.types import PROVINCE
 from contracts.subjects import Sender, command_subject
 from shared.accounts.bootstrap import FirstOperator, ensure_first_operator
 from shared.jetstream import connect_nats, nats_tls, user_of
-from shared.provision import provision_schemas, provision_streams
+from shared.provision import provision_schemas, provision_streams_at
 from shared.servers import redact, resolve_servers
 from shared.settings import Settings
 
@@ -193,17 +193,7 @@ def stop_processes(processes: dict[str, subprocess.Popen[bytes]], grace: float =
 
 
 async def provision(settings: Settings, operator_url: str, provisioner_url: str) -> None:
-    tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
-    nc = await connect_nats(operator_url, "eduplan-provision", wait=10, tls=tls)
-    try:
-        await provision_streams(
-            nc,
-            settings.namespace,
-            settings.duplicate_window,
-            settings.stream_replicas,
-        )
-    finally:
-        await nc.close()
+    await provision_streams_at(settings, operator_url, wait=10)
     await provision_schemas(provisioner_url)
 
 

@@ -22,10 +22,11 @@ from nats.aio.client import Client as NATS
 from contracts.schema_registry import kv_stream
 from shared import eventstore, keystore, pseudonyms
 from shared.db import connect
-from shared.jetstream import ensure_stream
+from shared.jetstream import connect_nats, ensure_stream, nats_tls
 from shared.migrations import grant, migrate
 from shared.projections import dead_letter_stream
 from shared.schema_registry import open_bucket
+from shared.settings import Settings
 
 log = structlog.get_logger()
 
@@ -35,6 +36,19 @@ SEALING_SERVICES = ("assistance", "staffing", "pairing", "evaluation")
 """Services that record personal parts: they read, make and erase their own data keys."""
 KEY_READERS = "keystore_readers"
 """Role whose members read every data key (the projection, to show names to those allowed)."""
+
+
+async def provision_streams_at(settings: Settings, nats_url: str, wait: float = 5.0) -> list[str]:
+    """`provision_streams` as the NATS user of `nats_url` (the operator), with the settings'
+    TLS, namespace, duplicate window and replicas; the connection closed after."""
+    tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+    nc = await connect_nats(nats_url, "eduplan-provision", wait=wait, tls=tls)
+    try:
+        return await provision_streams(
+            nc, settings.namespace, settings.duplicate_window, settings.stream_replicas
+        )
+    finally:
+        await nc.close()
 
 
 async def provision_streams(

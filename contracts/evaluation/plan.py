@@ -72,6 +72,16 @@ class TaskTarget(Contract):
     min: int | None = Field(None, ge=0, description="Lowest figure on target.")
     max: int | None = Field(None, ge=0, description="Highest figure on target.")
 
+    def describe(self) -> str:
+        """As a person reads it: `metric: value`, `metric: all` or `metric: min-max`."""
+        if self.value is not None:
+            return f"{self.metric}: {self.value}"
+        if self.all:
+            return f"{self.metric}: all"
+        if self.min is not None:
+            return f"{self.metric}: {self.min}-{self.max or ''}"
+        return str(self.metric)
+
 
 class PlanTask(Contract):
     id: TaskId

@@ -18,7 +18,7 @@ import typer
 from pydantic import BaseModel
 
 from contracts.evaluation.commands import AdoptCountyPlan, AdoptGuidancePlan
-from contracts.evaluation.plan import CountyPlan
+from contracts.evaluation.plan import CountyPlan, TaskTarget
 from contracts.files.county_plan import PlanFileError, read_plan
 from contracts.pairing.commands import AdoptPairingTargets
 from contracts.staffing.commands import AdoptStaffingTargets
@@ -167,7 +167,7 @@ def _plan_tables(body: dict[str, Any]) -> Any:
         {
             "task": t["id"],
             "task_zh": t["zh"],
-            "target": _target(t["target"]),
+            "target": TaskTarget.model_validate(t["target"]).describe(),
             "baseline": f"{t['baseline']['value']} {t['baseline']['of']}" if t["baseline"] else "",
             "units": ", ".join(t["units"]),
         }
@@ -181,16 +181,6 @@ def _plan_tables(body: dict[str, Any]) -> Any:
         reports.table(f"Goals: {title}", plan["goals"], ["id", "zh", "due", "title"]),
         reports.table("Tasks", tasks, ["task", "task_zh", "target", "baseline", "units"]),
     )
-
-
-def _target(t: dict[str, Any]) -> str:
-    if t.get("value") is not None:
-        return f"{t['metric']}: {t['value']}"
-    if t.get("all"):
-        return f"{t['metric']}: all"
-    if t.get("min") is not None:
-        return f"{t['metric']}: {t['min']}-{t.get('max') or ''}"
-    return str(t["metric"])
 
 
 @app.command("progress")

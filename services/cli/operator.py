@@ -13,9 +13,9 @@ from rich.table import Table
 
 from services.cli.common import console, err
 from shared.identities import IdentityError, Register
-from shared.jetstream import NatsUnreachable, connect_nats, nats_tls
+from shared.jetstream import NatsUnreachable
 from shared.migrations import MigrationsPending
-from shared.provision import DOMAIN_SERVICES, provision_schemas, provision_streams
+from shared.provision import DOMAIN_SERVICES, provision_schemas, provision_streams_at
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import get_settings
 
@@ -79,18 +79,7 @@ def provision(
 
     async def main() -> None:
         if not schemas_only:
-            tls = nats_tls(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
-            url = settings.nats_url or DEFAULT_NATS
-            nc = await connect_nats(url, "eduplan-provision", tls=tls)
-            try:
-                streams = await provision_streams(
-                    nc,
-                    settings.namespace,
-                    settings.duplicate_window,
-                    settings.stream_replicas,
-                )
-            finally:
-                await nc.close()
+            streams = await provision_streams_at(settings, settings.nats_url or DEFAULT_NATS)
             console.print(f"streams: {', '.join(streams)}", highlight=False)
         if not streams_only:
             dsn = database_url or settings.database_url or DEFAULT_DATABASE

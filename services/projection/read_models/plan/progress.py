@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.evaluation.plan import TaskTarget
 from contracts.staffing.terms import term_of
 from contracts.types import CountyCode
 from services.projection.read_models.evaluation import county_plans
@@ -322,17 +323,6 @@ MEASURES: dict[str, Measurer] = {
 }
 
 
-def _target(task: dict[str, Any]) -> str:
-    t = task.get("target", {})
-    if t.get("value") is not None:
-        return f"{t['metric']}: {t['value']}"
-    if t.get("all"):
-        return f"{t['metric']}: all"
-    if t.get("min") is not None:
-        return f"{t['metric']}: {t['min']}-{t.get('max') or ''}"
-    return str(t.get("metric", ""))
-
-
 def _baseline(task: dict[str, Any]) -> str:
     b = task.get("baseline")
     return f"{b['value']:,} {b['of']}" if b else ""
@@ -356,7 +346,9 @@ async def county_progress(
                 "task_id": task["id"],
                 "stream": task["stream"],
                 "task_zh": task["zh"],
-                "target": _target(task),
+                "target": TaskTarget.model_validate(task["target"]).describe()
+                if task.get("target")
+                else "",
                 "baseline": _baseline(task),
                 "rhythm": task.get("rhythm", ""),
                 "units": [f"{u} {units.get(u, '')}".strip() for u in task.get("units", [])],
