@@ -40,7 +40,7 @@ BATCH = 250
 class _InClear(CommandProcessor):
     """The processor as it was before sealing: personal parts stored as decided."""
 
-    async def _sealed(self, decisions: list[Any]) -> list[Any]:
+    async def _sealed(self, decisions: list[Any], known: Any) -> tuple[list[Any], None]:
         for d in decisions:
             if d.write is None:
                 continue
@@ -56,7 +56,7 @@ class _InClear(CommandProcessor):
                 for e in d.write.events
             ]
             object.__setattr__(d.write, "events", events)
-        return decisions
+        return decisions, None
 
 
 def _commands(students: int, seed: int) -> list[Any]:

@@ -6,7 +6,7 @@ rows, the stream index and the command results of one append commit together or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -313,11 +313,17 @@ class EventStore:
         )
         return {r["command_id"]: StoredAnswer(r["result"], r["fingerprint"]) for r in rows}
 
-    async def append(self, writes: Sequence[StreamWrite]) -> None:
+    async def append(
+        self,
+        writes: Sequence[StreamWrite],
+        before: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+    ) -> None:
         """Append all writes in one transaction, or raise and append nothing.
 
         Writes to the same stream must come in version order with consecutive expectations.
         A write without events but with a command id records only the command's answer.
+        `before` runs first in the same transaction (e.g. storing the data keys the events
+        are sealed with); what it raises rolls everything back.
         """
         with_events = [w for w in writes if w.events]
         commands = [
@@ -348,6 +354,8 @@ class EventStore:
         }
         try:
             async with self.pool.acquire() as conn, conn.transaction():
+                if before is not None:
+                    await before(conn)
                 if events:
                     await self._insert_events(conn, events)
                     await self._upsert_streams(conn, heads)

@@ -125,6 +125,19 @@ class MasterKeys:
         return cipher.decrypt(wrapped[:12], wrapped[12:], key_id.encode())
 
 
+@dataclass(frozen=True)
+class NewKeys:
+    """Data keys made for people who had none, with their wrapped form to store."""
+
+    keys: dict[str, bytes]
+    wrapped: list[bytes]
+
+
+class KeysTaken(RuntimeError):
+    """Some of the fresh keys to store had a key already: nothing sealed with them may be
+    stored."""
+
+
 _CIPHERS: dict[tuple[str, bytes], AESGCM] = {}
 """AES-GCM objects of the master keys, made once (a few per process)."""
 
@@ -162,6 +175,30 @@ class KeyStore:
             else self._unwrap(r["key_id"], r["master_key_id"], bytes(r["wrapped"]))
             for r in rows
         }
+
+    def new_keys(self, key_ids: Iterable[str]) -> NewKeys:
+        """Fresh data keys for `key_ids`, wrapped, to be stored by `store_new` in the
+        transaction that stores what they seal."""
+        fresh = {k: secrets.token_bytes(32) for k in sorted(set(key_ids))}
+        return NewKeys(fresh, [self.master.wrap(k, v) for k, v in fresh.items()])
+
+    async def store_new(self, conn: asyncpg.Connection, keys: NewKeys) -> None:
+        """Store fresh keys, or raise `KeysTaken` (the caller's transaction rolls back) when
+        any id has a key already: made meanwhile by another request, or erased."""
+        if not keys.keys:
+            return
+        made = await conn.fetchval(
+            "WITH made AS ("
+            f' INSERT INTO "{self.schema}".data_keys (key_id, service, wrapped, master_key_id)'
+            " SELECT k, $2, w, $3 FROM unnest($1::text[], $4::bytea[]) AS x (k, w)"
+            " ON CONFLICT (key_id) DO NOTHING RETURNING 1) SELECT count(*) FROM made",
+            list(keys.keys),
+            self.service,
+            self.master.current,
+            keys.wrapped,
+        )
+        if made != len(keys.keys):
+            raise KeysTaken(f"{len(keys.keys) - made} of {len(keys.keys)} keys exist already")
 
     async def fetch_or_create(
         self, conn: asyncpg.Connection, key_ids: Iterable[str]
@@ -258,4 +295,4 @@ async def store_pseudonym_key(
     return kept
 
 
-__all__ = ["InvalidTag", "KeyStore", "MasterKeyMissing", "MasterKeys"]
+__all__ = ["InvalidTag", "KeyStore", "KeysTaken", "MasterKeyMissing", "MasterKeys", "NewKeys"]

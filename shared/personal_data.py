@@ -2,11 +2,13 @@
 
 A service decides with clear event models; as it stores them, `PersonalData.seal` turns each
 personal part into a `SealedPersonal` (contracts/personal.py) with the data key of whom it
-concerns, fetched or made for the whole request at once, and the event becomes its sealed
-version. So the events table, the outbox, JetStream, dead letters and exports only ever
-hold ciphertext and a key id. Loading a stream opens them again (`PersonalData.opener`);
-a part whose key was erased opens as None. `PersonalDataErased` destroys the key as it is
-stored, before the event is: a retry finds the key gone and records the event.
+concerns, and the event becomes its sealed version. So the events table, the outbox,
+JetStream, dead letters and exports only ever hold ciphertext and a key id. Keys of people
+the request's loaded streams named are known already; everyone else gets a fresh key, stored
+in the transaction of the events it seals (no key without its events, no round trip of its
+own). Loading a stream opens them again (`PersonalData.opener`); a part whose key was erased
+opens as None. `PersonalDataErased` destroys the key as it is stored, before the event is: a
+retry finds the key gone and records the event.
 
 Library: `cryptography` (AESGCM), the maintained binding to OpenSSL; nothing home-made.
 """
@@ -14,6 +16,7 @@ Library: `cryptography` (AESGCM), the maintained binding to OpenSSL; nothing hom
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import json
 import os
@@ -28,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic_core import to_json
 
 from contracts.personal import SEALINGS
-from shared.keystore import KeyStore, MasterKeys
+from shared.keystore import KeyStore, MasterKeys, NewKeys
 from shared.settings import Settings, get_settings
 
 ERASING_EVENTS = frozenset(
@@ -52,9 +55,13 @@ def seal_part(key: bytes, key_id: str, clear: Mapping[str, Any]) -> dict[str, st
     ciphertext = _cipher(key).encrypt(nonce, plain, key_id.encode())
     return {
         "key_id": key_id,
-        "nonce": base64.b64encode(nonce).decode(),
-        "ciphertext": base64.b64encode(ciphertext).decode(),
+        "nonce": _b64(nonce),
+        "ciphertext": _b64(ciphertext),
     }
+
+
+def _b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def open_part(key: bytes, sealed: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,21 +160,39 @@ class PersonalData:
         for event_type, payload in events:
             if event_type in ERASING_EVENTS:
                 await self.keystore.erase(conn, payload["key_id"])
-        wanted = {SEALINGS[t].subject.key_id(p) for t, p in events if t in SEALINGS}
-        keys = await self.keystore.fetch_or_create(conn, wanted) if wanted else {}
-        out: list[dict[str, Any] | PersonalDataErasedError] = []
-        for event_type, payload in events:
-            sealing = SEALINGS.get(event_type)
-            if sealing is None:
-                out.append(payload)
-                continue
-            key_id = sealing.subject.key_id(payload)
-            key = keys.get(key_id)
-            if key is None:
-                out.append(PersonalDataErasedError(f"the personal data of {key_id} was erased"))
-                continue
-            out.append(sealing.sealed_payload(payload, seal_part(key, key_id, payload["personal"])))
-        return out
+        wanted = _subjects(events)
+        return _sealed(events, await self.keystore.fetch_or_create(conn, wanted) if wanted else {})
+
+    def seal_known(
+        self, events: list[tuple[str, dict[str, Any]]], known: Mapping[str, bytes | None]
+    ) -> tuple[list[dict[str, Any] | PersonalDataErasedError], NewKeys]:
+        """As `seal`, with no query: `known` keys (fetched as the streams were loaded; None:
+        erased), fresh ones for everyone else, which the caller stores (`KeyStore.store_new`)
+        in the transaction of the events they seal. Not for erasing events."""
+        fresh = self.keystore.new_keys(_subjects(events) - known.keys())
+        return _sealed(events, {**known, **fresh.keys}), fresh
+
+
+def _subjects(events: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    return {SEALINGS[t].subject.key_id(p) for t, p in events if t in SEALINGS}
+
+
+def _sealed(
+    events: list[tuple[str, dict[str, Any]]], keys: Mapping[str, bytes | None]
+) -> list[dict[str, Any] | PersonalDataErasedError]:
+    out: list[dict[str, Any] | PersonalDataErasedError] = []
+    for event_type, payload in events:
+        sealing = SEALINGS.get(event_type)
+        if sealing is None:
+            out.append(payload)
+            continue
+        key_id = sealing.subject.key_id(payload)
+        key = keys.get(key_id)
+        if key is None:
+            out.append(PersonalDataErasedError(f"the personal data of {key_id} was erased"))
+            continue
+        out.append(sealing.sealed_payload(payload, seal_part(key, key_id, payload["personal"])))
+    return out
 
 
 @functools.cache

@@ -39,7 +39,7 @@ from shared.eventstore import (
     StoredAnswer,
     StreamWrite,
 )
-from shared.keystore import KeyStore
+from shared.keystore import KeysTaken, KeyStore, NewKeys
 from shared.limits import Limits
 from shared.personal_data import (
     ERASING_EVENTS,
@@ -153,11 +153,12 @@ class CommandProcessor:
                 results[i] = self._prepared_or_refused(i, envelope, sender, prepared)
         if prepared:
             try:
-                decisions = await self._sealed(await self._decide(prepared))
-                await self.store.append([d.write for d in decisions if d.write])
+                decisions, known = await self._decide(prepared)
+                decisions, fresh = await self._sealed(decisions, known)
+                await self._append(decisions, fresh)
                 for d in decisions:
                     results[d.prepared.index] = d.result
-            except (ConcurrencyConflict, DuplicateCommand) as exc:
+            except (ConcurrencyConflict, DuplicateCommand, KeysTaken) as exc:
                 log.info("batch_conflict_retrying_one_by_one", reason=str(exc), size=len(prepared))
                 for p in prepared:
                     results[p.index] = await self._handle_alone(p)
@@ -210,7 +211,11 @@ class CommandProcessor:
             raise Rejection("invalid_command", _describe(exc)) from None
         return _Prepared(index, envelope, sender, handler, command, handler.stream_id(command))
 
-    async def _decide(self, prepared: Sequence[_Prepared]) -> list[_Decision]:
+    async def _decide(
+        self, prepared: Sequence[_Prepared]
+    ) -> tuple[list[_Decision], Mapping[str, bytes | None]]:
+        """Decisions on the loaded streams, and the data keys their sealed parts were opened
+        with (None: erased)."""
         loaded = await self.store.load_streams(p.stream_id for p in prepared)
         sealed = [e.data for events in loaded.values() for e in events if e.event_type in SEALINGS]
         opener = None
@@ -243,7 +248,7 @@ class CommandProcessor:
                 continue
             heads[p.stream_id] = (new_state, version + len(new_events))
             decisions.append(decision)
-        return decisions
+        return decisions, opener.keys if opener else {}
 
     def _write(
         self, p: _Prepared, new_events: list[BaseModel], county: str, version: int
@@ -295,9 +300,16 @@ class CommandProcessor:
         )
         return _Decision(p, accepted, write)
 
-    async def _sealed(self, decisions: list[_Decision]) -> list[_Decision]:
+    async def _sealed(
+        self, decisions: list[_Decision], known: Mapping[str, bytes | None] | None
+    ) -> tuple[list[_Decision], NewKeys | None]:
         """Decisions whose personal parts are sealed; a decision that would record personal
-        data of an erased person, or an event too large once sealed, becomes a rejection."""
+        data of an erased person, or an event too large once sealed, becomes a rejection.
+
+        With the `known` keys of the loaded streams, people without one get fresh keys,
+        returned to be stored with the events (no query here: an import's keys cost no round
+        trip of their own). Without `known`, or for an erasure, keys are fetched or made and
+        erased first, in a transaction of their own."""
         pending = [
             (i, j, e, e.data)
             for i, d in enumerate(decisions)
@@ -306,10 +318,15 @@ class CommandProcessor:
             if isinstance(e.data, dict)
         ]
         if not pending:
-            return decisions
+            return decisions, None
         personal = await self.personal_data()
-        async with self.store.pool.acquire() as conn:
-            sealed = await personal.seal(conn, [(e.event_type, data) for _, _, e, data in pending])
+        events = [(e.event_type, data) for _, _, e, data in pending]
+        fresh = None
+        if known is None or any(t in ERASING_EVENTS for t, _ in events):
+            async with self.store.pool.acquire() as conn:
+                sealed = await personal.seal(conn, events)
+        else:
+            sealed, fresh = personal.seal_known(events, known)
         refused: dict[int, Rejection] = {}
         for (i, j, e, _), payload in zip(pending, sealed, strict=True):
             if isinstance(payload, PersonalDataErasedError):
@@ -333,14 +350,24 @@ class CommandProcessor:
                 command_id=d.prepared.envelope.command_id, code=r.code, message=r.message
             )
             decisions[i] = _Decision(d.prepared, rejected, None)
-        return decisions
+        return decisions, fresh
+
+    async def _append(self, decisions: list[_Decision], fresh: NewKeys | None) -> None:
+        """Store the decisions' writes, with the fresh data keys they are sealed with."""
+        writes = [d.write for d in decisions if d.write]
+        if fresh is None or not fresh.keys:
+            await self.store.append(writes)
+            return
+        keystore = (await self.personal_data()).keystore
+        await self.store.append(writes, before=lambda conn: keystore.store_new(conn, fresh))
 
     async def _handle_alone(self, p: _Prepared) -> CommandResult:
         for attempt in range(1, self.max_attempts + 1):
             stored = await self.store.command_results([p.envelope.command_id])
             if p.envelope.command_id in stored:
                 return _answer(stored[p.envelope.command_id], p.envelope)
-            (decision,) = await self._sealed(await self._decide([p]))
+            decisions, _ = await self._decide([p])
+            (decision,), _ = await self._sealed(decisions, None)
             try:
                 if decision.write:
                     await self.store.append([decision.write])
