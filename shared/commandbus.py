@@ -122,7 +122,8 @@ def add_query_endpoint(
 ) -> None:
     """Serve one read-only query on `queries.<service>.<jurisdiction>.<actor>.<name>`.
 
-    A query that names a county is answered only for a sender whose jurisdiction holds it."""
+    A query that names a county, or whose answer belongs to one (its `county`), is answered
+    only for a sender whose jurisdiction holds it."""
 
     limits = Limits.of()
 
@@ -144,10 +145,17 @@ def add_query_endpoint(
                 "outside_jurisdiction", f"{actor} acts for {jurisdiction}, not {county}"
             )
         try:
-            return (await answer(asked)).model_dump_json().encode()
+            answered = await answer(asked)
         except UNAVAILABLE as exc:
             log.warning("database_unavailable", service=service, error=repr(exc))
             return _unavailable(service, exc).model_dump_json().encode()
+        county = getattr(answered, "county", None)
+        if isinstance(county, str) and not within(county, jurisdiction):
+            return _refusal(
+                "outside_jurisdiction",
+                f"{actor} acts for {jurisdiction}; the answer concerns {county}",
+            )
+        return answered.model_dump_json().encode()
 
 
 def _unavailable(service: str, exc: BaseException) -> Rejected:

@@ -35,7 +35,13 @@ from shared.keystore import KeyStore, MasterKeys, NewKeys
 from shared.settings import Settings, get_settings
 
 ERASING_EVENTS = frozenset(
-    {"PersonalDataErased", "PairingPersonalDataErased", "StaffPersonalDataErased"}
+    {
+        "PersonalDataErased",
+        "PairingPersonalDataErased",
+        "StaffPersonalDataErased",
+        "ResearchVisitExpertsErased",
+        "QualityActivityExpertsErased",
+    }
 )
 """Event types whose `key_id` is destroyed as they are stored."""
 

@@ -57,6 +57,9 @@ class ExportedEvent(Contract):
 
 class StudentDataExport(Contract):
     student_id: UUID | None = Field(description="Pseudonymous id; None: not registered.")
+    county: CountyCode | None = Field(
+        None, description="County the student belongs to now (whose jurisdiction may ask)."
+    )
     erased: bool = Field(description="Personal data erased: personal parts read null.")
     personal: dict[str, Any] | None = Field(description="Latest personal data, in clear.")
     events: list[ExportedEvent] = Field(description="Every event of the student's stream.")

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from contracts.evaluation import commands, events
 from contracts.specs import CommandSpec, EventSpec, Upcaster
+from contracts.types import Contract
 
-_STREAMS = {
+_STREAMS: dict[str, tuple[type[Contract], ...]] = {
     "guidance": (
         events.GuidancePlanAdopted,
         events.ResearchVisitPlanned,
         events.ResearchVisitHeld,
         events.ResearchVisitCancelled,
+        events.ResearchVisitExpertsErased,
     ),
     "census": (
         events.CensusSchoolRegistered,
@@ -33,7 +35,10 @@ _STREAMS = {
         events.DualHighDualUniversalAssessed,
     ),
     "high_school_project": (events.HighSchoolProjectProposed, events.HighSchoolProjectAdvanced),
-    "quality_activity": (events.QualityImprovementActivityRecorded,),
+    "quality_activity": (
+        events.QualityImprovementActivityRecorded,
+        events.QualityActivityExpertsErased,
+    ),
     "supervisory_evaluation": (
         events.SupervisoryEvaluationRecorded,
         events.EvaluationOutcomeRecorded,
@@ -54,6 +59,7 @@ COMMANDS: tuple[CommandSpec, ...] = tuple(
         commands.PlanResearchVisit,
         commands.RecordResearchVisit,
         commands.CancelResearchVisit,
+        commands.EraseResearchVisitExperts,
         commands.RegisterCensusSchool,
         commands.DeregisterCensusSchool,
         commands.SubmitSchoolStatistics,
@@ -64,6 +70,7 @@ COMMANDS: tuple[CommandSpec, ...] = tuple(
         commands.ProposeHighSchoolProject,
         commands.AdvanceHighSchoolProject,
         commands.RecordQualityImprovementActivity,
+        commands.EraseQualityActivityExperts,
         commands.RecordSupervisoryEvaluation,
         commands.RecordEvaluationOutcome,
         commands.AdoptCountyPlan,

@@ -31,7 +31,7 @@ from contracts.evaluation.types import (
     Year,
     check_in_year,
 )
-from contracts.types import Amount, Contract, CountyCode
+from contracts.types import Amount, Contract, CountyCode, Department
 
 
 def _unique(values: list[str], what: str) -> None:
@@ -110,6 +110,18 @@ class CancelResearchVisit(Contract):
     year: Year
     visit_id: UUID = Field(description="The planned visit.")
     reason: str = Field(min_length=1, max_length=2000, description="Why, in a sentence or two.")
+
+
+class EraseResearchVisitExperts(Contract):
+    """Erase the experts' names a research visit holds (planned and held): the visit's data
+    key is destroyed, so no copy can be read again; the visit and its figures stay. Erasing
+    again changes nothing."""
+
+    county: CountyCode
+    year: Year
+    visit_id: UUID = Field(description="The visit whose experts are erased.")
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")
 
 
 # School statistics and balanced development
@@ -221,6 +233,16 @@ class RecordQualityImprovementActivity(Contract):
     participants: Count = Field(description="Local teachers and managers who took part.")
     personal: ExpertsPersonal = Field(description="The experts who led it.")
     summary: str = Field("", max_length=4000, description="What was done.")
+
+
+class EraseQualityActivityExperts(Contract):
+    """Erase the experts' names a quality-improvement activity holds: its data key is
+    destroyed; the activity and its figures stay. Erasing again changes nothing."""
+
+    activity_id: UUID = Field(description="The activity whose experts are erased.")
+    county: CountyCode = Field(description="County of the activity (its jurisdiction).")
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the request's number.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")
 
 
 # Supervisory and third-party evaluation

@@ -37,7 +37,7 @@ from contracts.evaluation.types import (
     UniversalThresholds,
     Year,
 )
-from contracts.types import Amount, Contract, CountyCode
+from contracts.types import Amount, Contract, CountyCode, Department
 
 # Teaching-research guidance (stream `guidance:<county>:<year>`)
 
@@ -88,6 +88,18 @@ class ResearchVisitCancelled(Contract):
     year: Year
     institution: LocalId
     reason: str = Field(description="Why.")
+
+
+class ResearchVisitExpertsErased(Contract):
+    """The experts' names a research visit held were erased: its data key is destroyed; the
+    visit and its figures (the count of experts) stay."""
+
+    visit_id: UUID = Field(description="Id of the visit.")
+    county: CountyCode
+    year: Year
+    key_id: str = Field(description="Data key destroyed: record:<visit_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")
 
 
 # School statistics and balanced development (stream `census:<county>:<year>:<stage>`)
@@ -290,6 +302,17 @@ class QualityImprovementActivityRecorded(Contract):
     expert_count: int = Field(ge=1, description="How many experts led it.")
     summary: str = Field(description="What was done.")
     personal: ExpertsPersonal = Field(description="The experts, shredded per person.")
+
+
+class QualityActivityExpertsErased(Contract):
+    """The experts' names a quality-improvement activity held were erased: its data key is
+    destroyed; the activity and its figures stay."""
+
+    activity_id: UUID = Field(description="Id of the activity.")
+    county: CountyCode
+    key_id: str = Field(description="Data key destroyed: record:<activity_id>.")
+    reason: str = Field(description="Why, as the request gave it.")
+    requested_by: Department = Field(description="Department that asked for the erasure.")
 
 
 # Supervisory and third-party evaluation (stream `evaluation:<id>`)

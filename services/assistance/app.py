@@ -87,6 +87,7 @@ async def export_student_data(processor: CommandProcessor, stream_id: str) -> St
     latest = [p["personal"] for _, p in events if p.get("personal")]
     return StudentDataExport(
         student_id=UUID(stream_id),
+        county=events[-1][0].county,
         erased=erased,
         personal=None if erased or not latest else latest[-1],
         events=[

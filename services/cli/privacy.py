@@ -3,7 +3,9 @@
 `erase` destroys a student's data key through the assistance service (EraseStudentPersonalData:
 the Aid Center carries out the request of `--requested-by`), a pairing record's through
 the pairing service (ErasePairingPersonalData), a teacher's, trainee's, graduate's or
-training order's through staffing (EraseStaffPersonalData); every copy of their personal
+training order's through staffing (EraseStaffPersonalData), the experts of a research visit
+or a quality activity through evaluation (EraseResearchVisitExperts,
+EraseQualityActivityExperts); every copy of their personal
 parts (events, JetStream, dead letters, exports) is unreadable from then on, the read models
 delete their personal rows, the figures and the audit trail stay; erasing again changes
 nothing. `export` answers a subject access request: every event of the student's stream,
@@ -26,6 +28,7 @@ import typer
 
 from contracts.assistance.commands import EraseStudentPersonalData
 from contracts.assistance.queries import ExportStudentData, StudentDataExport
+from contracts.evaluation.commands import EraseQualityActivityExperts, EraseResearchVisitExperts
 from contracts.pairing.commands import ErasePairingPersonalData
 from contracts.staffing.commands import EraseStaffPersonalData
 from contracts.types import Department, RegistryId
@@ -87,9 +90,18 @@ def erase(
         str | None,
         typer.Option("--training-order", help="A training order (its trainers); --county."),
     ] = None,
+    research_visit: Annotated[
+        str | None,
+        typer.Option("--research-visit", help="A research visit (its experts); --county, --year."),
+    ] = None,
+    quality_activity: Annotated[
+        str | None,
+        typer.Option("--quality-activity", help="A quality activity (its experts); --county."),
+    ] = None,
     county: Annotated[
         str | None, typer.Option(help="County of the record or person erased.")
     ] = None,
+    year: Annotated[int | None, typer.Option(help="Year of --research-visit.")] = None,
     school: Annotated[
         str | None, typer.Option(help="Helped school id of --pairing-record.")
     ] = None,
@@ -97,7 +109,8 @@ def erase(
         str | None,
         typer.Option(
             help="Issuing department (default aid_center, basic_ed_1 for a pairing record, "
-            "teacher_division for staffing)."
+            "teacher_division for staffing, education_science_institute for a research visit, "
+            "basic_ed_2 for a quality activity)."
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -106,13 +119,36 @@ def erase(
     the audit trail stay. Waits until the reports have deleted the personal rows."""
     check(requested_by, Department, "--requested-by")
     staff = {"teacher": teacher, "person": staff_person, "record": training_order}
-    given = [x for x in (student, pairing_record, *staff.values()) if x is not None]
+    experts = (research_visit, quality_activity)
+    given = [x for x in (student, pairing_record, *staff.values(), *experts) if x is not None]
     if len(given) != 1:
         raise typer.BadParameter(
-            "give one of --student, --pairing-record, --teacher, --staff-person, --training-order"
+            "give one of --student, --pairing-record, --teacher, --staff-person, "
+            "--training-order, --research-visit, --quality-activity"
         )
-    if student is not None:
+    if research_visit is not None:
         command: Any = build_command(
+            EraseResearchVisitExperts,
+            {"visit_id": "--research-visit", "requested_by": "--requested-by"},
+            county=county,
+            year=year,
+            visit_id=research_visit,
+            reason=reason,
+            requested_by=requested_by,
+        )
+        service, issuer = "evaluation", department or "education_science_institute"
+    elif quality_activity is not None:
+        command = build_command(
+            EraseQualityActivityExperts,
+            {"activity_id": "--quality-activity", "requested_by": "--requested-by"},
+            county=county,
+            activity_id=quality_activity,
+            reason=reason,
+            requested_by=requested_by,
+        )
+        service, issuer = "evaluation", department or "basic_ed_2"
+    elif student is not None:
+        command = build_command(
             EraseStudentPersonalData,
             {"student_registry_id": "--student", "requested_by": "--requested-by"},
             student_registry_id=student,

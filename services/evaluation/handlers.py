@@ -72,6 +72,9 @@ def command_handlers(thresholds: ThresholdBook) -> dict[str, CommandHandler[Any]
         c.CancelResearchVisit: CommandHandler(
             guidance.GUIDANCE, guidance_stream, guidance.cancel_visit
         ),
+        c.EraseResearchVisitExperts: CommandHandler(
+            guidance.GUIDANCE, guidance_stream, guidance.erase_experts
+        ),
         c.RegisterCensusSchool: CommandHandler(
             census.CENSUS, census_stream, census.register_school
         ),
@@ -99,6 +102,9 @@ def command_handlers(thresholds: ThresholdBook) -> dict[str, CommandHandler[Any]
         ),
         c.RecordQualityImprovementActivity: CommandHandler(
             high_school.ACTIVITY, activity, high_school.record_activity
+        ),
+        c.EraseQualityActivityExperts: CommandHandler(
+            high_school.ACTIVITY, activity, high_school.erase_activity_experts
         ),
         c.RecordSupervisoryEvaluation: CommandHandler(
             supervision.EVALUATION, evaluation, supervision.record_evaluation

@@ -21,6 +21,8 @@ from nats.aio.client import Client as NATS
 
 from contracts.assistance.commands import EraseStudentPersonalData
 from contracts.envelope import Accepted, Rejected
+from contracts.evaluation.commands import EraseQualityActivityExperts, EraseResearchVisitExperts
+from contracts.files.guidance_plan import guidance_plan
 from contracts.pairing.commands import ErasePairingPersonalData
 from contracts.staffing.commands import EraseStaffPersonalData
 from services.assistance.app import configure as configure_assistance
@@ -39,6 +41,7 @@ from shared.servers import EmbeddedNats, ServerEndpoints
 from shared.service import ServiceRuntime, start_service
 from shared.settings import Settings, get_settings
 from shared.testing import Sandbox, create_sandbox, drop_sandbox, wait_for
+from tests.support import evaluation as evaluation_support
 from tests.support import pairing as pairing_support
 from tests.support import staffing as staffing_support
 from tests.support.builders import new_registry_id, register_student
@@ -263,6 +266,13 @@ async def test_one_student_s_data_is_exported_decrypted_and_reads_null_once_eras
     assert after["events"][0]["payload"]["personal"] is None
     assert KEPT_NAME not in json.dumps(after, ensure_ascii=False)
 
+    elsewhere = await asyncio.to_thread(
+        world.cli, "privacy", "export", "--student", registry, EDUPLAN_JURISDICTION="610802"
+    )
+    assert elsewhere.returncode != 0
+    assert "outside_jurisdiction" in elsewhere.stderr or "610802" in elsewhere.stderr
+    assert KEPT_NAME not in elsewhere.stdout + elsewhere.stderr
+
     unknown = await asyncio.to_thread(
         world.cli, "privacy", "export", "--student", new_registry_id()
     )
@@ -410,5 +420,64 @@ async def test_a_master_teacher_s_name_is_erased_and_the_posts_work_on(
         teacher_id=dispatched.teacher_id, subject="english", start="2019-autumn", end="2020-spring"
     )
     (refused,) = await processor.handle([new_command(elsewhere, department="teacher_division")])
+    assert isinstance(refused, Rejected)
+    assert refused.code == "personal_data_erased"
+
+
+async def test_the_experts_of_a_visit_and_an_activity_are_erased_and_their_figures_stay(
+    pool: asyncpg.Pool, master: str
+) -> None:
+    store = EventStore(pool, "evaluation")
+    await store.setup()
+    processor = evaluation_support.processor_for(store)
+    visit, activity = uuid4(), uuid4()
+    commands = [
+        guidance_plan(evaluation_support.COUNTY, 2017),
+        evaluation_support.plan_visit(visit_id=visit),
+        evaluation_support.quality_activity(activity_id=activity),
+    ]
+    for c in commands:
+        department = (
+            "basic_ed_2" if "Activity" in type(c).__name__ else "education_science_institute"
+        )
+        (result,) = await processor.handle([new_command(c, department=department)])
+        assert isinstance(result, Accepted), result
+    erasures = [
+        (
+            EraseResearchVisitExperts(
+                county=evaluation_support.COUNTY, year=2017, visit_id=visit,
+                reason="request 12", requested_by="office",
+            ),
+            "education_science_institute",
+        ),
+        (
+            EraseQualityActivityExperts(
+                county=evaluation_support.COUNTY, activity_id=activity,
+                reason="request 13", requested_by="office",
+            ),
+            "basic_ed_2",
+        ),
+    ]  # fmt: skip
+
+    for erase, department in erasures:
+        (first,) = await processor.handle([new_command(erase, department=department)])
+        (again,) = await processor.handle([new_command(erase, department=department)])
+        assert isinstance(first, Accepted), first
+        assert isinstance(again, Accepted)
+        assert again.event_ids == []
+
+    keys = [f"record:{visit}", f"record:{activity}"]
+    async with pool.acquire() as conn:
+        found = await (await processor.personal_data()).keystore.fetch(conn, keys)
+    assert found == dict.fromkeys(keys)
+    events = await store.read_all(0)
+    stored = json.dumps([e.data for e in events], ensure_ascii=False)
+    for name in evaluation_support.EXPERTS.experts:
+        assert name not in stored
+    assert [e.data["expert_count"] for e in events if "expert_count" in e.data] == [2, 2]
+    held = evaluation_support.record_visit(visit_id=visit)
+    (refused,) = await processor.handle(
+        [new_command(held, department="education_science_institute")]
+    )
     assert isinstance(refused, Rejected)
     assert refused.code == "personal_data_erased"

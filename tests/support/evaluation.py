@@ -17,12 +17,14 @@ from pydantic import BaseModel
 from contracts.evaluation.commands import (
     AssessBalancedDevelopment,
     PlanResearchVisit,
+    RecordQualityImprovementActivity,
     RecordResearchVisit,
     RecordSupervisoryEvaluation,
     RegisterCensusSchool,
     SubmitSchoolStatistics,
 )
 from contracts.evaluation.types import (
+    ActivityKind,
     CompulsoryStage,
     EvaluationScope,
     EvaluatorKind,
@@ -145,6 +147,21 @@ def record_visit(
         topics=["entrance_exam_quality_analysis"],
         personal=EXPERTS,
         findings="高考质量分析：数学薄弱",
+    )
+
+
+def quality_activity(
+    held_on: date = date(2018, 4, 10), activity_id: UUID | None = None
+) -> RecordQualityImprovementActivity:
+    return RecordQualityImprovementActivity(
+        activity_id=activity_id or uuid4(),
+        county=COUNTY,
+        school="zizhou_high_school",
+        held_on=held_on,
+        kind=ActivityKind.EXAM_QUALITY_ANALYSIS,
+        participants=46,
+        personal=EXPERTS,
+        summary="高考备考诊断",
     )
 
 

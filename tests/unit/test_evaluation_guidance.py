@@ -11,10 +11,16 @@ from uuid import UUID
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from contracts.evaluation.commands import AdoptGuidancePlan, CancelResearchVisit, PlanResearchVisit
+from contracts.evaluation.commands import (
+    AdoptGuidancePlan,
+    CancelResearchVisit,
+    EraseResearchVisitExperts,
+    PlanResearchVisit,
+)
 from contracts.evaluation.events import (
     GuidancePlanAdopted,
     ResearchVisitCancelled,
+    ResearchVisitExpertsErased,
     ResearchVisitHeld,
     ResearchVisitPlanned,
 )
@@ -236,3 +242,25 @@ def test_state_knows_the_county_and_which_institutions_were_visited() -> None:
     assert GUIDANCE.county(state) == COUNTY
     assert state.visited("zizhou_high_school")
     assert not state.visited("zizhou_research_office")
+
+
+def erase_experts(visit_id: UUID = VISIT) -> EraseResearchVisitExperts:
+    return EraseResearchVisitExperts(
+        county=COUNTY, year=2017, visit_id=visit_id, reason="申请 2024-031", requested_by="office"
+    )
+
+
+def test_erasing_a_visit_s_experts_destroys_the_visit_s_key_once() -> None:
+    history = given(PILOT, plan_visit(visit_id=VISIT), record_visit(visit_id=VISIT))
+
+    (erased,) = decide(history, erase_experts())
+
+    assert isinstance(erased, ResearchVisitExpertsErased)
+    assert erased.key_id == f"record:{VISIT}"
+    assert decide([*history, erased], erase_experts()) == []
+
+
+def test_the_experts_of_a_visit_the_year_does_not_have_cannot_be_erased() -> None:
+    with pytest.raises(Rejection) as refused:
+        decide(given(PILOT), erase_experts())
+    assert refused.value.code == "unknown_visit"

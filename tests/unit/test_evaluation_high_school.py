@@ -12,12 +12,14 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.evaluation.commands import (
     AdvanceHighSchoolProject,
+    EraseQualityActivityExperts,
     ProposeHighSchoolProject,
     RecordQualityImprovementActivity,
 )
 from contracts.evaluation.events import (
     HighSchoolProjectAdvanced,
     HighSchoolProjectProposed,
+    QualityActivityExpertsErased,
     QualityImprovementActivityRecorded,
 )
 from contracts.evaluation.types import ActivityKind, FundingSource, Milestone
@@ -170,3 +172,29 @@ def test_recording_an_activity_again_changes_nothing_but_other_data_is_refused()
     assert decide(history, ACTIVITY_COMMAND) == []
     other = ACTIVITY_COMMAND.model_copy(update={"participants": 12})
     assert refused(history, other).code == "activity_exists"
+
+
+def erase_activity_experts(county: str = COUNTY) -> EraseQualityActivityExperts:
+    return EraseQualityActivityExperts(
+        activity_id=ACTIVITY_ID, county=county, reason="申请 2024-032", requested_by="basic_ed_2"
+    )
+
+
+def test_erasing_an_activity_s_experts_destroys_its_key_once() -> None:
+    history = given(ACTIVITY_COMMAND)
+
+    (erased,) = decide(history, erase_activity_experts())
+
+    assert isinstance(erased, QualityActivityExpertsErased)
+    assert erased.key_id == f"record:{ACTIVITY_ID}"
+    assert decide([*history, erased], erase_activity_experts()) == []
+
+
+@pytest.mark.parametrize("county", [COUNTY, "610802"])
+def test_the_experts_of_an_activity_not_recorded_in_that_county_cannot_be_erased(
+    county: str,
+) -> None:
+    history = [] if county == COUNTY else given(ACTIVITY_COMMAND)
+    with pytest.raises(Rejection) as refused:
+        decide(history, erase_activity_experts(county))
+    assert refused.value.code == "unknown_activity"

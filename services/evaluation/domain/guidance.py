@@ -15,12 +15,14 @@ from pydantic import BaseModel
 from contracts.evaluation.commands import (
     AdoptGuidancePlan,
     CancelResearchVisit,
+    EraseResearchVisitExperts,
     PlanResearchVisit,
     RecordResearchVisit,
 )
 from contracts.evaluation.events import (
     GuidancePlanAdopted,
     ResearchVisitCancelled,
+    ResearchVisitExpertsErased,
     ResearchVisitHeld,
     ResearchVisitPlanned,
 )
@@ -34,6 +36,7 @@ class Visit:
     planned: ResearchVisitPlanned | None = None
     held: ResearchVisitHeld | None = None
     cancelled: ResearchVisitCancelled | None = None
+    erased: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ def evolve(state: GuidanceYear, event: BaseModel) -> GuidanceYear:
         case ResearchVisitCancelled():
             visit = state.visits[event.visit_id]
             return _with_visit(state, event.visit_id, replace(visit, cancelled=event))
+        case ResearchVisitExpertsErased():
+            visit = state.visits[event.visit_id]
+            return _with_visit(state, event.visit_id, replace(visit, erased=True))
     return state
 
 
@@ -131,6 +137,25 @@ def cancel_visit(state: GuidanceYear, command: CancelResearchVisit) -> list[Base
     if visit.cancelled:
         return []
     return [ResearchVisitCancelled(**command.model_dump(), institution=visit.institution)]
+
+
+def erase_experts(state: GuidanceYear, command: EraseResearchVisitExperts) -> list[BaseModel]:
+    """Only a visit of this county's year; erased already: nothing more to do."""
+    visit = state.visits.get(command.visit_id)
+    if visit is None:
+        raise Rejection(
+            "unknown_visit",
+            f"{command.county} has no research visit {command.visit_id} in {command.year}",
+        )
+    if visit.erased:
+        return []
+    return [
+        ResearchVisitExpertsErased(
+            **command.model_dump(exclude={"visit_id"}),
+            visit_id=command.visit_id,
+            key_id=f"record:{command.visit_id}",
+        )
+    ]
 
 
 def _check_institution(state: GuidanceYear, institution: str, year: int) -> None:

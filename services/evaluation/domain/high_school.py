@@ -12,12 +12,14 @@ from pydantic import BaseModel
 
 from contracts.evaluation.commands import (
     AdvanceHighSchoolProject,
+    EraseQualityActivityExperts,
     ProposeHighSchoolProject,
     RecordQualityImprovementActivity,
 )
 from contracts.evaluation.events import (
     HighSchoolProjectAdvanced,
     HighSchoolProjectProposed,
+    QualityActivityExpertsErased,
     QualityImprovementActivityRecorded,
 )
 from contracts.evaluation.types import Milestone
@@ -96,11 +98,15 @@ def county_of_project(state: Project) -> str:
 @dataclass(frozen=True)
 class Activity:
     recorded: QualityImprovementActivityRecorded | None = None
+    erased: bool = False
 
 
 def evolve_activity(state: Activity, event: BaseModel) -> Activity:
-    if isinstance(event, QualityImprovementActivityRecorded):
-        return Activity(event)
+    match event:
+        case QualityImprovementActivityRecorded():
+            return replace(state, recorded=event)
+        case QualityActivityExpertsErased():
+            return replace(state, erased=True)
     return state
 
 
@@ -115,6 +121,21 @@ def record_activity(state: Activity, command: RecordQualityImprovementActivity) 
         "activity_exists",
         f"activity {command.activity_id} was recorded with other data",
     )
+
+
+def erase_activity_experts(
+    state: Activity, command: EraseQualityActivityExperts
+) -> list[BaseModel]:
+    """Only a recorded activity of the county named; erased already: nothing more to do."""
+    if state.recorded is None or state.recorded.county != command.county:
+        raise Rejection(
+            "unknown_activity", f"{command.county} has no activity {command.activity_id}"
+        )
+    if state.erased:
+        return []
+    return [
+        QualityActivityExpertsErased(**command.model_dump(), key_id=f"record:{command.activity_id}")
+    ]
 
 
 def county_of_activity(state: Activity) -> str:
