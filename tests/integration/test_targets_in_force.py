@@ -21,6 +21,7 @@ from contracts.pairing import events as pe
 from contracts.registry import spec_of
 from contracts.staffing import events as se
 from contracts.staffing.types import HostSchoolTarget, Range, Season
+from contracts.types import Stage
 from services.projection.read_models.pairing import reports as pairing_reports
 from services.projection.read_models.pairing.model import PairingProjection
 from services.projection.read_models.plan import progress
@@ -162,7 +163,7 @@ async def test_plan_progress_measures_a_year_by_the_staffing_targets_in_force(
 
 PAIRS = [
     pe.PairEstablished(
-        county=COUNTY, helped_school_id=school, helped_school_name=school, stage="high_school",
+        county=COUNTY, helped_school_id=school, helped_school_name=school, stage=Stage.HIGH_SCHOOL,
         pair_id=f"{COUNTY}:{school}:high_school:1", helper_school_id="xian_high",
         helper_school_name="西安高级中学", responsible_division="basic_ed_2",
         start_date=date(2017, 9, 1),
@@ -172,7 +173,7 @@ PAIRS = [
 
 
 def pairing_targets(**figures: Any) -> pe.PairingTargetsAdopted:
-    given = {
+    given: dict[str, Any] = {
         "active_pairs": 7,
         "secondments_per_side_min": 1,
         "secondments_per_side_max": 3,
