@@ -16,7 +16,8 @@ from typing import Any
 import asyncpg
 
 from contracts.envelope import EventEnvelope
-from contracts.staffing.terms import first_day, school_year
+from contracts.staffing.events import StaffingTargetsAdopted
+from contracts.staffing.terms import school_year
 from contracts.staffing.types import CountyTargets
 from shared.migrations import Migration
 from shared.revisions import Revision, in_force_or_first
@@ -57,12 +58,6 @@ def judged_day(on: date, period_end: date) -> date:
     return min(on, period_end)
 
 
-def effective_from(payload: dict[str, Any]) -> date:
-    """The day an adoption applies from; unset: the first day of its plan."""
-    given = payload.get("effective_from")
-    return date.fromisoformat(given) if given else first_day(payload["targets"]["plan_start_term"])
-
-
 class TargetRows:
     handles = frozenset({"StaffingTargetsAdopted"})
 
@@ -71,9 +66,8 @@ class TargetRows:
 
     def add(self, event: EventEnvelope) -> None:
         p = event.payload
-        self.rows.append(
-            (event.county, event.version, effective_from(p), p["targets"], event.recorded_at)
-        )
+        day = StaffingTargetsAdopted.model_validate(p).applies_from()
+        self.rows.append((event.county, event.version, day, p["targets"], event.recorded_at))
 
     async def write(self, conn: asyncpg.Connection, schema: str) -> None:
         """One row per revision (its stream version); a redelivered one changes nothing."""
