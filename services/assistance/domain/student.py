@@ -128,6 +128,7 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 school_category=event.school_category,
             )
         case StudentDetailsRevised():
+            revised = set(event.changed)  # a version before 3 never names the two last ones
             return replace(
                 state,
                 county=event.county,
@@ -137,6 +138,12 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 boarding=event.boarding,
                 personal=event.personal,
                 school_year=event.school_year or state.school_year,
+                school_category=event.school_category
+                if "school_category" in revised
+                else state.school_category,
+                programme_years=event.programme_years
+                if "programme_years" in revised
+                else state.programme_years,
             )
         case StudentRemovedFromRoster():
             return replace(state, on_roster=False, removed_in=event.revision)
@@ -245,6 +252,8 @@ def revise(
                 boarding=command.boarding,
                 school_year=year,
                 personal=command.personal,
+                school_category=command.school_category,
+                programme_years=command.programme_years,
             )
         )
     return events
@@ -599,7 +608,10 @@ def _programme_years(command: RegisterStudent) -> int | None:
 
 
 def _differences(state: Student, command: RegisterStudent) -> list[str]:
-    fields = ("county", "school", "stage", "grade", "boarding", "personal")
+    fields = (
+        "county", "school", "stage", "grade", "boarding", "personal", "school_category",
+        "programme_years",
+    )  # fmt: skip
     return [f for f in fields if getattr(state, f) != getattr(command, f)]
 
 
