@@ -1608,6 +1608,24 @@ def test_a_revision_that_moves_a_student_to_a_rural_high_school_pays_the_rural_w
     assert amounts(granted(given, "2017-autumn"))["hs_tuition_waiver"] == "100.00"
 
 
+def test_a_roster_line_without_a_category_keeps_the_students_while_at_the_same_school() -> None:
+    """The roster file has no category column: its lines neither clear nor change one."""
+    given = [
+        registered(
+            RegisterStudent(**high_school_line("provincial").model_dump(exclude={"revision"}))
+        )
+    ]
+    again = RegisterStudent(**high_school_line(None).model_dump(exclude={"revision"}))
+
+    assert domain.register(state(given), again, STUDENT_ID, YEAR) == []
+    assert domain.revise(state(given), high_school_line(None), STUDENT_ID, YEAR) == []
+    (moved,) = domain.revise(
+        state(given), high_school_line(None, school="子洲县第三中学"), STUDENT_ID, YEAR
+    )
+    assert isinstance(moved, StudentDetailsRevised)
+    assert (moved.changed, moved.school_category) == (["school", "school_category"], None)
+
+
 def test_a_revision_recorded_before_it_carried_the_category_keeps_the_students() -> None:
     """Version 1 of StudentDetailsRevised carried no category: it changed none."""
     given = [
