@@ -116,41 +116,59 @@ SEALINGS: dict[str, Sealing] = {}
 def with_sealed_versions(
     events: tuple[EventSpec, ...], upcasters: dict[tuple[str, int], Upcaster]
 ) -> tuple[tuple[EventSpec, ...], dict[tuple[str, int], Upcaster]]:
-    """`events` and `upcasters` with a sealed version after each clear one with a subject."""
+    """`events` and `upcasters` with a sealed version after the last clear one of each event
+    type with a subject; a version declared `sealed` after it (a new version of an event
+    already sealed) is published sealed too, and its clear form is what services decide with.
+    Upcasters between sealed versions leave `personal` alone."""
     latest: dict[str, EventSpec] = {}
     for spec in events:
         known = latest.get(spec.event_type)
-        if spec.event_type in SUBJECTS and (known is None or spec.version > known.version):
+        if (
+            spec.event_type in SUBJECTS
+            and not spec.sealed
+            and (known is None or spec.version > known.version)
+        ):
             latest[spec.event_type] = spec
-    added: list[EventSpec] = []
     steps = dict(upcasters)
+    out = [s for s in events if not s.sealed]
     for event_type, clear in latest.items():
-        if "personal" not in clear.model.model_fields:
-            raise ValueError(f"{event_type} has no personal part to seal")
-        extra = DERIVED.get(event_type, ({}, None))[0]
-        model = create_model(
-            f"{clear.model.__name__}Sealed",
-            __base__=clear.model,
-            __doc__=f"{clear.model.__doc__}\n\nVersion {clear.version + 1}: the personal part "
-            "is sealed with the data key of whom it concerns; null for an event recorded in "
-            "clear before (see contracts/personal.py).",
-            personal=(
-                SealedPersonal | None,
-                Field(description="Personal part, sealed; erased with its key."),
-            ),
-            **extra,
+        later = sorted(
+            (s for s in events if s.event_type == event_type and s.sealed),
+            key=lambda s: s.version,
         )
+        newest = later[-1] if later else clear
         sealing = Sealing(
-            event_type, clear.version, clear.version + 1, SUBJECTS[event_type], clear.model
-        )
+            event_type, clear.version, newest.version + (not later), SUBJECTS[event_type],
+            newest.model,
+        )  # fmt: skip
         SEALINGS[event_type] = sealing
-        added.append(
-            EventSpec(
-                clear.service, clear.stream_type, event_type, clear.version + 1, cast(Any, model)
+        for form, version in ((clear, clear.version + 1), *((s, s.version) for s in later)):
+            out.append(
+                EventSpec(
+                    clear.service, clear.stream_type, event_type, version, _sealed(form, version)
+                )
             )
-        )
         steps[(event_type, clear.version)] = _upcaster(sealing)
-    return events + tuple(added), steps
+    return tuple(out), steps
+
+
+def _sealed(clear: EventSpec, version: int) -> Any:
+    """The model of `clear` with its personal part sealed, published as `version`."""
+    if "personal" not in clear.model.model_fields:
+        raise ValueError(f"{clear.event_type} has no personal part to seal")
+    extra = DERIVED.get(clear.event_type, ({}, None))[0]
+    return create_model(
+        f"{clear.model.__name__}Sealed",
+        __base__=clear.model,
+        __doc__=f"{clear.model.__doc__}\n\nVersion {version}: the personal part "
+        "is sealed with the data key of whom it concerns; null for an event recorded in "
+        "clear before (see contracts/personal.py).",
+        personal=(
+            SealedPersonal | None,
+            Field(description="Personal part, sealed; erased with its key."),
+        ),
+        **extra,
+    )
 
 
 def _upcaster(sealing: Sealing) -> Upcaster:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from contracts import alerts, assistance, evaluation, pairing, staffing
 from contracts.envelope import EventEnvelope
-from contracts.personal import with_sealed_versions
+from contracts.personal import SEALINGS, with_sealed_versions
 from contracts.specs import CommandSpec, EventSpec, Upcaster
 from contracts.types import Contract
 
@@ -39,6 +39,11 @@ _LATEST = {
     s.event_type: max(t.version for t in EVENTS if t.event_type == s.event_type) for s in EVENTS
 }
 _BY_MODEL: dict[type[BaseModel], EventSpec] = {s.model: s for s in EVENTS}
+_BY_MODEL |= {
+    sealing.clear_model: _BY_KEY[(t, sealing.sealed_version)]
+    for t, sealing in SEALINGS.items()
+    if sealing.clear_version < sealing.sealed_version - 1  # a clear form of a later version
+}
 COMMAND_MODELS = {c.command_type: c.model for c in COMMANDS}
 
 

@@ -19,6 +19,9 @@ class EventSpec:
     event_type: str
     version: int
     model: type[Contract]
+    sealed: bool = False
+    """Published with its personal part sealed from the start (a version after sealing);
+    `model` is then the clear form services decide with (see contracts/personal.py)."""
 
 
 @dataclass(frozen=True)

@@ -80,10 +80,12 @@ def payload_of(event: RecordedEvent, opener: Opener | None = None) -> BaseModel:
         version, data = upcast(event.event_type, event.schema_version, event.data)
         return event_spec(event.event_type, version).model.model_validate(data)
     if event.schema_version <= sealing.clear_version:
-        version, data = upcast(
+        _, clear = upcast(
             event.event_type, event.schema_version, event.data, target=sealing.clear_version
         )
-        return event_spec(event.event_type, version).model.model_validate(data)
+        # versions after sealing add fields beside `personal`: bring the clear payload up
+        _, data = upcast(event.event_type, sealing.clear_version + 1, clear)
+        return sealing.clear_model.model_validate(sealing.clear_payload(data, clear["personal"]))
     version, data = upcast(event.event_type, event.schema_version, event.data)
     personal = opener.personal(data) if opener else None
     if personal is None:

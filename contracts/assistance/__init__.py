@@ -11,7 +11,10 @@ from contracts.specs import CommandSpec, EventSpec, Upcaster
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec("assistance", "student", "StudentRegistered", 1, e.StudentRegisteredV1),
     EventSpec("assistance", "student", "StudentRegistered", 2, e.StudentRegistered),
-    EventSpec("assistance", "student", "StudentDetailsRevised", 1, e.StudentDetailsRevised),
+    EventSpec("assistance", "student", "StudentDetailsRevised", 1, e.StudentDetailsRevisedV1),
+    EventSpec(
+        "assistance", "student", "StudentDetailsRevised", 3, e.StudentDetailsRevised, sealed=True
+    ),
     EventSpec("assistance", "student", "StudentRemovedFromRoster", 1, e.StudentRemovedFromRoster),
     EventSpec("assistance", "student", "StudentRestoredToRoster", 1, e.StudentRestoredToRoster),
     EventSpec("assistance", "student", "StudentPromoted", 1, e.StudentPromoted),
@@ -77,6 +80,13 @@ def _student_registered_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "school_year": None, "roster_revision": None}
 
 
+def _student_details_revised_v2_to_v3(payload: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 carried no school category nor programme length: it changed neither, and
+    `changed` does not name them, so the student keeps theirs."""
+    return {**payload, "school_category": None, "programme_years": None}
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("StudentRegistered", 1): _student_registered_v1_to_v2,
+    ("StudentDetailsRevised", 2): _student_details_revised_v2_to_v3,
 }

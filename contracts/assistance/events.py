@@ -71,7 +71,7 @@ class StudentRegistered(StudentRegisteredV1):
     )
 
 
-class StudentDetailsRevised(Contract):
+class StudentDetailsRevisedV1(Contract):
     """A roster revision changed where or what the student studies, or their personal data."""
 
     student_id: UUID = StudentId
@@ -84,6 +84,23 @@ class StudentDetailsRevised(Contract):
     boarding: bool = Field(description="Boards at school after the revision.")
     school_year: SchoolYear | None = Field(description="School year of the grade.")
     personal: StudentPersonal = Field(description="Personal data after the revision.")
+
+
+class StudentDetailsRevised(StudentDetailsRevisedV1):
+    """A roster revision changed where or what the student studies, or their personal data.
+
+    Version 3 (published sealed; version 2 is version 1 sealed) adds the school category and
+    the programme length after the revision; versions 1 and 2 changed neither, which their
+    `changed` says (it never names them).
+    """
+
+    school_category: SchoolCategory | None = Field(
+        description="High school grade or university location after the revision; None: none."
+    )
+    programme_years: int | None = Field(
+        description="University stages: the programme length in years after the revision; "
+        "None: the stage's default (4 undergraduate, 3 junior college)."
+    )
 
 
 class StudentRemovedFromRoster(Contract):

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from contracts.staffing.terms import first_day
 from contracts.staffing.types import (
     Audience,
     CountyTargets,
@@ -42,6 +43,10 @@ class StaffingTargetsAdopted(Contract):
     effective_from: date | None = Field(
         None, description="First day the targets apply; None: from their plan start."
     )
+
+    def applies_from(self) -> date:
+        """`effective_from`, or the first day of the plan's first term when unset."""
+        return self.effective_from or first_day(self.targets.plan_start_term)
 
 
 class _Post(Contract):

@@ -8,7 +8,7 @@ autumn term runs from September to January, the spring term from February to Aug
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 
 def term_index(term: str) -> int:
@@ -37,6 +37,16 @@ def term_of(day: date) -> str:
     if day.month == 1:
         return f"{day.year - 1}-autumn"
     return f"{day.year}-spring"
+
+
+def first_day(term: str) -> date:
+    """The term's first day: 1 September (autumn) or 1 February (spring)."""
+    year, season = term.split("-")
+    return date(int(year), 9 if season == "autumn" else 2, 1)
+
+
+def last_day(term: str) -> date:
+    return first_day(term_at(term_index(term) + 1)) - timedelta(days=1)
 
 
 def school_year_of(day: date) -> int:

@@ -43,7 +43,8 @@ def command_handlers(config: PairingTargets | TargetsInForce) -> dict[str, Comma
         return CommandHandler(school.HELPED_SCHOOL, school_stream, decide)
 
     def with_targets(decide: TargetedDecision) -> CommandHandler[Any]:
-        return on_school(lambda s, c: decide(s, c, config.for_county(c.county)))
+        """The county's targets in force on the first day of what the command records."""
+        return on_school(lambda s, c: decide(s, c, config.for_county(c.county, c.start_date)))
 
     def adopt(s: targets.Targets, c: AdoptPairingTargets) -> Sequence[BaseModel]:
         return targets.adopt_targets(s, c, config.defaults_only())

@@ -2,7 +2,8 @@
 whole when loaded), each county's own figures adopted by command, as events.
 
 The domain enforces the maxima and the shadowing range of `TargetsInForce.for_county`: the
-county's adopted figures, or the defaults while it has adopted none. A `[counties.X]` table of
+county's adopted figures in force on the command's business day (a secondment's or a
+shadowing period's first day), or the defaults while it has adopted none. A `[counties.X]` table of
 the file is an example of a county's figures only (tests read it); the service ignores it.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Self
@@ -21,6 +23,7 @@ from contracts.pairing.types import Months
 from contracts.types import CountyCode
 from shared.eventstore import EventStore
 from shared.processor import payload_of
+from shared.revisions import Revision, in_force_or_first
 
 DEFAULT_TARGETS = Path(__file__).with_name("targets.toml")
 HUNDREDTH = Decimal("0.01")
@@ -95,8 +98,9 @@ class PairingTargets:
     def defaults_only(self) -> CountyTargets:
         return PairingTargets(self.defaults, {}).for_county("")
 
-    def for_county(self, county: str) -> CountyTargets:
-        """The county's own figures where it has them, the defaults elsewhere."""
+    def for_county(self, county: str, on: date | None = None) -> CountyTargets:
+        """The county's own figures where it has them, the defaults elsewhere (the file has
+        one set of figures per county, whatever the day `on`)."""
         own = self.counties.get(county, _County())
         secondments = own.secondments_per_side or self.defaults.secondments_per_side
         shadowing = own.shadowing_months or self.defaults.shadowing_months
@@ -124,8 +128,9 @@ def load_targets(path: Path = DEFAULT_TARGETS) -> PairingTargets:
 
 
 class TargetsInForce:
-    """The province's defaults and every county's adopted targets, reloaded before a request
-    where a targets stream moved, so a county adopted while the service runs applies at once."""
+    """The province's defaults and every revision of every county's adopted targets, reloaded
+    before a request where a targets stream moved, so a county adopted while the service runs
+    applies at once. A decision uses the county's targets in force on its business day."""
 
     STREAM_TYPE = "pairing_targets"
 
@@ -133,30 +138,38 @@ class TargetsInForce:
         self.store = store
         self.defaults = config.defaults_only()
         self.versions: dict[str, int] = {}
-        self.adopted: dict[str, CountyTargets] = {}
+        self.adopted: dict[str, list[Revision[CountyTargets]]] = {}
 
     async def refresh(self) -> None:
         moved = await self.store.load_moved_streams(self.STREAM_TYPE, self.versions)
         for events in moved.values():
-            last = next(
-                (
-                    e
-                    for e in reversed([payload_of(e) for e in events])
-                    if isinstance(e, PairingTargetsAdopted)
-                ),
-                None,
-            )
-            if last is not None:
-                self.adopted[last.county] = CountyTargets(
-                    last.active_pairs,
-                    last.secondments_per_side_min,
-                    last.secondments_per_side_max,
-                    last.shadowing_months_min.quantize(HUNDREDTH),
-                    last.shadowing_months_max.quantize(HUNDREDTH),
-                )
+            revisions = [
+                Revision(p.effective_from or date.min, e.version, _targets_of(p))
+                for e in events
+                if isinstance(p := payload_of(e), PairingTargetsAdopted)
+            ]
+            if revisions:
+                self.adopted[events[0].county] = revisions
 
     def defaults_only(self) -> CountyTargets:
         return self.defaults
 
-    def for_county(self, county: str) -> CountyTargets:
-        return self.adopted.get(county, self.defaults)
+    def for_county(self, county: str, on: date | None = None) -> CountyTargets:
+        """The county's targets in force on `on` (unset: its latest adopted), else defaults."""
+        revisions = self.adopted.get(county, [])
+        found = (
+            in_force_or_first(revisions, on)
+            if on
+            else max(revisions, key=lambda r: r.revision, default=None)
+        )
+        return found.value if found else self.defaults
+
+
+def _targets_of(e: PairingTargetsAdopted) -> CountyTargets:
+    return CountyTargets(
+        e.active_pairs,
+        e.secondments_per_side_min,
+        e.secondments_per_side_max,
+        e.shadowing_months_min.quantize(HUNDREDTH),
+        e.shadowing_months_max.quantize(HUNDREDTH),
+    )

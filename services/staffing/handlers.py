@@ -9,21 +9,29 @@ from pathlib import Path
 from typing import Any
 
 from services.staffing.domain import erasure, plan, post, supply, teacher, training
-from services.staffing.targets import StaffingTargets
+from services.staffing.targets import StaffingTargets, TargetsInForce, business_day
 from shared.decider import Aggregate, CommandHandler
 
 PERMISSIONS_FILE = Path(__file__).with_name("permissions.toml")
 
 
 def command_handlers(targets: StaffingTargets) -> dict[str, CommandHandler[Any]]:
-    """`targets` are the county targets in force: the adopted ones (`TargetsInForce`)."""
+    """`targets` are the adopted county targets (`TargetsInForce`: a decision gets those in
+    force on its command's business day; a plain mapping, as in tests, applies every day)."""
+
+    def in_force(cmd: Any) -> StaffingTargets:
+        if isinstance(targets, TargetsInForce):
+            return targets.on(business_day(cmd))
+        return targets
 
     def with_targets(
         aggregate: Aggregate[Any],
         stream: Callable[[Any], str],
         decide: Callable[[Any, Any, StaffingTargets], list[Any]],
     ) -> CommandHandler[Any]:
-        return CommandHandler(aggregate, stream, lambda state, cmd: decide(state, cmd, targets))
+        return CommandHandler(
+            aggregate, stream, lambda state, cmd: decide(state, cmd, in_force(cmd))
+        )
 
     def on_post(decide: Callable[[Any, Any, StaffingTargets], list[Any]]) -> CommandHandler[Any]:
         return with_targets(

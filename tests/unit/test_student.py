@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from pydantic import BaseModel
@@ -46,6 +46,7 @@ from contracts.assistance.events import (
     GreenChannelUsed,
     StudentAidAssessed,
     StudentDetailsRevised,
+    StudentDetailsRevisedV1,
     StudentGraduated,
     StudentLeftSchool,
     StudentLoanRecorded,
@@ -56,7 +57,12 @@ from contracts.assistance.events import (
     StudentReturnedToSchool,
     StudentTransferred,
 )
-from contracts.assistance.types import AlertResolution, LeaveReason, PaymentChannel
+from contracts.assistance.types import (
+    AlertResolution,
+    LeaveReason,
+    PaymentChannel,
+    SchoolCategory,
+)
 from contracts.files.aid_catalogue import read_catalogue_file
 from contracts.types import GRADES, Stage
 from services.assistance.catalogue import load_catalogue
@@ -64,6 +70,8 @@ from services.assistance.domain import catalogue as aid_catalogue
 from services.assistance.domain import student as domain
 from services.assistance.domain.catalogue import AidCatalogue
 from shared.decider import Rejection
+from shared.eventstore import RecordedEvent
+from shared.processor import payload_of
 from tests.support.builders import new_registry_id, register_student
 
 STUDENT_ID = UUID("28d38190-6eaf-46af-8f51-15d2cc26082c")
@@ -446,6 +454,8 @@ def test_a_revision_lists_exactly_the_fields_that_changed(
             boarding=command.boarding,
             school_year=2018,
             personal=command.personal,
+            school_category=None,
+            programme_years=None,
         )
     ]
 
@@ -1561,3 +1571,83 @@ def test_a_student_loan_and_the_green_channel_are_recorded_once() -> None:
     assert refused([student(Stage.HIGH_SCHOOL, 3)], domain.record_loan, loan) == (
         "not_at_university"
     )
+
+
+# A roster revision carries the school category and the programme length --------------------------
+
+
+def high_school_line(category: str | None, **changes: Any) -> ReviseStudent:
+    hs = revision_line(stage=Stage.HIGH_SCHOOL, grade=1, boarding=False, school="子洲中学")
+    return hs.model_copy(
+        update={"school_category": SchoolCategory(category) if category else None, **changes}
+    )
+
+
+def test_a_revision_that_moves_a_student_to_another_school_grade_records_the_category() -> None:
+    given = [
+        registered(
+            RegisterStudent(**high_school_line("provincial").model_dump(exclude={"revision"}))
+        )
+    ]
+
+    (then,) = domain.revise(state(given), high_school_line("rural"), STUDENT_ID, YEAR)
+
+    assert isinstance(then, StudentDetailsRevised)
+    assert (then.changed, then.school_category) == (["school_category"], "rural")
+    assert state([*given, then]).school_category == "rural"
+
+
+def test_a_revision_that_moves_a_student_to_a_rural_high_school_pays_the_rural_waiver() -> None:
+    given = [
+        registered(
+            RegisterStudent(**high_school_line("provincial").model_dump(exclude={"revision"}))
+        )
+    ]
+    given += domain.revise(state(given), high_school_line("rural"), STUDENT_ID, YEAR)
+
+    assert amounts(granted(given, "2017-autumn"))["hs_tuition_waiver"] == "100.00"
+
+
+def test_a_roster_line_without_a_category_keeps_the_students_while_at_the_same_school() -> None:
+    """The roster file has no category column: its lines neither clear nor change one."""
+    given = [
+        registered(
+            RegisterStudent(**high_school_line("provincial").model_dump(exclude={"revision"}))
+        )
+    ]
+    again = RegisterStudent(**high_school_line(None).model_dump(exclude={"revision"}))
+
+    assert domain.register(state(given), again, STUDENT_ID, YEAR) == []
+    assert domain.revise(state(given), high_school_line(None), STUDENT_ID, YEAR) == []
+    (moved,) = domain.revise(
+        state(given), high_school_line(None, school="子洲县第三中学"), STUDENT_ID, YEAR
+    )
+    assert isinstance(moved, StudentDetailsRevised)
+    assert (moved.changed, moved.school_category) == (["school", "school_category"], None)
+
+
+def test_a_revision_recorded_before_it_carried_the_category_keeps_the_students() -> None:
+    """Version 1 of StudentDetailsRevised carried no category: it changed none."""
+    given = [
+        registered(
+            RegisterStudent(**high_school_line("provincial").model_dump(exclude={"revision"}))
+        )
+    ]
+    old = StudentDetailsRevisedV1(
+        **domain.revise(state(given), high_school_line("provincial", grade=2), STUDENT_ID, YEAR)[
+            0
+        ].model_dump(include=set(StudentDetailsRevisedV1.model_fields))
+    )
+
+    assert state([*given, upcast_clear(old)]).school_category == "provincial"
+
+
+def upcast_clear(old: StudentDetailsRevisedV1) -> BaseModel:
+    """The event as the service reads it back from its store, recorded in clear as version 1."""
+    return payload_of(
+        RecordedEvent(
+            position=2, event_id=uuid4(), stream_id=str(STUDENT_ID), stream_type="student",
+            version=2, event_type="StudentDetailsRevised", schema_version=1, county="610831",
+            data=old.model_dump(mode="json"), metadata={}, recorded_at=datetime.now(UTC),
+        )
+    )  # fmt: skip

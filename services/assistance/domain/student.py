@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -128,6 +129,7 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 school_category=event.school_category,
             )
         case StudentDetailsRevised():
+            revised = set(event.changed)  # a version before 3 never names the two last ones
             return replace(
                 state,
                 county=event.county,
@@ -137,6 +139,12 @@ def evolve(state: Student, event: BaseModel) -> Student:  # noqa: PLR0911, PLR09
                 boarding=event.boarding,
                 personal=event.personal,
                 school_year=event.school_year or state.school_year,
+                school_category=event.school_category
+                if "school_category" in revised
+                else state.school_category,
+                programme_years=event.programme_years
+                if "programme_years" in revised
+                else state.programme_years,
             )
         case StudentRemovedFromRoster():
             return replace(state, on_roster=False, removed_in=event.revision)
@@ -245,6 +253,7 @@ def revise(
                 boarding=command.boarding,
                 school_year=year,
                 personal=command.personal,
+                **_kept(state, command),
             )
         )
     return events
@@ -600,7 +609,24 @@ def _programme_years(command: RegisterStudent) -> int | None:
 
 def _differences(state: Student, command: RegisterStudent) -> list[str]:
     fields = ("county", "school", "stage", "grade", "boarding", "personal")
-    return [f for f in fields if getattr(state, f) != getattr(command, f)]
+    changed = [f for f in fields if getattr(state, f) != getattr(command, f)]
+    kept = _kept(state, command)
+    return changed + [f for f, value in kept.items() if getattr(state, f) != value]
+
+
+def _kept(state: Student, command: RegisterStudent) -> dict[str, Any]:
+    """The school category and programme length after a roster line: the line's, or, where it
+    gives none (the roster file has no such columns), the student's while they stay at the
+    same school (category) or in the same stage (programme length); else none."""
+    same_school = (state.county, state.school) == (command.county, command.school)
+    return {
+        "school_category": command.school_category
+        if command.school_category is not None
+        else (state.school_category if same_school else None),
+        "programme_years": command.programme_years
+        if command.programme_years is not None
+        else (state.programme_years if state.stage == command.stage else None),
+    }
 
 
 def _is_dropout(stage: Stage, reason: LeaveReason) -> bool:

@@ -95,13 +95,11 @@ async def subject_without_master_teacher(
     term = term_of(today)
     counties = [
         r["county"]
-        for r in await conn.fetch(
-            f'SELECT DISTINCT county FROM "{schema}".staffing_posts WHERE position IS NOT NULL'
-        )
+        for r in await conn.fetch(f'SELECT DISTINCT county FROM "{schema}".staffing_targets')
     ]
     gaps = []
     for county in counties:
-        for post in await staffing_coverage.coverage(conn, schema, term, county):
+        for post in await staffing_coverage.coverage(conn, schema, term, county, today):
             if post_lacking(post):
                 gaps.append(
                     Gap(

@@ -1,6 +1,7 @@
 """Read model of the counties' plans: every revision of every county's plan, each with the day
 it applies from. A report judged on a day uses the revision in force that day (the latest
-`effective_from` not after it), so a revision never rewrites what earlier reports said."""
+`effective_from` not after it, `shared.revisions`), so a revision never rewrites what earlier
+reports said."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.envelope import EventEnvelope
 from contracts.types import CountyCode
 from shared.migrations import Migration
+from shared.revisions import Revision, in_force
 
 MIGRATIONS = (
     Migration(
@@ -61,18 +63,18 @@ class CountyPlansProjection:
 
 
 async def plan_in_force(db: Db, schema: str, county: str, day: date) -> dict[str, Any] | None:
-    """The county's plan on `day`: its latest revision effective by then (None: none yet)."""
-    row = await db.fetchrow(
+    """The county's plan on `day` by `shared.revisions.in_force` (None: none in force yet)."""
+    rows = await db.fetch(
         f"""SELECT plan, revision, effective_from FROM "{schema}".county_plans
-            WHERE county = $1 AND effective_from <= $2
-            ORDER BY effective_from DESC, revision DESC LIMIT 1""",
+            WHERE county = $1 AND effective_from <= $2""",
         county,
         day,
     )
-    if row is None:
+    found = in_force((Revision(r["effective_from"], r["revision"], r) for r in rows), day)
+    if found is None:
         return None
-    plan: dict[str, Any] = row["plan"]
-    return {**plan, "revision": row["revision"], "effective_from": str(row["effective_from"])}
+    plan: dict[str, Any] = found.value["plan"]
+    return {**plan, "revision": found.revision, "effective_from": str(found.effective_from)}
 
 
 async def counties_with_plans(db: Db, schema: str) -> list[str]:

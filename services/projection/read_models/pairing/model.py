@@ -62,7 +62,22 @@ MIGRATIONS = (
         """,
     ),
     Migration(2, "names for those who may see them", hidden_from_readers("pairing_personal")),
+    Migration(
+        3,
+        "every revision of the pairing targets, each from its day",
+        """
+        ALTER TABLE "{schema}".pairing_targets
+            ADD COLUMN revision int NOT NULL DEFAULT 0,
+            ADD COLUMN effective_from date NOT NULL DEFAULT '0001-01-01',
+            DROP CONSTRAINT pairing_targets_pkey,
+            ADD PRIMARY KEY (county, revision);
+        ALTER TABLE "{schema}".pairing_targets
+            ALTER COLUMN revision DROP DEFAULT, ALTER COLUMN effective_from DROP DEFAULT;
+        """,
+    ),
 )
+"""Migration 3 keeps the targets held before it as revision 0, in force from the first day; a
+rebuild of the read model brings back every revision with its own day."""
 
 ACTIVITIES = {
     "TeacherPairingAgreed": ("teacher_pairing", "plan_id", "goal", "agreed_on"),
@@ -109,7 +124,7 @@ class _Rows:
     shadowing: list[tuple[Any, ...]] = field(default_factory=list)
     activities: list[tuple[Any, ...]] = field(default_factory=list)
     school_system: list[tuple[Any, ...]] = field(default_factory=list)
-    targets: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    targets: list[tuple[Any, ...]] = field(default_factory=list)
     personal: list[tuple[Any, ...]] = field(default_factory=list)
     erased: set[str] = field(default_factory=set)
 
@@ -167,10 +182,14 @@ class _Rows:
                 self.personal = [r for r in self.personal if str(r[0]) != p["record_id"]]
                 self.erased.add(p["record_id"])
             case "PairingTargetsAdopted":
-                self.targets[p["county"]] = (
-                    p["county"], p["active_pairs"], p["secondments_per_side_min"],
-                    p["secondments_per_side_max"], Decimal(p["shadowing_months_min"]),
-                    Decimal(p["shadowing_months_max"]),
+                # one row per revision (its stream version); unset day: from the first day
+                self.targets.append(
+                    (
+                        p["county"], p["active_pairs"], p["secondments_per_side_min"],
+                        p["secondments_per_side_max"], Decimal(p["shadowing_months_min"]),
+                        Decimal(p["shadowing_months_max"]), e.version,
+                        _day(p["effective_from"]) if p.get("effective_from") else date.min,
+                    )
                 )  # fmt: skip
 
     def _activity(self, e: EventEnvelope) -> None:
@@ -227,21 +246,10 @@ class _Rows:
                 f'DELETE FROM "{schema}".pairing_personal WHERE record_id = ANY($1::uuid[])',
                 list(self.erased),
             )
-        if self.targets:
-            await conn.execute(
-                f"""
-                INSERT INTO "{schema}".pairing_targets
-                SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[],
-                                     $5::numeric[], $6::numeric[])
-                ON CONFLICT (county) DO UPDATE SET
-                    active_pairs = EXCLUDED.active_pairs,
-                    secondments_min = EXCLUDED.secondments_min,
-                    secondments_max = EXCLUDED.secondments_max,
-                    shadowing_months_min = EXCLUDED.shadowing_months_min,
-                    shadowing_months_max = EXCLUDED.shadowing_months_max
-                """,
-                *zip(*self.targets.values(), strict=True),
-            )
+        await self._insert(
+            conn, schema, "pairing_targets", self.targets,
+            "text,int,int,int,numeric,numeric,int,date",
+        )  # fmt: skip
 
     @staticmethod
     async def _insert(

@@ -1,7 +1,8 @@
 """Reports on school pairing, read from the pairing read model (pairing_model.py).
 
 `pairs` is the per-pair view; `county_summary` folds it per county (or the whole province)
-against the adopted targets; `shadowing` lists periods, with names, for the divisions to act.
+against the targets in force on the day asked about (every revision is kept, each from its
+day); `shadowing` lists periods, with names, for the divisions to act.
 A secondment counts on a day when its agreed period covers that day.
 """
 
@@ -14,6 +15,8 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
+from shared.revisions import Revision, in_force_or_first
+
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 SIDES = ("helper_to_helped", "helped_to_helper")
 STAGE_ORDER = "array_position(ARRAY['high_school', 'junior', 'primary', 'preschool'], p.stage)"
@@ -24,13 +27,12 @@ async def pairs(db: Db, schema: str, county: str | None, on: date) -> list[dict[
     and its helped school's milestones and assessments."""
     rows = await db.fetch(
         f"""
-        SELECT p.*, t.secondments_min, t.secondments_max
-        FROM "{schema}".pairing_pairs p LEFT JOIN "{schema}".pairing_targets t USING (county)
-        WHERE $1::text IS NULL OR p.county = $1
+        SELECT p.* FROM "{schema}".pairing_pairs p WHERE $1::text IS NULL OR p.county = $1
         ORDER BY p.county, {STAGE_ORDER}, p.helped_school_id, p.pair_id
         """,
         county,
     )
+    targets = await targets_in_force(db, schema, county, on)
     seconded = await _secondments(db, schema, county, on)
     shadowing = await _shadowing_totals(db, schema, county)
     activities = await _activities(db, schema, county)
@@ -38,6 +40,7 @@ async def pairs(db: Db, schema: str, county: str | None, on: date) -> list[dict[
     return [
         _pair_report(
             r,
+            targets.get(r["county"]),
             seconded[r["pair_id"]],
             shadowing.get(r["pair_id"]),
             activities[r["pair_id"]],
@@ -51,11 +54,7 @@ async def county_summary(db: Db, schema: str, county: str | None, on: date) -> d
     """Pairs active against the adopted target, and what the pairs did, for one county or
     (county None) the province: every county's figures summed."""
     report = await pairs(db, schema, county, on)
-    targets = await db.fetch(
-        f'SELECT county, active_pairs FROM "{schema}".pairing_targets'
-        " WHERE $1::text IS NULL OR county = $1",
-        county,
-    )
+    targets = (await targets_in_force(db, schema, county, on)).values()
     target = sum(t["active_pairs"] for t in targets) if targets else None
     status = Counter(p["status"] for p in report)
     schools = {(p["county"], p["helped_school"]["id"]): p for p in report}.values()
@@ -116,14 +115,31 @@ async def shadowing(
     ]
 
 
+async def targets_in_force(
+    db: Db, schema: str, county: str | None, on: date
+) -> dict[str, asyncpg.Record]:
+    """County -> its pairing targets in force on `on` (`shared.revisions.in_force_or_first`)."""
+    history: defaultdict[str, list[Revision[asyncpg.Record]]] = defaultdict(list)
+    for r in await db.fetch(
+        f'SELECT * FROM "{schema}".pairing_targets WHERE $1::text IS NULL OR county = $1',
+        county,
+    ):
+        history[r["county"]].append(Revision(r["effective_from"], r["revision"], r))
+    found = {c: in_force_or_first(revisions, on) for c, revisions in history.items()}
+    return {c: r.value for c, r in found.items() if r is not None}
+
+
 def _pair_report(
     r: asyncpg.Record,
+    targets: asyncpg.Record | None,
     seconded: dict[str, dict[str, int]],
     shadowing: asyncpg.Record | None,
     activities: dict[str, tuple[int, int]],
     school_system: list[asyncpg.Record],
 ) -> dict[str, Any]:
-    minimum, maximum = r["secondments_min"], r["secondments_max"]
+    minimum, maximum = (
+        (targets["secondments_min"], targets["secondments_max"]) if targets else (None, None)
+    )
     sides = {side: seconded.get(side, {"on_day": 0, "total": 0}) for side in SIDES}
     below = (
         [side for side in SIDES if sides[side]["on_day"] < minimum]

@@ -131,7 +131,7 @@ def year_over(day: date) -> bool:
 
 
 async def master_teachers(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
-    posts = await staffing_coverage.coverage(db, schema, term_of(day), county)
+    posts = await staffing_coverage.coverage(db, schema, term_of(day), county, day)
     targeted = [p for p in posts if p["min"] is not None]
     if not targeted:
         return Measure("no master-teacher posts targeted", "no_target")
@@ -147,7 +147,7 @@ async def master_teachers(db: Db, schema: str, county: str, day: date, task: Tas
 
 
 async def yearly_dispatch(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
-    plan = await staffing_coverage.dispatch_plan(db, schema, county)
+    plan = await staffing_coverage.dispatch_plan(db, schema, county, day)
     row = next((r for r in plan.get("years", []) if r["year"] == school_year(day)), None)
     if row is None:
         return Measure("no yearly dispatch plan for this school year", "no_target")
@@ -176,7 +176,7 @@ async def caravan_visits(db: Db, schema: str, county: str, day: date, task: Task
 
 
 async def teacher_supply(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
-    rows = await staffing_supply.supply(db, schema, county)
+    rows = await staffing_supply.supply(db, schema, county, day)
     row = next((r for r in rows if r["year"] == school_year(day)), None)
     if row is None:
         return Measure("no supply targets for this school year", "no_target")

@@ -8,10 +8,11 @@ by the module that knows the event, then each table is written with one statemen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Protocol
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import EventEnvelope
 from contracts.types import CountyCode
@@ -32,6 +33,7 @@ MIGRATIONS = (
         + staffing_training.TABLES
         + staffing_supply.TABLES,
     ),
+    staffing_targets.REVISIONS,
 )
 
 
@@ -70,11 +72,15 @@ class _CountyQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     county: CountyCode | None = None
+    judged_on: date | None = Field(
+        None, description="Day whose targets in force measure the figures; unset: today."
+    )
 
 
 def _by_county(report: Any) -> Route:
     async def route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
-        return await report(pool, schema, _CountyQuery.model_validate(params).county)
+        q = _CountyQuery.model_validate(params)
+        return await report(pool, schema, q.county, q.judged_on)
 
     return route
 

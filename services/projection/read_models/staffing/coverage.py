@@ -14,13 +14,21 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import EventEnvelope
-from contracts.staffing.terms import school_year, term_at, term_index, term_of, year_terms
+from contracts.staffing.terms import last_day, school_year, term_at, term_index, term_of, year_terms
 from contracts.staffing.types import CountyTargets
 from contracts.types import CountyCode, Term
-from services.projection.read_models.staffing.targets import adopted_targets, plan_years
+from services.projection.read_models.staffing.targets import (
+    History,
+    adopted_targets,
+    for_year,
+    judged_day,
+    on_day,
+    plan_years,
+    target_history,
+)
 
 TABLES = """
 CREATE TABLE "{schema}".staffing_posts (
@@ -212,53 +220,81 @@ class _Span:
 
 
 async def coverage(
-    conn: asyncpg.Connection | asyncpg.Pool, schema: str, term: str, county: str | None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    schema: str,
+    term: str,
+    county: str | None,
+    on: date | None = None,
 ) -> list[dict[str, Any]]:
     """Per post (county, host school, subject): teachers serving in the term against 1-2.
 
+    The posts and their range are those of the targets in force on `on` (default today), or
+    on the term's last day when it ended before; a raised maximum stays raised. A post with
+    assignments that those targets do not list shows without a target.
     Without a county: the province, per subject, summed over every post.
     """
-    rows = await conn.fetch(
-        f"""
-        WITH keys AS (
-            SELECT county, host_school, subject FROM "{schema}".staffing_posts
-            WHERE position IS NOT NULL
-            UNION
-            SELECT county, host_school, subject FROM "{schema}".staffing_assignments
-            WHERE NOT withdrawn)
-        SELECT k.county, k.host_school, k.subject, p.host_school_name, p.position,
-               p.min_teachers AS min, greatest(p.default_max, p.raised_max) AS max,
-               count(a.teacher_id) AS teachers,
-               count(a.teacher_id) FILTER (WHERE a.arrived_index <= $1) AS arrived
-        FROM keys k
-        LEFT JOIN "{schema}".staffing_posts p USING (county, host_school, subject)
-        LEFT JOIN "{schema}".staffing_assignments a
-               ON (a.county, a.host_school, a.subject) = (k.county, k.host_school, k.subject)
-              AND NOT a.withdrawn AND a.start_index <= $1
-              AND coalesce(a.last_index, a.planned_end_index) >= $1
-        WHERE $2::text IS NULL OR k.county = $2
-        GROUP BY k.county, k.host_school, k.subject, p.host_school_name, p.position,
-                 p.min_teachers, p.default_max, p.raised_max
-        ORDER BY k.county, k.host_school, p.position NULLS LAST, k.subject
-        """,
-        term_index(term),
-        county,
+    index = term_index(term)
+    targets = await adopted_targets(
+        conn, schema, county, judged_day(on or date.today(), last_day(term))
     )
-    posts = [
-        {
-            "county": r["county"],
-            "host_school": r["host_school"],
-            "host_school_name": r["host_school_name"],
-            "subject": r["subject"],
-            "teachers": r["teachers"],
-            "arrived": r["arrived"],
-            "min": r["min"],
-            "max": r["max"],
-            "posts": 1,
-            "posts_missing": int(r["min"] is not None and r["teachers"] < r["min"]),
-        }
-        for r in rows
-    ]
+    known = {
+        (r["county"], r["host_school"], r["subject"]): r
+        for r in await conn.fetch(
+            f"""SELECT county, host_school, subject, host_school_name, raised_max
+                FROM "{schema}".staffing_posts WHERE $1::text IS NULL OR county = $1""",
+            county,
+        )
+    }
+    served = {
+        (r["county"], r["host_school"], r["subject"]): r
+        for r in await conn.fetch(
+            f"""
+            SELECT county, host_school, subject,
+                   count(*) FILTER (WHERE serving) AS teachers,
+                   count(*) FILTER (WHERE serving AND arrived_index <= $1) AS arrived
+            FROM (SELECT *, start_index <= $1
+                            AND coalesce(last_index, planned_end_index) >= $1 AS serving
+                  FROM "{schema}".staffing_assignments
+                  WHERE NOT withdrawn AND ($2::text IS NULL OR county = $2)) a
+            GROUP BY county, host_school, subject
+            """,
+            index,
+            county,
+        )
+    }
+    targeted = {
+        (c, school.id, subject): (school.name, position, school.teachers_per_subject)
+        for c, t in targets.items()
+        for school in t.host_schools
+        for position, subject in enumerate(t.subjects)
+    }
+
+    def order(key: tuple[str, str, str]) -> tuple[Any, ...]:
+        """County, host school, then the targets' subjects in report order, then the rest."""
+        position = targeted[key][1] if key in targeted else None
+        return (key[0], key[1], position is None, position or 0, key[2])
+
+    posts = []
+    for key in sorted(targeted.keys() | served.keys(), key=order):
+        name, _, range_ = targeted.get(key, (None, None, None))
+        post = known.get(key, {"host_school_name": None, "raised_max": None})
+        serving = served.get(key, {"teachers": 0, "arrived": 0})
+        low = range_.min if range_ else None
+        high = max(range_.max, post["raised_max"] or 0) if range_ else post["raised_max"]
+        posts.append(
+            {
+                "county": key[0],
+                "host_school": key[1],
+                "host_school_name": name or post["host_school_name"],
+                "subject": key[2],
+                "teachers": serving["teachers"],
+                "arrived": serving["arrived"],
+                "min": low,
+                "max": high,
+                "posts": 1,
+                "posts_missing": int(low is not None and serving["teachers"] < low),
+            }
+        )
     return [_with_status(p) for p in (posts if county else _by_subject(posts))]
 
 
@@ -301,24 +337,22 @@ def _with_status(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def dispatch_plan(
-    conn: asyncpg.Connection | asyncpg.Pool, schema: str, county: str | None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    schema: str,
+    county: str | None,
+    on: date | None = None,
 ) -> dict[str, Any]:
     """Per school year of the plan: master teachers dispatched against the yearly range, and
     the posts still below their minimum in the spring term that closes the year.
 
-    The baseline is the teachers in place when the plan starts (dispatched before it). A year
-    in which every post was covered from its first term is `covered`, whatever was dispatched.
+    Each year is measured by the targets in force on `on` (default today), or on the year's
+    last day when it ended before; the plan's years and baseline are those of the targets in
+    force on `on`. The baseline is the teachers in place when the plan starts (dispatched
+    before it). A year in which every post was covered from its first term is `covered`,
+    whatever was dispatched.
     """
-    targets = await adopted_targets(conn, schema, county)
-    posts = [
-        _Post(r["county"], r["host_school"], r["subject"], r["min_teachers"])
-        for r in await conn.fetch(
-            f'SELECT county, host_school, subject, min_teachers FROM "{schema}".staffing_posts'
-            " WHERE position IS NOT NULL AND county = ANY($1)"
-            " ORDER BY county, host_school, position",
-            list(targets),
-        )
-    ]
+    on = on or date.today()
+    history = await target_history(conn, schema, county)
     spans = [
         _Span(r["county"], r["host_school"], r["subject"], r["start_index"], r["end_index"])
         for r in await conn.fetch(
@@ -326,29 +360,36 @@ async def dispatch_plan(
                        coalesce(last_index, planned_end_index) AS end_index
                 FROM "{schema}".staffing_assignments
                 WHERE NOT withdrawn AND county = ANY($1)""",
-            list(targets),
+            list(history),
         )
     ]
-    plans = [_county_plan(c, t, posts, spans) for c, t in targets.items()]
+    plans = [_county_plan(c, history, on, spans) for c in history]
     return plans[0] if county and plans else _province(plans)
 
 
-def _county_plan(
-    county: str, targets: CountyTargets, posts: list[_Post], spans: list[_Span]
-) -> dict[str, Any]:
-    posts = [p for p in posts if p.county == county]
+def _posts(county: str, targets: CountyTargets) -> list[_Post]:
+    return [
+        _Post(county, school.id, subject, school.teachers_per_subject.min)
+        for school in sorted(targets.host_schools, key=lambda school: school.id)
+        for subject in targets.subjects
+    ]
+
+
+def _county_plan(county: str, history: History, on: date, spans: list[_Span]) -> dict[str, Any]:
+    targets = on_day(history, on)[county]
     spans = [s for s in spans if s.county == county]
     start = term_index(targets.plan_start_term)
-    low, high = targets.new_master_teachers_per_year.min, targets.new_master_teachers_per_year.max
     dispatched = Counter(school_year(term_at(s.start)) for s in spans if s.start >= start)
     rows = []
     for year in sorted(set(plan_years(targets)) | set(dispatched)):
+        that_year = for_year(history, county, year, on)
+        posts = _posts(county, that_year)
         autumn, spring = (term_index(t) for t in year_terms(year))
         row = {
             "year": year,
             "dispatched": dispatched[year],
-            "min": low,
-            "max": high,
+            "min": that_year.new_master_teachers_per_year.min,
+            "max": that_year.new_master_teachers_per_year.max,
             "lacking_at_start": _lacking(posts, spans, autumn),
             "lacking_at_end": _lacking(posts, spans, spring),
         }
@@ -413,8 +454,11 @@ class CoverageQuery(BaseModel):
 
     term: Term
     county: CountyCode | None = None
+    judged_on: date | None = Field(
+        None, description="Day whose targets in force measure the term; unset: today."
+    )
 
 
 async def coverage_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
     q = CoverageQuery.model_validate(params)
-    return await coverage(pool, schema, q.term, q.county)
+    return await coverage(pool, schema, q.term, q.county, q.judged_on)

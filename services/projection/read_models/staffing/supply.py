@@ -13,7 +13,12 @@ from typing import Any
 import asyncpg
 
 from contracts.envelope import EventEnvelope
-from services.projection.read_models.staffing.targets import adopted_targets, plan_years
+from services.projection.read_models.staffing.targets import (
+    for_year,
+    on_day,
+    plan_years,
+    target_history,
+)
 
 TABLES = """
 CREATE TABLE "{schema}".staffing_special_posts (
@@ -86,13 +91,20 @@ class SupplyRows:
 
 
 async def supply(
-    conn: asyncpg.Connection | asyncpg.Pool, schema: str, county: str | None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    schema: str,
+    county: str | None,
+    on: date | None = None,
 ) -> list[dict[str, Any]]:
     """Per school year of the plan: quota and posts filled; graduates against their targets.
 
-    Without a county: the province, summed over the counties with adopted targets.
+    Each year is measured by the targets in force on `on` (default today), or on the year's
+    last day once it ended. Without a county: the province, summed over the counties with
+    adopted targets.
     """
-    targets = await adopted_targets(conn, schema, county)
+    on = on or date.today()
+    history = await target_history(conn, schema, county)
+    targets = on_day(history, on)
     counties = list(targets)
     quotas = await conn.fetch(
         f"""SELECT county, school_year, quota, coalesce(filled, 0) AS filled
@@ -109,8 +121,9 @@ async def supply(
     teachers = {(r["county"], r["school_year"], r["kind"]): r["teachers"] for r in joined}
     data_years = {r["school_year"] for r in (*quotas, *joined)}
     rows: dict[int, dict[str, Any]] = {}
-    for name, t in targets.items():
-        for year in sorted(set(plan_years(t)) | data_years):
+    for name, now in targets.items():
+        for year in sorted(set(plan_years(now)) | data_years):
+            t = for_year(history, name, year, on)
             row = rows.setdefault(year, _empty(county, year))
             allocated = quota.get((name, year))
             row["special_post_quota"] += allocated["quota"] if allocated else 0

@@ -17,7 +17,12 @@ from contracts.envelope import EventEnvelope
 from contracts.staffing.terms import school_year
 from contracts.staffing.types import Season
 from services.projection.read_models.plan.rules import season_status
-from services.projection.read_models.staffing.targets import adopted_targets, plan_years
+from services.projection.read_models.staffing.targets import (
+    for_year,
+    on_day,
+    plan_years,
+    target_history,
+)
 
 TABLES = """
 CREATE TABLE "{schema}".staffing_caravan_visits (
@@ -148,10 +153,12 @@ async def training_calendar(
     orders placed/fulfilled/outstanding, shadow trainings begun. `day` defaults to today.
 
     Without a county: the province, summed over the counties with adopted targets; a season
-    is missing there when any county missed it (`counties_missing` says how many).
+    is missing there when any county missed it (`counties_missing` says how many). Each year
+    is measured by the targets in force on `day`, or on the year's last day once it ended.
     """
     day = day or date.today()
-    targets = await adopted_targets(conn, schema, county)
+    history = await target_history(conn, schema, county)
+    targets = on_day(history, day)
     counties = list(targets)
     visits = await conn.fetch(
         f"""SELECT county, school_year, season, count(*) AS visits, sum(lessons) AS lessons
@@ -176,8 +183,9 @@ async def training_calendar(
     begun = {(r["county"], r["school_year"]): r["trainings"] for r in shadowing}
     data_years = {r["school_year"] for r in (*visits, *orders, *shadowing)}
     rows: dict[int, dict[str, Any]] = {}
-    for name, t in targets.items():
-        for year in sorted(set(plan_years(t)) | data_years):
+    for name, now in targets.items():
+        for year in sorted(set(plan_years(now)) | data_years):
+            t = for_year(history, name, year, day)
             row = rows.setdefault(year, _empty(county, year))
             for season in Season:
                 visited = held.get((name, year, season.value))
