@@ -16,6 +16,7 @@ from http.client import HTTPResponse
 from pathlib import Path
 from typing import Any
 
+from shared import i18n
 from shared.settings import Settings
 
 
@@ -46,7 +47,9 @@ class ReportingServer:
     ) -> HTTPResponse:
         """The response to a request (the caller closes it); failures as ReportUnavailable."""
         query = urllib.parse.urlencode({k: v for k, v in (params or {}).items() if v is not None})
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {"Accept-Language": i18n.language()}  # the server says its sentences in it
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(
             f"{self.url.rstrip('/')}{path}?{query}",
             method=method,
@@ -63,7 +66,7 @@ class ReportingServer:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ReportUnavailable(
-                f"the projection service does not answer at {self.url} ({reason}); is it running?"
+                i18n.text("cli.reports_unreachable", None, url=self.url, reason=reason)
             ) from None
         return response
 
@@ -73,18 +76,13 @@ class ReportingServer:
         except ValueError:
             message = str(exc.reason)
         if exc.code == 401:
-            how = (
-                "EDUPLAN_REPORTING_TOKEN was refused"
-                if self.token
-                else "set EDUPLAN_REPORTING_TOKEN"
-            )
-            return (
-                f"not logged in to the reporting API (401): {how}; "
-                "an operator issues a token with `eduplan users token NAME`"
-            )
+            how = i18n.text("cli.token_refused" if self.token else "cli.token_missing")
+            return i18n.text("cli.reports_not_logged_in", None, how=how)
         if exc.code == 403:
-            return f"the reporting API refused this to your token (403): {message}"
-        return f"{message} ({exc.code} from {self.url})"
+            return i18n.text("cli.reports_forbidden", None, message=message)
+        return i18n.text(
+            "cli.reports_refused", None, message=message, status=exc.code, url=self.url
+        )
 
 
 def fetch(server: ReportingServer, path: str, method: str = "GET", **params: str | None) -> Any:
@@ -105,7 +103,7 @@ def fetch_report(
             return json.load(response), response.headers.get("Eduplan-Freshness")
         except ValueError:
             raise ReportUnavailable(
-                f"{server.url} did not answer JSON: is EDUPLAN_REPORTING_URL the reporting API?"
+                i18n.text("cli.reports_not_json", None, url=server.url)
             ) from None
 
 

@@ -29,6 +29,7 @@ from services.projection.read_models import projections, routes
 from shared.accounts.schema import ensure_access_schema
 from shared.asof import AsOf, Snapshots
 from shared.db import SessionLocks, create_pool
+from shared.i18n import phrase
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
 from shared.moments import CHINA
@@ -106,7 +107,7 @@ def _known_on(as_known_on: str | None, as_of: str | None) -> str | None:
     """`as_known_on` (recording time; `as_of` is its former name), apart from `judged_on`,
     the business date a report is about (read_models/plan/judged_on.py)."""
     if as_known_on is not None and as_of is not None:
-        raise HttpError(400, "bad_request", "give as_known_on or as_of (its former name), not both")
+        raise HttpError(400, "bad_request", phrase("error.as_of_twice"))
     return as_known_on if as_known_on is not None else as_of
 
 

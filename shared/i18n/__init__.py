@@ -10,16 +10,23 @@ catalogue lacks is shown as it is, with spaces for underscores: never an error.
 
 The language is, in order: what the person asked (`--lang`, the dashboard's `?lang=`), the
 browser's Accept-Language, `EDUPLAN_LANG`, else Chinese.
+
+A sentence the server builds (a task's progress, an error) is kept as a `Phrase`: its key and
+values, the values themselves phrases, names of ids (`named`), lists (`listing`), dates or
+figures. It is said in the reader's language only at the edge (the HTTP answer, the CLI), with
+`localized(body, lang)`, so that no English is stored or sent where Chinese is asked.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -124,3 +131,84 @@ def term(value: str, lang: str | None = None) -> str:
     if not season:
         return value
     return text("ui.term_label", lang, year=year, season=label("season", season, lang))
+
+
+LIST_SEPARATORS = {"zh": "、", "en": ", "}
+CLAUSE_SEPARATORS = {"zh": "；", "en": "; "}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence of the catalogue (`context.msgid`) with its values, not yet in a language."""
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, lang: str | None = None) -> str:
+        lang = lang or language()
+        return text(self.key, lang, **{k: said(v, lang) for k, v in self.values.items()})
+
+
+@dataclass(frozen=True)
+class Name:
+    """The name of a machine id, said in the reader's language (`label`; a `term` id as
+    `term` writes it)."""
+
+    context: str
+    id: object
+
+    def render(self, lang: str | None = None) -> str:
+        if self.context == "term":
+            return term(str(self.id), lang)
+        return label(self.context, self.id, lang)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Items said one after another: 语文、数学 or "Chinese, Mathematics" (clauses: ；/ ;)."""
+
+    items: tuple[object, ...]
+    clauses: bool = False
+
+    def render(self, lang: str | None = None) -> str:
+        lang = lang or language()
+        separator = (CLAUSE_SEPARATORS if self.clauses else LIST_SEPARATORS)[lang]
+        return separator.join(said(item, lang) for item in self.items)
+
+
+Said = Phrase | Name | Listing
+"""Anything `localized` says in a language."""
+
+
+def phrase(key: str, /, **values: object) -> Phrase:
+    """`phrase("progress.students_aided", aided=3, eligible=4, term="2017-autumn")`."""
+    return Phrase(key, values)
+
+
+def named(context: str, value: object) -> Name:
+    return Name(context, value)
+
+
+def listing(items: Iterable[object], clauses: bool = False) -> Listing:
+    return Listing(tuple(items), clauses)
+
+
+def said(value: object, lang: str | None = None) -> str:
+    """A value of a sentence in `lang`: a phrase, name or listing rendered, a date as the
+    language writes it, anything else as it is (a year is a figure too: 2017, not 2,017)."""
+    if isinstance(value, Said):
+        return value.render(lang)
+    if isinstance(value, date):
+        return day(value, lang)
+    return str(value)
+
+
+def localized(body: Any, lang: str | None = None) -> Any:
+    """`body` (JSON-like) with every phrase, name and listing in it said in `lang`."""
+    if isinstance(body, Said):
+        return body.render(lang)
+    if isinstance(body, dict):
+        return {k: localized(v, lang) for k, v in body.items()}
+    if isinstance(body, list | tuple):
+        return [localized(v, lang) for v in body]
+    return body

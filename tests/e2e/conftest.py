@@ -67,10 +67,11 @@ class System:
             check=False,
         )
 
-    def get(self, path: str) -> Any:
-        """A report, asked with the tester's token."""
+    def get(self, path: str, **headers: str) -> Any:
+        """A report, asked with the tester's token (and `headers`, e.g. Accept-Language)."""
         request = urllib.request.Request(
-            f"{self.reporting_url}{path}", headers={"Authorization": f"Bearer {self.token}"}
+            f"{self.reporting_url}{path}",
+            headers={"Authorization": f"Bearer {self.token}", **headers},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)

@@ -98,7 +98,7 @@ async def test_an_auditor_traces_a_figure_searches_and_exports_the_trail(system:
     assert "since" in bad_date.stderr
     unknown = system.eduplan("audit", "behind", "aid-happiness", "--term", TERM)
     assert unknown.returncode == 2
-    assert "no figure 'aid-happiness'" in unknown.stderr
+    assert "没有数字“aid-happiness”" in unknown.stderr, "the server's refusal, in Chinese"
     assert "aid-coverage" in [f["figure"] for f in ok(system, "audit", "figures")]
 
     # Figures of the other work streams take their own parameters; none recorded here yet.
@@ -107,4 +107,4 @@ async def test_an_auditor_traces_a_figure_searches_and_exports_the_trail(system:
     assert census["count"] == 0
     no_year = system.eduplan("audit", "behind", "balance", "--stage", "junior")
     assert no_year.returncode == 2
-    assert "balance needs year" in no_year.stderr
+    assert "balance 需要参数 year" in no_year.stderr

@@ -201,9 +201,13 @@ async def test_a_new_county_is_taken_on_through_the_cli_while_the_services_run(
 
     # Plan progress of Mizhi, by its own plan, judged on one day
     progress = json.loads(
-        ok(system, "county progress --json --judged-on 2018-12-01 --county", MIZHI)
+        ok(system, "county progress --json --lang en --judged-on 2018-12-01 --county", MIZHI)
     )
     tasks = {t["task_id"]: t for t in progress["tasks"]}
+    chinese = json.loads(
+        ok(system, "county progress --json --judged-on 2018-12-01 --county", MIZHI)
+    )
+    assert {t["task_id"]: t["actual"] for t in chinese["tasks"]}["3.1"] == "在结对 1 对，指标 2 对"
     assert progress["judged_on"] == "2018-12-01"
     assert sorted(tasks) == ["1.2", "2.1", "3.1", "4.1"]
     assert tasks["3.1"]["target"] == "active_pairs: 2"

@@ -332,7 +332,7 @@ async def test_changing_the_term_or_the_county_shows_their_figures(
     other = await dashboard.aid_table()
     assert other == seeded.get(f"/api/aid-coverage?term={TERM}&county=610802")
     assert sum(r["registered"] for r in other) == 0
-    assert "no plan of county 610802 in force" in await dashboard.at("#plan").inner_text()
+    assert "no plan of Yuyang District in force" in await dashboard.at("#plan").inner_text()
     await expect(dashboard.at("[data-testid=pair-row]")).to_have_count(0)
     assert "county=610802" in dashboard.page.url
 

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -280,4 +281,211 @@ async def test_operators_read_projections_and_dead_letters_on_a_page(
     assert int(await page.inner_text("[data-testid=dead-letter-count]")) == dead
     if SHOTS:
         await page.screenshot(path=f"{SHOTS}/operations.png", full_page=True)
+    await page.close()
+
+
+ENGLISH_WORDS = re.compile(r"[A-Za-z]{3,}")
+
+
+async def test_plan_progress_says_its_figures_in_the_language_asked(
+    browser: Browser, small_system: System
+) -> None:
+    """The server's sentences (what a task reached, what it lacks) are kept as keys and values
+    and said in the request's language: Chinese by default, English on request."""
+    path = f"/api/plan-progress?county={COUNTY}&judged_on=2017-12-31"
+    zh = small_system.get(path, **{"Accept-Language": "zh-CN,zh;q=0.9"})
+    en = small_system.get(path, **{"Accept-Language": "en-US,en;q=0.9"})
+    asked = small_system.get(f"{path}&lang=en", **{"Accept-Language": "zh-CN"})
+
+    said = [(t["task_id"], t["actual"], t["detail"]) for t in zh["tasks"]]
+    said += [(g["id"], g["actual"], "") for g in zh["goals"]]
+    assert said
+    english = [s for s in said if ENGLISH_WORDS.search(f"{s[1]} {s[2]}")]
+    assert english == [], f"English in the Chinese answer: {english}"
+    assert [t["status"] for t in zh["tasks"]] == [t["status"] for t in en["tasks"]]
+    assert [t["task_id"] for t in zh["tasks"]] == [t["task_id"] for t in en["tasks"]]
+    assert all(ENGLISH_WORDS.search(t["actual"]) for t in en["tasks"]), en["tasks"]
+    assert [t["actual"] for t in asked["tasks"]] == [t["actual"] for t in en["tasks"]]
+
+    page = await open_page(browser, small_system, f"?county={COUNTY}&judged_on=2017-12-31")
+    shown = await page.locator("[data-testid=plan-row] td:nth-child(4)").all_inner_texts()
+    assert len(shown) == len(zh["tasks"])
+    for task, text in zip(zh["tasks"], shown, strict=True):
+        assert task["actual"] in text
+        assert not ENGLISH_WORDS.search(text), (task["task_id"], text)
+    await page.select_option("[data-testid=control-lang]", "en")
+    await page.wait_for_selector("[data-testid=dashboard][data-state=ready][data-lang=en]")
+    shown = await page.locator("[data-testid=plan-row] td:nth-child(4)").all_inner_texts()
+    for task, text in zip(en["tasks"], shown, strict=True):
+        assert task["actual"] in text, "the page asks the server in the language chosen"
+    await page.close()
+
+
+async def test_trends_follow_aid_teachers_and_pairs_across_terms_and_years(
+    browser: Browser, small_system: System
+) -> None:
+    """One row per term from the first term to the chosen one (at most eight), each with the
+    figures the reports give for that term, and a point per term on the chart."""
+    page = await open_page(browser, small_system, f"?county={COUNTY}&term={TERM}")
+    await page.wait_for_selector("#trends[data-state=ready] [data-testid=trends-table]")
+
+    rows = page.locator("[data-testid=trend-row]")
+    terms = await rows.evaluate_all("rows => rows.map(r => r.dataset.term)")
+    assert terms == ["2016-autumn", "2017-spring", "2017-autumn"]
+    assert await rows.locator("th").all_inner_texts() == ["2016年秋季", "2017年春季", "2017年秋季"]
+    for term in terms:
+        coverage = small_system.get(f"/api/aid-coverage?term={term}&county={COUNTY}")
+        teachers = small_system.get(f"/api/staffing/coverage?term={term}&county={COUNTY}")
+        row = page.locator(f"[data-testid=trend-row][data-term='{term}']")
+
+        async def value(name: str, row: Any = row) -> str | None:
+            return await row.locator(f"[data-field={name}]").get_attribute("data-value")
+
+        assert await value("eligible") == str(sum(r["eligible"] for r in coverage))
+        assert await value("aided") == str(sum(r["aided"] for r in coverage))
+        assert await value("master_teachers") == str(sum(p["teachers"] for p in teachers))
+        granted = sum(float(r["amount_granted"]) for r in coverage)
+        assert float(await value("amount_granted") or 0) == pytest.approx(granted)
+    autumn = page.locator(f"[data-testid=trend-row][data-term='{TERM}']")
+    assert await autumn.locator("[data-field=coverage]").inner_text() == "100.0%"
+    pairs = small_system.get(f"/api/pairing/county?county={COUNTY}&on=2017-12-31")
+    assert await autumn.locator("[data-field=active_pairs]").inner_text() == str(
+        pairs["active_pairs"]
+    )
+    chart = page.locator("[data-testid=trend-chart]")
+    await expect(chart.locator("circle")).to_have_count(len(terms))
+    assert "2017年秋季" in (await chart.get_attribute("aria-label") or "")
+
+    await page.select_option("[data-testid=control-term]", "2017-spring")
+    await page.wait_for_selector("#trends[data-state=ready] [data-testid=trends-table]")
+    await expect(rows).to_have_count(2)
+    assert await rows.evaluate_all("rows => rows.map(r => r.dataset.term)") == [
+        "2016-autumn",
+        "2017-spring",
+    ]
+    await page.close()
+
+
+def open_alerts(real: list[dict[str, Any]], extra: int) -> list[dict[str, Any]]:
+    """The open alerts the reports gave, and `extra` more of two kinds, as /api/alerts
+    answers (the small system raises too few to fill a page)."""
+    kinds = ("missing_aid", "subject_without_master_teacher")
+    made = [
+        {
+            "alert_key": f"test/{i:03d}",
+            "kind": kinds[i % 3 == 0],
+            "task_id": "1.2" if i % 3 else "2.1",
+            "county": COUNTY,
+            "subject": "zizhou_high_school",
+            "detail": f"case {i}",
+            "how": "",
+            "status": "open",
+            "raised_on": f"2017-12-{1 + i % 28:02d}",
+            "resolved_on": None,
+        }
+        for i in range(extra)
+    ]
+    return real + made
+
+
+async def test_every_open_alert_is_listed_a_page_at_a_time_and_filtered_by_kind(
+    browser: Browser, small_system: System
+) -> None:
+    """Not the first 20: every open alert is reachable page by page, the count says how many,
+    and a kind shows only its alerts, from its first page."""
+    real = small_system.get(f"/api/alerts?county={COUNTY}&status=open")
+    alerts = open_alerts(real, 47)
+    page = await browser.new_page(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(60_000)
+
+    async def answer_alerts(route: Any) -> None:
+        await route.fulfill(json=alerts, headers={"content-type": "application/json"})
+
+    await page.route(re.compile(r"/api/alerts\?"), answer_alerts)
+    await log_in(page, small_system.reporting_url, small_system.user, small_system.password)
+    await page.goto(f"{small_system.reporting_url}/?county={COUNTY}&term={TERM}")
+    await page.wait_for_selector("[data-testid=dashboard][data-state=ready]")
+    await page.wait_for_selector("#alerts[data-state=ready] [data-testid=alerts-table]")
+
+    assert await page.inner_text("[data-testid=alerts-count]") == str(len(alerts))
+    pages = -(-len(alerts) // 20)
+    seen: list[str] = []
+    for number in range(1, pages + 1):
+        shown_page = (await page.inner_text("[data-testid=alerts-page]")).strip()
+        assert shown_page == f"第 {number} / {pages} 页"
+        shown = page.locator("[data-testid=alert-row]")
+        assert await shown.count() == min(20, len(alerts) - 20 * (number - 1))
+        seen += [t.strip() for t in await shown.locator(".sub").all_inner_texts()]
+        previous = page.locator("[data-testid=alerts-previous]")
+        assert await previous.is_disabled() == (number == 1)
+        if number < pages:
+            await page.click("[data-testid=alerts-next]")
+    assert await page.locator("[data-testid=alerts-next]").is_disabled()
+    details = [s for s in seen if s.startswith("case ")]
+    assert sorted(details) == sorted(a["detail"] for a in alerts if a["detail"].startswith("case "))
+
+    wanted = "subject_without_master_teacher"
+    await page.select_option("[data-testid=alerts-kind]", wanted)
+    of_kind = [a for a in alerts if a["kind"] == wanted]
+    kinds = await page.locator("[data-testid=alert-row]").evaluate_all(
+        "rows => rows.map(r => r.dataset.kind)"
+    )
+    assert kinds == [wanted] * min(20, len(of_kind))
+    first = (await page.inner_text("[data-testid=alerts-page]")).strip()
+    assert first == f"第 1 / {-(-len(of_kind) // 20)} 页"
+    caption = await page.inner_text("[data-testid=alerts-table] caption")
+    assert f"({len(of_kind)})" in caption
+    await page.select_option("[data-testid=alerts-kind]", "")
+    await expect(page.locator("[data-testid=alert-row]")).to_have_count(20)
+    await page.close()
+
+
+async def test_the_print_layout_hides_the_controls_and_keeps_tables_whole(
+    browser: Browser, small_system: System
+) -> None:
+    """Printed for the leadership (print media emulated through the DevTools protocol): no
+    controls, downloads, pagers or log-out; every table as wide as the page allows, nothing cut
+    off in a scrolling box; a card not split across pages."""
+    page = await open_page(browser, small_system, f"?county={COUNTY}&term={TERM}", width=794)
+    hidden = (
+        "#controls",
+        "[data-testid=control-lang]",
+        "[data-testid=print]",
+        "[data-testid=logout]",
+        ".downloads",
+        "[data-testid=alerts-pager]",
+    )
+    for selector in hidden:
+        if await page.locator(selector).count():
+            await expect(page.locator(selector).first).to_be_visible()
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Emulation.setEmulatedMedia", {"media": "print"})
+    assert await page.evaluate("matchMedia('print').matches")
+
+    for selector in hidden:
+        for node in await page.locator(selector).all():
+            await expect(node).to_be_hidden()
+    cut = await page.evaluate(
+        """() => [...document.querySelectorAll("table")].filter((table) => {
+            const box = table.getBoundingClientRect();
+            if (!box.width) return false;
+            for (let up = table.parentElement; up; up = up.parentElement) {
+              const style = getComputedStyle(up);
+              const clips = /(auto|scroll|hidden)/.test(style.overflowX + style.overflowY);
+              if (clips && (up.scrollWidth > up.clientWidth + 1 ||
+                            up.scrollHeight > up.clientHeight + 1)) return true;
+            }
+            return box.right > document.documentElement.clientWidth + 1;
+          }).map((table) => table.dataset.testid || table.id)"""
+    )
+    assert cut == [], f"tables cut off in print: {cut}"
+    cards = await page.locator(".card").evaluate_all(
+        "cards => cards.map(c => getComputedStyle(c).breakInside)"
+    )
+    assert cards
+    assert set(cards) == {"avoid"}
+    pdf = await page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
+    if SHOTS:
+        await page.screenshot(path=f"{SHOTS}/print.png", full_page=True)
     await page.close()

@@ -50,7 +50,10 @@ def test_reporting_unreachable_is_one_line_and_exit_2() -> None:
 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "does not answer" in result.stderr
+    assert "没有应答" in result.stderr, "said in Chinese by default"
+    english = eduplan("report", "aid-coverage", "--term", "2017-autumn", "--lang", "en",
+                      EDUPLAN_REPORTING_URL=url)  # fmt: skip
+    assert "does not answer" in english.stderr
 
 
 def test_a_non_json_error_page_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -101,6 +101,6 @@ async def test_reports_answer_json_503_while_postgres_is_down(
         assert down.status_code == 503
         assert down.headers["content-type"].startswith("application/json")
         assert down.json()["error"] == "unavailable"
-        assert "database" in down.json()["message"]
+        assert "数据库" in down.json()["message"], "said in Chinese unless English is asked"
     finally:
         await service.close()

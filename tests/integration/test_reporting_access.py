@@ -239,7 +239,9 @@ async def test_anonymous_requests_are_refused_and_health_stays_open(reporting: R
         assert 'value="/?county=610831"' in form.text
         assert (await anonymous.get("/static/app.js")).status_code == 200
         assert (await anonymous.get("/static/style.css")).status_code == 200
-        bogus = await anonymous.get("/api/aid-coverage", headers={"Authorization": "Bearer nope"})
+        bogus = await anonymous.get(
+            "/api/aid-coverage", headers={"Authorization": "Bearer nope", "Accept-Language": "en"}
+        )
         assert bogus.status_code == 401
         assert "unknown, expired or revoked" in bogus.json()["message"]
         missing = await anonymous.get("/api/nothing-here")
@@ -276,9 +278,12 @@ async def test_each_role_reaches_only_its_routes(reporting: Reporting) -> None:
             assert (await client.get("/admin/projections")).status_code == 200
             full = (await client.get("/api/dead-letters")).json()
             assert full["dead_letters"][0]["error"] == "cannot read 王芳"
-            refused = await client.get("/api/aid-coverage", params={"term": TERM})
+            refused = await client.get("/api/aid-coverage", params={"term": TERM, "lang": "en"})
             assert refused.status_code == 403
             assert "no viewer role" in refused.json()["message"]
+            chinese = await client.get("/api/aid-coverage", params={"term": TERM})
+            assert (chinese.status_code, chinese.json()["error"]) == (403, "forbidden")
+            assert "没有查看角色" in chinese.json()["message"], "Chinese by default"
             bad = await client.get("/admin/access-log", params={"limit": "0"})
             assert (bad.status_code, bad.json()["error"]) == (400, "bad_request")
     finally:
@@ -408,7 +413,13 @@ async def test_a_login_sets_a_strict_http_only_cookie_whose_hash_alone_is_kept(
     async with reporting.client(Origin=reporting.url) as browser:
         wrong = await browser.post("/login", data={"name": name, "password": "guess"})
         assert wrong.status_code == 401
-        assert "Wrong user name or password" in wrong.text
+        assert "用户名或密码错误" in wrong.text, "Chinese unless the browser asks otherwise"
+        english = await browser.post(
+            "/login",
+            data={"name": name, "password": "guess"},
+            headers={"Accept-Language": "en-US,en;q=0.9"},
+        )
+        assert "Wrong user name or password" in english.text
         assert "set-cookie" not in wrong.headers
         forged = await browser.post("/login", data={"name": '"><b>x', "password": "guess"})
         assert 'value="&quot;&gt;&lt;b&gt;x"' in forged.text, "what was typed is escaped"
@@ -565,7 +576,9 @@ async def test_the_cli_reads_reports_with_its_token_and_a_refusal_is_one_clear_l
         assert f"({status})" in lines[0]
         assert "Traceback" not in refused.stderr
     assert "EDUPLAN_REPORTING_TOKEN" in (await reporting.cli(*report)).stderr
-    assert f"not {PILOT}" in (await reporting.cli(*report, token=county_token)).stderr
+    assert f"不能查看 {PILOT}" in (await reporting.cli(*report, token=county_token)).stderr
+    english = await reporting.cli(*report, "--lang", "en", token=county_token)
+    assert f"not {PILOT}" in english.stderr, "the server answers in the language the CLI speaks"
 
 
 async def test_the_users_commands_manage_accounts_and_tokens_in_postgres(

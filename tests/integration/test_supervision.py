@@ -32,7 +32,7 @@ async def health(admin: Admin) -> tuple[int, str]:
     try:
         await admin.health({})
     except HttpError as exc:
-        return exc.status, exc.message
+        return exc.status, str(exc)  # the message in English, as the log has it
     return 200, ""
 
 

@@ -3,7 +3,9 @@ chosen as documented; money, numbers and dates read as a county office writes th
 
 from __future__ import annotations
 
+import re
 import tomllib
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -136,3 +138,70 @@ def test_a_sentence_is_filled_in_in_either_language() -> None:
     assert zh == "学生资助覆盖情况，2017年秋季，子洲县"
     en = i18n.text("cli.aid_coverage_title", "en", term="2017 autumn", where="Zizhou County")
     assert en == "Aid coverage, 2017 autumn, Zizhou County"
+
+
+# Sentences the code builds: kept as a key and values, said in the reader's language at the edge
+
+SOURCES = [ROOT / "services", ROOT / "shared"]
+PYTHON_KEY = re.compile(r"""\b(?:phrase|text)\(\s*["']((?:ui|cli|progress|error)\.\w+)["']""")
+SCRIPT_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+)["']""")
+
+
+def used_keys() -> set[tuple[str, str]]:
+    """Every literal catalogue key of the Python code (`phrase("progress.x")`,
+    `i18n.text("cli.y")`) and of the dashboard's scripts (`t("z")`, context `ui`)."""
+    keys: set[tuple[str, str]] = set()
+    for source in SOURCES:
+        for path in source.rglob("*.py"):
+            for key in PYTHON_KEY.findall(path.read_text(encoding="utf-8")):
+                context, _, msgid = key.partition(".")
+                keys.add((context, msgid))
+    for script in (ROOT / "services/projection/dashboard/static").glob("*.js"):
+        keys |= {("ui", k) for k in SCRIPT_KEY.findall(script.read_text(encoding="utf-8"))}
+    return keys
+
+
+def test_every_sentence_the_code_uses_has_a_chinese_and_an_english_text() -> None:
+    keys = used_keys()
+    assert any(context == "progress" for context, _ in keys), "the scan finds plan progress"
+    assert any(context == "error" for context, _ in keys), "the scan finds the HTTP errors"
+    for lang in i18n.LANGUAGES:
+        table = i18n.entries(lang)
+        missing = sorted(f"{c}.{m}" for c, m in keys if m not in table.get(c, {}))
+        assert missing == [], f"{lang}: no text for {missing}"
+
+
+def test_every_chinese_sentence_takes_the_same_values_as_its_english_one() -> None:
+    zh, en = i18n.entries("zh"), i18n.entries("en")
+    for context, table in en.items():
+        for msgid, english in table.items():
+            named = set(re.findall(r"\{(\w+)\}", english))
+            assert set(re.findall(r"\{(\w+)\}", zh[context][msgid])) == named, (context, msgid)
+
+
+def test_a_phrase_is_said_in_the_language_asked_with_its_values_named_there() -> None:
+    said = i18n.phrase(
+        "progress.posts_lacking",
+        posts=i18n.listing(
+            [
+                i18n.phrase(
+                    "progress.post_at_school",
+                    subject=i18n.named("subject", "mathematics"),
+                    school=i18n.named("school", "zizhou_high_school"),
+                )
+            ]
+        ),
+    )
+    assert said.render("en").startswith("lacking: ")
+    zh = said.render("zh")
+    assert "数学" in zh
+    assert not re.search(r"[A-Za-z]{3,}", zh), zh
+    assert i18n.localized({"rows": [{"actual": said, "n": 1}]}, "en") == {
+        "rows": [{"actual": said.render("en"), "n": 1}]
+    }
+    assert (
+        i18n.phrase("progress.managers_seconded", managers=2, day=date(2017, 11, 20))
+        .render("zh")
+        .count("2017年11月20日")
+        == 1
+    )

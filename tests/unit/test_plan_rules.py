@@ -39,10 +39,15 @@ def test_nothing_assessed_is_not_started() -> None:
 
 def test_a_stage_reads_with_basic_and_quality_balance_apart() -> None:
     """The task's text and the balance card say the same of quality balance."""
-    assert r.stage_verdict(stage("primary", True, False)) == (
-        "primary 2017: basic balance met, quality balance not met"
+    assert r.stage_verdict(stage("primary", True, False)).render("en") == (
+        "Primary 2017: basic balance met, quality balance not met"
     )
-    assert r.stage_verdict(stage("junior", False)) == "junior 2017: basic balance not met"
+    assert r.stage_verdict(stage("primary", True, False)).render("zh") == (
+        "小学 2017年：基本均衡达标，优质均衡未达标"
+    )
+    assert r.stage_verdict(stage("junior", False)).render("en") == (
+        "Junior secondary 2017: basic balance not met"
+    )
 
 
 # Task 2.2: a season that has not ended is not missed

@@ -78,11 +78,13 @@ def routes(guard: Guard, pool: asyncpg.Pool, schema: str) -> list[BaseRoute]:
         await guard.signed_in(request)
         body = await request.body()
         if len(body) > MAX_EXPORT_BYTES:
-            raise HttpError(413, "too_large", f"a table is at most {MAX_EXPORT_BYTES:,} bytes")
+            raise HttpError(
+                413, "too_large", i18n.phrase("error.table_too_large", most=f"{MAX_EXPORT_BYTES:,}")
+            )
         try:
             posted = json.loads(body or b"null")
         except ValueError:
-            raise HttpError(400, "bad_request", "the table to export is not JSON") from None
+            raise HttpError(400, "bad_request", i18n.phrase("error.table_not_json")) from None
         return answer(export(Sheet.model_validate(posted)))
 
     return [

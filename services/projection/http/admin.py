@@ -22,6 +22,7 @@ from services.projection.http import Download, HttpError
 from shared import metrics
 from shared.asof import Snapshots
 from shared.db import SessionLocks
+from shared.i18n import listing, phrase
 from shared.projections import ProjectionRunner
 from shared.rebuild import RebuildStatus, drop_abandoned_rebuilds, rebuild
 from shared.supervision import Supervisor, TaskHealth
@@ -91,7 +92,10 @@ class Admin:
             raise HttpError(
                 503,
                 "read_models_stalled",
-                "; ".join(f"{name} cannot make progress ({why})" for name, why in stalled.items()),
+                listing(
+                    (phrase("error.stalled", name=name, why=why) for name, why in stalled.items()),
+                    clauses=True,
+                ),
             )
         return {"status": "ok", "checkpoints": checkpoints, "read_models": states}
 
@@ -174,7 +178,7 @@ class Admin:
             raise HttpError(
                 409,
                 "rebuild_running",
-                f"{name} is being rebuilt; wait, or cancel it with --cancel",
+                phrase("error.rebuild_running", name=name),
             )
         status = RebuildStatus(name)
         self.rebuilds[name] = status
@@ -188,7 +192,7 @@ class Admin:
         name = self._runner(params.get("projection")).projection.name
         status, task = self.rebuilds.get(name), self._rebuilding.get(name)
         if status is None or task is None or not status.running:
-            raise HttpError(409, "no_rebuild_running", f"no rebuild of {name} is under way")
+            raise HttpError(409, "no_rebuild_running", phrase("error.no_rebuild", name=name))
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -210,7 +214,11 @@ class Admin:
     def _runner(self, name: str | None) -> ProjectionRunner:
         if name is None or name not in self.runners:
             known = ", ".join(sorted(self.runners))
-            raise HttpError(404, "unknown_projection", f"no projection {name!r} (known: {known})")
+            raise HttpError(
+                404,
+                "unknown_projection",
+                phrase("error.unknown_projection", name=name, known=known),
+            )
         return self.runners[name]
 
 

@@ -123,7 +123,8 @@
       if (value !== null && value !== undefined && value !== "") q.set(key, value);
     }
     if (state.asOf) q.set("as_of", state.asOf);
-    const url = q.toString() ? `${path}?${q}` : path;
+    q.set("lang", window.Eduplan.lang); // the server's sentences in the page's language
+    const url = `${path}?${q}`;
     let response;
     try {
       response = await fetch(url, { headers: { Accept: "application/json" } });

@@ -7,7 +7,8 @@
   const { t, L, field, integer, el, downloads } = window.Eduplan;
 
   async function get(path) {
-    const response = await fetch(path, { headers: { Accept: "application/json" } });
+    const asked = `${path}${path.includes("?") ? "&" : "?"}lang=${window.Eduplan.lang}`;
+    const response = await fetch(asked, { headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) location.assign(`/login?next=${encodeURIComponent("/operations")}`);
     if (!response.ok) throw new Error(body.message || response.statusText);

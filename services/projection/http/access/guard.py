@@ -16,12 +16,20 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from services.projection.http import Handler, HttpError, answer, query, unwrap
+from services.projection.http import (
+    Handler,
+    HttpError,
+    answer,
+    query,
+    request_language,
+    unwrap,
+)
 from services.projection.http.access.personal import PERSONAL_ROUTES
 from services.projection.http.access.scope import report_params, require
 from shared.accounts.access_log import record_read
 from shared.accounts.credentials import session_principal, token_principal
 from shared.accounts.roles import VIEWERS, Principal, Role
+from shared.i18n import phrase
 
 COOKIE = "eduplan_session"
 CHALLENGE = {"www-authenticate": 'Bearer realm="eduplan"'}
@@ -39,17 +47,10 @@ class Guard:
         if header is not None:
             scheme, _, secret = header.partition(" ")
             if scheme.lower() != "bearer" or not secret.strip():
-                raise HttpError(
-                    401, "unauthenticated", "send Authorization: Bearer <token>", CHALLENGE
-                )
+                raise HttpError(401, "unauthenticated", phrase("error.bearer_malformed"), CHALLENGE)
             found = await token_principal(self.pool, secret.strip())
             if found is None:
-                raise HttpError(
-                    401,
-                    "unauthenticated",
-                    "the token is unknown, expired or revoked, or its user is disabled",
-                    CHALLENGE,
-                )
+                raise HttpError(401, "unauthenticated", phrase("error.token_refused"), CHALLENGE)
             return found
         cookie = request.cookies.get(COOKIE)
         return await session_principal(self.pool, cookie) if cookie else None
@@ -57,13 +58,7 @@ class Guard:
     async def signed_in(self, request: Request) -> Principal:
         who = await self.principal(request)
         if who is None:
-            raise HttpError(
-                401,
-                "unauthenticated",
-                "log in at /login, or send Authorization: Bearer <token>"
-                " (an operator issues one: eduplan users token NAME)",
-                CHALLENGE,
-            )
+            raise HttpError(401, "unauthenticated", phrase("error.log_in"), CHALLENGE)
         return who
 
     def report(self, path: str, handler: Handler) -> Endpoint:
@@ -75,20 +70,21 @@ class Guard:
             who = await self.signed_in(request)
             params = report_params(who, path, query(request))
             body, headers = unwrap(await handler(dict(params)))
+            lang = request_language(request)
             if personal is None:
-                return answer(body, headers)
+                return answer(body, headers, lang)
             if not who.reads_personal_data:
                 headers["eduplan-personal-data"] = "hidden"
-                return answer(personal.hidden(body), headers)
+                return answer(personal.hidden(body), headers, lang)
             await record_read(self.pool, who, path, params, len(personal.rows(body)))
-            return answer(body, headers | {"eduplan-personal-data": "shown"})
+            return answer(body, headers | {"eduplan-personal-data": "shown"}, lang)
 
         return endpoint
 
     def operator(self, handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             require(await self.signed_in(request), Role.OPERATOR)
-            return answer(await handler(query(request)))
+            return answer(await handler(query(request)), lang=request_language(request))
 
         return endpoint
 
@@ -103,7 +99,7 @@ class Guard:
             if not who.has(Role.OPERATOR):
                 letters = [{k: d[k] for k in DEAD_LETTER_FIELDS} for d in found["dead_letters"]]
                 found = {**found, "dead_letters": letters}
-            return answer(found)
+            return answer(found, lang=request_language(request))
 
         return endpoint
 

@@ -15,9 +15,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.projection.dashboard import STATIC
-from services.projection.http import NO_STORE, HttpError
+from services.projection.http import NO_STORE, HttpError, request_language
 from services.projection.http.access.guard import COOKIE
 from shared.accounts import credentials, users
+from shared.i18n import phrase, text
 
 MAX_FORM_BYTES = 4096
 
@@ -37,14 +38,13 @@ class Login:
     async def log_in(self, request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
-            raise HttpError(413, "too_large", "a login form is a name and a password")
+            raise HttpError(413, "too_large", phrase("error.login_too_large"))
         fields = {k: v[-1] for k, v in parse_qs(body.decode(errors="replace")).items()}
         name, target = fields.get("name", "").strip(), fields.get("next", "/")
         who = await users.log_in(self.pool, name, fields.get("password", ""))
         if who is None:
-            return self.page(
-                target, "Wrong user name or password, or the account is disabled.", name
-            )
+            wrong = text("error.wrong_login", request_language(request))
+            return self.page(target, wrong, name)
         secret = await credentials.open_session(self.pool, who.name, self.lifetime)
         response = RedirectResponse(local(target), 303, NO_STORE)
         response.set_cookie(

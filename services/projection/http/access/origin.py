@@ -15,6 +15,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.projection.http import error
+from shared import i18n
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -34,11 +35,12 @@ class SameOriginOnly:
             return
         sender = request_origin(headers)
         if sender is None or sender not in self.own_origins(scope, headers):
+            origin = sender or i18n.phrase("error.unknown_origin")
             refused = error(
                 403,
                 "cross_site_request",
-                f"{scope['method']} refused: it comes from {sender or 'an unknown origin'},"
-                " not from this server (scripts: send a bearer token)",
+                i18n.phrase("error.cross_site", method=scope["method"], origin=origin),
+                lang=i18n.language(None, headers.get("accept-language")),
             )
             await refused(scope, receive, send)
             return

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from services.projection.http import HttpError
 from shared.accounts.roles import Principal, Role
+from shared.i18n import named, phrase
 
 COUNTY_FREE_ROUTES = frozenset({"/api/aid-catalogue", "/api/audit/figures", "/api/freshness"})
 """Report routes with no county parameter: the same for every county (catalogues)."""
@@ -15,7 +16,11 @@ COUNTY_FREE_ROUTES = frozenset({"/api/aid-catalogue", "/api/audit/figures", "/ap
 
 def require(principal: Principal, role: Role) -> None:
     if not principal.has(role):
-        raise HttpError(403, "forbidden", f"{principal.name} is not {_article(role)} {role}")
+        raise HttpError(
+            403,
+            "forbidden",
+            phrase("error.role_required", user=principal.name, role=named("role", role)),
+        )
 
 
 def report_params(principal: Principal, path: str, params: Mapping[str, str]) -> dict[str, str]:
@@ -24,7 +29,7 @@ def report_params(principal: Principal, path: str, params: Mapping[str, str]) ->
     if principal.has(Role.PROVINCE_VIEWER):
         return dict(params)
     if not principal.has(Role.COUNTY_VIEWER):
-        raise HttpError(403, "forbidden", f"{principal.name} reads no reports (no viewer role)")
+        raise HttpError(403, "forbidden", phrase("error.no_viewer_role", user=principal.name))
     if path in COUNTY_FREE_ROUTES:
         return dict(params)
     own = ", ".join(principal.counties)
@@ -33,16 +38,12 @@ def report_params(principal: Principal, path: str, params: Mapping[str, str]) ->
         if len(principal.counties) == 1:
             return {**params, "county": principal.counties[0]}
         raise HttpError(
-            403,
-            "county_required",
-            f"{principal.name} reads counties {own} only, not the province: add county=",
+            403, "county_required", phrase("error.county_required", user=principal.name, own=own)
         )
     if county not in principal.counties:
         raise HttpError(
-            403, "forbidden_county", f"{principal.name} reads county {own} only, not {county}"
+            403,
+            "forbidden_county",
+            phrase("error.other_county", user=principal.name, own=own, county=county),
         )
     return dict(params)
-
-
-def _article(role: Role) -> str:
-    return "an" if role.value[0] in "aeiou" else "a"

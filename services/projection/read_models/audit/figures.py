@@ -39,6 +39,7 @@ from contracts.staffing.types import SchoolId, SubjectId
 from contracts.types import CountyCode, Stage, Term
 from services.projection.http import HttpError
 from services.projection.read_models.staffing import coverage as staffing_coverage
+from shared.i18n import phrase
 
 
 @dataclass(frozen=True)
@@ -219,17 +220,30 @@ def figure_search(params: dict[str, str]) -> tuple[str, dict[str, str]]:
     figure = FIGURES.get(q.figure)
     if figure is None:
         known = ", ".join(FIGURES)
-        raise HttpError(400, "unknown_figure", f"no figure {q.figure!r} (known: {known})")
+        raise HttpError(
+            400, "unknown_figure", phrase("error.unknown_figure", figure=q.figure, known=known)
+        )
     own = {k: v for k, v in params.items() if k not in common}
     takes = ["county", *figure.params]
     unknown = sorted(own.keys() - figure.params.keys())
     if unknown:
         raise HttpError(
-            400, "bad_request", f"{q.figure} takes {', '.join(takes)}; not {', '.join(unknown)}"
+            400,
+            "bad_request",
+            phrase(
+                "error.figure_takes",
+                figure=q.figure,
+                takes=", ".join(takes),
+                unknown=", ".join(unknown),
+            ),
         )
     missing = [p for p in figure.required if p not in own]
     if missing:
-        raise HttpError(400, "bad_request", f"{q.figure} needs {', '.join(missing)}")
+        raise HttpError(
+            400,
+            "bad_request",
+            phrase("error.figure_needs", figure=q.figure, missing=", ".join(missing)),
+        )
     payload = {name: _value(name, figure.params[name], text) for name, text in own.items()}
     search = {
         "event_type": ",".join(figure.event_types),

@@ -5,13 +5,16 @@ A county's plan is data adopted by command (`eduplan county adopt --plan FILE.ya
 model `county_plans`); the revision in force on the judged-on day applies. Each task names a
 metric; `MEASURES` maps a task to the function that measures it from the read models on a
 given day. The province is every county with a plan in force that day.
+
+What a task reached and what it lacks are phrases of the catalogue (`progress.*`) with their
+figures, said in the reader's language when the HTTP answer is written.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeAlias
 
@@ -32,6 +35,7 @@ from services.projection.read_models.plan.rules import (
     assessments_status,
     balanced_county,
     dual_high_dual_universal,
+    met,
     post_lacking,
     secondments_status,
     stage_verdict,
@@ -39,6 +43,7 @@ from services.projection.read_models.plan.rules import (
 from services.projection.read_models.staffing import coverage as staffing_coverage
 from services.projection.read_models.staffing import supply as staffing_supply
 from services.projection.read_models.staffing import training as staffing_training
+from shared.i18n import Said, listing, named, phrase
 
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 STATUSES = ("done", "on_track", "behind", "not_started", "no_target")
@@ -46,10 +51,22 @@ STATUSES = ("done", "on_track", "behind", "not_started", "no_target")
 
 @dataclass(frozen=True)
 class Measure:
-    actual: str
+    actual: Said
     status: str
-    detail: str = ""
+    detail: Said | str = ""
     events: dict[str, Any] | None = None  # the audit figure behind `actual`, with its parameters
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "actual": self.actual,
+            "status": self.status,
+            "detail": self.detail,
+            "events": self.events,
+        }
+
+
+def school_years(year: int) -> str:
+    return f"{year}-{year + 1}"
 
 
 Task: TypeAlias = dict[str, Any]
@@ -87,10 +104,15 @@ async def university_dispatch(db: Db, schema: str, county: str, day: date, task:
         year,
     )
     if not students:
-        return Measure("no registered poor university students", "no_target")
+        return Measure(phrase("progress.no_university_students"), "no_target")
     due = day > date(year, 11, 30)  # the autumn semester's dispatch
     return Measure(
-        f"{dispatched} of {students} sent for {year}-{year + 1}",
+        phrase(
+            "progress.university_dispatched",
+            dispatched=dispatched,
+            students=students,
+            years=school_years(year),
+        ),
         by_share(dispatched, students, due),
         events={"figure": "university-dispatches", "school_year": year},
     )
@@ -103,7 +125,7 @@ async def basic_aid(db: Db, schema: str, county: str, day: date, task: Task) -> 
         county,
     )
     if term is None:
-        return Measure("no grant run yet", "not_started")
+        return Measure(phrase("progress.no_grant_run"), "not_started")
     row = await db.fetchrow(
         f"""SELECT count(*) FILTER (WHERE s.in_school) AS eligible,
                    count(*) FILTER (WHERE s.in_school AND EXISTS (
@@ -115,9 +137,14 @@ async def basic_aid(db: Db, schema: str, county: str, day: date, task: Task) -> 
     )
     missing = row["eligible"] - row["aided"]
     return Measure(
-        f"{row['aided']} of {row['eligible']} eligible students aided in {term}",
+        phrase(
+            "progress.students_aided",
+            aided=row["aided"],
+            eligible=row["eligible"],
+            term=named("term", term),
+        ),
         "done" if missing == 0 else "behind",
-        f"{missing} missing" if missing else "",
+        phrase("progress.students_missing", missing=missing) if missing else "",
         {"figure": "aid-coverage", "term": term},
     )
 
@@ -134,14 +161,26 @@ async def master_teachers(db: Db, schema: str, county: str, day: date, task: Tas
     posts = await staffing_coverage.coverage(db, schema, term_of(day), county, day)
     targeted = [p for p in posts if p["min"] is not None]
     if not targeted:
-        return Measure("no master-teacher posts targeted", "no_target")
+        return Measure(phrase("progress.no_master_teacher_posts"), "no_target")
     lacking = [p for p in targeted if post_lacking(p)]
     covered = len(targeted) - len(lacking)
-    missing = sorted(f"{p['subject']} at {p['host_school']}" for p in lacking)
+    missing = [
+        phrase(
+            "progress.post_at_school",
+            subject=named("subject", p["subject"]),
+            school=named("school", p["host_school"]),
+        )
+        for p in sorted(lacking, key=lambda p: (p["subject"], p["host_school"]))
+    ]
     return Measure(
-        f"{covered} of {len(targeted)} subject posts with their master teachers in {term_of(day)}",
+        phrase(
+            "progress.posts_covered",
+            covered=covered,
+            posts=len(targeted),
+            term=named("term", term_of(day)),
+        ),
         by_share(covered, len(targeted), due=False),
-        f"lacking: {', '.join(missing)}" if missing else "",
+        phrase("progress.posts_lacking", posts=listing(missing)) if missing else "",
         {"figure": "master-teachers"},
     )
 
@@ -150,9 +189,14 @@ async def yearly_dispatch(db: Db, schema: str, county: str, day: date, task: Tas
     plan = await staffing_coverage.dispatch_plan(db, schema, county, day)
     row = next((r for r in plan.get("years", []) if r["year"] == school_year(day)), None)
     if row is None:
-        return Measure("no yearly dispatch plan for this school year", "no_target")
-    year, target = f"{row['year']}-{row['year'] + 1}", f"{row['min']}-{row['max']}"
-    actual = f"{row['dispatched']} dispatched in {year} (target {target})"
+        return Measure(phrase("progress.no_dispatch_plan"), "no_target")
+    actual = phrase(
+        "progress.dispatched_in_year",
+        dispatched=row["dispatched"],
+        years=school_years(row["year"]),
+        min=row["min"],
+        max=row["max"],
+    )
     events = {"figure": "master-teachers"}
     if row["status"] in ("within", "above", "covered"):
         return Measure(actual, "done", events=events)
@@ -163,14 +207,19 @@ async def caravan_visits(db: Db, schema: str, county: str, day: date, task: Task
     rows = await staffing_training.training_calendar(db, schema, county, day)
     row = next((r for r in rows if r["year"] == school_year(day)), None)
     if row is None:
-        return Measure("no training plan for this school year", "no_target")
+        return Measure(phrase("progress.no_training_plan"), "no_target")
     seasons = [s for s in ("autumn", "spring") if row[s] != "not_due"]
     held = [s for s in seasons if row[s] == "held"]
     missing = [s for s in seasons if row[s] == "missing"]
-    actual = f"{row['autumn_visits']} autumn and {row['spring_visits']} spring caravan visits"
+    actual = phrase(
+        "progress.caravan_visits", autumn=row["autumn_visits"], spring=row["spring_visits"]
+    )
     events = {"figure": "caravan-visits"}
     if missing:
-        return Measure(actual, "behind", f"missing: {', '.join(missing)}", events)
+        gone = phrase(
+            "progress.seasons_missing", seasons=listing(named("season", s) for s in missing)
+        )
+        return Measure(actual, "behind", gone, events)
     status = "done" if len(held) == len(seasons) else "on_track" if held else "not_started"
     return Measure(actual, status, events=events)
 
@@ -179,13 +228,18 @@ async def teacher_supply(db: Db, schema: str, county: str, day: date, task: Task
     rows = await staffing_supply.supply(db, schema, county, day)
     row = next((r for r in rows if r["year"] == school_year(day)), None)
     if row is None:
-        return Measure("no supply targets for this school year", "no_target")
+        return Measure(phrase("progress.no_supply_targets"), "no_target")
     placed = row["normal_graduates_placed"]
     planned = task.get("target", {}).get("value")
     target = planned if planned is not None else row["normal_graduates_target"]
     return Measure(
-        f"{placed} of {target} normal graduates placed; {row['special_posts_filled']} special "
-        f"posts filled of {row['special_post_quota']}",
+        phrase(
+            "progress.teachers_placed",
+            placed=placed,
+            target=target,
+            filled=row["special_posts_filled"],
+            quota=row["special_post_quota"],
+        ),
         by_share(placed, target, year_over(day)),
         events={"figure": "teacher-supply", "school_year": row["year"]},
     )
@@ -200,9 +254,11 @@ async def active_pairs(db: Db, schema: str, county: str, day: date, task: Task) 
     target = planned if planned is not None else s["target_active_pairs"]  # the plan in force
     events = {"figure": "pairs"}
     if target is None:
-        return Measure(f"{s['active_pairs']} active pairs", "no_target", events=events)
+        return Measure(
+            phrase("progress.active_pairs", active=s["active_pairs"]), "no_target", events=events
+        )
     return Measure(
-        f"{s['active_pairs']} of {target} pairs active",
+        phrase("progress.pairs_active_of", active=s["active_pairs"], target=target),
         by_share(s["active_pairs"], target, due=False),
         events=events,
     )
@@ -212,11 +268,11 @@ async def secondments(db: Db, schema: str, county: str, day: date, task: Task) -
     s = await pairing_reports.county_summary(db, schema, county, day)
     below = s["pairs_with_a_side_below_minimum"]
     if not s["active_pairs"]:
-        return Measure("no active pair", "not_started")
+        return Measure(phrase("progress.no_active_pair"), "not_started")
     return Measure(
-        f"{s['managers_seconded_on_day']} managers seconded on {day}",
+        phrase("progress.managers_seconded", managers=s["managers_seconded_on_day"], day=day),
         secondments_status(s["active_pairs"], below),
-        f"{below} pairs with a side below the minimum" if below else "",
+        phrase("progress.sides_below_minimum", pairs=below) if below else "",
         {"figure": "secondments"},
     )
 
@@ -225,11 +281,14 @@ async def shadowing(db: Db, schema: str, county: str, day: date, task: Task) -> 
     s = await pairing_reports.county_summary(db, schema, county, day)
     periods, outside = s["shadowing_periods"], s["shadowing_outside_target"]
     if not periods:
-        return Measure("no shadowing yet", "not_started")
+        return Measure(phrase("progress.no_shadowing"), "not_started")
     return Measure(
-        f"{periods} shadowing period{'' if periods == 1 else 's'}",
+        phrase(
+            "progress.shadowing_period" if periods == 1 else "progress.shadowing_periods",
+            periods=periods,
+        ),
         "on_track" if outside == 0 else "behind",
-        f"{outside} outside 1-2 months" if outside else "",
+        phrase("progress.shadowing_outside", outside=outside) if outside else "",
         {"figure": "shadowing"},
     )
 
@@ -237,10 +296,11 @@ async def shadowing(db: Db, schema: str, county: str, day: date, task: Task) -> 
 async def school_system(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     s = await pairing_reports.county_summary(db, schema, county, day)
     passed, milestones = s["assessments_passed"], s["milestones_achieved"]
+    actual = phrase("progress.school_system", passed=passed, milestones=milestones)
     if not passed and not milestones:
-        return Measure("0 standardised assessments passed, 0 milestones", "not_started")
+        return Measure(actual, "not_started")
     return Measure(
-        f"{passed} standardised assessments passed, {milestones} milestones",
+        actual,
         "on_track",
         events={"figure": "school-system"},
     )
@@ -252,13 +312,15 @@ async def school_system(db: Db, schema: str, county: str, day: date, task: Task)
 async def research_visits(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     rows = await evaluation_guidance.visits_per_institution(db, schema, day.year, county)
     if not rows:
-        return Measure(f"no guidance plan adopted for {day.year}", "no_target")
+        return Measure(phrase("progress.no_guidance_plan", year=day.year), "no_target")
     visited = sum(1 for r in rows if r["status"] in ("on_target", "above_target"))
     none = [r["name"] or r["institution"] for r in rows if r["status"] == "none"]
     return Measure(
-        f"{visited} of {len(rows)} institutions visited in {day.year}",
+        phrase(
+            "progress.institutions_visited", visited=visited, institutions=len(rows), year=day.year
+        ),
         by_share(visited, len(rows), due=False),
-        f"not yet visited: {', '.join(none)}" if none else "",
+        phrase("progress.not_yet_visited", names=listing(none)) if none else "",
         {"figure": "research-visits", "year": day.year},
     )
 
@@ -278,18 +340,21 @@ async def assessments(db: Db, schema: str, county: str, day: date, task: Task) -
     titles = await evaluation_supervision.titles_report(db, schema, county, None)
     parts = [stage_verdict(b) for b in balance]
     if universal:
-        parts.append(f"双高双普 {universal['year']}: {'met' if universal['met'] else 'not met'}")
-    parts += [f"title: {t['title']}" for t in titles]
+        parts.append(
+            phrase("progress.universal_verdict", year=universal["year"], met=met(universal["met"]))
+        )
+    parts += [phrase("progress.title_part", title=named("title", t["title"])) for t in titles]
     status = assessments_status(
         [dict(b) for b in balance],
         universal["met"] if universal else None,
         [t["title"] for t in titles],
     )
     unassessed = [s for s in COMPULSORY_STAGES if s not in {b["stage"] for b in balance}]
+    not_assessed = listing(named("stage", s) for s in unassessed)
     return Measure(
-        "; ".join(parts) or "nothing assessed yet",
+        listing(parts, clauses=True) if parts else phrase("progress.nothing_assessed"),
         status,
-        f"not assessed: {', '.join(unassessed)}" if unassessed and parts else "",
+        phrase("progress.not_assessed", stages=not_assessed) if unassessed and parts else "",
         {"figure": "assessments"},
     )
 
@@ -297,10 +362,10 @@ async def assessments(db: Db, schema: str, county: str, day: date, task: Task) -
 async def high_school_projects(db: Db, schema: str, county: str, day: date, task: Task) -> Measure:
     projects = await evaluation_high_school.projects_report(db, schema, county)
     if not projects:
-        return Measure("no project proposed", "not_started")
+        return Measure(phrase("progress.no_project"), "not_started")
     funded = [p for p in projects if p["milestone"] in ("funded", "started", "completed")]
     return Measure(
-        f"{len(funded)} of {len(projects)} projects funded",
+        phrase("progress.projects_funded", funded=len(funded), projects=len(projects)),
         "on_track" if funded else "not_started",
         events={"figure": "high-school"},
     )
@@ -338,8 +403,8 @@ async def county_progress(
         try:
             result = await measure(db, schema, county, day, task) if measure else None
         except asyncpg.UndefinedTableError:
-            result = Measure("that work stream's read model is not built yet", "not_started")
-        result = result or Measure("not measured: the plan gives no measurable target", "no_target")
+            result = Measure(phrase("progress.read_model_not_built"), "not_started")
+        result = result or Measure(phrase("progress.not_measured"), "no_target")
         rows.append(
             {
                 "county": county,
@@ -352,7 +417,7 @@ async def county_progress(
                 "baseline": _baseline(task),
                 "rhythm": task.get("rhythm", ""),
                 "units": [f"{u} {units.get(u, '')}".strip() for u in task.get("units", [])],
-                **asdict(result),
+                **result.as_dict(),
             }
         )
     return rows
@@ -399,22 +464,22 @@ async def goal_facts(db: Db, schema: str, county: str, day: date) -> dict[str, A
     return {"balance": [dict(b) for b in balance], "universal": universal, "titles": titles}
 
 
-def goal_reached(goal: dict[str, Any], facts: dict[str, Any]) -> tuple[bool, str]:
+def goal_reached(goal: dict[str, Any], facts: dict[str, Any]) -> tuple[bool, Said]:
     title = goal.get("title")
     if title and title in facts["titles"]:
-        return True, f"title awarded: {title}"
+        return True, phrase("progress.title_awarded", title=named("title", title))
     if title == "basic_balanced_compulsory_education_county":
-        met = balanced_county(facts["balance"], facts["titles"])
-        text = "; ".join(stage_verdict(b) for b in facts["balance"]) or "no balance assessment"
-        return met, text
+        reached = balanced_county(facts["balance"], facts["titles"])
+        verdicts = [stage_verdict(b) for b in facts["balance"]]
+        if not verdicts:
+            return reached, phrase("progress.no_balance_assessment")
+        return reached, listing(verdicts, clauses=True)
     if title == "dual_high_dual_universal_county":
-        met = dual_high_dual_universal(facts["universal"], facts["titles"])
-        universal = facts["universal"]
-        return (
-            met,
-            "not assessed" if universal is None else f"assessed: {'met' if met else 'not met'}",
-        )
-    return False, "title not awarded"
+        reached = dual_high_dual_universal(facts["universal"], facts["titles"])
+        if facts["universal"] is None:
+            return reached, phrase("progress.goal_not_assessed")
+        return reached, phrase("progress.goal_assessed", met=met(reached))
+    return False, phrase("progress.title_not_awarded")
 
 
 class ProgressQuery(BaseModel):
@@ -440,7 +505,7 @@ async def progress_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]
     plans = {c: await county_plans.plan_in_force(pool, schema, c, day) for c in counties}
     head = {"county": q.county, "judged_on": day.isoformat(), "judged_on_rule": rule}
     if q.county and plans[q.county] is None:
-        message = f"no plan of county {q.county} in force on {day}"
+        message = phrase("progress.no_plan_in_force", county=named("county", q.county), day=day)
         return {**head, "today": day.isoformat(), "tasks": [], "goals": [], "message": message}
     tasks, goals, comparison = [], [], []
     for county, plan in plans.items():

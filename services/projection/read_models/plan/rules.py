@@ -1,7 +1,8 @@
 """The plan's verdicts, one function per rule, shared by plan progress, the report cards and
 the alerts, so that a status, a card and an alert about the same fact cannot disagree.
 
-Pure functions over rows the read models return; no I/O here.
+Pure functions over rows the read models return; no I/O here. A verdict a person reads is a
+phrase of the catalogue, said in the reader's language at the edge.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
+
+from shared.i18n import Phrase, named, phrase
 
 COMPULSORY_STAGES = ("primary", "junior")
 """A balanced county needs both compulsory stages assessed and balanced (DOMAIN.md, 4.2)."""
@@ -45,14 +48,24 @@ def post_lacking(post: Mapping[str, Any]) -> bool:
     return post["min"] is not None and post["teachers"] < post["min"]
 
 
-def stage_verdict(row: Mapping[str, Any]) -> str:
+def met(reached: object) -> Phrase:
+    return phrase("progress.met" if reached else "progress.not_met")
+
+
+def stage_verdict(row: Mapping[str, Any]) -> Phrase:
     """How a stage's balance assessment reads everywhere: basic and quality balance apart."""
-    basic = "met" if row["basic_balance_met"] else "not met"
-    quality = row.get("quality_balance_met")
-    text = f"{row['stage']} {row['year']}: basic balance {basic}"
-    if quality is not None:
-        text += f", quality balance {'met' if quality else 'not met'}"
-    return text
+    stage, year, quality = named("stage", row["stage"]), row["year"], row.get("quality_balance_met")
+    if quality is None:
+        return phrase(
+            "progress.stage_verdict", stage=stage, year=year, basic=met(row["basic_balance_met"])
+        )
+    return phrase(
+        "progress.stage_verdict_quality",
+        stage=stage,
+        year=year,
+        basic=met(row["basic_balance_met"]),
+        quality=met(quality),
+    )
 
 
 def balanced_county(balance: Iterable[Mapping[str, Any]], titles: Iterable[str]) -> bool:
