@@ -29,6 +29,7 @@ from services.projection.read_models.staffing import StaffingProjection
 from services.projection.read_models.staffing.coverage import coverage, dispatch_plan
 from services.projection.read_models.staffing.supply import supply
 from services.projection.read_models.staffing.training import training_calendar
+from shared.i18n import Phrase
 from shared.projections import Projection, setup_projection
 from tests.support.staffing import COUNTY, PILOT, ZIZHOU_HIGH
 
@@ -157,8 +158,10 @@ async def test_plan_progress_measures_a_year_by_the_staffing_targets_in_force(
     before = await progress.yearly_dispatch(pool, "targets_progress", COUNTY, BEFORE, {})
     after = await progress.yearly_dispatch(pool, "targets_progress", COUNTY, AFTER, {})
 
-    assert "(target 4-13)" in before.actual
-    assert "(target 6-8)" in after.actual
+    assert isinstance(before.actual, Phrase)
+    assert isinstance(after.actual, Phrase)
+    assert "(target 4-13)" in before.actual.render("en")
+    assert "(target 6-8)" in after.actual.render("en")
 
 
 PAIRS = [
