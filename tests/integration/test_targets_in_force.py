@@ -22,9 +22,11 @@ from contracts.registry import spec_of
 from contracts.staffing import events as se
 from contracts.staffing.types import HostSchoolTarget, Range, Season
 from contracts.types import Stage
+from services.projection.read_models.pairing import ROUTES as PAIRING_ROUTES
 from services.projection.read_models.pairing import reports as pairing_reports
 from services.projection.read_models.pairing.model import PairingProjection
 from services.projection.read_models.plan import progress
+from services.projection.read_models.staffing import ROUTES as STAFFING_ROUTES
 from services.projection.read_models.staffing import StaffingProjection
 from services.projection.read_models.staffing.coverage import coverage, dispatch_plan
 from services.projection.read_models.staffing.supply import supply
@@ -221,3 +223,35 @@ async def test_pairing_reports_judged_before_a_revision_keep_the_earlier_targets
     }
     await project(pool, PairingProjection(), "targets_pairing_rebuilt", [events])
     assert await pairing_figures(pool, "targets_pairing_rebuilt") == figures
+
+
+async def test_reports_asked_for_no_day_are_judged_on_the_default_day_like_every_report(
+    pool: asyncpg.Pool,
+) -> None:
+    """The county's facts stop in school year 2017, so the staffing and pairing routes judge
+    on its last day of facts (as plan progress and the alerts do), not on today: the targets
+    revised from 2019 do not apply yet."""
+    schema = "targets_default_day"
+    staffing = envelopes(
+        "staffing",
+        [
+            se.StaffingTargetsAdopted(county=COUNTY, targets=FIRST),
+            se.StaffingTargetsAdopted(county=COUNTY, targets=REVISED, effective_from=REVISED_FROM),
+        ],
+    )
+    pairing = envelopes(
+        "pairing",
+        [
+            pairing_targets(),
+            *PAIRS,
+            pairing_targets(active_pairs=2, effective_from=REVISED_FROM),
+        ],
+    )
+    await project(pool, StaffingProjection(), schema, [staffing])
+    await project(pool, PairingProjection(), schema, [pairing])
+
+    plan = await STAFFING_ROUTES["/api/staffing/dispatch-plan"](pool, schema, {"county": COUNTY})
+    county = await PAIRING_ROUTES["/api/pairing/county"](pool, schema, {"county": COUNTY})
+
+    assert (_year(plan["years"], 2019)["min"], _year(plan["years"], 2019)["max"]) == (4, 13)
+    assert county["target_active_pairs"] == 7

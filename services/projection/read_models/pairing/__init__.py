@@ -12,12 +12,13 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.types import CountyCode
 from services.projection.http import Route
 from services.projection.read_models.pairing import reports as pairing_reports
 from services.projection.read_models.pairing.model import PairingProjection
+from services.projection.read_models.plan.judged_on import judged_on_or_default
 from shared.projections import Projection
 
 
@@ -25,11 +26,11 @@ class PairsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     county: CountyCode | None = None
-    on: date | None = None
-
-    @property
-    def day(self) -> date:
-        return self.on or date.today()
+    on: date | None = Field(
+        None,
+        description="Day judged on; unset: the default judged-on day (today, or the "
+        "county's last day of facts).",
+    )
 
 
 class ShadowingQuery(BaseModel):
@@ -41,12 +42,14 @@ class ShadowingQuery(BaseModel):
 
 async def pairs_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
     q = PairsQuery.model_validate(params)
-    return await pairing_reports.pairs(pool, schema, q.county, q.day)
+    day = await judged_on_or_default(pool, schema, q.county, q.on)
+    return await pairing_reports.pairs(pool, schema, q.county, day)
 
 
 async def county_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
     q = PairsQuery.model_validate(params)
-    return await pairing_reports.county_summary(pool, schema, q.county, q.day)
+    day = await judged_on_or_default(pool, schema, q.county, q.on)
+    return await pairing_reports.county_summary(pool, schema, q.county, day)
 
 
 async def shadowing_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:

@@ -72,6 +72,11 @@ async def default_judged_on(db: Db, schema: str, county: str | None, today: date
     return last
 
 
+async def judged_on_or_default(db: Db, schema: str, county: str | None, given: date | None) -> date:
+    """The day a report asked for, else the default judged-on day: one rule for every report."""
+    return given or await default_judged_on(db, schema, county, date.today())
+
+
 class JudgedOnQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -29,7 +29,7 @@ from services.projection.read_models.evaluation import guidance as evaluation_gu
 from services.projection.read_models.evaluation import high_school as evaluation_high_school
 from services.projection.read_models.evaluation import supervision as evaluation_supervision
 from services.projection.read_models.pairing import reports as pairing_reports
-from services.projection.read_models.plan.judged_on import default_judged_on
+from services.projection.read_models.plan.judged_on import judged_on_or_default
 from services.projection.read_models.plan.rules import (
     COMPULSORY_STAGES,
     assessments_status,
@@ -499,7 +499,7 @@ async def progress_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]
     statuses, and a comparison of the counties task by task."""
     q = ProgressQuery.model_validate(params)
     given = q.judged_on or q.today
-    day = given or await default_judged_on(pool, schema, q.county, date.today())
+    day = await judged_on_or_default(pool, schema, q.county, given)
     rule = "given" if given else ("today" if day == date.today() else "last_fact_date")
     counties = [q.county] if q.county else await county_plans.counties_with_plans(pool, schema)
     plans = {c: await county_plans.plan_in_force(pool, schema, c, day) for c in counties}

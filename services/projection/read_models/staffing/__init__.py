@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.envelope import EventEnvelope
 from contracts.types import CountyCode
 from services.projection.http import Route
+from services.projection.read_models.plan.judged_on import judged_on_or_default
 from services.projection.read_models.staffing import coverage as staffing_coverage
 from services.projection.read_models.staffing import supply as staffing_supply
 from services.projection.read_models.staffing import targets as staffing_targets
@@ -73,14 +74,17 @@ class _CountyQuery(BaseModel):
 
     county: CountyCode | None = None
     judged_on: date | None = Field(
-        None, description="Day whose targets in force measure the figures; unset: today."
+        None,
+        description="Day whose targets in force measure the figures; unset: the default "
+        "judged-on day (today, or the county's last day of facts).",
     )
 
 
 def _by_county(report: Any) -> Route:
     async def route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
         q = _CountyQuery.model_validate(params)
-        return await report(pool, schema, q.county, q.judged_on)
+        day = await judged_on_or_default(pool, schema, q.county, q.judged_on)
+        return await report(pool, schema, q.county, day)
 
     return route
 

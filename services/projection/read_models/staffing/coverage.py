@@ -20,6 +20,7 @@ from contracts.envelope import EventEnvelope
 from contracts.staffing.terms import last_day, school_year, term_at, term_index, term_of, year_terms
 from contracts.staffing.types import CountyTargets
 from contracts.types import CountyCode, Term
+from services.projection.read_models.plan.judged_on import judged_on_or_default
 from services.projection.read_models.staffing.targets import (
     History,
     adopted_targets,
@@ -455,10 +456,13 @@ class CoverageQuery(BaseModel):
     term: Term
     county: CountyCode | None = None
     judged_on: date | None = Field(
-        None, description="Day whose targets in force measure the term; unset: today."
+        None,
+        description="Day whose targets in force measure the term; unset: the default "
+        "judged-on day (today, or the county's last day of facts).",
     )
 
 
 async def coverage_route(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:
     q = CoverageQuery.model_validate(params)
-    return await coverage(pool, schema, q.term, q.county, q.judged_on)
+    day = await judged_on_or_default(pool, schema, q.county, q.judged_on)
+    return await coverage(pool, schema, q.term, q.county, day)
