@@ -38,6 +38,7 @@ from services.cli.common import (
     department_option,
     err,
     fetch,
+    read_file,
     run,
     send_command,
     show,
@@ -171,7 +172,7 @@ STREAM = Stream(
             "On the roster, eligible, aided and missing students by stage, with money granted "
             "and paid.",
             (TERM, COUNTY),
-            lambda r, a: reports.coverage_table(r, a["term"], a["county"]),
+            reports.coverage_table,
         ),
         Report(
             "aid-programmes",
@@ -179,21 +180,21 @@ STREAM = Stream(
             "Per stage and programme: eligible, granted, paid, revoked, outstanding (they "
             "reconcile).",
             (TERM, COUNTY),
-            lambda r, a: reports.programmes_table(r, a["term"], a["county"]),
+            reports.programmes_table,
         ),
         Report(
             "missing-aid",
             "/api/students-missing-aid",
             "Eligible students with no aid granted for the term, and why.",
             (TERM, COUNTY, Param("limit", int, "Most students listed (default 1000).")),
-            lambda r, a: reports.missing_table(r, a["term"]),
+            reports.missing_table,
         ),
         Report(
             "dropout-alerts",
             "/api/dropout-alerts",
             "Dropout alerts of compulsory-age students, open or resolved.",
             (COUNTY, Param("status", str, "open (default), resolved or all.")),
-            lambda r, _: reports.alerts_table(r),
+            reports.alerts_table,
         ),
         Report(
             "roster-revision",
@@ -207,14 +208,14 @@ STREAM = Stream(
             "/api/university-dispatches",
             "Rosters sent to universities and the status of their reports (late, missing).",
             (COUNTY, SCHOOL_YEAR),
-            lambda r, _: reports.dispatches_table(r),
+            reports.dispatches_table,
         ),
         Report(
             "funding-requests",
             "/api/funding-requests",
             "Requests for per-student public funds and the city's answers.",
             (COUNTY, SCHOOL_YEAR),
-            lambda r, _: reports.funds_table(r),
+            reports.funds_table,
         ),
     ),
 )
@@ -240,11 +241,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
 
 def _read(path: Path, parse: Any) -> list[Any]:
-    try:
-        return list(parse(path.read_bytes()))
-    except CsvFileError as exc:
-        err.print(f"[red]error:[/red] {path}: {exc}; nothing was sent")
-        raise typer.Exit(2) from None
+    return read_file(lambda: list(parse(path.read_bytes())), CsvFileError, where=f"{path}: ")
 
 
 def _in(county: str) -> Callable[[CommandClient], Awaitable[int]]:

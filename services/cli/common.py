@@ -266,6 +266,15 @@ def _option(loc: tuple[int | str, ...], options: Mapping[str, str]) -> str:
     return options.get(path, "--" + path.split(".")[0].replace("_", "-"))
 
 
+def read_file(read: Callable[[], T], *errors: type[Exception], where: str = "") -> T:
+    """What a file holds; a file that cannot be read as a whole is a usage error (exit 2)."""
+    try:
+        return read()
+    except errors as exc:
+        err.print(f"[red]error:[/red] {where}{exc}; nothing was sent", highlight=False)
+        raise typer.Exit(2) from None
+
+
 def progress(description: str, total: int) -> tuple[Progress, Progressed]:
     bar = Progress(
         TextColumn("{task.description}"),

@@ -10,7 +10,7 @@ command twice records it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,18 +38,20 @@ from services.cli.common import (
     Issuer,
     JsonOption,
     Outcome,
+    Progressed,
+    batch,
     check,
     department_option,
-    err,
     fetch,
-    progress,
-    report_outcome,
+    good_lines,
+    read_file,
     run,
     send_command,
     send_in_batches,
     show,
 )
 from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from shared.commandbus import CommandClient
 
 SERVICE = "evaluation"
 GUIDANCE = "education_science_institute"
@@ -314,38 +316,33 @@ def adopt_plan(
     send(command, department, as_json, f"guidance plan {year} adopted: {names}")
 
 
-def census_of(county: str, year: int, stage: CompulsoryStage) -> dict[str, Any]:
-    """The census a file goes to, checked before any line is read."""
+def _census(
+    file: Path,
+    where: tuple[str, int, CompulsoryStage],
+    columns: tuple[str, ...],
+    command: Callable[[dict[str, Any], CensusLine], BaseModel],
+    department: str,
+    as_json: bool,
+    doing: str,
+    headline: str,
+) -> None:
+    """Send one command per school of a census file (bad lines are rejected, nothing sent for
+    them); the census is checked before any line is read."""
+    county, year, stage = where
     check(county, CountyCode, "--county")
     check(year, Year, "--year")
-    return {"county": county, "year": year, "stage": stage}
+    census = {"county": county, "year": year, "stage": stage}
+    lines = read_file(lambda: read_census(file, columns), CensusFileError, where=f"{file}: ")
+    outcome, good = good_lines(lines, lambda _: None)
+    commands = [Issuer(department).command(command(census, ln)) for ln in good]
 
+    async def work(client: CommandClient, bar: Progressed) -> Outcome:
+        results = await send_in_batches(client, commands, bar, 100)
+        wheres = (f"line {ln.line} ({ln.school})" for ln in good)
+        outcome.tally_all(wheres, results, "changed", "unchanged")
+        return outcome
 
-def _census_lines(path: Path, columns: tuple[str, ...]) -> list[CensusLine]:
-    try:
-        return read_census(path, columns)
-    except CensusFileError as exc:
-        err.print(f"[red]error:[/red] {path}: {exc}; nothing was sent")
-        raise typer.Exit(2) from None
-
-
-def _send_lines(
-    lines: Sequence[CensusLine],
-    to_command: Callable[[CensusLine], BaseModel],
-    issuer: Issuer,
-    description: str,
-) -> Outcome:
-    outcome = Outcome()
-    good = [ln for ln in lines if not ln.error]
-    for bad in (ln for ln in lines if ln.error):
-        outcome.reject_line(bad.line, bad.error)
-    commands = [issuer.command(to_command(ln)) for ln in good]
-    bar, advance = progress(description, len(commands))
-    with bar:
-        results = run(SERVICE, lambda client: send_in_batches(client, commands, advance, 100))
-    for ln, result in zip(good, results, strict=True):
-        outcome.tally(f"line {ln.line} ({ln.school})", result, "changed", "unchanged")
-    return outcome
+    batch(SERVICE, doing, len(commands), work, as_json, headline)
 
 
 @census_app.command("register")
@@ -358,16 +355,14 @@ def register_schools(
     as_json: JsonOption = False,
 ) -> None:
     """Register the schools of a file (columns school, name) for the year's census."""
-    where = census_of(county, year, stage)
-    outcome = _send_lines(
-        _census_lines(file, REGISTER_COLUMNS),
-        lambda ln: c.RegisterCensusSchool(**where, school=ln.school, name=ln.name),
-        Issuer.of(department),
-        "registering",
-    )
-    report_outcome(
-        outcome,
+    _census(
+        file,
+        (county, year, stage),
+        REGISTER_COLUMNS,
+        lambda census, ln: c.RegisterCensusSchool(**census, school=ln.school, name=ln.name),
+        department,
         as_json,
+        "registering",
         "{changed} registered, {unchanged} already registered, {rejected} rejected",
     )
 
@@ -382,17 +377,17 @@ def submit_statistics(
     as_json: JsonOption = False,
 ) -> None:
     """Submit each school's statistics of a census file; a school's figures go in once."""
-    where = census_of(county, year, stage)
-    outcome = _send_lines(
-        _census_lines(file, COLUMNS),
-        lambda ln: c.SubmitSchoolStatistics.model_validate(
-            {**where, "school": ln.school, "statistics": ln.statistics}
+    _census(
+        file,
+        (county, year, stage),
+        COLUMNS,
+        lambda census, ln: c.SubmitSchoolStatistics.model_validate(
+            census | {"school": ln.school, "statistics": ln.statistics}
         ),
-        Issuer.of(department),
+        department,
+        as_json,
         "submitting",
-    )
-    report_outcome(
-        outcome, as_json, "{changed} submitted, {unchanged} unchanged, {rejected} rejected"
+        "{changed} submitted, {unchanged} unchanged, {rejected} rejected",
     )
 
 
@@ -407,19 +402,21 @@ def correct_statistics(
     as_json: JsonOption = False,
 ) -> None:
     """Correct schools' statistics; each correction is a new revision, the old one is kept."""
-    where = census_of(county, year, stage)
     if not reason.strip():
+        check(county, CountyCode, "--county")
+        check(year, Year, "--year")
         raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
-    outcome = _send_lines(
-        _census_lines(file, COLUMNS),
-        lambda ln: c.CorrectSchoolStatistics.model_validate(
-            {**where, "school": ln.school, "statistics": ln.statistics} | {"reason": reason}
+    _census(
+        file,
+        (county, year, stage),
+        COLUMNS,
+        lambda census, ln: c.CorrectSchoolStatistics.model_validate(
+            census | {"school": ln.school, "statistics": ln.statistics, "reason": reason}
         ),
-        Issuer.of(department),
+        department,
+        as_json,
         "correcting",
-    )
-    report_outcome(
-        outcome, as_json, "{changed} corrected, {unchanged} unchanged, {rejected} rejected"
+        "{changed} corrected, {unchanged} unchanged, {rejected} rejected",
     )
 
 
