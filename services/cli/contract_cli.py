@@ -299,7 +299,12 @@ def with_options(params: Sequence[Param], into: str) -> Callable[[Callable[..., 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
         hints = typing.get_type_hints(fn, include_extras=True)
         made = [
-            _parameter(p.name, str | None, typer.Option(p.option_name, help=p.help), None)
+            _parameter(
+                p.name,
+                str if p.required else str | None,
+                typer.Option(p.option_name, help=p.help),
+                inspect.Parameter.empty if p.required else None,
+            )
             for p in params
         ]
         kept = []

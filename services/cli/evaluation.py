@@ -10,7 +10,7 @@ command twice records it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,7 +50,7 @@ from services.cli.common import (
     send_in_batches,
     show,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream, with_options
 from shared.commandbus import CommandClient
 
 SERVICE = "evaluation"
@@ -317,107 +317,82 @@ def adopt_plan(
 
 
 def _census(
-    file: Path,
-    where: tuple[str, int, CompulsoryStage],
     columns: tuple[str, ...],
     command: Callable[[dict[str, Any], CensusLine], BaseModel],
-    department: str,
-    as_json: bool,
     doing: str,
     headline: str,
-) -> None:
-    """Send one command per school of a census file (bad lines are rejected, nothing sent for
-    them); the census is checked before any line is read."""
-    county, year, stage = where
-    check(county, CountyCode, "--county")
-    check(year, Year, "--year")
-    census = {"county": county, "year": year, "stage": stage}
-    lines = read_file(lambda: read_census(file, columns), CensusFileError, where=f"{file}: ")
-    outcome, good = good_lines(lines, lambda _: None)
-    commands = [Issuer(department).command(command(census, ln)) for ln in good]
+    extra: Sequence[Param] = (),
+) -> Any:
+    """A command sending one command per school of a census file; bad lines are rejected,
+    and the census is checked before any line is read."""
 
-    async def work(client: CommandClient, bar: Progressed) -> Outcome:
-        results = await send_in_batches(client, commands, bar, 100)
-        wheres = (f"line {ln.line} ({ln.school})" for ln in good)
-        outcome.tally_all(wheres, results, "changed", "unchanged")
-        return outcome
+    @with_options(extra, "given")
+    def send_census(
+        file: CensusFile,
+        county: CountyOption,
+        year: YearOption,
+        stage: StageOption,
+        given: dict[str, Any],
+        department: str = department_option("supervision_office"),
+        as_json: JsonOption = False,
+    ) -> None:
+        check(county, CountyCode, "--county")
+        check(year, Year, "--year")
+        census = {"county": county, "year": year, "stage": stage}
+        if "reason" in given and not given["reason"].strip():
+            raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
+        lines = read_file(lambda: read_census(file, columns), CensusFileError, where=f"{file}: ")
+        outcome, good = good_lines(lines, lambda _: None)
+        commands = [Issuer(department).command(command(census | given, ln)) for ln in good]
 
-    batch(SERVICE, doing, len(commands), work, as_json, headline)
+        async def work(client: CommandClient, bar: Progressed) -> Outcome:
+            results = await send_in_batches(client, commands, bar, 100)
+            wheres = (f"line {ln.line} ({ln.school})" for ln in good)
+            outcome.tally_all(wheres, results, "changed", "unchanged")
+            return outcome
+
+        batch(SERVICE, doing, len(commands), work, as_json, headline)
+
+    return send_census
 
 
-@census_app.command("register")
-def register_schools(
-    file: CensusFile,
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Register the schools of a file (columns school, name) for the year's census."""
+census_app.command(
+    "register", help="Register the schools of a file (columns school, name) for the year's census."
+)(
     _census(
-        file,
-        (county, year, stage),
         REGISTER_COLUMNS,
         lambda census, ln: c.RegisterCensusSchool(**census, school=ln.school, name=ln.name),
-        department,
-        as_json,
         "registering",
         "{changed} registered, {unchanged} already registered, {rejected} rejected",
     )
-
-
-@census_app.command("submit")
-def submit_statistics(
-    file: CensusFile,
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Submit each school's statistics of a census file; a school's figures go in once."""
+)
+census_app.command(
+    "submit",
+    help="Submit each school's statistics of a census file; a school's figures go in once.",
+)(
     _census(
-        file,
-        (county, year, stage),
         COLUMNS,
         lambda census, ln: c.SubmitSchoolStatistics.model_validate(
             census | {"school": ln.school, "statistics": ln.statistics}
         ),
-        department,
-        as_json,
         "submitting",
         "{changed} submitted, {unchanged} unchanged, {rejected} rejected",
     )
-
-
-@census_app.command("correct")
-def correct_statistics(
-    file: CensusFile,
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    reason: Annotated[str, typer.Option(help="Why the figures are corrected.")],
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Correct schools' statistics; each correction is a new revision, the old one is kept."""
-    if not reason.strip():
-        check(county, CountyCode, "--county")
-        check(year, Year, "--year")
-        raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
+)
+census_app.command(
+    "correct",
+    help="Correct schools' statistics; each correction is a new revision, the old one is kept.",
+)(
     _census(
-        file,
-        (county, year, stage),
         COLUMNS,
         lambda census, ln: c.CorrectSchoolStatistics.model_validate(
-            census | {"school": ln.school, "statistics": ln.statistics, "reason": reason}
+            census | {"school": ln.school, "statistics": ln.statistics}
         ),
-        department,
-        as_json,
         "correcting",
         "{changed} corrected, {unchanged} unchanged, {rejected} rejected",
+        (Param("reason", str, "Why the figures are corrected.", required=True),),
     )
+)
 
 
 def _universal_table(rows: list[dict[str, Any]], asked: Mapping[str, Any]) -> Table:
