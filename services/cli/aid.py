@@ -6,10 +6,12 @@ and can be run again without doubling anything (the domain decides what is alrea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from contracts.assistance.commands import (
     DispatchUniversityRoster,
@@ -27,13 +29,14 @@ from contracts.assistance.queries import (
     StudentIdPage,
 )
 from contracts.assistance.types import PaymentChannel
-from contracts.envelope import Accepted
+from contracts.envelope import Accepted, CommandResult
 from contracts.files.csv_lines import Line
 from contracts.files.exchange_files import PaymentLine
 from contracts.files.roster import RosterLine
-from services.cli.common import Issuer, Outcome, Progressed, send_in_batches
+from services.cli.common import Issuer, Outcome, Progressed, good_lines, send_in_batches
 from shared.commandbus import CommandClient
 
+M = TypeVar("M", bound=BaseModel)
 NOT_ACTIVE = {"not_on_roster": "not_active", "not_in_school": "not_active"}
 
 
@@ -68,16 +71,12 @@ async def import_roster(
     school_year: int | None = None,
 ) -> Outcome:
     """Register each good line; `school_year` says which year the grades are for."""
-    outcome = _bad_lines(lines, progress)
-    good = [ln for ln in lines if ln.value is not None]
+    outcome, good = good_lines(lines, progress)
     commands = [
-        issuer.command(ln.value.model_copy(update={"school_year": school_year}))
-        for ln in good
-        if ln.value is not None
+        issuer.command(_value(ln).model_copy(update={"school_year": school_year})) for ln in good
     ]
     results = await send_in_batches(client, commands, progress, batch_size)
-    for ln, result in zip(good, results, strict=True):
-        outcome.tally(f"line {ln.line}", result, "registered", "unchanged")
+    outcome.tally_all((f"line {ln.line}" for ln in good), results, "registered", "unchanged")
     return outcome
 
 
@@ -96,23 +95,16 @@ async def revise_roster(
     Students on unreadable lines are kept; if a line's registry number cannot even be read,
     nobody is taken off (fix the file and revise again).
     """
-    outcome = _bad_lines(lines, progress)
-    good = [ln for ln in lines if ln.value is not None and ln.value.county == county]
-    for ln in lines:
-        if ln.value is not None and ln.value.county != county:
-            outcome.rejected.append(
-                (f"line {ln.line}", "other_county", f"county {ln.value.county}, not {county}")
-            )
-    commands = [
-        issuer.command(
-            ReviseStudent(
-                **ln.value.model_dump(exclude={"school_year"}),
-                school_year=school_year,
-                revision=revision,
-            )
+    outcome, readable = good_lines(lines, progress)
+    good = [ln for ln in readable if _value(ln).county == county]
+    for ln in (ln for ln in readable if _value(ln).county != county):
+        outcome.rejected.append(
+            (f"line {ln.line}", "other_county", f"county {_value(ln).county}, not {county}")
         )
-        for ln in good
-        if ln.value is not None
+    revised = (_value(ln).model_dump(exclude={"school_year"}) for ln in good)
+    commands = [
+        issuer.command(ReviseStudent(**r, school_year=school_year, revision=revision))
+        for r in revised
     ]
     kept: set[str] = set()
     for ln, result in zip(good, await send_in_batches(client, commands, progress), strict=True):
@@ -121,8 +113,7 @@ async def revise_roster(
             outcome.counts[_revision_change(result.event_types)] += 1
         else:
             outcome.rejected.append((f"line {ln.line}", result.code, result.message))
-    unreadable = [ln for ln in lines if ln.value is None and not ln.key]
-    if unreadable:
+    if any(ln.value is None and not ln.key for ln in lines):
         outcome.counts["removal_skipped"] = 1
     else:
         kept |= {str(s) for s in (await resolve(client, (ln.key for ln in lines))).values()}
@@ -130,8 +121,8 @@ async def revise_roster(
         removals = [
             issuer.command(RemoveFromRoster(student_id=UUID(s), revision=revision)) for s in gone
         ]
-        for s, result in zip(gone, await send_in_batches(client, removals, progress), strict=True):
-            outcome.tally(f"student {s}", result, "removed", "already_off_roster")
+        results = await send_in_batches(client, removals, progress)
+        outcome.tally_all(_students(gone), results, "removed", "already_off_roster")
     outcome.counts["rejected"] = len(outcome.rejected)
     return outcome
 
@@ -140,18 +131,11 @@ async def promote(
     client: CommandClient, county: str, school_year: int, issuer: Issuer, progress: Progressed
 ) -> Outcome:
     ids = await registered_students(client, county)
-    commands = [
-        issuer.command(PromoteStudent(student_id=UUID(s), school_year=school_year)) for s in ids
-    ]
+    commands = [PromoteStudent(student_id=UUID(s), school_year=school_year) for s in ids]
+    results = await send_in_batches(client, [issuer.command(c) for c in commands], progress)
     outcome = Outcome()
-    for s, result in zip(ids, await send_in_batches(client, commands, progress), strict=True):
-        outcome.tally(
-            f"student {s}",
-            result,
-            "promoted",
-            "already_promoted",
-            {"final_grade": "final_grade", **NOT_ACTIVE},
-        )
+    expected = {"final_grade": "final_grade", **NOT_ACTIVE}
+    outcome.tally_all(_students(ids), results, "promoted", "already_promoted", expected)
     return outcome
 
 
@@ -163,18 +147,13 @@ async def grant_aid(
     progress: Progressed,
 ) -> Outcome:
     commands = [issuer.command(GrantTermAid(student_id=UUID(s), term=term)) for s in student_ids]
-    outcome = Outcome()
     results = await send_in_batches(client, commands, progress)
-    for student_id, result in zip(student_ids, results, strict=True):
-        outcome.tally(
-            f"student {student_id}",
-            result,
-            "students_granted",
-            "students_unchanged",
-            {"not_eligible": "not_eligible"},
-        )
-        if isinstance(result, Accepted):
-            outcome.counts["grants"] += result.event_types.count("AidGranted")
+    outcome = Outcome()
+    expected = {"not_eligible": "not_eligible"}
+    outcome.tally_all(
+        _students(student_ids), results, "students_granted", "students_unchanged", expected
+    )
+    outcome.counts["grants"] += sum(_accepted(results, lambda r: r.event_types.count("AidGranted")))
     return outcome
 
 
@@ -189,41 +168,40 @@ async def pay_term(
     progress: Progressed,
 ) -> Outcome:
     ids = await registered_students(client, county)
-    commands = [
-        issuer.command(
-            PayTermAid(
-                student_id=UUID(s), term=term, paid_on=paid_on, channel=channel, reference=reference
-            )
-        )
-        for s in ids
-    ]
+    payment: dict[str, Any] = {
+        "term": term,
+        "paid_on": paid_on,
+        "channel": channel,
+        "reference": reference,
+    }
+    commands = [issuer.command(PayTermAid(student_id=UUID(s), **payment)) for s in ids]
+    results = await send_in_batches(client, commands, progress)
     outcome = Outcome()
-    for s, result in zip(ids, await send_in_batches(client, commands, progress), strict=True):
-        outcome.tally(f"student {s}", result, "students_paid", "nothing_outstanding")
-        if isinstance(result, Accepted):
-            outcome.counts["payments"] += len(result.event_ids)
+    outcome.tally_all(_students(ids), results, "students_paid", "nothing_outstanding")
+    outcome.counts["payments"] += sum(_accepted(results, lambda r: len(r.event_ids)))
     return outcome
 
 
 async def pay_file(
     client: CommandClient, lines: Sequence[Line[PaymentLine]], issuer: Issuer, progress: Progressed
 ) -> Outcome:
-    outcome = _bad_lines(lines, progress)
-    good = [ln for ln in lines if ln.value is not None]
-    students = await resolve(client, (ln.value.student_registry_id for ln in good if ln.value))
-    sendable = []
-    for ln in good:
-        assert ln.value is not None
-        student = students.get(ln.value.student_registry_id)
-        if student is None:
-            outcome.rejected.append((f"line {ln.line}", "not_registered", "no such student"))
-            progress(1)
-            continue
-        fields = ln.value.model_dump(exclude={"student_registry_id"})
-        sendable.append((ln, issuer.command(PayAid(student_id=student, **fields))))
-    results = await send_in_batches(client, [c for _, c in sendable], progress)
-    for (ln, _), result in zip(sendable, results, strict=True):
-        outcome.tally(f"line {ln.line}", result, "paid", "unchanged")
+    outcome, good = good_lines(lines, progress)
+    students = await resolve(client, (_value(ln).student_registry_id for ln in good))
+    for ln in (ln for ln in good if _value(ln).student_registry_id not in students):
+        outcome.rejected.append((f"line {ln.line}", "not_registered", "no such student"))
+        progress(1)
+    known = [ln for ln in good if _value(ln).student_registry_id in students]
+    commands = [
+        issuer.command(
+            PayAid(
+                student_id=students[_value(ln).student_registry_id],
+                **_value(ln).model_dump(exclude={"student_registry_id"}),
+            )
+        )
+        for ln in known
+    ]
+    results = await send_in_batches(client, commands, progress)
+    outcome.tally_all((f"line {ln.line}" for ln in known), results, "paid", "unchanged")
     return outcome
 
 
@@ -231,47 +209,48 @@ async def dispatch_universities(
     client: CommandClient,
     county: str,
     school_year: int,
-    rosters: Sequence[dict[str, object]],
+    rosters: Sequence[dict[str, Any]],
     dispatched_on: date,
     due_on: date,
     issuer: Issuer,
     progress: Progressed,
 ) -> Outcome:
     """One dispatch per university, from the reporting API's list of university students."""
+    dates = {"dispatched_on": dispatched_on, "report_due_on": due_on}
     commands = [
         issuer.command(
             DispatchUniversityRoster(
                 county=county,
                 school_year=school_year,
                 university=str(r["university"]),
-                student_ids=[UUID(str(s)) for s in r["student_ids"]],  # type: ignore[attr-defined]
-                dispatched_on=dispatched_on,
-                report_due_on=due_on,
+                student_ids=[UUID(str(s)) for s in r["student_ids"]],
+                **dates,
             )
         )
         for r in rosters
     ]
-    outcome = Outcome()
     results = await send_in_batches(client, commands, progress, batch_size=20)
-    for r, result in zip(rosters, results, strict=True):
-        outcome.tally(
-            str(r["university"]),
-            result,
-            "dispatched",
-            "unchanged",
-            {"already_dispatched": "already_dispatched"},
-        )
-        if isinstance(result, Accepted) and result.event_ids:
-            outcome.counts["students"] += len(r["student_ids"])  # type: ignore[arg-type]
-    return outcome
-
-
-def _bad_lines(lines: Sequence[Line[Any]], progress: Progressed) -> Outcome:
     outcome = Outcome()
-    for bad in (ln for ln in lines if ln.value is None):
-        outcome.reject_line(bad.line, bad.error)
-        progress(1)
+    expected = {"already_dispatched": "already_dispatched"}
+    universities = (str(r["university"]) for r in rosters)
+    outcome.tally_all(universities, results, "dispatched", "unchanged", expected)
+    for r, result in zip(rosters, results, strict=True):
+        if isinstance(result, Accepted) and result.event_ids:
+            outcome.counts["students"] += len(r["student_ids"])
     return outcome
+
+
+def _value(line: Line[M]) -> M:
+    assert line.value is not None  # a good line (good_lines)
+    return line.value
+
+
+def _students(ids: Iterable[str]) -> list[str]:
+    return [f"student {s}" for s in ids]
+
+
+def _accepted(results: Iterable[CommandResult], count: Callable[[Accepted], int]) -> list[int]:
+    return [count(r) for r in results if isinstance(r, Accepted)]
 
 
 def _revision_change(event_types: list[str]) -> str:

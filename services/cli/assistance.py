@@ -8,13 +8,13 @@ whole county, and university rosters are batches written here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 import typer
-from pydantic import BaseModel
 
 from contracts.assistance import commands as c
 from contracts.assistance.types import PaymentChannel, RevisionId, SchoolYear
@@ -30,14 +30,15 @@ from services.cli.common import (
     JsonOption,
     NoWaitOption,
     Outcome,
+    Progressed,
+    batch,
     build_command,
     check,
     console,
     department_option,
     err,
     fetch,
-    progress,
-    report_outcome,
+    read_file,
     run,
     send_command,
     show,
@@ -171,7 +172,7 @@ STREAM = Stream(
             "On the roster, eligible, aided and missing students by stage, with money granted "
             "and paid.",
             (TERM, COUNTY),
-            lambda r, a: reports.coverage_table(r, a["term"], a["county"]),
+            reports.coverage_table,
         ),
         Report(
             "aid-programmes",
@@ -179,21 +180,21 @@ STREAM = Stream(
             "Per stage and programme: eligible, granted, paid, revoked, outstanding (they "
             "reconcile).",
             (TERM, COUNTY),
-            lambda r, a: reports.programmes_table(r, a["term"], a["county"]),
+            reports.programmes_table,
         ),
         Report(
             "missing-aid",
             "/api/students-missing-aid",
             "Eligible students with no aid granted for the term, and why.",
             (TERM, COUNTY, Param("limit", int, "Most students listed (default 1000).")),
-            lambda r, a: reports.missing_table(r, a["term"]),
+            reports.missing_table,
         ),
         Report(
             "dropout-alerts",
             "/api/dropout-alerts",
             "Dropout alerts of compulsory-age students, open or resolved.",
             (COUNTY, Param("status", str, "open (default), resolved or all.")),
-            lambda r, _: reports.alerts_table(r),
+            reports.alerts_table,
         ),
         Report(
             "roster-revision",
@@ -207,14 +208,14 @@ STREAM = Stream(
             "/api/university-dispatches",
             "Rosters sent to universities and the status of their reports (late, missing).",
             (COUNTY, SCHOOL_YEAR),
-            lambda r, _: reports.dispatches_table(r),
+            reports.dispatches_table,
         ),
         Report(
             "funding-requests",
             "/api/funding-requests",
             "Requests for per-student public funds and the city's answers.",
             (COUNTY, SCHOOL_YEAR),
-            lambda r, _: reports.funds_table(r),
+            reports.funds_table,
         ),
     ),
 )
@@ -240,15 +241,17 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
 
 def _read(path: Path, parse: Any) -> list[Any]:
-    try:
-        return list(parse(path.read_bytes()))
-    except CsvFileError as exc:
-        err.print(f"[red]error:[/red] {path}: {exc}; nothing was sent")
-        raise typer.Exit(2) from None
+    return read_file(lambda: list(parse(path.read_bytes())), CsvFileError, where=f"{path}: ")
 
 
-def _one(issuer: Issuer, payload: BaseModel, as_json: bool, done: str) -> None:
-    send_command(SERVICE, payload, issuer.department, as_json, done)
+def _in(county: str) -> Callable[[CommandClient], Awaitable[int]]:
+    """How many students a county-wide batch goes through (its progress bar's length)."""
+    check(county, CountyCode, "--county")
+    return lambda client: _count(aid.registered_students(client, county))
+
+
+async def _count(ids: Awaitable[list[str]]) -> int:
+    return len(await ids)
 
 
 def import_roster(
@@ -266,19 +269,15 @@ def import_roster(
     Bad lines are reported with their line number and reason; the good lines go ahead.
     Exit status 1 when any line was rejected.
     """
-    lines = _read(roster, parse_roster)
-    bar, advance = progress("registering", len(lines))
-    issuer = Issuer.of(department)
-    with bar:
-        outcome = run(
-            SERVICE,
-            lambda cl: aid.import_roster(cl, lines, issuer, advance, batch_size, school_year),
-            wait=not no_wait,
-        )
-    report_outcome(
-        outcome,
+    lines, issuer = _read(roster, parse_roster), Issuer(department)
+    batch(
+        SERVICE,
+        "registering",
+        len(lines),
+        lambda cl, bar: aid.import_roster(cl, lines, issuer, bar, batch_size, school_year),
         as_json,
         "{registered} registered, {unchanged} already registered, {rejected} rejected",
+        not no_wait,
     )
 
 
@@ -300,22 +299,23 @@ def revise(
     """
     check(revision, RevisionId, "--revision")
     check(county, CountyCode, "--county")
-    lines = _read(roster, parse_roster)
-    issuer = Issuer.of(department)
-    bar, advance = progress(f"revising {county}", len(lines))
-    with bar:
-        outcome = run(
-            SERVICE,
-            lambda cl: aid.revise_roster(cl, lines, county, revision, issuer, advance, school_year),
-            wait=not no_wait,
-        )
-    if outcome.counts.get("removal_skipped"):
-        err.print("[yellow]some lines have no readable registry number: nobody was taken off")
-    report_outcome(
-        outcome,
+    lines, issuer = _read(roster, parse_roster), Issuer(department)
+
+    async def work(client: CommandClient, bar: Progressed) -> Outcome:
+        outcome = await aid.revise_roster(client, lines, county, revision, issuer, bar, school_year)
+        if outcome.counts.get("removal_skipped"):
+            err.print("[yellow]some lines have no readable registry number: nobody was taken off")
+        return outcome
+
+    batch(
+        SERVICE,
+        f"revising {county}",
+        len(lines),
+        work,
         as_json,
         "{registered} registered, {revised} revised, {restored} back on the roster, "
         "{unchanged} unchanged, {removed} taken off the roster, {rejected} rejected",
+        not no_wait,
     )
 
 
@@ -331,21 +331,17 @@ def promote(
     Students in the last grade of a stage are listed to be graduated instead; a rerun promotes
     nobody twice.
     """
-    check(county, CountyCode, "--county")
+    students = _in(county)
     check(school_year, SchoolYear, "--school-year")
-    issuer = Issuer.of(department)
-
-    async def work(client: CommandClient) -> Outcome:
-        ids = await aid.registered_students(client, county)
-        bar, advance = progress(f"promoting {county}", len(ids))
-        with bar:
-            return await aid.promote(client, county, school_year, issuer, advance)
-
-    report_outcome(
-        run(SERVICE, work, wait=not no_wait),
+    batch(
+        SERVICE,
+        f"promoting {county}",
+        students,
+        lambda cl, bar: aid.promote(cl, county, school_year, Issuer(department), bar),
         as_json,
         "{promoted} promoted, {already_promoted} already promoted, {final_grade} in a final "
         "grade (graduate them), {not_active} off the roster or out of school, {rejected} rejected",
+        not no_wait,
     )
 
 
@@ -358,21 +354,22 @@ def grant(
 ) -> None:
     """Grant every eligible student of the county their stage's aid for the term, once."""
     check(term, Term, "--term")
-    check(county, CountyCode, "--county")
-    issuer = Issuer.of(department)
+    students = _in(county)
 
-    async def work(client: CommandClient) -> Outcome:
-        students = await aid.registered_students(client, county)
-        bar, advance = progress(f"granting {term}", len(students))
-        with bar:
-            return await aid.grant_aid(client, students, term, issuer, advance)
+    async def work(client: CommandClient, bar: Progressed) -> Outcome:
+        ids = await aid.registered_students(client, county)
+        return await aid.grant_aid(client, ids, term, Issuer(department), bar)
 
-    report_outcome(
-        run(SERVICE, work, wait=not no_wait),
+    batch(
+        SERVICE,
+        f"granting {term}",
+        students,
+        work,
         as_json,
         "{students_granted} students granted ({grants} grants), "
         "{students_unchanged} already had their aid, {not_eligible} not eligible "
         "(off the roster or out of school), {rejected} rejected",
+        not no_wait,
     )
 
 
@@ -393,23 +390,18 @@ def pay(
     Rerunning with the same reference pays nothing more.
     """
     check(term, Term, "--term")
-    check(county, CountyCode, "--county")
+    students = _in(county)
     day = check(paid_on, date, "--paid-on")
-    issuer = Issuer.of(department)
-
-    async def work(client: CommandClient) -> Outcome:
-        ids = await aid.registered_students(client, county)
-        bar, advance = progress(f"paying {term}", len(ids))
-        with bar:
-            return await aid.pay_term(
-                client, county, term, day, channel, reference, issuer, advance
-            )
-
-    report_outcome(
-        run(SERVICE, work, wait=not no_wait),
+    issuer = Issuer(department)
+    batch(
+        SERVICE,
+        f"paying {term}",
+        students,
+        lambda cl, bar: aid.pay_term(cl, county, term, day, channel, reference, issuer, bar),
         as_json,
         "{payments} payments to {students_paid} students, {nothing_outstanding} with nothing "
         "outstanding, {rejected} rejected",
+        not no_wait,
     )
 
 
@@ -421,14 +413,16 @@ def pay_file(
 ) -> None:
     """Record a bank's list of payments (student_registry_id, term, programme, amount,
     paid_on, channel, reference); a payment above what is outstanding is refused."""
-    lines = _read(payments, parse_payments)
-    issuer = Issuer.of(department)
-    bar, advance = progress("recording payments", len(lines))
-    with bar:
-        outcome = run(
-            SERVICE, lambda cl: aid.pay_file(cl, lines, issuer, advance), wait=not no_wait
-        )
-    report_outcome(outcome, as_json, "{paid} payments recorded, {rejected} rejected")
+    lines, issuer = _read(payments, parse_payments), Issuer(department)
+    batch(
+        SERVICE,
+        "recording payments",
+        len(lines),
+        lambda cl, bar: aid.pay_file(cl, lines, issuer, bar),
+        as_json,
+        "{paid} payments recorded, {rejected} rejected",
+        not no_wait,
+    )
 
 
 # Catalogue ---------------------------------------------------------------------------
@@ -457,7 +451,7 @@ def catalogue_load(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     payload = c.LoadAidCatalogue(effective_from=effective_from, programmes=programmes)
-    _one(Issuer.of(department), payload, as_json, f"catalogue recorded from {effective_from}")
+    send_command(SERVICE, payload, department, as_json, f"catalogue recorded from {effective_from}")
 
 
 def dispatch(
@@ -475,21 +469,18 @@ def dispatch(
     sent = check(on, date, "--on") or date.today()
     due = check(due_on, date, "--due-on") or date(school_year, 12, 31)
     rosters = fetch("/api/university-students", county=county)
-    issuer = Issuer.of(department)
-    bar, advance = progress("dispatching", len(rosters))
-    with bar:
-        outcome = run(
-            SERVICE,
-            lambda cl: aid.dispatch_universities(
-                cl, county, school_year, rosters, sent, due, issuer, advance
-            ),
-            wait=not no_wait,
-        )
-    report_outcome(
-        outcome,
+    issuer = Issuer(department)
+    batch(
+        SERVICE,
+        "dispatching",
+        len(rosters),
+        lambda cl, bar: aid.dispatch_universities(
+            cl, county, school_year, rosters, sent, due, issuer, bar
+        ),
         as_json,
         "{dispatched} universities sent {students} students, {unchanged} had them already, "
         "{rejected} rejected",
+        not no_wait,
     )
 
 
@@ -533,7 +524,7 @@ def university_report(
         received_on=received_on,
         entries=entries,
     )
-    _one(Issuer.of(department), payload, as_json, f"report of {university} recorded")
+    send_command(SERVICE, payload, department, as_json, f"report of {university} recorded")
 
 
 def write_sample_roster(output: Path, county: str) -> None:

@@ -17,6 +17,7 @@ from rich.table import Table
 from contracts.types import CountyCode, Stage, Term
 from services.cli import reports
 from services.cli.common import JsonOption, check, console, err, fetch, progress, show
+from services.cli.contract_cli import Param, with_options
 from shared import reporting_client
 from shared.moments import CHINA
 from shared.settings import get_settings
@@ -25,29 +26,23 @@ app = typer.Typer(help="The audit trail: who recorded what, when.", no_args_is_h
 
 COLUMNS = ["recorded_at", "actor", "department", "county", "event_type", "stream_id", "version"]
 
-Actor = Annotated[str | None, typer.Option(help="Who issued the command.")]
-Department = Annotated[str | None, typer.Option(help="Issuing department, e.g. aid_center.")]
-County = Annotated[str | None, typer.Option(help="County code of the events, e.g. 610831.")]
-Service = Annotated[str | None, typer.Option(help="Service that recorded them.")]
-StreamId = Annotated[str | None, typer.Option(help="One stream (aggregate).")]
-StreamType = Annotated[str | None, typer.Option(help="Kind of stream, e.g. student.")]
-EventType = Annotated[
-    str | None, typer.Option(help="Event type, or several comma-separated.", show_default=False)
-]
-Correlation = Annotated[str | None, typer.Option(help="Everything one user action caused.")]
-Command = Annotated[str | None, typer.Option(help="Events of one command.")]
-Since = Annotated[str | None, typer.Option(help="Recorded from: 2017-09-01 or 2017-09-01T08:00.")]
-Until = Annotated[str | None, typer.Option(help="Recorded up to (a date: the whole day).")]
-Payload = Annotated[
-    str | None, typer.Option(help='JSON the payload contains, e.g. {"term":"2017-autumn"}.')
-]
+FILTERS = (
+    Param("actor", str, "Who issued the command."),
+    Param("department", str, "Issuing department, e.g. aid_center."),
+    Param("county", CountyCode, "County code of the events, e.g. 610831."),
+    Param("service", str, "Service that recorded them."),
+    Param("stream_id", str, "One stream (aggregate)."),
+    Param("stream_type", str, "Kind of stream, e.g. student."),
+    Param("event_type", str, "Event type, or several comma-separated."),
+    Param("correlation_id", str, "Everything one user action caused."),
+    Param("command_id", str, "Events of one command."),
+    Param("since", str, "Recorded from: 2017-09-01 or 2017-09-01T08:00."),
+    Param("until", str, "Recorded up to (a date: the whole day)."),
+    Param("payload", str, 'JSON the payload contains, e.g. {"term":"2017-autumn"}.'),
+)
+Filters = dict[str, str | None]
 Limit = Annotated[int, typer.Option(min=1, max=10_000, help="Events per page.")]
 After = Annotated[str | None, typer.Option(help="Cursor: the `next` of the previous page.")]
-
-
-def _filters(**given: str | None) -> dict[str, str | None]:
-    check(given.get("county"), CountyCode, "--county")
-    return given
 
 
 def _table(title: str) -> Any:
@@ -67,80 +62,24 @@ def _local(iso: str) -> str:
 
 
 @app.command("search")
+@with_options(FILTERS, "filters")
 def search(
-    actor: Actor = None,
-    department: Department = None,
-    county: County = None,
-    service: Service = None,
-    stream_id: StreamId = None,
-    stream_type: StreamType = None,
-    event_type: EventType = None,
-    correlation_id: Correlation = None,
-    command_id: Command = None,
-    since: Since = None,
-    until: Until = None,
-    payload: Payload = None,
-    limit: Limit = 100,
-    after: After = None,
-    as_json: JsonOption = False,
+    filters: Filters, limit: Limit = 100, after: After = None, as_json: JsonOption = False
 ) -> None:
     """Events of every service, oldest first, a page at a time."""
-    found = fetch(
-        "/api/audit/events",
-        "GET",
-        **_filters(
-            actor=actor,
-            department=department,
-            county=county,
-            service=service,
-            stream_id=stream_id,
-            stream_type=stream_type,
-            event_type=event_type,
-            correlation_id=correlation_id,
-            command_id=command_id,
-            since=since,
-            until=until,
-            payload=payload,
-        ),
-        limit=str(limit),
-        after=after,
-    )
+    found = fetch("/api/audit/events", "GET", **filters, limit=str(limit), after=after)
     show(found, as_json, _table("Audit trail"))
 
 
 @app.command("export")
+@with_options(FILTERS, "filters")
 def export(
     output: Annotated[Path, typer.Argument(dir_okay=False, help="CSV file to write.")],
-    actor: Actor = None,
-    department: Department = None,
-    county: County = None,
-    service: Service = None,
-    stream_id: StreamId = None,
-    stream_type: StreamType = None,
-    event_type: EventType = None,
-    correlation_id: Correlation = None,
-    command_id: Command = None,
-    since: Since = None,
-    until: Until = None,
-    payload: Payload = None,
+    filters: Filters,
     page_size: Annotated[int, typer.Option(min=1, max=100_000, help="Rows a request.")] = 10_000,
     as_json: JsonOption = False,
 ) -> None:
     """Write every matching event to a CSV file (UTF-8, payload as JSON), page by page."""
-    filters = _filters(
-        actor=actor,
-        department=department,
-        county=county,
-        service=service,
-        stream_id=stream_id,
-        stream_type=stream_type,
-        event_type=event_type,
-        correlation_id=correlation_id,
-        command_id=command_id,
-        since=since,
-        until=until,
-        payload=payload,
-    )
     written = export_csv(output, filters, page_size)
     if as_json:
         console.print_json(data={"file": str(output), "rows": written})
@@ -172,7 +111,9 @@ def export_csv(output: Path, filters: Mapping[str, str | None], page_size: int) 
 def behind(
     figure: Annotated[str, typer.Argument(help="Figure, e.g. aid-coverage (see `figures`).")],
     term: Annotated[str | None, typer.Option(help="Term, e.g. 2017-autumn.")] = None,
-    county: County = None,
+    county: Annotated[
+        str | None, typer.Option(help="County code of the events, e.g. 610831.")
+    ] = None,
     stage: Annotated[str | None, typer.Option(help="Education stage, e.g. primary.")] = None,
     school_year: Annotated[int | None, typer.Option(help="School year, e.g. 2017.")] = None,
     year: Annotated[int | None, typer.Option(help="Calendar year, e.g. 2017.")] = None,
@@ -189,8 +130,9 @@ def behind(
     """The events behind a figure of the dashboard, e.g. the grants an `aided` count counts."""
     check(term, Term, "--term")
     check(stage, Stage, "--stage")
+    check(county, CountyCode, "--county")
     params: dict[str, str | None] = {
-        **_filters(county=county),
+        "county": county,
         "term": term,
         "stage": stage,
         "school_year": str(school_year) if school_year is not None else None,

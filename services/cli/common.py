@@ -7,9 +7,9 @@ import getpass
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 import typer
@@ -92,6 +92,18 @@ class Outcome:
             "rejected": [{"where": w, "code": c, "message": m} for w, c, m in self.rejected],
         }
 
+    def tally_all(
+        self,
+        wheres: Iterable[str],
+        results: Iterable[CommandResult],
+        changed: str,
+        unchanged: str,
+        expected: Mapping[str, str] | None = None,
+    ) -> None:
+        """`tally` each result, named by the place it came from."""
+        for where, result in zip(wheres, results, strict=True):
+            self.tally(where, result, changed, unchanged, expected)
+
     def reject_line(self, line: int, error: str) -> None:
         """A line of a file that makes no valid command: rejected before anything is sent."""
         self.rejected.append((f"line {line}", "invalid_line", error))
@@ -114,6 +126,25 @@ class Outcome:
         else:
             self.rejected.append((where, result.code, result.message))
         self.counts["rejected"] = len(self.rejected)
+
+
+class FileLine(Protocol):
+    @property
+    def line(self) -> int: ...
+    @property
+    def error(self) -> str: ...
+
+
+L = TypeVar("L", bound=FileLine)
+
+
+def good_lines(lines: Sequence[L], progress: Progressed) -> tuple[Outcome, list[L]]:
+    """The lines of a file that make commands, and an outcome with the others rejected."""
+    outcome = Outcome()
+    for bad in (ln for ln in lines if ln.error):
+        outcome.reject_line(bad.line, bad.error)
+        progress(1)
+    return outcome, [ln for ln in lines if not ln.error]
 
 
 async def send_in_batches(
@@ -235,6 +266,15 @@ def _option(loc: tuple[int | str, ...], options: Mapping[str, str]) -> str:
     return options.get(path, "--" + path.split(".")[0].replace("_", "-"))
 
 
+def read_file(read: Callable[[], T], *errors: type[Exception], where: str = "") -> T:
+    """What a file holds; a file that cannot be read as a whole is a usage error (exit 2)."""
+    try:
+        return read()
+    except errors as exc:
+        err.print(f"[red]error:[/red] {where}{exc}; nothing was sent", highlight=False)
+        raise typer.Exit(2) from None
+
+
 def progress(description: str, total: int) -> tuple[Progress, Progressed]:
     bar = Progress(
         TextColumn("{task.description}"),
@@ -245,6 +285,28 @@ def progress(description: str, total: int) -> tuple[Progress, Progressed]:
     )
     task = bar.add_task(description, total=total)
     return bar, lambda n: bar.advance(task, n)
+
+
+def batch(
+    service: str,
+    description: str,
+    total: int | Callable[[CommandClient], Awaitable[int]],
+    work: Callable[[CommandClient, Progressed], Awaitable[Outcome]],
+    as_json: bool,
+    headline: str,
+    wait: bool = True,
+) -> None:
+    """Run a batch with a progress bar of `total` steps (a number, or asked of the service
+    first), then print its outcome; any rejection makes the exit status 1."""
+
+    async def with_bar(client: CommandClient) -> Outcome:
+        bar, advance = progress(
+            description, total if isinstance(total, int) else await total(client)
+        )
+        with bar:
+            return await work(client, advance)
+
+    report_outcome(run(service, with_bar, wait), as_json, headline)
 
 
 def report_outcome(outcome: Outcome, as_json: bool, headline: str) -> None:

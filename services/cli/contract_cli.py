@@ -292,6 +292,39 @@ def _report(report: Report) -> Callable[..., None]:
     return command
 
 
+def with_options(params: Sequence[Param], into: str) -> Callable[[Callable[..., None]], Any]:
+    """Give a hand-written command the options `params` where its parameter `into` stands;
+    their values (checked with their contract types) reach it as one dict `into`."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        hints = typing.get_type_hints(fn, include_extras=True)
+        made = [
+            _parameter(
+                p.name,
+                str if p.required else str | None,
+                typer.Option(p.option_name, help=p.help),
+                inspect.Parameter.empty if p.required else None,
+            )
+            for p in params
+        ]
+        kept = []
+        for p in inspect.signature(fn).parameters.values():
+            q = p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[p.name])
+            kept += made if p.name == into else [q]
+
+        def command(**given: Any) -> None:
+            asked = {p.name: given.pop(p.name) for p in params}
+            for p in params:
+                check(asked[p.name], p.kind, p.option_name)
+            fn(**given, **{into: asked})
+
+        command.__doc__, command.__name__ = fn.__doc__, fn.__name__
+        command.__signature__ = inspect.Signature(kept)  # type: ignore[attr-defined]
+        return command
+
+    return wrap
+
+
 def validated(kind: Any, option: str) -> Convert:
     """A converter that checks one value with a contract type (a usage error names the
     option)."""

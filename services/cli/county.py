@@ -32,6 +32,7 @@ from services.cli.common import (
     check,
     err,
     fetch,
+    read_file,
     report_outcome,
     run,
     show,
@@ -101,11 +102,7 @@ def adopt(
 ) -> None:
     """Adopt or revise a county's plan and every work stream's targets from a plan file."""
     day = check(effective_from, date, "--effective-from")
-    try:
-        plan = read_plan(plan_file)
-    except PlanFileError as exc:
-        err.print(f"[red]error:[/red] {exc}; nothing was sent", highlight=False)
-        raise typer.Exit(2) from None
+    plan = read_file(lambda: read_plan(plan_file), PlanFileError)
     issuer = Issuer.of(department)
     outcome = Outcome()
     for service, commands in adoption_commands(plan, day).items():

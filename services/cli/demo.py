@@ -202,22 +202,21 @@ async def seed_pairing(client: CommandClient, county: str, log: Log) -> None:
 
     high, primary = at("zizhou_high_school", Stage.HIGH_SCHOOL), at("dalihe_primary", Stage.PRIMARY)
     middle = at("zizhou_no2_middle_school", Stage.JUNIOR)
+    secondments = (  # the helped side, direction, role, form, name, content
+        (high, "helper_to_helped", "vice_principal", "full-time on site", "刘志强",
+         "教学管理与课堂改革 (teaching management, classroom reform)"),
+        (primary, "helped_to_helper", "academic_director", "shadowing the office", "马丽华",
+         "教务管理 (academic affairs)"),
+    )  # fmt: skip
     commands: list[BaseModel] = [
-        pairing.SecondManager.model_validate(
-            high | term | {
-                "secondment_id": demo_id(county, "secondment", 1),
-                "direction": "helper_to_helped", "role": "vice_principal",
-                "form": "full-time on site", "personal": {"name": "刘志强"},
-                "content": "教学管理与课堂改革 (teaching management, classroom reform)",
-            }
-        ),
-        pairing.SecondManager.model_validate(
-            primary | term | {
-                "secondment_id": demo_id(county, "secondment", 2),
-                "direction": "helped_to_helper", "role": "academic_director",
-                "form": "shadowing the office", "personal": {"name": "马丽华"},
-                "content": "教务管理 (academic affairs)",
-            }
+        *(
+            pairing.SecondManager.model_validate(
+                side | term | {
+                    "secondment_id": demo_id(county, "secondment", n), "direction": direction,
+                    "role": role, "form": form, "personal": {"name": name}, "content": content,
+                }
+            )
+            for n, (side, direction, role, form, name, content) in enumerate(secondments, 1)
         ),
         pairing.RecordShadowing.model_validate(
             middle | {

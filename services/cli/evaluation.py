@@ -38,18 +38,20 @@ from services.cli.common import (
     Issuer,
     JsonOption,
     Outcome,
+    Progressed,
+    batch,
     check,
     department_option,
-    err,
     fetch,
-    progress,
-    report_outcome,
+    good_lines,
+    read_file,
     run,
     send_command,
     send_in_batches,
     show,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream, with_options
+from shared.commandbus import CommandClient
 
 SERVICE = "evaluation"
 GUIDANCE = "education_science_institute"
@@ -314,113 +316,83 @@ def adopt_plan(
     send(command, department, as_json, f"guidance plan {year} adopted: {names}")
 
 
-def census_of(county: str, year: int, stage: CompulsoryStage) -> dict[str, Any]:
-    """The census a file goes to, checked before any line is read."""
-    check(county, CountyCode, "--county")
-    check(year, Year, "--year")
-    return {"county": county, "year": year, "stage": stage}
+def _census(
+    columns: tuple[str, ...],
+    command: Callable[[dict[str, Any], CensusLine], BaseModel],
+    doing: str,
+    headline: str,
+    extra: Sequence[Param] = (),
+) -> Any:
+    """A command sending one command per school of a census file; bad lines are rejected,
+    and the census is checked before any line is read."""
+
+    @with_options(extra, "given")
+    def send_census(
+        file: CensusFile,
+        county: CountyOption,
+        year: YearOption,
+        stage: StageOption,
+        given: dict[str, Any],
+        department: str = department_option("supervision_office"),
+        as_json: JsonOption = False,
+    ) -> None:
+        check(county, CountyCode, "--county")
+        check(year, Year, "--year")
+        census = {"county": county, "year": year, "stage": stage}
+        if "reason" in given and not given["reason"].strip():
+            raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
+        lines = read_file(lambda: read_census(file, columns), CensusFileError, where=f"{file}: ")
+        outcome, good = good_lines(lines, lambda _: None)
+        commands = [Issuer(department).command(command(census | given, ln)) for ln in good]
+
+        async def work(client: CommandClient, bar: Progressed) -> Outcome:
+            results = await send_in_batches(client, commands, bar, 100)
+            wheres = (f"line {ln.line} ({ln.school})" for ln in good)
+            outcome.tally_all(wheres, results, "changed", "unchanged")
+            return outcome
+
+        batch(SERVICE, doing, len(commands), work, as_json, headline)
+
+    return send_census
 
 
-def _census_lines(path: Path, columns: tuple[str, ...]) -> list[CensusLine]:
-    try:
-        return read_census(path, columns)
-    except CensusFileError as exc:
-        err.print(f"[red]error:[/red] {path}: {exc}; nothing was sent")
-        raise typer.Exit(2) from None
-
-
-def _send_lines(
-    lines: Sequence[CensusLine],
-    to_command: Callable[[CensusLine], BaseModel],
-    issuer: Issuer,
-    description: str,
-) -> Outcome:
-    outcome = Outcome()
-    good = [ln for ln in lines if not ln.error]
-    for bad in (ln for ln in lines if ln.error):
-        outcome.reject_line(bad.line, bad.error)
-    commands = [issuer.command(to_command(ln)) for ln in good]
-    bar, advance = progress(description, len(commands))
-    with bar:
-        results = run(SERVICE, lambda client: send_in_batches(client, commands, advance, 100))
-    for ln, result in zip(good, results, strict=True):
-        outcome.tally(f"line {ln.line} ({ln.school})", result, "changed", "unchanged")
-    return outcome
-
-
-@census_app.command("register")
-def register_schools(
-    file: CensusFile,
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Register the schools of a file (columns school, name) for the year's census."""
-    where = census_of(county, year, stage)
-    outcome = _send_lines(
-        _census_lines(file, REGISTER_COLUMNS),
-        lambda ln: c.RegisterCensusSchool(**where, school=ln.school, name=ln.name),
-        Issuer.of(department),
+census_app.command(
+    "register", help="Register the schools of a file (columns school, name) for the year's census."
+)(
+    _census(
+        REGISTER_COLUMNS,
+        lambda census, ln: c.RegisterCensusSchool(**census, school=ln.school, name=ln.name),
         "registering",
-    )
-    report_outcome(
-        outcome,
-        as_json,
         "{changed} registered, {unchanged} already registered, {rejected} rejected",
     )
-
-
-@census_app.command("submit")
-def submit_statistics(
-    file: CensusFile,
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Submit each school's statistics of a census file; a school's figures go in once."""
-    where = census_of(county, year, stage)
-    outcome = _send_lines(
-        _census_lines(file, COLUMNS),
-        lambda ln: c.SubmitSchoolStatistics.model_validate(
-            {**where, "school": ln.school, "statistics": ln.statistics}
+)
+census_app.command(
+    "submit",
+    help="Submit each school's statistics of a census file; a school's figures go in once.",
+)(
+    _census(
+        COLUMNS,
+        lambda census, ln: c.SubmitSchoolStatistics.model_validate(
+            census | {"school": ln.school, "statistics": ln.statistics}
         ),
-        Issuer.of(department),
         "submitting",
+        "{changed} submitted, {unchanged} unchanged, {rejected} rejected",
     )
-    report_outcome(
-        outcome, as_json, "{changed} submitted, {unchanged} unchanged, {rejected} rejected"
-    )
-
-
-@census_app.command("correct")
-def correct_statistics(
-    file: CensusFile,
-    county: CountyOption,
-    year: YearOption,
-    stage: StageOption,
-    reason: Annotated[str, typer.Option(help="Why the figures are corrected.")],
-    department: str = department_option("supervision_office"),
-    as_json: JsonOption = False,
-) -> None:
-    """Correct schools' statistics; each correction is a new revision, the old one is kept."""
-    where = census_of(county, year, stage)
-    if not reason.strip():
-        raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
-    outcome = _send_lines(
-        _census_lines(file, COLUMNS),
-        lambda ln: c.CorrectSchoolStatistics.model_validate(
-            {**where, "school": ln.school, "statistics": ln.statistics} | {"reason": reason}
+)
+census_app.command(
+    "correct",
+    help="Correct schools' statistics; each correction is a new revision, the old one is kept.",
+)(
+    _census(
+        COLUMNS,
+        lambda census, ln: c.CorrectSchoolStatistics.model_validate(
+            census | {"school": ln.school, "statistics": ln.statistics}
         ),
-        Issuer.of(department),
         "correcting",
+        "{changed} corrected, {unchanged} unchanged, {rejected} rejected",
+        (Param("reason", str, "Why the figures are corrected.", required=True),),
     )
-    report_outcome(
-        outcome, as_json, "{changed} corrected, {unchanged} unchanged, {rejected} rejected"
-    )
+)
 
 
 def _universal_table(rows: list[dict[str, Any]], asked: Mapping[str, Any]) -> Table:

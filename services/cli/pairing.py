@@ -25,11 +25,9 @@ from services.cli.common import (
     NoWaitOption,
     Outcome,
     Progressed,
+    batch,
     department_option,
-    err,
-    progress,
-    report_outcome,
-    run,
+    read_file,
     send_in_batches,
 )
 from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
@@ -152,22 +150,16 @@ def seed(
 
     Without a file, the pilot's 7 pairs (contracts/files/examples/pilot_pairs.toml).
     """
-    try:
-        loaded = load_seed(file)
-    except SeedError as exc:
-        err.print(f"[red]error:[/red] {exc}; nothing was sent", highlight=False)
-        raise typer.Exit(2) from None
-    issuer = Issuer.of(department)
-    bar, advance = progress("establishing pairs", len(loaded.pairs) + 1)
-    with bar:
-        outcome = run(
-            SERVICE, lambda client: send_seed(client, loaded, issuer, advance), wait=not no_wait
-        )
-    report_outcome(
-        outcome,
+    loaded, issuer = read_file(lambda: load_seed(file), SeedError), Issuer(department)
+    batch(
+        SERVICE,
+        "establishing pairs",
+        len(loaded.pairs) + 1,
+        lambda client, bar: send_seed(client, loaded, issuer, bar),
         as_json,
         "{established} pairs established, {unchanged} already established, {rejected} rejected; "
         "targets: {targets_adopted} adopted, {targets_unchanged} unchanged",
+        not no_wait,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
@@ -30,58 +30,46 @@ def _title(key: str, **values: Any) -> str:
     return i18n.text(f"cli.{key}", lang, **values)
 
 
-def coverage_table(rows: list[dict[str, Any]], term: str, county: str | None) -> Table:
-    columns = [
-        "stage",
-        "registered",
-        "eligible",
-        "aided",
-        "missing",
-        "amount_granted",
-        "amount_paid",
-    ]
-    return table(
-        _title("aid_coverage_title", term=term, where=_where(county)), rows, columns, total=True
-    )
+def titled(
+    key: str, columns: str, total: bool = False
+) -> Callable[[list[dict[str, Any]], Mapping[str, Any]], Table]:
+    """A report's table: its title the catalogue's sentence `cli.<key>`, filled with what was
+    asked (the term, where); `columns` named in one string."""
+
+    def render(rows: list[dict[str, Any]], asked: Mapping[str, Any]) -> Table:
+        values = {k: asked[k] for k in ("term",) if k in asked}
+        where = _where(asked.get("county"))
+        return table(_title(key, **values, where=where), rows, columns.split(), total)
+
+    return render
 
 
-def programmes_table(rows: list[dict[str, Any]], term: str, county: str | None) -> Table:
-    columns = [
-        "stage",
-        "programme",
-        "eligible",
-        "granted",
-        "amount_granted",
-        "amount_paid",
-        "revoked",
-        "amount_revoked",
-        "amount_outstanding",
-    ]
-    return table(
-        _title("programmes_title", term=term, where=_where(county)), rows, columns, total=True
-    )
-
-
-def missing_table(rows: list[dict[str, Any]], term: str) -> Table:
-    columns = ["registry_id", "name", "county", "school", "stage", "grade", "reason"]
-    return table(_title("missing_title", term=term), rows, columns)
-
-
-def alerts_table(rows: list[dict[str, Any]]) -> Table:
-    columns = [
-        "registry_id",
-        "name",
-        "county",
-        "school",
-        "stage",
-        "grade",
-        "reason",
-        "left_on",
-        "status",
-        "resolution",
-        "resolved_on",
-    ]
-    return table(_title("dropout_title"), rows, columns)
+coverage_table = titled(
+    "aid_coverage_title",
+    "stage registered eligible aided missing amount_granted amount_paid",
+    total=True,
+)
+programmes_table = titled(
+    "programmes_title",
+    "stage programme eligible granted amount_granted amount_paid revoked amount_revoked "
+    "amount_outstanding",
+    total=True,
+)
+missing_table = titled("missing_title", "registry_id name county school stage grade reason")
+alerts_table = titled(
+    "dropout_title",
+    "registry_id name county school stage grade reason left_on status resolution resolved_on",
+)
+dispatches_table = titled(
+    "dispatches_title",
+    "county school_year university students dispatched_on report_due_on status "
+    "first_report_on aid_entries aid_amount",
+)
+funds_table = titled(
+    "funds_title",
+    "county request_id school_year students rate_per_student requested_amount requested_on "
+    "addressed_to decision approved_amount answered_on",
+)
 
 
 def revision_table(report: dict[str, Any]) -> Table:
@@ -92,39 +80,6 @@ def revision_table(report: dict[str, Any]) -> Table:
         report["changes"],
         columns,
     )
-
-
-def dispatches_table(rows: list[dict[str, Any]]) -> Table:
-    columns = [
-        "county",
-        "school_year",
-        "university",
-        "students",
-        "dispatched_on",
-        "report_due_on",
-        "status",
-        "first_report_on",
-        "aid_entries",
-        "aid_amount",
-    ]
-    return table(_title("dispatches_title"), rows, columns)
-
-
-def funds_table(rows: list[dict[str, Any]]) -> Table:
-    columns = [
-        "county",
-        "request_id",
-        "school_year",
-        "students",
-        "rate_per_student",
-        "requested_amount",
-        "requested_on",
-        "addressed_to",
-        "decision",
-        "approved_amount",
-        "answered_on",
-    ]
-    return table(_title("funds_title"), rows, columns)
 
 
 def catalogue_table(rows: list[dict[str, Any]], term: str) -> Table:

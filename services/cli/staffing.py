@@ -28,11 +28,11 @@ from services.cli.common import (
     NoWaitOption,
     Outcome,
     Progressed,
+    batch,
     check,
     department_option,
-    err,
-    progress,
-    report_outcome,
+    good_lines,
+    read_file,
     run,
     send_in_batches,
     show,
@@ -202,43 +202,30 @@ def import_sheet(
     planned_end_term, arrived_on (may be empty). Bad lines are reported with their number and
     reason and the good lines go ahead; exit status 1 when any line was refused.
     """
-    try:
-        lines = read_sheet(sheet)
-    except (SheetError, UnicodeDecodeError) as exc:
-        err.print(f"[red]error:[/red] {sheet}: {exc}; nothing was sent")
-        raise typer.Exit(2) from None
-    issuer = Issuer.of(department)
-    bar, advance = progress(
-        "dispatching", len(lines) + sum(ln.arrived_on is not None for ln in lines)
-    )
-    with bar:
-        outcome = run(
-            SERVICE,
-            lambda client: import_dispatch_sheet(client, lines, issuer, advance),
-            wait=not no_wait,
-        )
-    report_outcome(
-        outcome,
+    lines = read_file(lambda: read_sheet(sheet), SheetError, UnicodeDecodeError, where=f"{sheet}: ")
+    issuer = Issuer(department)
+    batch(
+        SERVICE,
+        "dispatching",
+        len(lines) + sum(ln.arrived_on is not None for ln in lines),
+        lambda client, bar: import_dispatch_sheet(client, lines, issuer, bar),
         as_json,
         "{dispatched} dispatched, {unchanged} already dispatched, {arrived} arrivals recorded, "
         "{rejected} rejected",
+        not no_wait,
     )
 
 
 async def import_dispatch_sheet(
     client: CommandClient, lines: Sequence[SheetLine], issuer: Issuer, advance: Progressed
 ) -> Outcome:
-    outcome = Outcome()
-    for bad in (ln for ln in lines if ln.dispatch is None):
-        outcome.reject_line(bad.line, bad.error)
-        advance(1)
-    good = [ln for ln in lines if ln.dispatch is not None]
+    outcome, good = good_lines(lines, advance)
     results = await send_in_batches(
         client, _commands(issuer, [ln.dispatch for ln in good]), advance
     )
+    outcome.tally_all((f"line {ln.line}" for ln in good), results, "dispatched", "unchanged")
     arriving = []
     for ln, result in zip(good, results, strict=True):
-        outcome.tally(f"line {ln.line}", result, "dispatched", "unchanged")
         arrival = ln.arrival()
         if arrival is None:
             continue
@@ -247,8 +234,8 @@ async def import_dispatch_sheet(
         else:
             advance(1)
     arrivals = await send_in_batches(client, _commands(issuer, [a for _, a in arriving]), advance)
-    for (ln, _), result in zip(arriving, arrivals, strict=True):
-        outcome.tally(f"line {ln.line}", result, "arrived", "arrival_unchanged")
+    wheres = (f"line {ln.line}" for ln, _ in arriving)
+    outcome.tally_all(wheres, arrivals, "arrived", "arrival_unchanged")
     return outcome
 
 
