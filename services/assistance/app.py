@@ -111,7 +111,7 @@ async def configure(runtime: ServiceRuntime) -> None:
     processor, catalogue = await build_processor(store)
     await seed_catalogue(processor, catalogue)
     pseudonyms = await load_pseudonyms(store.pool, store.schema)
-    add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
+    add_command_endpoint(runtime, processor)
 
     async def list_student_ids(query: ListStudentIds) -> StudentIdPage:
         ids = await store.stream_ids("student", query.county, query.after, query.limit)

@@ -16,4 +16,4 @@ async def configure(runtime: ServiceRuntime) -> None:
     processor = CommandProcessor(
         runtime.store, command_handlers(targets), load_permissions(), prepare=targets.refresh
     )
-    add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
+    add_command_endpoint(runtime, processor)

@@ -20,7 +20,7 @@ async def configure(runtime: ServiceRuntime) -> None:
     processor = AssignmentProcessor(
         runtime.store, command_handlers(targets), load_permissions(), prepare=targets.refresh
     )
-    add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
+    add_command_endpoint(runtime, processor)
 
     async def teacher_calendar(query: GetTeacherCalendar) -> TeacherCalendar:
         events = await runtime.store.load(teacher_stream(query.teacher_id))
