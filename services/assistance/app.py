@@ -61,7 +61,9 @@ async def build_processor(store: EventStore) -> tuple[CommandProcessor, Catalogu
     pseudonyms = await load_pseudonyms(store.pool, store.schema)
     catalogue = CatalogueInForce(store)
     handlers = command_handlers(catalogue, pseudonyms, current_school_year)
-    processor = CommandProcessor(store, handlers, load_permissions(), prepare=catalogue.refresh)
+    processor = CommandProcessor(
+        store, handlers, load_permissions(), reference={CATALOGUE.stream_type: catalogue.refresh}
+    )
     return processor, catalogue
 
 
