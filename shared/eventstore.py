@@ -207,6 +207,18 @@ class RecordedEvent:
         )
 
 
+@dataclass(frozen=True)
+class CommandsRead:
+    """What deciding a request needs, read in one round trip and one snapshot."""
+
+    answers: dict[UUID, StoredAnswer]
+    """The first answers of the commands already handled."""
+    streams: dict[str, list[RecordedEvent]]
+    marks: dict[str, int]
+    """Per watched stream type, the sum of its streams' versions: it grows whenever one of
+    them is appended to (versions only grow, streams are never deleted)."""
+
+
 class ConcurrencyConflict(Exception):
     """Another writer appended to the stream since it was loaded."""
 
@@ -219,6 +231,9 @@ EVENT_COLUMNS = (
     "position, event_id, stream_id, stream_type, version, event_type, schema_version,"
     " county, data, metadata, recorded_at"
 )
+
+
+_EVENT_FIELDS = tuple(c.strip() for c in EVENT_COLUMNS.split(","))
 
 
 def to_recorded(row: asyncpg.Record) -> RecordedEvent:
@@ -249,6 +264,44 @@ class EventStore:
         for row in rows:
             streams[row["stream_id"]].append(to_recorded(row))
         return streams
+
+    async def read_for_commands(
+        self,
+        command_ids: Iterable[UUID],
+        stream_ids: Iterable[str],
+        watched: Iterable[str] = (),
+    ) -> CommandsRead:
+        """The stored answers of `command_ids`, the events of `stream_ids` and the marks of
+        the `watched` stream types, in one statement (one round trip instead of three)."""
+        ids = list(dict.fromkeys(stream_ids))
+        nulls = ", ".join(["NULL"] * 11)
+        rows = await self.pool.fetch(
+            f"SELECT 1 AS kind, {EVENT_COLUMNS}, NULL::uuid AS command_id,"
+            " NULL::jsonb AS result, NULL::bytea AS fingerprint"
+            f' FROM "{self.schema}".events WHERE stream_id = ANY($1::text[])'
+            f" UNION ALL SELECT 2, {nulls}, command_id, result, fingerprint"
+            f' FROM "{self.schema}".commands WHERE command_id = ANY($2::uuid[])'
+            " UNION ALL SELECT 3, sum(version)::bigint, NULL, NULL, stream_type,"
+            f" {', '.join(['NULL'] * 10)}"
+            f' FROM "{self.schema}".streams WHERE stream_type = ANY($3::text[])'
+            " GROUP BY stream_type"
+            " ORDER BY kind, stream_id, version",
+            ids,
+            list(command_ids),
+            list(watched),
+        )
+        streams: dict[str, list[RecordedEvent]] = {i: [] for i in ids}
+        answers: dict[UUID, StoredAnswer] = {}
+        marks: dict[str, int] = {}
+        for row in rows:
+            kind = row["kind"]
+            if kind == 1:
+                streams[row["stream_id"]].append(RecordedEvent(*(row[c] for c in _EVENT_FIELDS)))
+            elif kind == 2:
+                answers[row["command_id"]] = StoredAnswer(row["result"], row["fingerprint"])
+            else:
+                marks[row["stream_type"]] = int(row["position"])
+        return CommandsRead(answers, streams, marks)
 
     async def load_moved_streams(
         self, stream_type: str, seen: dict[str, int]
@@ -352,17 +405,14 @@ class EventStore:
             w.stream_id: (w.stream_type, w.county, w.expected_version + len(w.events))
             for w in with_events
         }
+        statement, args = self._append_statement(events, heads, commands)
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                if before is not None:
+            if before is None:  # one statement is one transaction: one round trip
+                await self._insert(self.pool, statement, args)
+            else:
+                async with self.pool.acquire() as conn, conn.transaction():
                     await before(conn)
-                if events:
-                    await self._insert_events(conn, events)
-                    await self._upsert_streams(conn, heads)
-                if commands:
-                    await self._insert_commands(conn, commands)
-                if events:
-                    await conn.execute("SELECT pg_notify($1, '')", self.notify_channel)
+                    await self._insert(conn, statement, args)
         except asyncpg.UniqueViolationError as exc:
             if _is_version_conflict(exc):
                 raise ConcurrencyConflict(exc.detail or str(exc)) from exc
@@ -370,52 +420,64 @@ class EventStore:
                 raise DuplicateCommand(exc.detail or str(exc)) from exc
             raise
 
-    async def _insert_events(self, conn: asyncpg.Connection, events: list[tuple[Any, ...]]) -> None:
-        columns = list(zip(*events, strict=True))
-        await conn.execute(
-            f"""
-            WITH ins AS (
-                INSERT INTO "{self.schema}".events (event_id, stream_id, stream_type, version,
+    async def _insert(
+        self, on: asyncpg.Pool | asyncpg.Connection, statement: str, args: list[Any]
+    ) -> None:
+        await on.execute(statement, *args)
+
+    def _append_statement(
+        self,
+        events: list[tuple[Any, ...]],
+        heads: dict[str, tuple[str, str, int]],
+        commands: list[tuple[Any, ...]],
+    ) -> tuple[str, list[Any]]:
+        """One statement for the whole append: events and their outbox rows, the streams'
+        heads, the commands' answers and the relay's wake-up (it was six round trips, with
+        BEGIN and COMMIT). Each part is a data-modifying CTE, all run to completion."""
+        parts: list[str] = []
+        args: list[Any] = []
+        schema = self.schema
+        if events:
+            args += list(zip(*events, strict=True))
+            parts.append(
+                f"""ins AS (
+                INSERT INTO "{schema}".events (event_id, stream_id, stream_type, version,
                     event_type, schema_version, county, data, metadata)
                 SELECT e, s, st, v, t, sv, c, d, m
                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
                             $7::text[], $8::jsonb[], $9::jsonb[])
                      WITH ORDINALITY AS x(e, s, st, v, t, sv, c, d, m, n)
                 ORDER BY n
-                RETURNING position
+                RETURNING position),
+            queued AS (INSERT INTO "{schema}".outbox (position) SELECT position FROM ins),
+            heads AS (
+                INSERT INTO "{schema}".streams (stream_id, stream_type, county, version)
+                SELECT * FROM unnest($10::text[], $11::text[], $12::text[], $13::int[])
+                ON CONFLICT (stream_id) DO UPDATE
+                    SET version = EXCLUDED.version, county = EXCLUDED.county, updated_at = now())"""
             )
-            INSERT INTO "{self.schema}".outbox (position) SELECT position FROM ins
-            """,
-            *columns,
-        )
-
-    async def _upsert_streams(
-        self, conn: asyncpg.Connection, heads: dict[str, tuple[str, str, int]]
-    ) -> None:
-        await conn.execute(
-            f"""
-            INSERT INTO "{self.schema}".streams (stream_id, stream_type, county, version)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
-            ON CONFLICT (stream_id) DO UPDATE
-                SET version = EXCLUDED.version, county = EXCLUDED.county, updated_at = now()
-            """,
-            list(heads),
-            [h[0] for h in heads.values()],
-            [h[1] for h in heads.values()],
-            [h[2] for h in heads.values()],
-        )
-
-    async def _insert_commands(
-        self, conn: asyncpg.Connection, commands: list[tuple[Any, ...]]
-    ) -> None:
-        await conn.execute(
-            f"""
-            INSERT INTO "{self.schema}".commands
-                (command_id, command_type, stream_id, result, fingerprint)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::bytea[])
-            """,
-            *zip(*commands, strict=True),
-        )
+            args += [
+                list(heads),
+                [h[0] for h in heads.values()],
+                [h[1] for h in heads.values()],
+                [h[2] for h in heads.values()],
+            ]
+        if commands:
+            n = len(args)
+            parts.append(
+                f"""answers AS (
+                INSERT INTO "{schema}".commands
+                    (command_id, command_type, stream_id, result, fingerprint)
+                SELECT * FROM unnest(${n + 1}::uuid[], ${n + 2}::text[], ${n + 3}::text[],
+                                     ${n + 4}::jsonb[], ${n + 5}::bytea[]))"""
+            )
+            args += list(zip(*commands, strict=True))
+        if events:
+            args.append(self.notify_channel)
+            last = f"SELECT pg_notify(${len(args)}, '')"
+        else:
+            last = "SELECT 1"
+        return f"WITH {', '.join(parts)} {last}", args
 
 
 def _is_version_conflict(exc: asyncpg.UniqueViolationError) -> bool:

@@ -106,8 +106,13 @@ class CommandProcessor:
         max_clock_skew: timedelta = timedelta(minutes=5),
         limits: Limits | None = None,
         personal: PersonalData | None = None,
+        reference: Mapping[str, Callable[[], Awaitable[None]]] | None = None,
     ) -> None:
-        """`prepare` runs before each request, e.g. to refresh reference data decisions use.
+        """`prepare` runs before each request. `reference`: stream type -> how to refresh
+        data decisions use, kept in memory from the service's own streams of that type; it
+        runs when a request finds that one of them moved since (read with the request's
+        answers and streams, no round trip of its own), so an append on another replica
+        applies to the next request.
         A command issued further than `max_clock_skew` from this server's clock is refused:
         `issued_at` is the sender's word, and the audit trail must not be back-dated."""
         self.store = store
@@ -117,6 +122,8 @@ class CommandProcessor:
         self.prepare = prepare
         self.max_clock_skew = max_clock_skew
         self.limits = limits or Limits.of()
+        self.reference = dict(reference or {})
+        self._marks: dict[str, int] = {}
         self._personal = personal
         self._keystore_ready = False
         self._keystore_lock = asyncio.Lock()
@@ -141,21 +148,24 @@ class CommandProcessor:
         are the service's own (in-process): its `system` actor, for the whole province."""
         if self.prepare is not None:
             await self.prepare()
-        results: list[CommandResult | None] = [None] * len(envelopes)
-        stored = await self.store.command_results(e.command_id for e in envelopes)
-        prepared: list[_Prepared] = []
+        # Prepared before knowing which were answered already: one round trip then reads
+        # the answers, the streams to decide on and the reference data's marks.
+        candidates: list[_Prepared] = []
+        refused: dict[int, CommandResult | None] = {}
         first_index: dict[UUID, int] = {}
         for i, envelope in enumerate(envelopes):
-            if envelope.command_id in stored:
-                results[i] = _answer(stored[envelope.command_id], envelope)
-            elif envelope.command_id in first_index:
-                results[i] = _repeat(envelopes[first_index[envelope.command_id]], envelope)
-            else:
+            if envelope.command_id not in first_index:
                 first_index[envelope.command_id] = i
-                results[i] = self._prepared_or_refused(i, envelope, sender, prepared)
+                refused[i] = self._prepared_or_refused(i, envelope, sender, candidates)
+        read = await self.store.read_for_commands(
+            first_index, (p.stream_id for p in candidates), self.reference
+        )
+        await self._refresh_reference(read.marks)
+        prepared = [p for p in candidates if p.envelope.command_id not in read.answers]
+        results = _known_answers(envelopes, read.answers, first_index, refused)
         if prepared:
             try:
-                decisions, known = await self._decide(prepared)
+                decisions, known = await self._decide(prepared, read.streams)
                 decisions, fresh = await self._sealed(decisions, known)
                 await self._append(decisions, fresh)
                 for d in decisions:
@@ -168,6 +178,13 @@ class CommandProcessor:
             if results[i] is None:
                 results[i] = results[first_index[envelope.command_id]]
         return [r for r in results if r is not None]
+
+    async def _refresh_reference(self, marks: Mapping[str, int]) -> None:
+        for stream_type, refresh in self.reference.items():
+            mark = marks.get(stream_type, 0)
+            if self._marks.get(stream_type) != mark:
+                await refresh()
+                self._marks[stream_type] = mark
 
     def _prepared_or_refused(
         self,
@@ -214,11 +231,14 @@ class CommandProcessor:
         return _Prepared(index, envelope, sender, handler, command, handler.stream_id(command))
 
     async def _decide(
-        self, prepared: Sequence[_Prepared]
+        self,
+        prepared: Sequence[_Prepared],
+        loaded: Mapping[str, list[RecordedEvent]] | None = None,
     ) -> tuple[list[_Decision], Mapping[str, bytes | None]]:
-        """Decisions on the loaded streams, and the data keys their sealed parts were opened
-        with (None: erased)."""
-        loaded = await self.store.load_streams(p.stream_id for p in prepared)
+        """Decisions on the streams (`loaded` already, or loaded now), and the data keys
+        their sealed parts were opened with (None: erased)."""
+        if loaded is None:
+            loaded = await self.store.load_streams(p.stream_id for p in prepared)
         sealed = [e.data for events in loaded.values() for e in events if e.event_type in SEALINGS]
         opener = None
         if sealed:
@@ -385,6 +405,25 @@ class CommandProcessor:
             code="conflict",
             message=f"stream {p.stream_id} kept changing; {self.max_attempts} attempts failed",
         )
+
+
+def _known_answers(
+    envelopes: Sequence[CommandEnvelope],
+    stored: Mapping[UUID, StoredAnswer],
+    first_index: Mapping[UUID, int],
+    refused: Mapping[int, CommandResult | None],
+) -> list[CommandResult | None]:
+    """The answers known before deciding: stored first answers, refusals, and a repeat of a
+    command within the request (None: decided, or the first's answer, later)."""
+    results: list[CommandResult | None] = []
+    for i, envelope in enumerate(envelopes):
+        if envelope.command_id in stored:
+            results.append(_answer(stored[envelope.command_id], envelope))
+        elif first_index[envelope.command_id] != i:
+            results.append(_repeat(envelopes[first_index[envelope.command_id]], envelope))
+        else:
+            results.append(refused[i])
+    return results
 
 
 def fingerprint(envelope: CommandEnvelope) -> bytes:

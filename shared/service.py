@@ -16,6 +16,7 @@ import structlog
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NATS
 
+from shared.commandbus import CommandEndpoint
 from shared.db import close_pool, create_pool
 from shared.eventstore import EventStore
 from shared.jetstream import broker_options, connect_nats, ensure_stream, nats_tls
@@ -52,6 +53,8 @@ class ServiceRuntime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     metrics_server: asyncio.Server | None = None
+    endpoints: list[CommandEndpoint] = field(default_factory=list)
+    """Served on the broker's connection once it is started (shared/commandbus.py)."""
 
     @property
     def namespace(self) -> str:
@@ -63,6 +66,8 @@ class ServiceRuntime:
         if self.metrics_server:
             self.metrics_server.close()
         await stop_tasks(self.tasks, grace=1.0)
+        for endpoint in self.endpoints:
+            await endpoint.stop(grace=0.5)
         await stop_broker(self.broker)
         await close_nats(self.relay_nats)
         await close_pool(self.pool, grace=0.5)
@@ -106,6 +111,8 @@ async def start_service(
     await configure(runtime)
     add_outbox_query(broker, name, pool, settings.namespace)
     await broker.start()
+    for endpoint in runtime.endpoints:
+        await endpoint.start(broker.connection)
     supervisor = Supervisor(runtime.stop)
     runtime.tasks.append(supervise_relay(supervisor, relay))
     runtime.metrics_server = await serve_service_metrics(settings, name, pool, supervisor)

@@ -61,7 +61,9 @@ async def build_processor(store: EventStore) -> tuple[CommandProcessor, Catalogu
     pseudonyms = await load_pseudonyms(store.pool, store.schema)
     catalogue = CatalogueInForce(store)
     handlers = command_handlers(catalogue, pseudonyms, current_school_year)
-    processor = CommandProcessor(store, handlers, load_permissions(), prepare=catalogue.refresh)
+    processor = CommandProcessor(
+        store, handlers, load_permissions(), reference={CATALOGUE.stream_type: catalogue.refresh}
+    )
     return processor, catalogue
 
 
@@ -111,7 +113,7 @@ async def configure(runtime: ServiceRuntime) -> None:
     processor, catalogue = await build_processor(store)
     await seed_catalogue(processor, catalogue)
     pseudonyms = await load_pseudonyms(store.pool, store.schema)
-    add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
+    add_command_endpoint(runtime, processor)
 
     async def list_student_ids(query: ListStudentIds) -> StudentIdPage:
         ids = await store.stream_ids("student", query.county, query.after, query.limit)

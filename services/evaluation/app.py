@@ -25,7 +25,7 @@ def thresholds_in_force(book: ThresholdBook, year: int) -> ThresholdsInForce:
 async def configure(runtime: ServiceRuntime) -> None:
     thresholds = load_thresholds()
     processor = CommandProcessor(runtime.store, command_handlers(thresholds), load_permissions())
-    add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
+    add_command_endpoint(runtime, processor)
 
     async def answer(query: GetThresholdsInForce) -> ThresholdsInForce:
         return thresholds_in_force(thresholds, query.year)

@@ -9,18 +9,28 @@ from services.staffing.domain.teacher import TEACHER, MasterTeacher, teacher_str
 from services.staffing.handlers import command_handlers, load_permissions
 from services.staffing.targets import TargetsInForce
 from shared.commandbus import add_command_endpoint, add_query_endpoint
+from shared.eventstore import EventStore
 from shared.processor import payload_of
 from shared.service import ServiceRuntime
 
 SERVICE = "staffing"
 
 
-async def configure(runtime: ServiceRuntime) -> None:
-    targets = TargetsInForce(runtime.store)
-    processor = AssignmentProcessor(
-        runtime.store, command_handlers(targets), load_permissions(), prepare=targets.refresh
+def build_processor(store: EventStore) -> AssignmentProcessor:
+    """The service's processor: the targets in force are refreshed when a request finds a
+    targets stream moved (on any replica)."""
+    targets = TargetsInForce(store)
+    return AssignmentProcessor(
+        store,
+        command_handlers(targets),
+        load_permissions(),
+        reference={targets.STREAM_TYPE: targets.refresh},
     )
-    add_command_endpoint(runtime.broker, SERVICE, processor, runtime.namespace)
+
+
+async def configure(runtime: ServiceRuntime) -> None:
+    processor = build_processor(runtime.store)
+    add_command_endpoint(runtime, processor)
 
     async def teacher_calendar(query: GetTeacherCalendar) -> TeacherCalendar:
         events = await runtime.store.load(teacher_stream(query.teacher_id))

@@ -55,7 +55,7 @@ async def test_keys_of_a_request_whose_events_fail_are_not_kept(
     async def refused(*_: object) -> None:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(processor.store, "_insert_events", refused)
+    monkeypatch.setattr(processor.store, "_insert", refused)
     with pytest.raises(RuntimeError, match="disk is full"):
         await processor.handle([new_command(c, department="aid_center") for c in commands])
     monkeypatch.undo()
