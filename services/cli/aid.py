@@ -31,7 +31,7 @@ from contracts.envelope import Accepted
 from contracts.files.csv_lines import Line
 from contracts.files.exchange_files import PaymentLine
 from contracts.files.roster import RosterLine
-from services.cli.common import Issuer, Outcome, Progressed, send_in_batches
+from services.cli.common import Issuer, Outcome, Progressed, said, send_in_batches
 from shared.commandbus import CommandClient
 
 NOT_ACTIVE = {"not_on_roster": "not_active", "not_in_school": "not_active"}
@@ -120,7 +120,7 @@ async def revise_roster(
             kept.add(result.stream_id)
             outcome.counts[_revision_change(result.event_types)] += 1
         else:
-            outcome.rejected.append((f"line {ln.line}", result.code, result.message))
+            outcome.rejected.append((f"line {ln.line}", result.code, said(result)))
     unreadable = [ln for ln in lines if ln.value is None and not ln.key]
     if unreadable:
         outcome.counts["removal_skipped"] = 1

@@ -252,9 +252,9 @@ def test_every_refusal_is_a_template_with_a_chinese_and_an_english_text() -> Non
 def test_a_refusal_is_said_with_its_ids_named_in_the_language_asked() -> None:
     refused = Rejection(
         "not_permitted",
-        "{department} may not issue {command} (allowed: {allowed})",
+        "{department} may not issue {command_type} (allowed: {allowed})",
         department=i18n.named("unit", "finance"),
-        command="RegisterStudent",
+        command_type="RegisterStudent",
         allowed=i18n.listing([i18n.named("unit", "aid_center")]),
     )
     assert refused.message == "finance may not issue RegisterStudent (allowed: aid_center)"
