@@ -147,7 +147,7 @@ def test_a_sentence_is_filled_in_in_either_language() -> None:
 # Sentences the code builds: kept as a key and values, said in the reader's language at the edge
 
 SOURCES = [ROOT / "services", ROOT / "shared"]
-PYTHON_KEY = re.compile(r"""\b(?:phrase|text)\(\s*["']((?:ui|cli|progress|error)\.\w+)["']""")
+PYTHON_KEY = re.compile(r"""\b(?:phrase|text)\(\s*["']((?:ui|cli|progress|error|alert)\.\w+)["']""")
 SCRIPT_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+)["']""")
 
 
@@ -169,6 +169,7 @@ def test_every_sentence_the_code_uses_has_a_chinese_and_an_english_text() -> Non
     keys = used_keys()
     assert any(context == "progress" for context, _ in keys), "the scan finds plan progress"
     assert any(context == "error" for context, _ in keys), "the scan finds the HTTP errors"
+    assert any(context == "alert" for context, _ in keys), "the scan finds the alerts' sentences"
     for lang in i18n.LANGUAGES:
         table = i18n.entries(lang)
         missing = sorted(f"{c}.{m}" for c, m in keys if m not in table.get(c, {}))

@@ -17,6 +17,7 @@ from services.pairing.domain.records import active_pair, already_recorded
 from services.pairing.domain.school import HelpedSchool, Pair, facts_of
 from services.pairing.targets import CountyTargets
 from shared.decider import Rejection
+from shared.i18n import named
 
 
 def second_manager(
@@ -48,7 +49,7 @@ def second_manager(
             ),
             pair_id=pair.pair_id,
             secondments_max=targets.secondments_max,
-            direction=c.direction.value,
+            direction=named("direction", c.direction),
             start_date=c.start_date,
             end_date=c.end_date,
         )
