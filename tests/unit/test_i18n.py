@@ -19,7 +19,7 @@ from contracts.evaluation.types import Indicator
 from contracts.pairing.types import Subject
 from contracts.sentence import Sentence
 from contracts.types import Stage
-from shared import i18n
+from shared import i18n, reporting_client
 from shared.decider import Rejection
 
 ROOT = Path(__file__).parents[2]
@@ -266,3 +266,17 @@ def test_a_refusal_is_said_with_its_ids_named_in_the_language_asked() -> None:
     assert i18n.refusal(answer, "en").startswith("Finance")
     unknown = answer.model_copy(update={"reason": Sentence(key="rejection.a new one")})
     assert i18n.refusal(unknown, "zh") == refused.message
+
+
+def test_the_freshness_note_is_said_in_the_language_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    header = '{"assistance": {"applied_through": 6718, "behind": 0}}'
+    monkeypatch.setenv("EDUPLAN_LANG", "en")
+    assert (
+        reporting_client.freshness_note(header)
+        == "built from assistance through #6,718 (up to date)"
+    )
+    monkeypatch.setenv("EDUPLAN_LANG", "zh")
+    assert (
+        reporting_client.freshness_note(header)
+        == "报表依据：assistance 截至第 6,718 号事件（已是最新）"
+    )
