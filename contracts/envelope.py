@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.sentence import Sentence
 from contracts.types import CountyCode, Department
 
 
@@ -73,7 +74,12 @@ class Rejected(BaseModel):
         description="Command this result answers; none when the message could not be read."
     )
     code: str = Field(description="Machine-readable reason, e.g. invalid_command, conflict.")
-    message: str = Field(description="Human-readable reason.")
+    message: str = Field(description="Human-readable reason, in English.")
+    reason: Sentence | None = Field(
+        None,
+        description="The same reason as a catalogue sentence, for the reader's language "
+        "(`message` is its English); none from services older than it or where none is known.",
+    )
 
 
 CommandResult = Annotated[Accepted | Rejected, Field(discriminator="status")]

@@ -11,16 +11,35 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from contracts.sentence import Sentence
+from shared.i18n import plain, sentence
+
 S = TypeVar("S")
 
 
 class Rejection(Exception):
-    """A command refused for a reason the issuer can act on; nothing is written."""
+    """A command refused for a reason the issuer can act on; nothing is written.
 
-    def __init__(self, code: str, message: str) -> None:
+    `template` is the reason in English with `{name}` placeholders that `values` fill (ids
+    as `named(...)`, lists as `listing(...)`, dates, figures): it is also the catalogue key
+    (context `rejection`) of its translations, so the refusal is said in the reader's
+    language where it is shown (`i18n.refusal`), never here. `message` is the English text,
+    ids as they are."""
+
+    def __init__(self, code: str, template: str, /, **values: object) -> None:
+        message = (
+            template.format_map({k: plain(v) for k, v in values.items()}) if values else template
+        )
         super().__init__(message)
         self.code = code
         self.message = message
+        self.template = template
+        self.values = values
+
+    @property
+    def reason(self) -> Sentence:
+        """The refusal as the reply carries it: its catalogue key and values."""
+        return sentence(f"rejection.{self.template}", self.values)
 
 
 @dataclass(frozen=True)

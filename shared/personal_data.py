@@ -53,6 +53,10 @@ class WrongKey(ValueError):
 class PersonalDataErasedError(LookupError):
     """The person's key was erased: nothing can be sealed for them again."""
 
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"the personal data of {key_id} was erased")
+        self.key_id = key_id
+
 
 def seal_part(key: bytes, key_id: str, clear: Mapping[str, Any]) -> dict[str, str]:
     """A clear personal part, sealed with the data key `key` named `key_id`."""
@@ -195,7 +199,7 @@ def _sealed(
         key_id = sealing.subject.key_id(payload)
         key = keys.get(key_id)
         if key is None:
-            out.append(PersonalDataErasedError(f"the personal data of {key_id} was erased"))
+            out.append(PersonalDataErasedError(key_id))
             continue
         out.append(sealing.sealed_payload(payload, seal_part(key, key_id, payload["personal"])))
     return out

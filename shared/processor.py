@@ -39,6 +39,7 @@ from shared.eventstore import (
     StoredAnswer,
     StreamWrite,
 )
+from shared.i18n import listing, named
 from shared.keystore import KeysTaken, KeyStore, NewKeys
 from shared.limits import Limits
 from shared.personal_data import (
@@ -51,6 +52,7 @@ from shared.personal_data import (
 from shared.settings import get_settings
 
 log = structlog.get_logger()
+NOBODY = named("ui", "nobody")
 _RESULT = TypeAdapter[CommandResult](CommandResult)
 
 
@@ -197,37 +199,48 @@ class CommandProcessor:
         try:
             prepared.append(self._prepare(index, envelope, sender or _system(envelope)))
         except Rejection as r:
-            return Rejected(command_id=envelope.command_id, code=r.code, message=r.message)
+            return Rejected(
+                command_id=envelope.command_id, code=r.code, message=r.message, reason=r.reason
+            )
         return None
 
     def _prepare(self, index: int, envelope: CommandEnvelope, sender: Sender) -> _Prepared:
         handler = self.handlers.get(envelope.command_type)
         if handler is None:
             raise Rejection(
-                "unknown_command", f"this service has no command {envelope.command_type}"
+                "unknown_command",
+                "this service has no command {command_type}",
+                command_type=envelope.command_type,
             )
         if envelope.department != sender.department:
             raise Rejection(
                 "department_mismatch",
-                f"the command names {envelope.department} but was sent as {sender.department}",
+                "the command names {named} but was sent as {sender}",
+                named=named("unit", envelope.department),
+                sender=named("unit", sender.department),
             )
         if sender.department not in self.permissions.get(envelope.command_type, frozenset()):
-            allowed = ", ".join(sorted(self.permissions.get(envelope.command_type, ()))) or "nobody"
+            allowed = sorted(self.permissions.get(envelope.command_type, ()))
             raise Rejection(
                 "not_permitted",
-                f"{sender.department} may not issue {envelope.command_type} (allowed: {allowed})",
+                "{department} may not issue {command_type} (allowed: {allowed})",
+                department=named("unit", sender.department),
+                command_type=envelope.command_type,
+                allowed=listing(named("unit", d) for d in allowed) if allowed else NOBODY,
             )
         skew = abs(datetime.now(UTC) - envelope.issued_at)
         if skew > self.max_clock_skew:
             raise Rejection(
                 "clock_skew",
-                f"issued_at {envelope.issued_at.isoformat()} is {skew.total_seconds():.0f} s from"
-                f" this server's clock (at most {self.max_clock_skew.total_seconds():.0f} s)",
+                "issued_at {issued_at} is {skew} s from this server's clock (at most {most} s)",
+                issued_at=envelope.issued_at.isoformat(),
+                skew=format(skew.total_seconds(), ".0f"),
+                most=format(self.max_clock_skew.total_seconds(), ".0f"),
             )
         try:
             command = COMMAND_MODELS[envelope.command_type].model_validate(envelope.payload)
         except ValidationError as exc:
-            raise Rejection("invalid_command", _describe(exc)) from None
+            raise Rejection("invalid_command", "{problems}", problems=_describe(exc)) from None
         return _Prepared(index, envelope, sender, handler, command, handler.stream_id(command))
 
     async def _decide(
@@ -264,7 +277,10 @@ class CommandProcessor:
                 decision = self._write(p, new_events, aggregate.county(new_state), version)
             except Rejection as r:
                 rejected = Rejected(
-                    command_id=p.envelope.command_id, code=r.code, message=r.message
+                    command_id=p.envelope.command_id,
+                    code=r.code,
+                    message=r.message,
+                    reason=r.reason,
                 )
                 decisions.append(_Decision(p, rejected, None))
                 continue
@@ -289,8 +305,13 @@ class CommandProcessor:
             if size > self.limits.event_bytes:
                 raise Rejection(
                     "event_too_large",
-                    f"{spec.event_type} would take {size:,} bytes; an event takes"
-                    f" at most {self.limits.event_bytes:,} (split the command)",
+                    (
+                        "{event_type} would take {size} bytes; an event takes at most "
+                        "{event_bytes} (split the command)"
+                    ),
+                    event_type=spec.event_type,
+                    size=format(size, ","),
+                    event_bytes=format(self.limits.event_bytes, ","),
                 )
             recorded.append(NewEvent(uuid4(), spec.event_type, spec.version, RawJson(data)))
         accepted = Accepted(
@@ -352,14 +373,23 @@ class CommandProcessor:
         refused: dict[int, Rejection] = {}
         for (i, j, e, _), payload in zip(pending, sealed, strict=True):
             if isinstance(payload, PersonalDataErasedError):
-                refused[i] = Rejection("personal_data_erased", str(payload))
+                refused[i] = Rejection(
+                    "personal_data_erased",
+                    "the personal data of {key_id} was erased",
+                    key_id=payload.key_id,
+                )
                 continue
             data = to_json(payload).decode()
             if _size(data) > self.limits.event_bytes:
                 refused[i] = Rejection(
                     "event_too_large",
-                    f"{e.event_type} would take {_size(data):,} bytes; an event takes"
-                    f" at most {self.limits.event_bytes:,} (split the command)",
+                    (
+                        "{event_type} would take {size} bytes; an event takes at most "
+                        "{event_bytes} (split the command)"
+                    ),
+                    event_type=e.event_type,
+                    size=format(_size(data), ","),
+                    event_bytes=format(self.limits.event_bytes, ","),
                 )
             version = latest_version(e.event_type) if e.event_type in SEALINGS else e.schema_version
             write = decisions[i].write
@@ -369,7 +399,10 @@ class CommandProcessor:
         for i, r in refused.items():
             d = decisions[i]
             rejected = Rejected(
-                command_id=d.prepared.envelope.command_id, code=r.code, message=r.message
+                command_id=d.prepared.envelope.command_id,
+                code=r.code,
+                message=r.message,
+                reason=r.reason,
             )
             decisions[i] = _Decision(d.prepared, rejected, None)
         return decisions, fresh
@@ -400,10 +433,17 @@ class CommandProcessor:
         stored = await self.store.command_results([p.envelope.command_id])
         if p.envelope.command_id in stored:
             return _answer(stored[p.envelope.command_id], p.envelope)
+        conflict = Rejection(
+            "conflict",
+            "stream {stream_id} kept changing; {attempts} attempts failed",
+            stream_id=p.stream_id,
+            attempts=self.max_attempts,
+        )
         return Rejected(
             command_id=p.envelope.command_id,
-            code="conflict",
-            message=f"stream {p.stream_id} kept changing; {self.max_attempts} attempts failed",
+            code=conflict.code,
+            message=conflict.message,
+            reason=conflict.reason,
         )
 
 
@@ -451,10 +491,16 @@ def _repeat(first: CommandEnvelope, again: CommandEnvelope) -> Rejected | None:
 
 
 def _reused(envelope: CommandEnvelope) -> Rejected:
+    reused = Rejection(
+        "command_id_reused",
+        "command id {command_id} was used for another command; nothing done",
+        command_id=envelope.command_id,
+    )
     return Rejected(
         command_id=envelope.command_id,
-        code="command_id_reused",
-        message=f"command id {envelope.command_id} was used for another command; nothing done",
+        code=reused.code,
+        message=reused.message,
+        reason=reused.reason,
     )
 
 
@@ -474,7 +520,10 @@ def _check_jurisdiction(county: str, sender: Sender) -> None:
     if not within(county, sender.jurisdiction):
         raise Rejection(
             "outside_jurisdiction",
-            f"{sender.actor} acts for {sender.jurisdiction}; the stream belongs to {county}",
+            "{actor} acts for {jurisdiction}; the stream belongs to {county}",
+            actor=sender.actor,
+            jurisdiction=named("county", sender.jurisdiction),
+            county=named("county", county),
         )
 
 

@@ -115,19 +115,22 @@ def freshness_note(header: str) -> str:
     except ValueError:
         return ""
     if "unknown" in sources:
-        return f"freshness unknown: {sources['unknown']}"
+        return i18n.text("cli.freshness_unknown", reason=sources["unknown"])
     parts = []
     for source, fresh in sorted(sources.items()):
         behind = fresh.get("behind")
         state = (
-            "up to date"
+            i18n.text("cli.fresh_up_to_date")
             if behind == 0
-            else "behind: unknown"
+            else i18n.text("cli.fresh_behind_unknown")
             if behind is None
-            else f"{behind:,} events not yet included"
+            else i18n.text("cli.fresh_behind", events=f"{behind:,}")
         )
-        parts.append(f"{source} through #{fresh['applied_through']:,} ({state})")
-    return "built from " + "; ".join(parts)
+        through = f"{fresh['applied_through']:,}"
+        parts.append(i18n.text("cli.fresh_source", source=source, through=through, state=state))
+    return i18n.text(
+        "cli.fresh_built_from", sources=i18n.CLAUSE_SEPARATORS[i18n.language()].join(parts)
+    )
 
 
 def wait_for_reports(
@@ -154,7 +157,7 @@ def wait_for_reports(
                 timeout=max(deadline - time.monotonic(), 0.5),
             )
         except ReportUnavailable as exc:
-            say(f"reports not checked: {exc}", "yellow")
+            say(i18n.text("cli.reports_not_checked", reason=exc), "yellow")
             return
         for source, state in fresh["sources"].items():
             if source not in targets and state["outbox_pending"] == 0:
@@ -165,15 +168,11 @@ def wait_for_reports(
         }
         if left and all(v == 0 for v in left.values()):
             if said:
-                say("the reports include them now", "dim")
+                say(i18n.text("cli.reports_include_them"), "dim")
             return
         behind = ", ".join(f"{s}: {v if v is not None else 'outbox'}" for s, v in left.items())
         if not said:
-            say("waiting for the reports to include these changes ...", "dim")
+            say(i18n.text("cli.reports_waiting"), "dim")
             said = True
         time.sleep(0.25)
-    say(
-        f"the reports do not include everything yet after {timeout:.0f} s ({behind} to go);"
-        " they will: check `eduplan projection status`",
-        "yellow",
-    )
+    say(i18n.text("cli.reports_still_behind", seconds=f"{timeout:.0f}", behind=behind), "yellow")

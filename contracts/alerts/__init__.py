@@ -7,11 +7,12 @@ from contracts.alerts import events as e
 from contracts.specs import CommandSpec, EventSpec, Upcaster
 
 EVENTS: tuple[EventSpec, ...] = (
-    EventSpec("alerts", "alert", "AlertRaised", 1, e.AlertRaised),
+    EventSpec("alerts", "alert", "AlertRaised", 1, e.AlertRaisedV1),
+    EventSpec("alerts", "alert", "AlertRaised", 2, e.AlertRaised),
     EventSpec("alerts", "alert", "AlertResolved", 1, e.AlertResolved),
 )
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("alerts", "RaiseAlert", c.RaiseAlert),
     CommandSpec("alerts", "ResolveAlert", c.ResolveAlert),
 )
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {("AlertRaised", 1): e.alert_raised_v1_to_v2}

@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import Field
 
 from contracts.alerts.events import AlertKey, AlertKind
+from contracts.sentence import Sentence
 from contracts.types import Contract, CountyCode
 
 
@@ -20,6 +21,12 @@ class RaiseAlert(Contract):
     subject: str = Field(description="What is behind, for a person.")
     detail: str = Field(description="Why, with the figures.")
     raised_on: date = Field(description="Date the gap was found.")
+    subject_said: Sentence | None = Field(
+        None, description="`subject` as a catalogue sentence, for the reader's language."
+    )
+    detail_said: Sentence | None = Field(
+        None, description="`detail` as a catalogue sentence, for the reader's language."
+    )
 
 
 class ResolveAlert(Contract):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
+from contracts.sentence import Sentence
 from contracts.types import Contract, CountyCode
 
 AlertKey = Field(
@@ -29,7 +31,7 @@ class AlertKind(StrEnum):
     INSTITUTION_WITHOUT_RESEARCH_VISIT = "institution_without_research_visit"  # by year end
 
 
-class AlertRaised(Contract):
+class AlertRaisedV1(Contract):
     """A task fell behind its target."""
 
     alert_key: str = AlertKey
@@ -39,6 +41,27 @@ class AlertRaised(Contract):
     subject: str = Field(description="What is behind, for a person: a student, a subject, ...")
     detail: str = Field(description="Why, with the figures.")
     raised_on: date = Field(description="Date the gap was found.")
+
+
+class AlertRaised(AlertRaisedV1):
+    """A task fell behind its target.
+
+    Version 2 adds the subject and detail as catalogue sentences, so each reader sees them in
+    their own language; `subject` and `detail` stay their English text. An alert raised as
+    version 1 has none and keeps showing its stored text.
+    """
+
+    subject_said: Sentence | None = Field(
+        description="`subject` as a catalogue sentence; None: raised as version 1."
+    )
+    detail_said: Sentence | None = Field(
+        description="`detail` as a catalogue sentence; None: raised as version 1."
+    )
+
+
+def alert_raised_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 said its subject and detail in English only: no sentences."""
+    return {**data, "subject_said": None, "detail_said": None}
 
 
 class AlertResolved(Contract):

@@ -33,7 +33,7 @@ from contracts.envelope import Accepted, CommandResult
 from contracts.files.csv_lines import Line
 from contracts.files.exchange_files import PaymentLine
 from contracts.files.roster import RosterLine
-from services.cli.common import Issuer, Outcome, Progressed, good_lines, send_in_batches
+from services.cli.common import Issuer, Outcome, Progressed, good_lines, said, send_in_batches
 from shared.commandbus import CommandClient
 
 M = TypeVar("M", bound=BaseModel)
@@ -112,7 +112,7 @@ async def revise_roster(
             kept.add(result.stream_id)
             outcome.counts[_revision_change(result.event_types)] += 1
         else:
-            outcome.rejected.append((f"line {ln.line}", result.code, result.message))
+            outcome.rejected.append((f"line {ln.line}", result.code, said(result)))
     if any(ln.value is None and not ln.key for ln in lines):
         outcome.counts["removal_skipped"] = 1
     else:

@@ -15,13 +15,14 @@ from uuid import UUID, uuid4
 import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from contracts.envelope import Accepted, CommandEnvelope, CommandResult
+from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
 from contracts.subjects import actor_token
 from services.cli import output
-from shared import reporting_client
+from shared import i18n, reporting_client
 from shared.commandbus import CommandClient, Refused, ServiceUnavailable, new_command
 from shared.jetstream import NatsUnreachable, connect_nats, nats_tls, user_of
 from shared.service import DEFAULT_NATS
@@ -41,6 +42,11 @@ OptionalCountyOption = Annotated[
     str | None, typer.Option(help="County code; omit for the province.")
 ]
 Progressed = Callable[[int], None]
+
+
+def said(result: Rejected) -> str:
+    """A service's refusal in the reader's language (`--lang`), else its English message."""
+    return i18n.refusal(result)
 
 
 def department_option(default: str) -> Any:
@@ -124,7 +130,7 @@ class Outcome:
         elif expected and result.code in expected:
             self.counts[expected[result.code]] += 1
         else:
-            self.rejected.append((where, result.code, result.message))
+            self.rejected.append((where, result.code, said(result)))
         self.counts["rejected"] = len(self.rejected)
 
 
@@ -226,7 +232,10 @@ def send_one(
         console.print_json(json.dumps({**kept, **result.model_dump(mode="json")}))
     if not isinstance(result, Accepted):
         if not as_json:
-            err.print(f"[red]rejected[/red] ({result.code}): {result.message}", highlight=False)
+            rejected = i18n.text("cli.rejected")
+            err.print(
+                f"[red]{rejected}[/red] ({result.code}): {escape(said(result))}", highlight=False
+            )
         raise typer.Exit(1)
     if not as_json:
         suffix = "" if result.event_ids else " (nothing changed)"

@@ -40,7 +40,13 @@ from contracts.staffing import commands as c
 from contracts.staffing.events import MasterTeacherDispatched, MasterTeacherSupportExtended
 from contracts.subjects import Sender
 from services.staffing.domain.post import POST, SubjectPost
-from services.staffing.domain.teacher import TEACHER, MasterTeacher, clash_with, teacher_stream
+from services.staffing.domain.teacher import (
+    TEACHER,
+    MasterTeacher,
+    clash_with,
+    overlapping,
+    teacher_stream,
+)
 from shared.eventstore import RecordedEvent
 from shared.processor import CommandProcessor, payload_of
 
@@ -99,10 +105,12 @@ class AssignmentProcessor(CommandProcessor):
         for command_id, command in commands.items():
             clash = clash_with(calendars[command.teacher_id], command)
             if clash:
+                refusal = overlapping(command.teacher_id, clash)
                 refused[command_id] = Rejected(
                     command_id=command_id,
-                    code="overlapping_assignment",
-                    message=f"teacher {command.teacher_id} already serves {clash.describe()}",
+                    code=refusal.code,
+                    message=refusal.message,
+                    reason=refusal.reason,
                 )
         return refused
 
@@ -162,6 +170,7 @@ class AssignmentProcessor(CommandProcessor):
             command_id=done.envelope.command_id,
             code=refusal.code,
             message=f"{refusal.message}; the post had admitted the change, {outcome}",
+            reason=refusal.reason,  # the cause, in the reader's language
         )
 
     async def _calendars(self, teacher_ids: Iterable[UUID]) -> dict[UUID, MasterTeacher]:

@@ -14,7 +14,10 @@ browser's Accept-Language, `EDUPLAN_LANG`, else Chinese.
 A sentence the server builds (a task's progress, an error) is kept as a `Phrase`: its key and
 values, the values themselves phrases, names of ids (`named`), lists (`listing`), dates or
 figures. It is said in the reader's language only at the edge (the HTTP answer, the CLI), with
-`localized(body, lang)`, so that no English is stored or sent where Chinese is asked.
+`localized(body, lang)`, so that no English is stored or sent where Chinese is asked. A phrase
+crossing the bus or kept in an event is a `contracts.sentence.Sentence` (`sentence`, `spoken`);
+a service's refusal carries one, said by `refusal` (context `rejection`, whose msgids are the
+English templates themselves).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
+
+from contracts.envelope import Rejected
+from contracts.sentence import Named, Plain, Sentence, Value
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -160,6 +166,10 @@ class Name:
     def render(self, lang: str | None = None) -> str:
         if self.context == "term":
             return term(str(self.id), lang)
+        if self.context == "date":
+            return day(str(self.id), lang)
+        if self.context == "money":
+            return money(self.id)
         return label(self.context, self.id, lang)
 
 
@@ -212,3 +222,68 @@ def localized(body: Any, lang: str | None = None) -> Any:
     if isinstance(body, list | tuple):
         return [localized(v, lang) for v in body]
     return body
+
+
+def sentence(key: str, values: Mapping[str, object] | None = None) -> Sentence:
+    """A phrase as the contracts carry it (no catalogue is read: cheap where it is made)."""
+    return Sentence(key=key, values={k: _value(v) for k, v in (values or {}).items()})
+
+
+def spoken(kept: Sentence) -> Phrase:
+    """A sentence of the contracts as a phrase to say."""
+    return Phrase(kept.key, {k: _said(v) for k, v in kept.values.items()})
+
+
+def plain(value: object) -> str:
+    """A value as the English text beside a sentence writes it: ids as they are (`aid_center`,
+    `2017-autumn`), lists with commas."""
+    if isinstance(value, Name):
+        return str(value.id)
+    if isinstance(value, Listing):
+        return ", ".join(plain(v) for v in value.items)
+    if isinstance(value, Phrase):
+        return value.render("en")
+    return str(value)
+
+
+def refusal(rejected: Rejected, lang: str | None = None) -> str:
+    """A service's refusal in the reader's language; its English `message` when it carries no
+    sentence this catalogue knows (an older service, a new template not yet translated)."""
+    lang = lang or language()
+    reason = rejected.reason
+    if reason is None:
+        return rejected.message
+    context, _, msgid = reason.key.partition(".")
+    if msgid not in entries(lang).get(context, {}):
+        return rejected.message
+    try:
+        return spoken(reason).render(lang)
+    except (KeyError, IndexError, ValueError):  # values that do not fit the template
+        return rejected.message
+
+
+def _value(value: object) -> Value:
+    if isinstance(value, Listing):
+        return [_plain(v) for v in value.items]
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return _plain(value)
+
+
+def _plain(value: object) -> Plain:
+    if isinstance(value, Name):
+        return Named(context=value.context, id=str(value.id))
+    if isinstance(value, date):
+        day = value.date() if isinstance(value, datetime) else value
+        return Named(context="date", id=day.isoformat())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return plain(value)  # text (an enum's value), a decimal, a uuid ...
+
+
+def _said(value: Value) -> object:
+    if isinstance(value, list):
+        return Listing(tuple(_said(v) for v in value))
+    if isinstance(value, Named):
+        return Name(value.context, value.id)
+    return value

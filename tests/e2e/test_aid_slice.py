@@ -53,8 +53,8 @@ async def test_the_pilot_roster_goes_in_and_the_report_shows_everyone_aided(syst
         "report", "aid-coverage", "--county", "610831", "--term", "2017-autumn", "--json"
     )
     assert report.returncode == 0, report.stderr
-    assert "built from assistance through #" in report.stderr
-    assert "(up to date)" in report.stderr
+    assert "报表依据：assistance 截至第" in report.stderr, "said in Chinese by default"
+    assert "（已是最新）" in report.stderr
     rows = json.loads(report.stdout)
     assert [r["stage"] for r in rows] == [s.value for s in PILOT_COUNTS]
     for row in rows:
@@ -146,7 +146,7 @@ async def test_a_command_waits_for_the_reports_at_most_its_timeout(system: Syste
         system.processes["projection"].send_signal(signal.SIGCONT)
     assert imported.returncode == 0, imported.stderr  # the commands are done all the same
     assert "21 registered" in imported.stdout
-    assert "reports not checked" in imported.stderr
+    assert "未能检查报表" in imported.stderr
     assert waited < 15, "the wait is bounded by EDUPLAN_REPORT_WAIT"
     skipped = system.eduplan("roster", "import", str(roster), "--no-wait")
-    assert "waiting for the reports" not in skipped.stderr
+    assert "正在等待报表" not in skipped.stderr

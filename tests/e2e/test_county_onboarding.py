@@ -210,7 +210,7 @@ async def test_a_new_county_is_taken_on_through_the_cli_while_the_services_run(
     assert {t["task_id"]: t["actual"] for t in chinese["tasks"]}["3.1"] == "在结对 1 对，指标 2 对"
     assert progress["judged_on"] == "2018-12-01"
     assert sorted(tasks) == ["1.2", "2.1", "3.1", "4.1"]
-    assert tasks["3.1"]["target"] == "active_pairs: 2"
+    assert tasks["3.1"]["target"] == "active pairs: 2"
     assert tasks["3.1"]["actual"] == "1 of 2 pairs active"
     assert tasks["2.1"]["baseline"] == "1 master teachers in place"
     assert tasks["2.1"]["actual"].startswith("1 of 3 subject posts")
@@ -239,8 +239,8 @@ async def test_a_new_county_is_taken_on_through_the_cli_while_the_services_run(
     assert (before["plan"]["revision"], after["plan"]["revision"]) == (1, 2)
     early = json.loads(ok(system, "county progress --json --judged-on 2018-12-01 --county", MIZHI))
     late = json.loads(ok(system, "county progress --json --judged-on 2019-10-01 --county", MIZHI))
-    assert {t["task_id"]: t["target"] for t in early["tasks"]}["3.1"] == "active_pairs: 2"
-    assert {t["task_id"]: t["target"] for t in late["tasks"]}["3.1"] == "active_pairs: 3"
+    assert {t["task_id"]: t["target"] for t in early["tasks"]}["3.1"] == "在结对数：2"
+    assert {t["task_id"]: t["target"] for t in late["tasks"]}["3.1"] == "在结对数：3"
     listed = {c["county"]: c for c in json.loads(ok(system, "county list --json"))}
     assert len(listed[MIZHI]["revisions"]) == 2
 

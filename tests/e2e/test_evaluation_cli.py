@@ -66,7 +66,8 @@ async def test_a_county_year_from_visits_to_title_through_the_cli(system: System
     refused = system.eduplan("evaluation", "balance", "assess", *shlex.split(CENSUS))
     assert refused.returncode == 1
     assert "missing_school_data" in refused.stderr
-    assert "dalihe_primary (子洲县大理河小学), shiyan_primary (子洲县实验小学)" in refused.stderr
+    assert "dalihe_primary (子洲县大理河小学)、shiyan_primary (子洲县实验小学)" in refused.stderr
+    assert "尚未报送 2017 年统计数据" in refused.stderr, "the refusal is said in Chinese"
 
     census = system.workdir / "census.csv"
     lines = [",".join(COLUMNS), *STATISTICS, "majiacha_primary,马岔小学,0"]

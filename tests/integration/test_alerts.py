@@ -5,26 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import asyncpg
+import httpx
 import pytest
 from nats.aio.client import Client as NATS
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from contracts.assistance.commands import RecordLeaving, ReturnToSchool
 from contracts.assistance.types import LeaveReason
 from contracts.envelope import EventEnvelope
 from contracts.files.roster import parse_roster
 from contracts.files.sample_roster import sample_rows, to_csv
-from contracts.subjects import service_events
+from contracts.subjects import service_events, stream_name
 from contracts.types import Stage
 from services.cli import aid
 from services.cli.common import Issuer
 from services.projection.alerts.app import build_processor
 from services.projection.alerts.detector import Detector
 from services.projection.alerts.rules import RULES
+from services.projection.http import EXCEPTION_HANDLERS, answer, query, request_language
 from services.projection.read_models import alerts as alert_reports
 from services.projection.read_models.alerts import AlertsProjection
 from shared.commandbus import CommandClient
@@ -252,3 +259,85 @@ async def test_read_models_behind_their_streams_are_not_judged(
     sweep = await detector.sweep(TODAY)
     assert sweep.skipped
     assert await pool.fetchval("SELECT count(*) FROM alerts.events") == 0
+
+
+def alerts_api(pool: asyncpg.Pool) -> httpx.AsyncClient:
+    """`/api/alerts` as the reporting API answers it: the read model's rows, said in the
+    request's language (`?lang=`, else Accept-Language)."""
+
+    async def endpoint(request: Request) -> Response:
+        body = await alert_reports.alerts(pool, "reporting", query(request))
+        return answer(body, lang=request_language(request))
+
+    app = Starlette(routes=[Route("/api/alerts", endpoint)], exception_handlers=EXCEPTION_HANDLERS)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+async def test_an_alert_raised_on_real_data_reads_in_the_reader_s_language(
+    assistance: ServiceRuntime,
+    alerts_service: ServiceRuntime,
+    client: CommandClient,
+    pool: asyncpg.Pool,
+    nc: NATS,
+    sandbox: Sandbox,
+) -> None:
+    await register_every_stage(client)
+    students = await aid.registered_students(client, "610831")
+    await aid.grant_aid(client, students[1:], "2017-autumn", ISSUER, lambda n: None)
+    await project(pool, nc, sandbox)
+    detector = Detector(build_processor(alerts_service.store), pool, RULES)
+    assert (await detector.sweep(TODAY)).raised == 1
+    await project_alerts(pool, nc, sandbox, alerts_service)
+
+    async with alerts_api(pool) as api:
+        (zh,) = (await api.get("/api/alerts", headers={"Accept-Language": "zh-CN,zh"})).json()
+        (en,) = (await api.get("/api/alerts", headers={"Accept-Language": "en-US,en"})).json()
+
+    assert zh["kind"] == en["kind"] == "missing_aid"
+    assert "2017年秋季" in zh["detail"]
+    assert not re.search(r"[A-Za-z]{3,}", zh["detail"]), zh
+    assert re.search(r"[\u4e00-\u9fff]", zh["subject"]), zh
+    assert en["detail"] == "no aid granted for 2017 autumn after the term's grant run"
+    assert en["subject"].startswith(f"student {students[0]} (")
+
+
+async def project_alerts(
+    pool: asyncpg.Pool, nc: NATS, sandbox: Sandbox, alerts_service: ServiceRuntime
+) -> None:
+    async def published() -> bool:
+        return not await alerts_service.pool.fetchval("SELECT count(*) FROM alerts.outbox")
+
+    await wait_for(published)
+    info = await nc.jetstream().stream_info(stream_name("alerts", sandbox.namespace))
+    runner = ProjectionRunner(
+        pool, sandbox.database_url, nc, AlertsProjection(), namespace=sandbox.namespace
+    )
+    await runner.setup()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+
+    async def projected() -> bool:
+        return await runner.checkpoint("alerts") >= info.state.last_seq
+
+    await wait_for(projected)
+    stop.set()
+    await task
+
+
+async def test_an_alert_recorded_as_version_1_keeps_its_stored_text_in_every_language(
+    pool: asyncpg.Pool,
+) -> None:
+    raised = {
+        "task_id": "1.2",
+        "subject": "a student",
+        "detail": "no aid",
+        "raised_on": "2017-12-20",
+    }
+    async with pool.acquire() as conn:
+        await setup_projection(conn, "reporting", AlertsProjection())
+        await AlertsProjection().apply(conn, "reporting", [alert_event("AlertRaised", 1, **raised)])
+
+    async with alerts_api(pool) as api:
+        for lang in ("zh", "en"):
+            (row,) = (await api.get(f"/api/alerts?lang={lang}")).json()
+            assert (row["subject"], row["detail"]) == ("a student", "no aid")

@@ -3,6 +3,7 @@ chosen as documented; money, numbers and dates read as a county office writes th
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from datetime import date
@@ -13,10 +14,13 @@ import pytest
 import yaml
 
 from contracts.alerts.events import AlertKind
+from contracts.envelope import Rejected
 from contracts.evaluation.types import Indicator
 from contracts.pairing.types import Subject
+from contracts.sentence import Sentence
 from contracts.types import Stage
-from shared import i18n
+from shared import i18n, reporting_client
+from shared.decider import Rejection
 
 ROOT = Path(__file__).parents[2]
 
@@ -143,7 +147,7 @@ def test_a_sentence_is_filled_in_in_either_language() -> None:
 # Sentences the code builds: kept as a key and values, said in the reader's language at the edge
 
 SOURCES = [ROOT / "services", ROOT / "shared"]
-PYTHON_KEY = re.compile(r"""\b(?:phrase|text)\(\s*["']((?:ui|cli|progress|error)\.\w+)["']""")
+PYTHON_KEY = re.compile(r"""\b(?:phrase|text)\(\s*["']((?:ui|cli|progress|error|alert)\.\w+)["']""")
 SCRIPT_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+)["']""")
 
 
@@ -165,6 +169,7 @@ def test_every_sentence_the_code_uses_has_a_chinese_and_an_english_text() -> Non
     keys = used_keys()
     assert any(context == "progress" for context, _ in keys), "the scan finds plan progress"
     assert any(context == "error" for context, _ in keys), "the scan finds the HTTP errors"
+    assert any(context == "alert" for context, _ in keys), "the scan finds the alerts' sentences"
     for lang in i18n.LANGUAGES:
         table = i18n.entries(lang)
         missing = sorted(f"{c}.{m}" for c, m in keys if m not in table.get(c, {}))
@@ -204,4 +209,74 @@ def test_a_phrase_is_said_in_the_language_asked_with_its_values_named_there() ->
         .render("zh")
         .count("2017年11月20日")
         == 1
+    )
+
+
+# Refusals: a service keeps each as its English template (the catalogue key) and values
+
+REFUSING = {"Rejection": 1, "once": 3}  # the call, and which argument is the template
+
+
+def refusal_templates() -> dict[str, str]:
+    """Every template a service refuses with (`Rejection(code, "template", **values)`, and
+    the helpers that pass one on), with where it is."""
+    found: dict[str, str] = {}
+    for source in SOURCES:
+        for path in source.rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                    continue
+                at = REFUSING.get(node.func.id)
+                if at is None or len(node.args) <= at:
+                    continue
+                template = node.args[at]
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                if isinstance(template, ast.Constant) and isinstance(template.value, str):
+                    found[template.value] = where
+                elif not isinstance(template, ast.Name):  # a helper's parameter, passed on
+                    found[f"<not a literal template at {where}>"] = where
+    return found
+
+
+def test_every_refusal_is_a_template_with_a_chinese_and_an_english_text() -> None:
+    templates = refusal_templates()
+    assert len(templates) > 100, "the scan finds the services' refusals"
+    for lang in i18n.LANGUAGES:
+        table = i18n.entries(lang).get("rejection", {})
+        missing = sorted(f"{w}: {t}" for t, w in templates.items() if t not in table)
+        assert missing == [], f"{lang}: no text for {missing}"
+    chinese = i18n.entries("zh")["rejection"]
+    assert all(re.search(r"[\u4e00-\u9fff]", chinese[t]) for t in templates)
+
+
+def test_a_refusal_is_said_with_its_ids_named_in_the_language_asked() -> None:
+    refused = Rejection(
+        "not_permitted",
+        "{department} may not issue {command_type} (allowed: {allowed})",
+        department=i18n.named("unit", "finance"),
+        command_type="RegisterStudent",
+        allowed=i18n.listing([i18n.named("unit", "aid_center")]),
+    )
+    assert refused.message == "finance may not issue RegisterStudent (allowed: aid_center)"
+    answer = Rejected(
+        command_id=None, code=refused.code, message=refused.message, reason=refused.reason
+    )
+    assert "资助中心" in i18n.refusal(answer, "zh")
+    assert i18n.refusal(answer, "en").startswith("Finance")
+    unknown = answer.model_copy(update={"reason": Sentence(key="rejection.a new one")})
+    assert i18n.refusal(unknown, "zh") == refused.message
+
+
+def test_the_freshness_note_is_said_in_the_language_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    header = '{"assistance": {"applied_through": 6718, "behind": 0}}'
+    monkeypatch.setenv("EDUPLAN_LANG", "en")
+    assert (
+        reporting_client.freshness_note(header)
+        == "built from assistance through #6,718 (up to date)"
+    )
+    monkeypatch.setenv("EDUPLAN_LANG", "zh")
+    assert (
+        reporting_client.freshness_note(header)
+        == "报表依据：assistance 截至第 6,718 号事件（已是最新）"
     )

@@ -10,6 +10,7 @@ from contracts.assistance.commands import AnswerPublicFunds, RequestPublicFunds
 from contracts.assistance.events import PublicFundsAnswered, PublicFundsRequested
 from contracts.assistance.types import FundsDecision
 from shared.decider import Aggregate, Rejection
+from shared.i18n import named
 
 
 def funds_stream(county: str, request_id: str) -> str:
@@ -38,7 +39,9 @@ def request(state: FundsRequest, command: RequestPublicFunds) -> list[BaseModel]
         if state.requested == event:
             return []
         raise Rejection(
-            "already_requested", f"request {command.request_id} exists with other figures"
+            "already_requested",
+            "request {request_id} exists with other figures",
+            request_id=command.request_id,
         )
     return [event]
 
@@ -46,14 +49,21 @@ def request(state: FundsRequest, command: RequestPublicFunds) -> list[BaseModel]
 def answer(state: FundsRequest, command: AnswerPublicFunds) -> list[BaseModel]:
     """The approved amount must match the decision: all, part of, or none of the request."""
     if state.requested is None:
-        raise Rejection("not_requested", f"no request {command.request_id} in {command.county}")
+        raise Rejection(
+            "not_requested",
+            "no request {request_id} in {county}",
+            request_id=command.request_id,
+            county=named("county", command.county),
+        )
     event = PublicFundsAnswered(**command.model_dump())
     if state.answered is not None:
         if state.answered == event:
             return []
         raise Rejection(
             "already_answered",
-            f"request {command.request_id} was answered on {state.answered.answered_on}",
+            "request {request_id} was answered on {answered_on}",
+            request_id=command.request_id,
+            answered_on=state.answered.answered_on,
         )
     requested, approved = state.requested.requested_amount, command.approved_amount
     fits = {
@@ -64,7 +74,10 @@ def answer(state: FundsRequest, command: AnswerPublicFunds) -> list[BaseModel]:
     if not fits:
         raise Rejection(
             "answer_mismatch",
-            f"{command.decision.value} does not fit {approved} of {requested} requested",
+            "{decision} does not fit {approved} of {requested} requested",
+            decision=named("decision", command.decision),
+            approved=named("money", approved),
+            requested=named("money", requested),
         )
     return [event]
 

@@ -57,6 +57,7 @@ from contracts.assistance.types import AlertResolution, LeaveReason
 from contracts.types import Stage, StudentPersonal, last_grade
 from services.assistance.domain.catalogue import AidCatalogue
 from shared.decider import Aggregate, Rejection
+from shared.i18n import listing, named
 
 NEXT_STAGES: Mapping[Stage, frozenset[Stage]] = {
     Stage.PRESCHOOL: frozenset({Stage.PRIMARY}),
@@ -67,6 +68,7 @@ NEXT_STAGES: Mapping[Stage, frozenset[Stage]] = {
     Stage.JUNIOR_COLLEGE: frozenset({Stage.UNDERGRADUATE}),
     Stage.UNDERGRADUATE: frozenset(),
 }
+NONE = named("ui", "none")
 COMPULSORY = frozenset({Stage.PRIMARY, Stage.JUNIOR})
 ZERO = Decimal("0.00")
 
@@ -222,8 +224,11 @@ def register(
             return []
         raise Rejection(
             "already_registered",
-            f"student {command.personal.student_registry_id} is already registered with other "
-            "data; a changed roster line is a revision (eduplan roster revise)",
+            (
+                "student {student_registry_id} is already registered with other data; a "
+                "changed roster line is a revision (eduplan roster revise)"
+            ),
+            student_registry_id=command.personal.student_registry_id,
         )
     return [_registered(command, student_id, command.school_year or school_year, None)]
 
@@ -278,8 +283,12 @@ def promote(state: Student, command: PromoteStudent) -> list[BaseModel]:
     if state.grade >= last_grade(state.stage, state.programme_years):
         raise Rejection(
             "final_grade",
-            f"grade {state.grade} is the last of {state.stage.value}: graduate the student "
-            "into the next stage instead",
+            (
+                "grade {grade} is the last of {stage}: graduate the student into the "
+                "next stage instead"
+            ),
+            grade=state.grade,
+            stage=named("stage", state.stage),
         )
     return [
         StudentPromoted(
@@ -298,20 +307,34 @@ def graduate(state: Student, command: GraduateStudent) -> list[BaseModel]:
     if state.school_year is not None and state.school_year >= command.school_year:
         raise Rejection(
             "already_placed",
-            f"grade {state.grade} of {state.stage.value} is the student's place for school year "
-            f"{state.school_year}: graduate them for a later school year",
+            (
+                "grade {grade} of {stage} is the student's place for school year "
+                "{school_year}: graduate them for a later school year"
+            ),
+            grade=state.grade,
+            stage=named("stage", state.stage),
+            school_year=state.school_year,
         )
     if command.to_stage not in NEXT_STAGES[state.stage]:
-        allowed = ", ".join(sorted(s.value for s in NEXT_STAGES[state.stage])) or "none"
+        following = sorted(NEXT_STAGES[state.stage])
+        allowed = listing(named("stage", s) for s in following) if following else NONE
         raise Rejection(
             "invalid_transition",
-            f"{state.stage.value} does not lead to {command.to_stage.value} (next: {allowed})",
+            "{stage} does not lead to {to_stage} (next: {allowed})",
+            stage=named("stage", state.stage),
+            to_stage=named("stage", command.to_stage),
+            allowed=allowed,
         )
     if state.grade < last_grade(state.stage, state.programme_years):
         raise Rejection(
             "not_final_grade",
-            f"grade {state.grade} is not the last of {state.stage.value} "
-            f"({last_grade(state.stage, state.programme_years)}): promote the student instead",
+            (
+                "grade {grade} is not the last of {stage} ({last_grade}): promote the "
+                "student instead"
+            ),
+            grade=state.grade,
+            stage=named("stage", state.stage),
+            last_grade=last_grade(state.stage, state.programme_years),
         )
     return [
         StudentGraduated(
@@ -363,7 +386,9 @@ def leave(state: Student, command: RecordLeaving) -> list[BaseModel]:
     ):
         raise Rejection(
             "not_final_grade",
-            f"grade {state.grade} of {state.stage.value} is not a completion: give another reason",
+            "grade {grade} of {stage} is not a completion: give another reason",
+            grade=state.grade,
+            stage=named("stage", state.stage),
         )
     events: list[BaseModel] = [
         StudentLeftSchool(
@@ -392,7 +417,9 @@ def leave(state: Student, command: RecordLeaving) -> list[BaseModel]:
 def return_to_school(state: Student, command: ReturnToSchool) -> list[BaseModel]:
     _require_registered(state, command.student_id)
     if state.in_school:
-        raise Rejection("in_school", f"student {command.student_id} is in school already")
+        raise Rejection(
+            "in_school", "student {student_id} is in school already", student_id=command.student_id
+        )
     events: list[BaseModel] = [
         StudentReturnedToSchool(
             student_id=command.student_id,
@@ -420,7 +447,11 @@ def return_to_school(state: Student, command: ReturnToSchool) -> list[BaseModel]
 def resolve_alert(state: Student, command: ResolveDropoutAlert) -> list[BaseModel]:
     _require_registered(state, command.student_id)
     if state.open_alert is None:
-        raise Rejection("no_open_alert", f"student {command.student_id} has no open dropout alert")
+        raise Rejection(
+            "no_open_alert",
+            "student {student_id} has no open dropout alert",
+            student_id=command.student_id,
+        )
     return [
         DropoutAlertResolved(
             student_id=command.student_id,
@@ -510,16 +541,24 @@ def pay_term(state: Student, command: PayTermAid) -> list[BaseModel]:
 def pay(state: Student, command: PayAid) -> list[BaseModel]:
     grant = _grant(state, command.student_id, command.term, command.programme)
     if grant.revoked:
-        raise Rejection("grant_revoked", f"the {command.programme} grant was revoked")
+        raise Rejection(
+            "grant_revoked",
+            "the {programme} grant was revoked",
+            programme=named("programme", command.programme),
+        )
     if command.reference in grant.references:
         raise Rejection(
-            "duplicate_payment", f"payment {command.reference} is already recorded on this grant"
+            "duplicate_payment",
+            "payment {reference} is already recorded on this grant",
+            reference=command.reference,
         )
     if command.amount > grant.outstanding:
         raise Rejection(
             "payment_exceeds_grant",
-            f"{command.amount} is more than the {grant.outstanding} outstanding "
-            f"of {grant.amount} granted",
+            "{amount} is more than the {outstanding} outstanding of {granted} granted",
+            amount=named("money", command.amount),
+            outstanding=named("money", grant.outstanding),
+            granted=named("money", grant.amount),
         )
     return [
         AidPaid(
@@ -541,7 +580,8 @@ def revoke(state: Student, command: RevokeAidGrant) -> list[BaseModel]:
     if grant.paid > 0:
         raise Rejection(
             "grant_paid",
-            f"{grant.paid} of the grant is paid already; a paid grant cannot be revoked",
+            "{paid} of the grant is paid already; a paid grant cannot be revoked",
+            paid=named("money", grant.paid),
         )
     return [
         AidGrantRevoked(
@@ -596,7 +636,8 @@ def _refuse_if_erased(state: Student) -> None:
     if state.erased:
         raise Rejection(
             "personal_data_erased",
-            f"the personal data of student {state.student_id} was erased; it is not recorded again",
+            "the personal data of student {student_id} was erased; it is not recorded again",
+            student_id=state.student_id,
         )
 
 
@@ -647,7 +688,13 @@ def _grant(state: Student, student_id: UUID, term: str, programme: str) -> Grant
     _require_registered(state, student_id)
     grant = state.grants.get((term, programme))
     if grant is None:
-        raise Rejection("no_grant", f"no {programme} grant for {term} to student {student_id}")
+        raise Rejection(
+            "no_grant",
+            "no {programme} grant for {term} to student {student_id}",
+            programme=named("programme", programme),
+            term=named("term", term),
+            student_id=student_id,
+        )
     return grant
 
 
@@ -672,40 +719,54 @@ def _once(recorded: BaseModel | None, new: BaseModel, code: str) -> list[BaseMod
         return [new]
     if recorded == new:
         return []
-    raise Rejection(code, f"another {type(new).__name__} is recorded for that school year")
+    raise Rejection(
+        code, "another {event} is recorded for that school year", event=type(new).__name__
+    )
 
 
 def _require_at_university(state: Student, student_id: UUID) -> None:
     _require_registered(state, student_id)
     if state.stage not in UNIVERSITY:
         raise Rejection(
-            "not_at_university", f"the student is in {state.stage.value}, not at university"
+            "not_at_university",
+            "the student is in {stage}, not at university",
+            stage=named("stage", state.stage),
         )
 
 
 def _require_registered(state: Student, student_id: UUID) -> None:
     if not state.registered:
-        raise Rejection("not_registered", f"no registered student {student_id}")
+        raise Rejection(
+            "not_registered", "no registered student {student_id}", student_id=student_id
+        )
 
 
 def _require_in_school(state: Student) -> None:
     if not state.in_school:
-        raise Rejection("not_in_school", f"the student left school ({state.left})")
+        raise Rejection("not_in_school", "the student left school ({left})", left=state.left)
 
 
 def _require_active(state: Student, student_id: UUID) -> None:
     _require_registered(state, student_id)
     if not state.on_roster:
-        raise Rejection("not_on_roster", f"removed from the roster in revision {state.removed_in}")
+        raise Rejection(
+            "not_on_roster",
+            "removed from the roster in revision {removed_in}",
+            removed_in=state.removed_in,
+        )
     _require_in_school(state)
 
 
 def _require_eligible(state: Student, student_id: UUID) -> None:
     _require_registered(state, student_id)
     if not state.on_roster:
-        raise Rejection("not_eligible", f"removed from the roster in revision {state.removed_in}")
+        raise Rejection(
+            "not_eligible",
+            "removed from the roster in revision {removed_in}",
+            removed_in=state.removed_in,
+        )
     if not state.in_school:
-        raise Rejection("not_eligible", f"left school ({state.left})")
+        raise Rejection("not_eligible", "left school ({left})", left=state.left)
 
 
 STUDENT = Aggregate[Student]("student", Student(), evolve, lambda s: s.county)

@@ -51,8 +51,10 @@ def dispatch(state: Dispatch, command: DispatchUniversityRoster) -> list[BaseMod
             return []
         raise Rejection(
             "already_dispatched",
-            f"{command.university} got its {command.school_year} roster on "
-            f"{state.dispatched.dispatched_on}",
+            "{university} got its {school_year} roster on {dispatched_on}",
+            university=command.university,
+            school_year=command.school_year,
+            dispatched_on=state.dispatched.dispatched_on,
         )
     return [event]
 
@@ -61,7 +63,9 @@ def report(state: Dispatch, command: RecordUniversityAidReport) -> list[BaseMode
     if state.dispatched is None or state.due is None:
         raise Rejection(
             "not_dispatched",
-            f"no roster was dispatched to {command.university} for {command.school_year}",
+            "no roster was dispatched to {university} for {school_year}",
+            university=command.university,
+            school_year=command.school_year,
         )
     strangers = sorted(
         {str(e.student_id) for e in command.entries} - {str(s) for s in state.students}
@@ -69,7 +73,10 @@ def report(state: Dispatch, command: RecordUniversityAidReport) -> list[BaseMode
     if strangers:
         shown = ", ".join(strangers[:5]) + (" ..." if len(strangers) > 5 else "")
         raise Rejection(
-            "not_in_dispatch", f"{len(strangers)} student(s) were not dispatched: {shown}"
+            "not_in_dispatch",
+            "{count} student(s) were not dispatched: {shown}",
+            count=len(strangers),
+            shown=shown,
         )
     return [
         UniversityAidReported(

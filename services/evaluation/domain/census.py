@@ -30,6 +30,7 @@ from contracts.evaluation.types import BalanceThresholds, SchoolStatistics
 from services.evaluation.domain.balance import SchoolData, assess_balance
 from services.evaluation.thresholds import ThresholdBook
 from shared.decider import Aggregate, Rejection
+from shared.i18n import listing, named
 
 Basis = tuple[BalanceThresholds, tuple[tuple[str, int], ...]]
 """What an assessment was decided on: the thresholds and each school's data revision."""
@@ -78,7 +79,9 @@ def register_school(state: Census, command: RegisterCensusSchool) -> list[BaseMo
     if name is not None:
         raise Rejection(
             "school_already_registered",
-            f"{command.school} is registered as {name}; deregister it first to rename it",
+            "{school} is registered as {name}; deregister it first to rename it",
+            school=named("school", command.school),
+            name=name,
         )
     return [CensusSchoolRegistered(**command.model_dump())]
 
@@ -98,8 +101,12 @@ def submit_statistics(state: Census, command: SubmitSchoolStatistics) -> list[Ba
         return []
     raise Rejection(
         "already_submitted",
-        f"{command.school} already submitted other figures (revision {submitted.revision}); "
-        "send a correction with its reason",
+        (
+            "{school} already submitted other figures (revision {revision}); send a "
+            "correction with its reason"
+        ),
+        school=named("school", command.school),
+        revision=submitted.revision,
     )
 
 
@@ -109,7 +116,9 @@ def correct_statistics(state: Census, command: CorrectSchoolStatistics) -> list[
     submitted = state.submissions.get(command.school)
     if submitted is None:
         raise Rejection(
-            "nothing_to_correct", f"{command.school} has submitted no statistics to correct"
+            "nothing_to_correct",
+            "{school} has submitted no statistics to correct",
+            school=named("school", command.school),
         )
     if submitted.statistics == command.statistics:
         return []
@@ -126,18 +135,25 @@ def assess(
     if not state.registered:
         raise Rejection(
             "no_schools_registered",
-            f"no {command.stage.value} schools registered in {command.county} for {command.year}",
+            "no {stage} schools registered in {county} for {year}",
+            stage=named("stage", command.stage),
+            county=named("county", command.county),
+            year=command.year,
         )
     missing = sorted(s for s in state.registered if s not in state.submissions)
     if missing:
-        named = ", ".join(f"{s} ({state.registered[s]})" for s in missing)
         raise Rejection(
             "missing_school_data",
-            f"{len(missing)} school(s) have not submitted {command.year} statistics: {named}",
+            "{count} school(s) have not submitted {year} statistics: {schools}",
+            count=len(missing),
+            year=command.year,
+            schools=listing(f"{s} ({state.registered[s]})" for s in missing),
         )
     in_force = thresholds.balance_for(command.year, command.stage)
     if in_force is None:
-        raise Rejection("no_thresholds_in_force", f"no balance thresholds apply to {command.year}")
+        raise Rejection(
+            "no_thresholds_in_force", "no balance thresholds apply to {year}", year=command.year
+        )
     schools = [
         SchoolData(
             school, name, state.submissions[school].revision, state.submissions[school].statistics
@@ -161,7 +177,11 @@ def assess(
 
 def _check_registered(state: Census, school: str) -> None:
     if school not in state.registered:
-        raise Rejection("school_not_registered", f"{school} is not on this census's school list")
+        raise Rejection(
+            "school_not_registered",
+            "{school} is not on this census's school list",
+            school=named("school", school),
+        )
 
 
 def county_of(state: Census) -> str:

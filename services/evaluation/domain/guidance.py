@@ -28,6 +28,7 @@ from contracts.evaluation.events import (
 )
 from services.evaluation.domain.common import once
 from shared.decider import Aggregate, Rejection
+from shared.i18n import listing, named
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ def adopt_plan(state: GuidanceYear, command: AdoptGuidancePlan) -> list[BaseMode
     if dropped:
         raise Rejection(
             "institution_has_visits",
-            f"{', '.join(dropped)} already had visits planned or held in {command.year}; "
-            "a new plan must keep them",
+            "{dropped} already had visits planned or held in {year}; a new plan must keep them",
+            dropped=listing(dropped),
+            year=command.year,
         )
     return [adopted]
 
@@ -99,7 +101,8 @@ def plan_visit(state: GuidanceYear, command: PlanResearchVisit) -> list[BaseMode
         existing.planned if existing else None,
         planned,
         "visit_exists",
-        f"visit {command.visit_id} already exists with other data",
+        "visit {visit_id} already exists with other data",
+        visit_id=command.visit_id,
     )
 
 
@@ -108,12 +111,16 @@ def record_visit(state: GuidanceYear, command: RecordResearchVisit) -> list[Base
     _check_institution(state, command.institution, command.year)
     existing = state.visits.get(command.visit_id)
     if existing and existing.cancelled:
-        raise Rejection("visit_cancelled", f"visit {command.visit_id} was cancelled")
+        raise Rejection(
+            "visit_cancelled", "visit {visit_id} was cancelled", visit_id=command.visit_id
+        )
     if existing and existing.institution != command.institution:
         raise Rejection(
             "institution_mismatch",
-            f"visit {command.visit_id} was planned for {existing.institution}, "
-            f"not {command.institution}",
+            "visit {visit_id} was planned for {planned}, not {institution}",
+            visit_id=command.visit_id,
+            planned=existing.institution,
+            institution=command.institution,
         )
     held = ResearchVisitHeld(
         **command.model_dump(),
@@ -124,16 +131,24 @@ def record_visit(state: GuidanceYear, command: RecordResearchVisit) -> list[Base
         existing.held if existing else None,
         held,
         "visit_already_recorded",
-        f"visit {command.visit_id} was already recorded with other data",
+        "visit {visit_id} was already recorded with other data",
+        visit_id=command.visit_id,
     )
 
 
 def cancel_visit(state: GuidanceYear, command: CancelResearchVisit) -> list[BaseModel]:
     visit = state.visits.get(command.visit_id)
     if visit is None:
-        raise Rejection("unknown_visit", f"no planned visit {command.visit_id} in {command.year}")
+        raise Rejection(
+            "unknown_visit",
+            "no planned visit {visit_id} in {year}",
+            visit_id=command.visit_id,
+            year=command.year,
+        )
     if visit.held:
-        raise Rejection("visit_already_held", f"visit {command.visit_id} took place already")
+        raise Rejection(
+            "visit_already_held", "visit {visit_id} took place already", visit_id=command.visit_id
+        )
     if visit.cancelled:
         return []
     return [ResearchVisitCancelled(**command.model_dump(), institution=visit.institution)]
@@ -145,7 +160,10 @@ def erase_experts(state: GuidanceYear, command: EraseResearchVisitExperts) -> li
     if visit is None:
         raise Rejection(
             "unknown_visit",
-            f"{command.county} has no research visit {command.visit_id} in {command.year}",
+            "{county} has no research visit {visit_id} in {year}",
+            county=named("county", command.county),
+            visit_id=command.visit_id,
+            year=command.year,
         )
     if visit.erased:
         return []
@@ -160,10 +178,15 @@ def erase_experts(state: GuidanceYear, command: EraseResearchVisitExperts) -> li
 
 def _check_institution(state: GuidanceYear, institution: str, year: int) -> None:
     if state.plan is None:
-        raise Rejection("no_guidance_plan", f"no guidance plan adopted for {year}: adopt one first")
+        raise Rejection(
+            "no_guidance_plan", "no guidance plan adopted for {year}: adopt one first", year=year
+        )
     if institution not in {i.institution for i in state.plan.institutions}:
         raise Rejection(
-            "unknown_institution", f"{institution} is not in the guidance plan of {year}"
+            "unknown_institution",
+            "{institution} is not in the guidance plan of {year}",
+            institution=institution,
+            year=year,
         )
 
 

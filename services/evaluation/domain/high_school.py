@@ -25,6 +25,7 @@ from contracts.evaluation.events import (
 from contracts.evaluation.types import Milestone
 from services.evaluation.domain.common import once
 from shared.decider import Aggregate, Rejection
+from shared.i18n import named
 
 ORDER = tuple(Milestone)
 
@@ -53,7 +54,8 @@ def propose_project(state: Project, command: ProposeHighSchoolProject) -> list[B
         state.proposal,
         HighSchoolProjectProposed(**command.model_dump()),
         "project_exists",
-        f"project {command.project_id} was proposed with other data",
+        "project {project_id} was proposed with other data",
+        project_id=command.project_id,
     )
 
 
@@ -61,7 +63,7 @@ def advance_project(state: Project, command: AdvanceHighSchoolProject) -> list[B
     """Reach the next milestone; one reached already, with the same data, changes nothing."""
     proposal = state.proposal
     if proposal is None:
-        raise Rejection("unknown_project", f"no project {command.project_id}")
+        raise Rejection("unknown_project", "no project {project_id}", project_id=command.project_id)
     advanced = HighSchoolProjectAdvanced(
         **command.model_dump(), county=proposal.county, school=proposal.school
     )
@@ -71,22 +73,29 @@ def advance_project(state: Project, command: AdvanceHighSchoolProject) -> list[B
             reached,
             advanced,
             "milestone_already_reached",
-            f"project {command.project_id} reached {command.milestone.value} "
-            f"on {reached.reached_on} already",
+            "project {project_id} reached {milestone} on {reached_on} already",
+            project_id=command.project_id,
+            milestone=command.milestone.value,
+            reached_on=reached.reached_on,
         )
     expected = ORDER[ORDER.index(state.milestone) + 1] if state.milestone != ORDER[-1] else None
     if command.milestone != expected:
         raise Rejection(
             "milestone_out_of_order",
-            f"project {command.project_id} is {state.milestone.value}; "
-            f"its next milestone is {expected.value if expected else 'none'}",
+            "project {project_id} is {milestone}; its next milestone is {next}",
+            project_id=command.project_id,
+            milestone=state.milestone.value,
+            next=expected.value if expected else named("ui", "none"),
         )
     previous = state.advances[-1].reached_on if state.advances else proposal.proposed_on
     if command.reached_on < previous:
         raise Rejection(
             "milestone_before_previous",
-            f"{command.milestone.value} on {command.reached_on} is before "
-            f"{state.milestone.value} on {previous}",
+            "{milestone} on {reached_on} is before {reached} on {previous}",
+            milestone=command.milestone.value,
+            reached_on=command.reached_on,
+            reached=state.milestone.value,
+            previous=previous,
         )
     return [advanced]
 
@@ -119,7 +128,8 @@ def record_activity(state: Activity, command: RecordQualityImprovementActivity) 
             expert_count=len(command.personal.experts),
         ),
         "activity_exists",
-        f"activity {command.activity_id} was recorded with other data",
+        "activity {activity_id} was recorded with other data",
+        activity_id=command.activity_id,
     )
 
 
@@ -129,7 +139,10 @@ def erase_activity_experts(
     """Only a recorded activity of the county named; erased already: nothing more to do."""
     if state.recorded is None or state.recorded.county != command.county:
         raise Rejection(
-            "unknown_activity", f"{command.county} has no activity {command.activity_id}"
+            "unknown_activity",
+            "{county} has no activity {activity_id}",
+            county=named("county", command.county),
+            activity_id=command.activity_id,
         )
     if state.erased:
         return []

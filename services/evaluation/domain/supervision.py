@@ -45,24 +45,33 @@ def record_evaluation(state: Evaluation, command: RecordSupervisoryEvaluation) -
         state.recorded,
         SupervisoryEvaluationRecorded(**command.model_dump()),
         "evaluation_exists",
-        f"evaluation {command.evaluation_id} was recorded with other data",
+        "evaluation {evaluation_id} was recorded with other data",
+        evaluation_id=command.evaluation_id,
     )
 
 
 def record_outcome(state: Evaluation, command: RecordEvaluationOutcome) -> list[BaseModel]:
     evaluation = state.recorded
     if evaluation is None:
-        raise Rejection("unknown_evaluation", f"no evaluation {command.evaluation_id}")
+        raise Rejection(
+            "unknown_evaluation",
+            "no evaluation {evaluation_id}",
+            evaluation_id=command.evaluation_id,
+        )
     if command.decided_on < evaluation.evaluated_on:
         raise Rejection(
             "outcome_before_evaluation",
-            f"decided on {command.decided_on}, before the evaluation of {evaluation.evaluated_on}",
+            "decided on {decided_on}, before the evaluation of {evaluated_on}",
+            decided_on=command.decided_on,
+            evaluated_on=evaluation.evaluated_on,
         )
     if command.title and TITLE_SCOPES[command.title] != evaluation.scope:
         raise Rejection(
             "title_outside_scope",
-            f"{command.title.value} is awarded on a {TITLE_SCOPES[command.title].value} "
-            f"evaluation, not {evaluation.scope.value}",
+            "{title} is awarded on a {needed} evaluation, not {scope}",
+            title=command.title.value,
+            needed=TITLE_SCOPES[command.title].value,
+            scope=evaluation.scope.value,
         )
     return once(
         state.outcome,
@@ -73,8 +82,9 @@ def record_outcome(state: Evaluation, command: RecordEvaluationOutcome) -> list[
             scope=evaluation.scope,
         ),
         "outcome_already_recorded",
-        f"evaluation {command.evaluation_id} already has the outcome "
-        f"{state.outcome.outcome.value if state.outcome else ''}",
+        "evaluation {evaluation_id} already has the outcome {outcome}",
+        evaluation_id=command.evaluation_id,
+        outcome=state.outcome.outcome.value if state.outcome else "",
     )
 
 

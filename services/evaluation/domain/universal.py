@@ -21,6 +21,7 @@ from contracts.evaluation.events import (
 from contracts.evaluation.types import UniversalThresholds
 from services.evaluation.thresholds import ThresholdBook
 from shared.decider import Aggregate, Rejection
+from shared.i18n import listing, named
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,26 @@ def assess(
     figures = state.figures
     if figures is None:
         raise Rejection(
-            "no_figures_recorded", f"no figures recorded for {command.county} in {command.year}"
+            "no_figures_recorded",
+            "no figures recorded for {county} in {year}",
+            county=named("county", command.county),
+            year=command.year,
         )
     in_force = thresholds.universal_for(command.year)
     if in_force is None:
         raise Rejection(
             "no_thresholds_in_force",
-            f"no double-high double-universal thresholds apply to {command.year}",
+            "no double-high double-universal thresholds apply to {year}",
+            year=command.year,
         )
     missing = sorted(r for r in in_force.minimum_rates if r not in figures.rates)
     if missing:
         raise Rejection(
             "missing_figures",
-            f"the {command.year} figures lack {', '.join(missing)} (needed by {in_force.id})",
+            "the {year} figures lack {missing} (needed by {thresholds})",
+            year=command.year,
+            missing=listing(missing),
+            thresholds=in_force.id,
         )
     if (in_force, figures.revision) == state.assessed_on:
         return []

@@ -10,6 +10,7 @@ from contracts.pairing.commands import ErasePairingPersonalData
 from contracts.pairing.events import PairingPersonalDataErased
 from services.pairing.domain.school import HelpedSchool
 from shared.decider import Rejection
+from shared.i18n import named
 
 
 def erase_personal_data(state: HelpedSchool, c: ErasePairingPersonalData) -> Sequence[BaseModel]:
@@ -18,7 +19,9 @@ def erase_personal_data(state: HelpedSchool, c: ErasePairingPersonalData) -> Seq
     if record is None or "personal" not in type(record).model_fields:
         raise Rejection(
             "unknown_record",
-            f"school {c.helped_school_id} has no record {c.record_id} that names people",
+            "school {helped_school_id} has no record {record_id} that names people",
+            helped_school_id=named("school", c.helped_school_id),
+            record_id=c.record_id,
         )
     if c.record_id in state.erased:
         return []

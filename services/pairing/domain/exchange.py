@@ -17,6 +17,7 @@ from services.pairing.domain.records import active_pair, already_recorded
 from services.pairing.domain.school import HelpedSchool, Pair, facts_of
 from services.pairing.targets import CountyTargets
 from shared.decider import Rejection
+from shared.i18n import named
 
 
 def second_manager(
@@ -42,8 +43,15 @@ def second_manager(
     if most_at_once(same_side, c.start_date, c.end_date) >= targets.secondments_max:
         raise Rejection(
             "too_many_secondments",
-            f"pair {pair.pair_id} already has {targets.secondments_max} managers seconded "
-            f"{c.direction.value} during {c.start_date}..{c.end_date}",
+            (
+                "pair {pair_id} already has {secondments_max} managers seconded "
+                "{direction} during {start_date}..{end_date}"
+            ),
+            pair_id=pair.pair_id,
+            secondments_max=targets.secondments_max,
+            direction=named("direction", c.direction),
+            start_date=c.start_date,
+            end_date=c.end_date,
         )
     return [seconded(pair)]
 
@@ -74,7 +82,14 @@ def record_shadowing(
     if not within and c.exception_reason is None:
         raise Rejection(
             "shadowing_outside_target",
-            f"{c.start_date}..{c.end_date} is {months} months, outside "
-            f"{targets.shadowing_min}-{targets.shadowing_max}; give an exception_reason",
+            (
+                "{start_date}..{end_date} is {months} months, outside "
+                "{shadowing_min}-{shadowing_max}; give an exception_reason"
+            ),
+            start_date=c.start_date,
+            end_date=c.end_date,
+            months=months,
+            shadowing_min=targets.shadowing_min,
+            shadowing_max=targets.shadowing_max,
         )
     return [shadowed(pair)]

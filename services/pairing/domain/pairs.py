@@ -16,6 +16,7 @@ from contracts.pairing.events import PairEnded, PairEstablished, PairResumed, Pa
 from contracts.types import Stage
 from services.pairing.domain.school import HelpedSchool, Pair, PairStatus, facts_of
 from shared.decider import Rejection
+from shared.i18n import named
 
 
 def establish_pair(state: HelpedSchool, c: EstablishPair) -> list[BaseModel]:
@@ -23,7 +24,10 @@ def establish_pair(state: HelpedSchool, c: EstablishPair) -> list[BaseModel]:
     if state.name and state.name != c.helped_school_name:
         raise Rejection(
             "school_name_mismatch",
-            f"{c.helped_school_id} is {state.name}, not {c.helped_school_name}",
+            "{helped_school_id} is {name}, not {helped_school_name}",
+            helped_school_id=named("school", c.helped_school_id),
+            name=state.name,
+            helped_school_name=c.helped_school_name,
         )
     if any(_same(p, c) for p in state.at(c.stage)):
         return []
@@ -31,15 +35,23 @@ def establish_pair(state: HelpedSchool, c: EstablishPair) -> list[BaseModel]:
     if current is not None:
         raise Rejection(
             "stage_already_helped",
-            f"{c.helped_school_id} already has helper {current.helper_school_id} at "
-            f"{c.stage.value} (pair {current.pair_id}); end that pair first",
+            (
+                "{helped_school_id} already has helper {helper_school_id} at {stage} "
+                "(pair {pair_id}); end that pair first"
+            ),
+            helped_school_id=named("school", c.helped_school_id),
+            helper_school_id=named("school", current.helper_school_id),
+            stage=named("stage", c.stage),
+            pair_id=current.pair_id,
         )
     earlier = state.at(c.stage)
     if earlier and c.start_date < earlier[-1].since:
         raise Rejection(
             "overlaps_previous_pair",
-            f"pair {earlier[-1].pair_id} ended on {earlier[-1].since}; "
-            f"a new pair cannot start on {c.start_date}",
+            "pair {pair_id} ended on {since}; a new pair cannot start on {start_date}",
+            pair_id=earlier[-1].pair_id,
+            since=earlier[-1].since,
+            start_date=c.start_date,
         )
     return [
         PairEstablished(
@@ -59,7 +71,9 @@ def establish_pair(state: HelpedSchool, c: EstablishPair) -> list[BaseModel]:
 def suspend_pair(state: HelpedSchool, c: SuspendPair) -> list[BaseModel]:
     pair = current_pair(state, c.stage)
     if pair.status is PairStatus.SUSPENDED:
-        raise Rejection("pair_already_suspended", f"pair {pair.pair_id} is suspended already")
+        raise Rejection(
+            "pair_already_suspended", "pair {pair_id} is suspended already", pair_id=pair.pair_id
+        )
     _not_before_last_change(pair, c.on)
     return [PairSuspended(**facts_of(state, pair), on=c.on, reason=c.reason)]
 
@@ -67,7 +81,9 @@ def suspend_pair(state: HelpedSchool, c: SuspendPair) -> list[BaseModel]:
 def resume_pair(state: HelpedSchool, c: ResumePair) -> list[BaseModel]:
     pair = current_pair(state, c.stage)
     if pair.status is not PairStatus.SUSPENDED:
-        raise Rejection("pair_not_suspended", f"pair {pair.pair_id} is not suspended")
+        raise Rejection(
+            "pair_not_suspended", "pair {pair_id} is not suspended", pair_id=pair.pair_id
+        )
     _not_before_last_change(pair, c.on)
     return [PairResumed(**facts_of(state, pair), on=c.on)]
 
@@ -83,7 +99,12 @@ def current_pair(state: HelpedSchool, stage: Stage) -> Pair:
     pair = state.current_pair(stage)
     if pair is None:
         school = state.school_id or "this school"
-        raise Rejection("no_pair", f"{school} has no current pair at {stage.value}")
+        raise Rejection(
+            "no_pair",
+            "{school} has no current pair at {stage}",
+            school=named("school", school),
+            stage=named("stage", stage),
+        )
     return pair
 
 
@@ -100,6 +121,9 @@ def _not_before_last_change(pair: Pair, day: date) -> None:
     if day < pair.since:
         raise Rejection(
             "before_last_change",
-            f"pair {pair.pair_id} has been {pair.status.value} since {pair.since}; "
-            f"{day} is earlier",
+            "pair {pair_id} has been {status} since {since}; {day} is earlier",
+            pair_id=pair.pair_id,
+            status=pair.status.value,
+            since=pair.since,
+            day=day,
         )

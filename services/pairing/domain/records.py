@@ -20,10 +20,19 @@ def active_pair(state: HelpedSchool, stage: Stage, day: date) -> Pair:
     """The stage's pair, which must be active and have started by `day`."""
     pair = current_pair(state, stage)
     if pair.status is PairStatus.SUSPENDED:
-        raise Rejection("pair_suspended", f"pair {pair.pair_id} is suspended since {pair.since}")
+        raise Rejection(
+            "pair_suspended",
+            "pair {pair_id} is suspended since {since}",
+            pair_id=pair.pair_id,
+            since=pair.since,
+        )
     if day < pair.start_date:
         raise Rejection(
-            "before_pair_start", f"pair {pair.pair_id} starts on {pair.start_date}, after {day}"
+            "before_pair_start",
+            "pair {pair_id} starts on {start_date}, after {day}",
+            pair_id=pair.pair_id,
+            start_date=pair.start_date,
+            day=day,
         )
     return pair
 
@@ -39,5 +48,7 @@ def already_recorded(
         return True
     raise Rejection(
         "record_id_taken",
-        f"{record_id} already names a different record ({type(existing).__name__})",
+        "{record_id} already names a different record ({kind})",
+        record_id=record_id,
+        kind=type(existing).__name__,
     )

@@ -10,6 +10,7 @@ from contracts.pairing.commands import RecordSchoolSystemMilestone, RecordStanda
 from contracts.pairing.events import SchoolSystemMilestoneAchieved, StandardisedAssessmentPassed
 from services.pairing.domain.school import HelpedSchool
 from shared.decider import Rejection
+from shared.i18n import named
 
 
 def record_milestone(state: HelpedSchool, c: RecordSchoolSystemMilestone) -> list[BaseModel]:
@@ -27,7 +28,10 @@ def record_milestone(state: HelpedSchool, c: RecordSchoolSystemMilestone) -> lis
     if existing is not None:
         raise Rejection(
             "milestone_already_recorded",
-            f"{c.helped_school_id} achieved {c.milestone.value} on {existing.achieved_on}",
+            "{helped_school_id} achieved {milestone} on {achieved_on}",
+            helped_school_id=named("school", c.helped_school_id),
+            milestone=c.milestone.value,
+            achieved_on=existing.achieved_on,
         )
     return [achieved]
 
@@ -43,11 +47,18 @@ def record_assessment(state: HelpedSchool, c: RecordStandardisedAssessment) -> l
     if existing is not None:
         raise Rejection(
             "assessment_already_recorded",
-            f"{c.helped_school_id} passed the {c.level.value} assessment on {existing.passed_on}",
+            "{helped_school_id} passed the {level} assessment on {passed_on}",
+            helped_school_id=named("school", c.helped_school_id),
+            level=c.level.value,
+            passed_on=existing.passed_on,
         )
     return [passed]
 
 
 def _helped(state: HelpedSchool, school_id: str) -> None:
     if not state.pairs:
-        raise Rejection("not_a_helped_school", f"{school_id} has never been paired")
+        raise Rejection(
+            "not_a_helped_school",
+            "{school_id} has never been paired",
+            school_id=named("school", school_id),
+        )

@@ -17,6 +17,7 @@ from contracts.pairing.commands import AdoptPairingTargets
 from contracts.pairing.events import PairingTargetsAdopted
 from services.pairing.targets import CountyTargets
 from shared.decider import Aggregate, Rejection
+from shared.i18n import named
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ def adopt_targets(
     if c.active_pairs is None:
         raise Rejection(
             "no_targets_for_county",
-            f"give county {c.county}'s active_pairs (`eduplan county adopt --plan FILE.yaml`)",
+            "give county {county}'s active_pairs (`eduplan county adopt --plan FILE.yaml`)",
+            county=named("county", c.county),
         )
     adopted = PairingTargetsAdopted(
         county=c.county,

@@ -15,6 +15,7 @@ from contracts.subjects import Sender
 from services.projection.alerts.rules import Gap, Rule
 from services.projection.read_models.plan.judged_on import default_judged_on
 from shared.commandbus import new_command
+from shared.i18n import sentence
 from shared.metrics import ALERT_SWEEPS
 from shared.processor import CommandProcessor
 
@@ -73,9 +74,11 @@ class Detector:
                 kind=g.kind,
                 task_id=g.task_id,
                 county=g.county,
-                subject=g.subject,
-                detail=g.detail,
+                subject=g.subject.render("en"),
+                detail=g.detail.render("en"),
                 raised_on=today,
+                subject_said=sentence(g.subject.key, g.subject.values),
+                detail_said=sentence(g.detail.key, g.detail.values),
             )
             for key, g in sorted(gaps.items())
             if key not in opened

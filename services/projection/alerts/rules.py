@@ -21,6 +21,7 @@ from services.projection.read_models.pairing import reports as pairing_reports
 from services.projection.read_models.plan.rules import SEASON_ENDS, post_lacking
 from services.projection.read_models.staffing import coverage as staffing_coverage
 from services.projection.read_models.staffing import training as staffing_training
+from shared.i18n import Phrase, named, phrase
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class Gap:
     kind: AlertKind
     task_id: str
     county: str
-    subject: str
-    detail: str
+    subject: Phrase
+    detail: Phrase
 
 
 Rule = Callable[[asyncpg.Connection, str, date], Awaitable[list[Gap]]]
@@ -59,8 +60,14 @@ async def missing_aid(conn: asyncpg.Connection, schema: str, today: date) -> lis
             AlertKind.MISSING_AID,
             "1.2",
             r["county"],
-            f"student {r['student_id']} ({r['stage']} grade {r['grade']}, {r['school']})",
-            f"no aid granted for {r['term']} after the term's grant run",
+            phrase(
+                "alert.student_subject",
+                student_id=r["student_id"],
+                stage=named("stage", r["stage"]),
+                grade=r["grade"],
+                school=named("school", r["school"]),
+            ),
+            phrase("alert.missing_aid_detail", term=named("term", r["term"])),
         )
         for r in rows
     ]
@@ -80,9 +87,15 @@ async def dropout_open(conn: asyncpg.Connection, schema: str, today: date) -> li
             AlertKind.DROPOUT_OPEN,
             "1.2",
             r["county"],
-            f"pupil of {r['school']} ({r['stage']} grade {r['grade']})",
-            f"left school on {r['left_on']}; the dropout alert is open after "
-            f"{(today - r['left_on']).days} days",
+            phrase(
+                "alert.pupil_of_school",
+                school=named("school", r["school"]),
+                stage=named("stage", r["stage"]),
+                grade=r["grade"],
+            ),
+            phrase(
+                "alert.dropout_open_detail", left_on=r["left_on"], days=(today - r["left_on"]).days
+            ),
         )
         for r in rows
     ]
@@ -108,9 +121,18 @@ async def subject_without_master_teacher(
                         AlertKind.SUBJECT_WITHOUT_MASTER_TEACHER,
                         "2.1",
                         county,
-                        f"{post['subject']} at {post['host_school_name'] or post['host_school']}",
-                        f"{post['teachers']} master teachers in {term}, below the target "
-                        f"{post['min']}-{post['max']}",
+                        phrase(
+                            "alert.subject_at_school",
+                            subject=named("subject", post["subject"]),
+                            school=post["host_school_name"] or named("school", post["host_school"]),
+                        ),
+                        phrase(
+                            "alert.master_teachers_detail",
+                            teachers=post["teachers"],
+                            term=named("term", term),
+                            min=post["min"],
+                            max=post["max"],
+                        ),
                     )
                 )
     return gaps
@@ -138,9 +160,16 @@ async def caravan_visit_missing(conn: asyncpg.Connection, schema: str, today: da
                             AlertKind.CARAVAN_VISIT_MISSING,
                             "2.2",
                             county,
-                            f"caravan visit of {season_term(year['year'], season)}",
-                            f"the {season} season of {year['year']}-{year['year'] + 1} ended "
-                            "with no caravan teaching visit",
+                            phrase(
+                                "alert.caravan_subject",
+                                term=named("term", season_term(year["year"], season)),
+                            ),
+                            phrase(
+                                "alert.caravan_detail",
+                                season=named("season", season),
+                                year=year["year"],
+                                next_year=year["year"] + 1,
+                            ),
                         )
                     )
     return gaps
@@ -154,9 +183,18 @@ async def pair_without_secondment(conn: asyncpg.Connection, schema: str, today: 
             AlertKind.PAIR_WITHOUT_SECONDMENT,
             "3.2",
             pair["county"],
-            f"{pair['helped_school']['name']} and {pair['helper_school']['name']}",
-            f"{side.replace('_', ' ')}: {pair['secondments'][side]['on_day']} managers seconded "
-            f"on {today}, below {pair['secondments']['target']['min']}",
+            phrase(
+                "alert.pair_subject",
+                helped=pair["helped_school"]["name"],
+                helper=pair["helper_school"]["name"],
+            ),
+            phrase(
+                "alert.pair_detail",
+                side=named("direction", side),
+                managers=pair["secondments"][side]["on_day"],
+                day=today,
+                min=pair["secondments"]["target"]["min"],
+            ),
         )
         for pair in await pairing_reports.pairs(conn, schema, None, today)
         for side in pair["secondments"]["sides_below_minimum"]
@@ -174,8 +212,13 @@ async def institution_without_research_visit(
             AlertKind.INSTITUTION_WITHOUT_RESEARCH_VISIT,
             "4.1",
             r["county"],
-            str(r["name"] or r["institution"]),
-            f"no teaching-research visit in {year} (target {r['visits_min']}-{r['visits_max']})",
+            phrase("alert.institution_subject", institution=str(r["name"] or r["institution"])),
+            phrase(
+                "alert.research_visit_detail",
+                year=year,
+                min=r["visits_min"],
+                max=r["visits_max"],
+            ),
         )
         for r in await evaluation_guidance.visits_per_institution(conn, schema, year, None)
         if r["status"] == "none"

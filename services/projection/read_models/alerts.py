@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict
 
 from contracts.alerts.events import AlertKind
 from contracts.envelope import EventEnvelope
+from contracts.sentence import Sentence
 from contracts.types import CountyCode
 from services.projection.http import Route
+from shared.i18n import Phrase, spoken
 from shared.migrations import Migration
 
 MIGRATIONS = (
@@ -25,6 +27,13 @@ MIGRATIONS = (
             county text NOT NULL, subject text NOT NULL, detail text NOT NULL,
             raised_on date NOT NULL, resolved_on date, how text);
         CREATE INDEX alerts_open_idx ON "{schema}".alerts (county, kind) WHERE resolved_on IS NULL;
+        """,
+    ),
+    Migration(
+        2,
+        "alerts said in the reader's language",
+        """
+        ALTER TABLE "{schema}".alerts ADD COLUMN subject_said jsonb, ADD COLUMN detail_said jsonb;
         """,
     ),
 )
@@ -56,25 +65,28 @@ class AlertsProjection:
                     date.fromisoformat(p["raised_on"]),
                     None,
                     None,
+                    p.get("subject_said"),  # none before version 2: the text is all there is
+                    p.get("detail_said"),
                 ]
                 resolved.pop(key, None)
             elif e.event_type == "AlertResolved":
                 closing = (date.fromisoformat(p["resolved_on"]), p["how"])
                 if key in raised:
-                    raised[key][7:] = closing
+                    raised[key][7:9] = closing
                 else:
                     resolved[key] = closing
         if raised:
             await conn.execute(
                 f"""
                 INSERT INTO "{schema}".alerts (alert_key, kind, task_id, county, subject, detail,
-                    raised_on, resolved_on, how)
+                    raised_on, resolved_on, how, subject_said, detail_said)
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                    $6::text[], $7::date[], $8::date[], $9::text[])
+                    $6::text[], $7::date[], $8::date[], $9::text[], $10::jsonb[], $11::jsonb[])
                 ON CONFLICT (alert_key) DO UPDATE SET task_id = EXCLUDED.task_id,
                     subject = EXCLUDED.subject, detail = EXCLUDED.detail,
                     raised_on = EXCLUDED.raised_on, resolved_on = EXCLUDED.resolved_on,
-                    how = EXCLUDED.how
+                    how = EXCLUDED.how, subject_said = EXCLUDED.subject_said,
+                    detail_said = EXCLUDED.detail_said
                 """,
                 *zip(*raised.values(), strict=True),
             )
@@ -113,16 +125,20 @@ async def alerts(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any
     )
     return [
         {
-            **{
-                k: r[k]
-                for k in ("alert_key", "kind", "task_id", "county", "subject", "detail", "how")
-            },
+            **{k: r[k] for k in ("alert_key", "kind", "task_id", "county", "how")},
+            "subject": _said(r["subject_said"], r["subject"]),
+            "detail": _said(r["detail_said"], r["detail"]),
             "status": "open" if r["resolved_on"] is None else "resolved",
             "raised_on": r["raised_on"].isoformat() if r["raised_on"] else None,
             "resolved_on": r["resolved_on"].isoformat() if r["resolved_on"] else None,
         }
         for r in rows
     ]
+
+
+def _said(kept: dict[str, Any] | None, text: str) -> Phrase | str:
+    """A sentence the answer says in the reader's language; a version 1 alert's stored text."""
+    return spoken(Sentence.model_validate(kept)) if kept else text
 
 
 async def alert_counts(pool: asyncpg.Pool, schema: str, params: dict[str, str]) -> Any:

@@ -10,6 +10,7 @@ from contracts.staffing.commands import AdoptStaffingTargets
 from contracts.staffing.events import StaffingTargetsAdopted
 from contracts.staffing.types import CountyTargets
 from shared.decider import Aggregate, Rejection
+from shared.i18n import named
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ def adopt(state: AdoptedTargets, command: AdoptStaffingTargets) -> list[BaseMode
     if command.targets is None:
         raise Rejection(
             "targets_required",
-            f"give county {command.county}'s targets (`eduplan county adopt --plan FILE.yaml`)",
+            "give county {county}'s targets (`eduplan county adopt --plan FILE.yaml`)",
+            county=named("county", command.county),
         )
     if command.targets == state.targets:
         return []

@@ -34,6 +34,7 @@ from contracts.staffing.types import HostSchoolTarget
 from services.staffing.domain.targets import check_subject, host_school
 from services.staffing.targets import StaffingTargets
 from shared.decider import Aggregate, Rejection
+from shared.i18n import named
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,10 @@ def dispatch(
     if clash:
         raise Rejection(
             "overlapping_assignment",
-            f"teacher {command.teacher_id} already serves here "
-            f"{clash.start_term} to {clash.end_term}",
+            "teacher {teacher_id} already serves here {start_term} to {end_term}",
+            teacher_id=command.teacher_id,
+            start_term=named("term", clash.start_term),
+            end_term=named("term", clash.end_term),
         )
     _check_room(state, command, range(term_index(start), term_index(end) + 1), most)
     return [
@@ -180,13 +183,19 @@ def record_arrival(
         return []
     if current.arrived_on is not None:
         raise Rejection(
-            "already_arrived", f"teacher {command.teacher_id} arrived on {current.arrived_on}"
+            "already_arrived",
+            "teacher {teacher_id} arrived on {arrived_on}",
+            teacher_id=command.teacher_id,
+            arrived_on=current.arrived_on,
         )
     if not current.overlaps(term_of(command.arrived_on), term_of(command.arrived_on)):
         raise Rejection(
             "arrival_outside_assignment",
-            f"{command.arrived_on} is in {term_of(command.arrived_on)}, outside the assignment "
-            f"{current.start_term} to {current.end_term}",
+            "{arrived_on} is in {term_of}, outside the assignment {start_term} to {end_term}",
+            arrived_on=command.arrived_on,
+            term_of=named("term", term_of(command.arrived_on)),
+            start_term=named("term", current.start_term),
+            end_term=named("term", current.end_term),
         )
     return [MasterTeacherArrived(**_facts(state, current), arrived_on=command.arrived_on)]
 
@@ -202,8 +211,9 @@ def extend(
     if new < old:
         raise Rejection(
             "not_an_extension",
-            f"{command.planned_end_term} is before the planned end {current.planned_end_term}; "
-            "end the support instead",
+            ("{planned_end_term} is before the planned end {planned}; end the support instead"),
+            planned_end_term=named("term", command.planned_end_term),
+            planned=named("term", current.planned_end_term),
         )
     _check_room(
         state, command, range(old + 1, new + 1), most_teachers(state, command, targets), current
@@ -226,19 +236,23 @@ def end(
     if current.arrived_on is None:
         raise Rejection(
             "not_arrived",
-            f"teacher {command.teacher_id} never arrived; withdraw the dispatch instead",
+            "teacher {teacher_id} never arrived; withdraw the dispatch instead",
+            teacher_id=command.teacher_id,
         )
     last = term_index(command.last_term)
     if last < term_index(current.start_term):
         raise Rejection(
             "end_before_start",
-            f"{command.last_term} is before the start term {current.start_term}",
+            "{last_term} is before the start term {start_term}",
+            last_term=named("term", command.last_term),
+            start_term=named("term", current.start_term),
         )
     if last > term_index(current.planned_end_term):
         raise Rejection(
             "end_after_planned_end",
-            f"{command.last_term} is after the planned end {current.planned_end_term}; "
-            "extend the support first",
+            "{last_term} is after the planned end {planned_end_term}; extend the support first",
+            last_term=named("term", command.last_term),
+            planned_end_term=named("term", current.planned_end_term),
         )
     return [MasterTeacherSupportEnded(**_facts(state, current), last_term=command.last_term)]
 
@@ -256,8 +270,9 @@ def withdraw_dispatch(
     if current.arrived_on is not None:
         raise Rejection(
             "already_arrived",
-            f"teacher {command.teacher_id} arrived on {current.arrived_on}; end the support "
-            "instead",
+            "teacher {teacher_id} arrived on {arrived_on}; end the support instead",
+            teacher_id=command.teacher_id,
+            arrived_on=current.arrived_on,
         )
     return [MasterTeacherDispatchWithdrawn(**_facts(state, current), reason=command.reason)]
 
@@ -273,12 +288,16 @@ def withdraw_extension(
     if restored > term_index(current.planned_end_term):
         raise Rejection(
             "not_an_extension",
-            f"{command.planned_end_term} is after the planned end {current.planned_end_term}",
+            "{planned_end_term} is after the planned end {planned}",
+            planned_end_term=named("term", command.planned_end_term),
+            planned=named("term", current.planned_end_term),
         )
     if restored < term_index(current.start_term):
         raise Rejection(
             "end_before_start",
-            f"{command.planned_end_term} is before the start term {current.start_term}",
+            "{planned_end_term} is before the start term {start_term}",
+            planned_end_term=named("term", command.planned_end_term),
+            start_term=named("term", current.start_term),
         )
     return [
         MasterTeacherExtensionWithdrawn(
@@ -298,7 +317,10 @@ def raise_target(
     if command.max_teachers <= most:
         raise Rejection(
             "not_a_raise",
-            f"{command.subject} at {command.host_school} already allows {most} teachers at once",
+            "{subject} at {host_school} already allows {most} teachers at once",
+            subject=named("subject", command.subject),
+            host_school=named("school", command.host_school),
+            most=most,
         )
     school = host_school(targets, command.county, command.host_school)
     return [
@@ -325,8 +347,14 @@ def _check_room(
     if full is not None:
         raise Rejection(
             "post_full",
-            f"{command.subject} at {command.host_school} already has {most} master teachers "
-            f"in {term_at(full)}, its most at once; raise the target to add another",
+            (
+                "{subject} at {host_school} already has {most} master teachers in "
+                "{term_at}, its most at once; raise the target to add another"
+            ),
+            subject=named("subject", command.subject),
+            host_school=named("school", command.host_school),
+            most=most,
+            term_at=named("term", term_at(full)),
         )
 
 
@@ -348,15 +376,19 @@ def _not_ended(current: Assignment, command: Any) -> None:
     if current.last_term is not None:
         raise Rejection(
             "support_ended",
-            f"teacher {command.teacher_id}'s support ended after {current.last_term}",
+            "teacher {teacher_id}'s support ended after {last_term}",
+            teacher_id=command.teacher_id,
+            last_term=named("term", current.last_term),
         )
 
 
 def _not_dispatched(command: Any) -> Rejection:
     return Rejection(
         "not_dispatched",
-        f"teacher {command.teacher_id} is not dispatched to {command.subject} at "
-        f"{command.host_school}",
+        "teacher {teacher_id} is not dispatched to {subject} at {host_school}",
+        teacher_id=command.teacher_id,
+        subject=named("subject", command.subject),
+        host_school=named("school", command.host_school),
     )
 
 

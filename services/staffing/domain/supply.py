@@ -18,6 +18,7 @@ from contracts.staffing.terms import school_year_of
 from services.staffing.domain.targets import check_subject, county_targets
 from services.staffing.targets import StaffingTargets
 from shared.decider import Aggregate, Rejection
+from shared.i18n import named
 
 # Special-post teacher quota
 
@@ -51,7 +52,9 @@ def allocate_quota(
     if command.quota < state.filled:
         raise Rejection(
             "quota_below_filled",
-            f"{state.filled} special posts of {command.school_year} are filled already",
+            "{filled} special posts of {school_year} are filled already",
+            filled=state.filled,
+            school_year=command.school_year,
         )
     return [SpecialPostQuotaAllocated(**command.model_dump())]
 
@@ -60,13 +63,18 @@ def record_filled(state: SpecialPostQuota, command: c.RecordSpecialPostsFilled) 
     if state.quota is None:
         raise Rejection(
             "no_quota",
-            f"no special-post quota is allocated to {command.county} for {command.school_year}",
+            "no special-post quota is allocated to {county} for {school_year}",
+            county=named("county", command.county),
+            school_year=command.school_year,
         )
     if command.filled == state.filled:
         return []
     if command.filled > state.quota:
         raise Rejection(
-            "exceeds_quota", f"{command.filled} filled is more than the quota of {state.quota}"
+            "exceeds_quota",
+            "{filled} filled is more than the quota of {quota}",
+            filled=command.filled,
+            quota=state.quota,
         )
     return [SpecialPostsFilled(**command.model_dump(), quota=state.quota)]
 
@@ -118,8 +126,10 @@ def _once(
     if state.record is not None:
         raise Rejection(
             "already_recorded",
-            f"graduate {record.graduate_id} joined {state.record.school} in "
-            f"{state.record.school_year} already",
+            "graduate {graduate_id} joined {school} in {school_year} already",
+            graduate_id=record.graduate_id,
+            school=named("school", state.record.school),
+            school_year=state.record.school_year,
         )
     return [record]
 

@@ -26,6 +26,7 @@ from contracts.staffing.events import (
 )
 from contracts.staffing.terms import term_index, term_of
 from shared.decider import Aggregate, Rejection
+from shared.i18n import listing, named
 
 PostKey = tuple[str, str, str]
 """(county, host school, subject)."""
@@ -43,9 +44,21 @@ class Booking:
             or term_index(self.end_term) < term_index(start)
         )
 
-    def describe(self) -> str:
-        county, school, subject = self.post
-        return f"{subject} at {school} ({county}) {self.start_term} to {self.end_term}"
+
+def overlapping(teacher_id: UUID, clash: Booking) -> Rejection:
+    """The refusal of a span that shares a term with `clash`, another booking."""
+    county, school, subject = clash.post
+    return Rejection(
+        "overlapping_assignment",
+        "teacher {teacher_id} already serves {subject} at {school} ({county}) "
+        "{start_term} to {end_term}",
+        teacher_id=teacher_id,
+        subject=named("subject", subject),
+        school=named("school", school),
+        county=named("county", county),
+        start_term=named("term", clash.start_term),
+        end_term=named("term", clash.end_term),
+    )
 
 
 @dataclass(frozen=True)
@@ -136,10 +149,7 @@ def record_assignment(state: MasterTeacher, command: c.RecordTeacherAssignment) 
         return []
     clash = state.clash(post, command.start_term, command.end_term)
     if clash:
-        raise Rejection(
-            "overlapping_assignment",
-            f"teacher {command.teacher_id} already serves {clash.describe()}",
-        )
+        raise overlapping(command.teacher_id, clash)
     return [
         TeacherAssignmentRecorded(
             county=command.county,
@@ -171,7 +181,10 @@ def assign_mentee(state: MasterTeacher, command: c.AssignMentee) -> list[BaseMod
     booking = state.serving_in(command.term)
     if booking is None:
         raise Rejection(
-            "no_assignment", f"teacher {command.teacher_id} serves no post in {command.term}"
+            "no_assignment",
+            "teacher {teacher_id} serves no post in {term}",
+            teacher_id=command.teacher_id,
+            term=named("term", command.term),
         )
     if state.mentees.get(command.mentee_id) == booking.post:
         return []
@@ -196,14 +209,19 @@ def log_session(state: MasterTeacher, command: c.LogMentoringSession) -> list[Ba
     if booking is None:
         raise Rejection(
             "outside_assignment",
-            f"{command.held_on} is in {term}, when teacher {command.teacher_id} serves no post",
+            "{held_on} is in {term}, when teacher {teacher_id} serves no post",
+            held_on=command.held_on,
+            term=named("term", term),
+            teacher_id=command.teacher_id,
         )
     strangers = [m for m in command.mentee_ids if state.mentees.get(m) != booking.post]
     if strangers:
         raise Rejection(
             "unknown_mentee",
-            f"not mentored by teacher {command.teacher_id} at {booking.post[1]}: "
-            + ", ".join(map(str, strangers)),
+            "not mentored by teacher {teacher_id} at {post}: {mentees}",
+            teacher_id=command.teacher_id,
+            post=booking.post[1],
+            mentees=listing(strangers),
         )
     county, school, subject = booking.post
     session = MentoringSessionLogged(
@@ -222,8 +240,9 @@ def log_session(state: MasterTeacher, command: c.LogMentoringSession) -> list[Ba
     if logged is not None:
         raise Rejection(
             "session_already_logged",
-            f"a session on {command.held_on} about {command.topic!r} is logged with other hours "
-            "or mentees",
+            "a session on {held_on} about {topic} is logged with other hours or mentees",
+            held_on=command.held_on,
+            topic=repr(command.topic),
         )
     return [session]
 

@@ -25,6 +25,7 @@ from contracts.staffing.terms import school_year_of
 from services.staffing.domain.targets import county_targets
 from services.staffing.targets import StaffingTargets
 from shared.decider import Aggregate, Rejection
+from shared.i18n import named
 
 # Caravan visits
 
@@ -57,8 +58,9 @@ def record_visit(
     if recorded is not None:
         raise Rejection(
             "visit_already_recorded",
-            f"the visit of {command.visiting_school} on {command.visited_on} is recorded with "
-            "other lessons",
+            "the visit of {visiting_school} on {visited_on} is recorded with other lessons",
+            visiting_school=named("school", command.visiting_school),
+            visited_on=command.visited_on,
         )
     return [visit]
 
@@ -105,8 +107,11 @@ def record_shadow_training(
     if clash:
         raise Rejection(
             "overlapping_shadow_training",
-            f"trainee {command.trainee_id} shadows at {clash.host_school} from {clash.starts_on} "
-            f"to {clash.ends_on}",
+            "trainee {trainee_id} shadows at {host_school} from {starts_on} to {ends_on}",
+            trainee_id=command.trainee_id,
+            host_school=named("school", clash.host_school),
+            starts_on=clash.starts_on,
+            ends_on=clash.ends_on,
         )
     return [period]
 
@@ -145,7 +150,9 @@ def place_order(
         return []
     if state.placed is not None:
         raise Rejection(
-            "order_already_placed", f"order {command.order_id} was placed with other data"
+            "order_already_placed",
+            "order {order_id} was placed with other data",
+            order_id=command.order_id,
         )
     return [order]
 
@@ -154,24 +161,30 @@ def fulfil_order(state: TrainingOrder, command: c.FulfilTrainingOrder) -> list[B
     """The province holds an ordered training once, after the order, for at most its seats."""
     placed = state.placed
     if placed is None:
-        raise Rejection("unknown_order", f"no training order {command.order_id}")
+        raise Rejection("unknown_order", "no training order {order_id}", order_id=command.order_id)
     fulfilment = TrainingOrderFulfilled(county=placed.county, **command.model_dump())
     if state.fulfilled == fulfilment:
         return []
     if state.fulfilled is not None:
         raise Rejection(
             "already_fulfilled",
-            f"order {command.order_id} was fulfilled on {state.fulfilled.held_on}",
+            "order {order_id} was fulfilled on {held_on}",
+            order_id=command.order_id,
+            held_on=state.fulfilled.held_on,
         )
     if command.held_on < placed.placed_on:
         raise Rejection(
             "fulfilled_before_order",
-            f"{command.held_on} is before the order was placed on {placed.placed_on}",
+            "{held_on} is before the order was placed on {placed_on}",
+            held_on=command.held_on,
+            placed_on=placed.placed_on,
         )
     if command.attendance > placed.seats:
         raise Rejection(
             "attendance_exceeds_seats",
-            f"{command.attendance} attended but the order has {placed.seats} seats",
+            "{attendance} attended but the order has {seats} seats",
+            attendance=command.attendance,
+            seats=placed.seats,
         )
     return [fulfilment]
 

@@ -393,6 +393,18 @@ def _baseline(task: dict[str, Any]) -> str:
     return f"{b['value']:,} {b['of']}" if b else ""
 
 
+def _target(target: TaskTarget) -> Said:
+    """The target as a person reads it (`TaskTarget.describe`), in the reader's language."""
+    metric = named("metric", target.metric)
+    if target.value is not None:
+        return phrase("progress.target_value", metric=metric, value=target.value)
+    if target.all:
+        return phrase("progress.target_all", metric=metric)
+    if target.min is not None:
+        return phrase("progress.target_range", metric=metric, min=target.min, max=target.max or "")
+    return metric
+
+
 async def county_progress(
     db: Db, schema: str, county: str, day: date, plan: dict[str, Any]
 ) -> list[dict[str, Any]]:
@@ -411,7 +423,7 @@ async def county_progress(
                 "task_id": task["id"],
                 "stream": task["stream"],
                 "task_zh": task["zh"],
-                "target": TaskTarget.model_validate(task["target"]).describe()
+                "target": _target(TaskTarget.model_validate(task["target"]))
                 if task.get("target")
                 else "",
                 "baseline": _baseline(task),
