@@ -183,9 +183,11 @@ async def test_training_and_supply_are_recorded_and_reported(system: StaffingSys
     assert (first["year"], first["autumn"], first["spring"], first["model_lessons"]) == (
         2017,
         "held",
-        "missing",
+        "pending",
         5,
-    )
+    ), "judged on the county's last day of facts (autumn 2017): spring has not begun"
+    after_spring = system.get(f"/api/staffing/training?county={COUNTY}&judged_on=2018-09-30")
+    assert after_spring[0]["spring"] == "missing", "judged after the spring: no caravan came"
     assert (first["orders_placed"], first["orders_outstanding"]) == (1, 1)
     supply = json.loads(system.eduplan("report", "supply", "--json").stdout)
     assert (supply[0]["special_post_quota"], supply[0]["normal_graduates_target"]) == (40, 20)
