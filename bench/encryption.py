@@ -30,6 +30,7 @@ from services.assistance.app import build_processor
 from shared.commandbus import new_command
 from shared.db import RawJson, create_pool
 from shared.eventstore import EventStore, NewEvent
+from shared.gc_tuning import freeze_startup_objects, tune_gc_for_batches
 from shared.processor import CommandProcessor
 from shared.testing import create_sandbox, drop_sandbox, server_state_dir, test_servers
 
@@ -107,6 +108,7 @@ async def measure(bench: Any = None, students: int = 3000, rounds: int = 3) -> d
     else:
         endpoints = test_servers(server_state_dir("eduplan-bench-encryption-"))
         server_url, nats_url = endpoints.database_url, endpoints.nats_url
+    tune_gc_for_batches()  # as the service processes do
     spent = {True: 0.0, False: 0.0}
     cpu = {True: 0.0, False: 0.0}
     pairs: list[float] = []
@@ -120,6 +122,7 @@ async def measure(bench: Any = None, students: int = 3000, rounds: int = 3) -> d
         ):
             for processor in (sealing, clear):  # migrations, keys and caches warm
                 await processor.handle(commands[:1])
+            freeze_startup_objects()  # as a service process does once it has started
             this_round = {True: 0.0, False: 0.0}
             for n, start in enumerate(range(1, len(commands), BATCH)):
                 batch = commands[start : start + BATCH]

@@ -18,7 +18,8 @@ from bench.common import Bench, say, wait_until
 from contracts.subjects import stream_name
 from services.projection.read_models import projections
 from shared.db import create_pool
-from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
+from shared.gc_tuning import tune_gc_for_batches
+from shared.projections import Projection, ProjectionRunner
 
 
 async def measure(bench: Bench) -> dict[str, Any]:

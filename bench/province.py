@@ -26,8 +26,9 @@ from contracts.subjects import event_subject, stream_name
 from services.projection.http import Download, HttpError
 from services.projection.read_models import projections, routes
 from shared.db import create_pool
+from shared.gc_tuning import tune_gc_for_batches
 from shared.jetstream import ensure_stream
-from shared.projections import setup_projection, tune_gc_for_batches
+from shared.projections import setup_projection
 
 TARGET = 10_000_000
 SCHEMA = "province"

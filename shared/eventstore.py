@@ -6,7 +6,7 @@ rows, the stream index and the command results of one append commit together or 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -219,6 +219,19 @@ class CommandsRead:
     them is appended to (versions only grow, streams are never deleted)."""
 
 
+@dataclass(frozen=True)
+class Rider:
+    """Rows of another table stored by an append's own statement (one round trip, one
+    transaction: e.g. the data keys its events are sealed with). `cte(first)` is the body of
+    a data-modifying CTE whose parameters are numbered from `$first`; a unique violation of
+    `constraint` raises `conflict` instead."""
+
+    cte: Callable[[int], str]
+    args: list[Any]
+    constraint: str
+    conflict: Callable[[str], Exception]
+
+
 class ConcurrencyConflict(Exception):
     """Another writer appended to the stream since it was loaded."""
 
@@ -369,14 +382,13 @@ class EventStore:
     async def append(
         self,
         writes: Sequence[StreamWrite],
-        before: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+        rider: Rider | None = None,
     ) -> None:
-        """Append all writes in one transaction, or raise and append nothing.
+        """Append all writes in one statement, or raise and append nothing.
 
         Writes to the same stream must come in version order with consecutive expectations.
         A write without events but with a command id records only the command's answer.
-        `before` runs first in the same transaction (e.g. storing the data keys the events
-        are sealed with); what it raises rolls everything back.
+        `rider`'s rows are stored by the same statement; its conflict rolls everything back.
         """
         with_events = [w for w in writes if w.events]
         commands = [
@@ -405,15 +417,12 @@ class EventStore:
             w.stream_id: (w.stream_type, w.county, w.expected_version + len(w.events))
             for w in with_events
         }
-        statement, args = self._append_statement(events, heads, commands)
-        try:
-            if before is None:  # one statement is one transaction: one round trip
-                await self._insert(self.pool, statement, args)
-            else:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    await before(conn)
-                    await self._insert(conn, statement, args)
+        statement, args = self._append_statement(events, heads, commands, rider)
+        try:  # one statement is one transaction: one round trip
+            await self._insert(self.pool, statement, args)
         except asyncpg.UniqueViolationError as exc:
+            if rider is not None and exc.constraint_name == rider.constraint:
+                raise rider.conflict(exc.detail or str(exc)) from exc
             if _is_version_conflict(exc):
                 raise ConcurrencyConflict(exc.detail or str(exc)) from exc
             if exc.constraint_name == "commands_pkey":
@@ -430,6 +439,7 @@ class EventStore:
         events: list[tuple[Any, ...]],
         heads: dict[str, tuple[str, str, int]],
         commands: list[tuple[Any, ...]],
+        rider: Rider | None = None,
     ) -> tuple[str, list[Any]]:
         """One statement for the whole append: events and their outbox rows, the streams'
         heads, the commands' answers and the relay's wake-up (it was six round trips, with
@@ -472,6 +482,9 @@ class EventStore:
                                      ${n + 4}::jsonb[], ${n + 5}::bytea[]))"""
             )
             args += list(zip(*commands, strict=True))
+        if rider is not None:
+            parts.append(f"rider AS ({rider.cte(len(args) + 1)})")
+            args += rider.args
         if events:
             args.append(self.notify_channel)
             last = f"SELECT pg_notify(${len(args)}, '')"

@@ -15,6 +15,7 @@ keys (the keyed hash that makes student ids) live here too, one per service.
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shared.eventstore import Rider
 from shared.migrations import Grants, Migration, migrate
 
 SCHEMA = "keystore"
@@ -116,6 +118,14 @@ class MasterKeys:
         nonce = secrets.token_bytes(12)
         return nonce + self._cipher(self.current).encrypt(nonce, data_key, key_id.encode())
 
+    def wrap_all(self, keys: dict[str, bytes], nonces: Iterable[bytes]) -> list[bytes]:
+        """`keys` wrapped as `wrap` does, with the fresh 12-byte `nonces` given."""
+        encrypt = self._cipher(self.current).encrypt
+        return [
+            nonce + encrypt(nonce, key, key_id.encode())
+            for (key_id, key), nonce in zip(keys.items(), nonces, strict=True)
+        ]
+
     def unwrap(self, key_id: str, master_key_id: str, wrapped: bytes) -> bytes:
         if master_key_id not in self.keys:
             raise MasterKeyMissing(
@@ -177,28 +187,32 @@ class KeyStore:
         }
 
     def new_keys(self, key_ids: Iterable[str]) -> NewKeys:
-        """Fresh data keys for `key_ids`, wrapped, to be stored by `store_new` in the
+        """Fresh data keys for `key_ids`, wrapped, to be stored by `rider` in the
         transaction that stores what they seal."""
-        fresh = {k: secrets.token_bytes(32) for k in sorted(set(key_ids))}
-        return NewKeys(fresh, [self.master.wrap(k, v) for k, v in fresh.items()])
+        ids = sorted(set(key_ids))
+        random = os.urandom(44 * len(ids))  # a key and a nonce each, one call for the batch
+        fresh = {k: random[44 * i : 44 * i + 32] for i, k in enumerate(ids)}
+        nonces = (random[44 * i + 32 : 44 * i + 44] for i in range(len(ids)))
+        return NewKeys(fresh, self.master.wrap_all(fresh, nonces))
 
-    async def store_new(self, conn: asyncpg.Connection, keys: NewKeys) -> None:
-        """Store fresh keys, or raise `KeysTaken` (the caller's transaction rolls back) when
-        any id has a key already: made meanwhile by another request, or erased."""
-        if not keys.keys:
-            return
-        made = await conn.fetchval(
-            "WITH made AS ("
-            f' INSERT INTO "{self.schema}".data_keys (key_id, service, wrapped, master_key_id)'
-            " SELECT k, $2, w, $3 FROM unnest($1::text[], $4::bytea[]) AS x (k, w)"
-            " ON CONFLICT (key_id) DO NOTHING RETURNING 1) SELECT count(*) FROM made",
-            list(keys.keys),
-            self.service,
-            self.master.current,
-            keys.wrapped,
+    def rider(self, keys: NewKeys) -> Rider:
+        """Fresh keys stored by the statement that appends what they seal (no round trip of
+        their own). An id that has a key already (made meanwhile by another request, or
+        erased) fails that statement with `KeysTaken`: nothing sealed with them is stored."""
+
+        def cte(first: int) -> str:
+            return (
+                f'INSERT INTO "{self.schema}".data_keys (key_id, service, wrapped, master_key_id)'
+                f" SELECT k, ${first + 1}, w, ${first + 2}"
+                f" FROM unnest(${first}::text[], ${first + 3}::bytea[]) AS x (k, w)"
+            )
+
+        return Rider(
+            cte,
+            [list(keys.keys), self.service, self.master.current, keys.wrapped],
+            constraint="data_keys_pkey",
+            conflict=KeysTaken,
         )
-        if made != len(keys.keys):
-            raise KeysTaken(f"{len(keys.keys) - made} of {len(keys.keys)} keys exist already")
 
     async def fetch_or_create(
         self, conn: asyncpg.Connection, key_ids: Iterable[str]

@@ -58,11 +58,14 @@ class PersonalDataErasedError(LookupError):
         self.key_id = key_id
 
 
-def seal_part(key: bytes, key_id: str, clear: Mapping[str, Any]) -> dict[str, str]:
-    """A clear personal part, sealed with the data key `key` named `key_id`."""
-    nonce = secrets.token_bytes(12)
+def seal_part(
+    key: bytes, key_id: str, clear: Mapping[str, Any], nonce: bytes | None = None
+) -> dict[str, str]:
+    """A clear personal part, sealed with the data key `key` named `key_id` (and a fresh
+    12-byte `nonce`, made here when not given)."""
+    nonce = nonce or secrets.token_bytes(12)
     plain = to_json(clear)  # pydantic-core's serializer: compact UTF-8, as json.dumps would be
-    ciphertext = _cipher(key).encrypt(nonce, plain, key_id.encode())
+    ciphertext = AESGCM(key).encrypt(nonce, plain, key_id.encode())
     return {
         "key_id": key_id,
         "nonce": _b64(nonce),
@@ -77,7 +80,7 @@ def _b64(data: bytes) -> str:
 def open_part(key: bytes, sealed: Mapping[str, Any]) -> dict[str, Any]:
     """The clear personal part of `sealed`; `WrongKey` when `key` is not its key."""
     try:
-        plain = _cipher(key).decrypt(
+        plain = AESGCM(key).decrypt(
             base64.b64decode(sealed["nonce"]),
             base64.b64decode(sealed["ciphertext"]),
             str(sealed["key_id"]).encode(),
@@ -88,13 +91,6 @@ def open_part(key: bytes, sealed: Mapping[str, Any]) -> dict[str, Any]:
         ) from exc
     opened: dict[str, Any] = json.loads(plain)
     return opened
-
-
-@functools.lru_cache(maxsize=65536)
-def _cipher(key: bytes) -> AESGCM:
-    """AES-GCM of a data key, kept while the key is in use (a request seals and opens several
-    parts of one person)."""
-    return AESGCM(key)
 
 
 def is_sealed(part: object) -> bool:
@@ -177,7 +173,7 @@ class PersonalData:
         self, events: list[tuple[str, dict[str, Any]]], known: Mapping[str, bytes | None]
     ) -> tuple[list[dict[str, Any] | PersonalDataErasedError], NewKeys]:
         """As `seal`, with no query: `known` keys (fetched as the streams were loaded; None:
-        erased), fresh ones for everyone else, which the caller stores (`KeyStore.store_new`)
+        erased), fresh ones for everyone else, which the caller stores (`KeyStore.rider`)
         in the transaction of the events they seal. Not for erasing events."""
         fresh = self.keystore.new_keys(_subjects(events) - known.keys())
         return _sealed(events, {**known, **fresh.keys}), fresh
@@ -191,7 +187,8 @@ def _sealed(
     events: list[tuple[str, dict[str, Any]]], keys: Mapping[str, bytes | None]
 ) -> list[dict[str, Any] | PersonalDataErasedError]:
     out: list[dict[str, Any] | PersonalDataErasedError] = []
-    for event_type, payload in events:
+    random = os.urandom(12 * len(events))  # every nonce in one call
+    for n, (event_type, payload) in enumerate(events):
         sealing = SEALINGS.get(event_type)
         if sealing is None:
             out.append(payload)
@@ -201,7 +198,9 @@ def _sealed(
         if key is None:
             out.append(PersonalDataErasedError(key_id))
             continue
-        out.append(sealing.sealed_payload(payload, seal_part(key, key_id, payload["personal"])))
+        nonce = random[12 * n : 12 * n + 12]
+        sealed = seal_part(key, key_id, payload["personal"], nonce)
+        out.append(sealing.sealed_payload(payload, sealed))
     return out
 
 

@@ -414,7 +414,7 @@ class CommandProcessor:
             await self.store.append(writes)
             return
         keystore = (await self.personal_data()).keystore
-        await self.store.append(writes, before=lambda conn: keystore.store_new(conn, fresh))
+        await self.store.append(writes, keystore.rider(fresh))
 
     async def _handle_alone(self, p: _Prepared) -> CommandResult:
         for attempt in range(1, self.max_attempts + 1):

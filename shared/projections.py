@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import re
 import time
@@ -51,7 +50,6 @@ __all__ = [
     "apply_batch",
     "at_latest_version",
     "setup_projection",
-    "tune_gc_for_batches",
 ]
 
 log = structlog.get_logger()
@@ -94,12 +92,6 @@ async def setup_projection(conn: asyncpg.Connection, schema: str, projection: Pr
 def lock_key(schema: str, name: str) -> int:
     """The advisory lock the active runner of projection `name` in `schema` holds."""
     return zlib.crc32(f"eduplan.projection.{schema}.{name}".encode())
-
-
-def tune_gc_for_batches() -> None:
-    """Collect cyclic garbage less often: batches allocate many short-lived objects, and the
-    default thresholds cost a projection about a fifth of its catch-up speed (`make bench`)."""
-    gc.set_threshold(50_000, 20, 100)
 
 
 def dead_letter_stream(namespace: str) -> StreamConfig:

@@ -19,6 +19,7 @@ from nats.aio.client import Client as NATS
 from shared.commandbus import CommandEndpoint
 from shared.db import close_pool, create_pool
 from shared.eventstore import EventStore
+from shared.gc_tuning import freeze_startup_objects, tune_gc_for_batches
 from shared.jetstream import broker_options, connect_nats, ensure_stream, nats_tls
 from shared.logging import broker_logger, configure_logging
 from shared.operations import (
@@ -87,6 +88,7 @@ async def start_service(
     settings = settings or get_settings()
     nats_url = nats_url or settings.nats_url or DEFAULT_NATS
     database_url = database_url or settings.database_url or DEFAULT_DATABASE
+    tune_gc_for_batches()
     pool = await create_pool(database_url, max_size=settings.pool_size, name=f"eduplan-{name}")
     store = EventStore(pool, schema=name)
     await store.setup()
@@ -125,6 +127,7 @@ async def serve_forever(name: str, configure: Configure) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json, service=name)
     runtime = await start_service(name, configure, settings)
+    freeze_startup_objects()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

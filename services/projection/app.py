@@ -29,13 +29,14 @@ from services.projection.read_models import projections, routes
 from shared.accounts.schema import ensure_access_schema
 from shared.asof import AsOf, Snapshots
 from shared.db import SessionLocks, create_pool
+from shared.gc_tuning import freeze_startup_objects, tune_gc_for_batches
 from shared.i18n import phrase
 from shared.jetstream import connect_nats
 from shared.logging import configure_logging
 from shared.moments import CHINA
 from shared.operations import close_nats
 from shared.partitions import PartitionError, partition_from
-from shared.projections import Projection, ProjectionRunner, tune_gc_for_batches
+from shared.projections import Projection, ProjectionRunner
 from shared.service import DEFAULT_DATABASE, DEFAULT_NATS
 from shared.settings import Settings, get_settings
 from shared.supervision import Supervisor, stop_tasks
@@ -247,6 +248,7 @@ async def serve_forever() -> None:
         log.error("invalid_settings", error=str(exc))
         raise SystemExit(2) from None
     service = await start_projection_service(settings)
+    freeze_startup_objects()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

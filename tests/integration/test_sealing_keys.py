@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -13,7 +14,8 @@ from contracts.envelope import Accepted, Rejected
 from services.assistance.app import build_processor
 from shared.commandbus import new_command
 from shared.db import create_pool
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, NewEvent, StreamWrite
+from shared.keystore import KeysTaken
 from shared.personal_data import open_part
 from shared.processor import CommandProcessor
 from shared.testing import Sandbox
@@ -100,3 +102,24 @@ async def test_a_person_erased_before_being_recorded_cannot_be_recorded(
     assert results[0].code == "personal_data_erased"
     assert isinstance(results[1], Accepted)
     assert not await processor.store.load(processor.handlers["RegisterStudent"].stream_id(erased))
+
+
+async def test_a_key_taken_meanwhile_fails_the_whole_append(processor: CommandProcessor) -> None:
+    """The fresh keys ride in the append's own statement: when one id got a key meanwhile
+    (another replica), `KeysTaken` is raised and neither the events nor any key is stored."""
+    keystore = (await processor.personal_data()).keystore
+    taken, fresh = "student:" + str(uuid4()), "student:" + str(uuid4())
+    async with processor.store.pool.acquire() as conn:
+        await keystore.fetch_or_create(conn, [taken])
+    write = StreamWrite(
+        "s-1", "student", "610831", 0, [NewEvent(uuid4(), "Noted", 1, {"n": 1})], {}
+    )
+
+    with pytest.raises(KeysTaken):
+        await processor.store.append([write], keystore.rider(keystore.new_keys([taken, fresh])))
+
+    assert await processor.store.load("s-1") == []
+    assert fresh not in await stored_keys(processor)
+    await processor.store.append([write], keystore.rider(keystore.new_keys([fresh])))
+    assert [e.event_type for e in await processor.store.load("s-1")] == ["Noted"]
+    assert fresh in await stored_keys(processor)
