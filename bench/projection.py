@@ -20,6 +20,7 @@ from services.projection.read_models import projections
 from shared.db import create_pool
 from shared.gc_tuning import tune_gc_for_batches
 from shared.projections import Projection, ProjectionRunner
+from shared.rebuild import build_indexes, defer_read_indexes
 
 
 async def measure(bench: Bench) -> dict[str, Any]:
@@ -71,8 +72,10 @@ async def rebuild_seconds(
         of `source` up to `last_seq` (the projection service's own runner, exactly once). The schema
     is dropped afterwards unless `keep`; the runners' consumers always are."""
     runners = [ProjectionRunner(pool, dsn, nc, m, schema, namespace) for m in models]
+    deferred = []
     for runner in runners:
         await runner.setup()
+        deferred += await defer_read_indexes(pool, schema, runner.projection)  # as a rebuild
     stop = asyncio.Event()
     started = time.perf_counter()
     tasks = [asyncio.create_task(r.run(stop)) for r in runners]
@@ -86,6 +89,7 @@ async def rebuild_seconds(
 
     try:
         await wait_until(caught_up, timeout=600, interval=0.02)
+        await build_indexes(pool, deferred)
         return time.perf_counter() - started
     finally:
         stop.set()

@@ -181,5 +181,19 @@ async def test_every_read_model_rebuilt_while_serving_equals_a_build_from_scratc
         assert status.state == "done", (name, status.error)
     await wait_for(all_caught_up, timeout=60)
     assert await contents(pool, "reporting", names) == await contents(pool, "scratch", names)
+    # the audit trail's search indexes, built after its rows, are all there again
+    assert await indexes(pool, "reporting") == await indexes(pool, "scratch")
+    assert "audit_events_payload_idx" in {name for name, _ in await indexes(pool, "reporting")}
     stop.set()
     await asyncio.gather(*tasks)
+
+
+async def indexes(pool: asyncpg.Pool, schema: str) -> set[tuple[str, str]]:
+    """(name, definition) of every index on a read model's tables in `schema`."""
+    rows = await pool.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1"
+        " AND NOT tablename = ANY($2)",
+        schema,
+        list(RUNNER_TABLES),
+    )
+    return {(r["indexname"], r["indexdef"].replace(f"{schema}.", "")) for r in rows}

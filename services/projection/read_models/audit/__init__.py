@@ -83,6 +83,8 @@ class AuditProjection:
     name = "audit"
     sources: tuple[str, ...] = ("assistance", "staffing", "pairing", "evaluation", "alerts")
     migrations: tuple[Migration, ...] = MIGRATIONS
+    indexes_serve_reads_only = True
+    """`apply` only inserts by event id: a rebuild builds the search indexes after the rows."""
 
     async def apply(
         self, conn: asyncpg.Connection, schema: str, events: Sequence[EventEnvelope]
