@@ -67,7 +67,7 @@ class CommandEndpoint:
 
     A plain nats-py subscription on the broker's connection, not a FastStream subscriber:
     FastStream's consume pipeline (context, middlewares, logging, ack, reply publisher) took
-    about a quarter of the service's CPU per single command (py-spy, issue 14). The body is
+    about a quarter of the service's CPU per single command (py-spy, `make bench`). The body is
     parsed here, after its size and depth are checked, as before."""
 
     def __init__(

@@ -57,7 +57,7 @@ class _Gathering:
     """Batches read but not yet applied. A pull that arrives while the applier is busy joins
     the last waiting batch (up to `most` messages): under a steady trickle of single commands
     the applier gets every message that came meanwhile in one transaction, instead of a
-    queue of one-message batches (py-spy and statement counts, issue 14)."""
+    queue of one-message batches (py-spy and statement counts, `make bench`)."""
 
     def __init__(self, most: int, depth: int = 2) -> None:
         self.most = most
