@@ -146,7 +146,7 @@ async def measure(bench: Any = None, students: int = 3000, rounds: int = 3) -> d
             for side in spent:
                 spent[side] += this_round[side]
     ratio = statistics.median(pairs)
-    whole = await measure_import(server_url, nats_url, students + 1, rounds)
+    whole = await measure_import(server_url, nats_url, students + 1, rounds + 2)
     return {
         "import": whole,
         "students_per_round": students,

@@ -215,7 +215,7 @@ def table(results: dict[str, Any]) -> str:
         f"{'figure':52} {'value':>10} {'unit':9} {'beside':>28} {'ratio':>7}  target",
     ]
     for name, v, unit, other, ratio, goal in rows(results):
-        lines.append(f"{name:52} {v:10,.1f} {unit:9} {other:>28} {ratio:>7}  {goal}")
+        lines.append(f"{name:52} {_value(v, unit):>10} {unit:9} {other:>28} {ratio:>7}  {goal}")
     for name, reason in results.get("meta", {}).get("failed", {}).items():
         lines.append(f"section {name} FAILED: {reason}")
     return "\n".join(lines)
@@ -230,8 +230,13 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---:|---|---|---:|---|",
     ]
     for name, v, unit, other, ratio, goal in rows(results):
-        lines.append(f"| {name} | {v:,.1f} | {unit} | {other} | {ratio} | {goal} |")
+        lines.append(f"| {name} | {_value(v, unit)} | {unit} | {other} | {ratio} | {goal} |")
     return "\n".join(lines)
+
+
+def _value(v: float, unit: str) -> str:
+    """A figure as printed: ratios to the hundredth (0.89 is not 0.9), the rest to a tenth."""
+    return f"{v:.2f}" if unit == "ratio" else f"{v:,.1f}"
 
 
 def _load(values: Any) -> str:

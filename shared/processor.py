@@ -301,8 +301,7 @@ class CommandProcessor:
                 )
                 continue
             data = event.model_dump_json()
-            size = _size(data)
-            if size > self.limits.event_bytes:
+            if _over(data, self.limits.event_bytes):
                 raise Rejection(
                     "event_too_large",
                     (
@@ -310,7 +309,7 @@ class CommandProcessor:
                         "{event_bytes} (split the command)"
                     ),
                     event_type=spec.event_type,
-                    size=format(size, ","),
+                    size=format(_size(data), ","),
                     event_bytes=format(self.limits.event_bytes, ","),
                 )
             recorded.append(NewEvent(uuid4(), spec.event_type, spec.version, RawJson(data)))
@@ -380,7 +379,7 @@ class CommandProcessor:
                 )
                 continue
             data = to_json(payload).decode()
-            if _size(data) > self.limits.event_bytes:
+            if _over(data, self.limits.event_bytes):
                 refused[i] = Rejection(
                     "event_too_large",
                     (
@@ -505,8 +504,14 @@ def _reused(envelope: CommandEnvelope) -> Rejected:
 
 
 def _size(text: str) -> int:
-    """Bytes of UTF-8 text, encoding only when the characters alone may exceed a limit."""
+    """Bytes of UTF-8 text."""
     return len(text) if text.isascii() else len(text.encode())
+
+
+def _over(text: str, limit: int) -> bool:
+    """Whether UTF-8 text takes more than `limit` bytes; encoded only when it might (a
+    character takes at most four bytes)."""
+    return len(text) * 4 > limit and _size(text) > limit
 
 
 def _system(envelope: CommandEnvelope) -> Sender:
