@@ -47,7 +47,9 @@ from services.staffing.domain.teacher import (
     overlapping,
     teacher_stream,
 )
+from shared.decider import Rejection
 from shared.eventstore import RecordedEvent
+from shared.i18n import spoken
 from shared.processor import CommandProcessor, payload_of
 
 log = structlog.get_logger()
@@ -161,17 +163,16 @@ class AssignmentProcessor(CommandProcessor):
             log.warning("calendar_lags", code=refusal.code, reason=refusal.message)
             return None
         (withdrawn,) = await super().handle([_caused_by(done.envelope, undo)], sender)
-        outcome = (
-            "it was withdrawn"
-            if isinstance(withdrawn, Accepted)
-            else f"withdrawing it failed: {withdrawn.message}"
-        )
-        return Rejected(
-            command_id=done.envelope.command_id,
-            code=refusal.code,
-            message=f"{refusal.message}; the post had admitted the change, {outcome}",
-            reason=refusal.reason,  # the cause, in the reader's language
-        )
+        if isinstance(withdrawn, Accepted):
+            taken_back = _withdrawn(refusal.code, _cause(refusal))
+        else:
+            taken_back = Rejection(
+                refusal.code,
+                "{cause}; the post had admitted the change, withdrawing it failed: {failure}",
+                cause=_cause(refusal),
+                failure=_cause(withdrawn),
+            )
+        return taken_back.rejected(done.envelope.command_id)
 
     async def _calendars(self, teacher_ids: Iterable[UUID]) -> dict[UUID, MasterTeacher]:
         ids = list(dict.fromkeys(teacher_ids))
@@ -191,8 +192,21 @@ def _undone(stored: list[RecordedEvent], envelope: CommandEnvelope) -> Rejected 
             envelope.command_id
         ):
             code, _, message = str(event.data["reason"]).partition(": ")
-            return Rejected(command_id=envelope.command_id, code=code, message=message)
+            return _withdrawn(code, message).rejected(envelope.command_id)
     return None
+
+
+def _withdrawn(code: str, cause: object) -> Rejection:
+    """The answer to a lengthening the post admitted and the calendar refused: the calendar's
+    reason (a sentence, or the English text a withdrawal event keeps), then what was done."""
+    return Rejection(
+        code, "{cause}; the post had admitted the change, it was withdrawn", cause=cause
+    )
+
+
+def _cause(refusal: Rejected) -> object:
+    """A refusal as a value of another: its sentence, said in the reader's language."""
+    return spoken(refusal.reason) if refusal.reason is not None else refusal.message
 
 
 def _parsed(
