@@ -269,12 +269,12 @@ def _no_sender(subject: str, shape: str, code: str = "invalid_request") -> Rejec
 
 def _unreadable(code: str, exc: ValidationError) -> Rejection:
     """A request or query that is not what the contracts say, each problem said on its own."""
-    whole = "query" if code == "invalid_query" else "request"
+    if code == "invalid_query":
+        return Rejection(
+            code, "the query cannot be read: {problems}", problems=problems(exc, "query")
+        )
     return Rejection(
-        code,
-        "the {whole} cannot be read: {problems}",
-        whole=named("field", whole),
-        problems=problems(exc, whole),
+        code, "the request cannot be read: {problems}", problems=problems(exc, "request")
     )
 
 

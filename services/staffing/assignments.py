@@ -166,12 +166,7 @@ class AssignmentProcessor(CommandProcessor):
         if isinstance(withdrawn, Accepted):
             taken_back = _withdrawn(refusal.code, _cause(refusal))
         else:
-            taken_back = Rejection(
-                refusal.code,
-                "{cause}; the post had admitted the change, withdrawing it failed: {failure}",
-                cause=_cause(refusal),
-                failure=_cause(withdrawn),
-            )
+            taken_back = _not_withdrawn(refusal.code, _cause(refusal), _cause(withdrawn))
         return taken_back.rejected(done.envelope.command_id)
 
     async def _calendars(self, teacher_ids: Iterable[UUID]) -> dict[UUID, MasterTeacher]:
@@ -201,6 +196,17 @@ def _withdrawn(code: str, cause: object) -> Rejection:
     reason (a sentence, or the English text a withdrawal event keeps), then what was done."""
     return Rejection(
         code, "{cause}; the post had admitted the change, it was withdrawn", cause=cause
+    )
+
+
+def _not_withdrawn(code: str, cause: object, failure: object) -> Rejection:
+    """The answer when withdrawing what the post admitted failed too (it shows in the audit
+    trail and the reports until someone withdraws it)."""
+    return Rejection(
+        code,
+        "{cause}; the post had admitted the change, withdrawing it failed: {failure}",
+        cause=cause,
+        failure=failure,
     )
 
 

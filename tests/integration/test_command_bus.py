@@ -149,10 +149,10 @@ async def test_no_service_means_a_clear_error(
 ) -> None:
     client.retries = 0
     monkeypatch.setenv("EDUPLAN_LANG", "zh")
-    with pytest.raises(ServiceUnavailable, match="没有学生资助服务.*应答；服务是否在运行"):
+    with pytest.raises(ServiceUnavailable, match=r"没有学生资助服务.*应答；服务是否在运行"):
         await client.send([issued(register_student())])
     monkeypatch.setenv("EDUPLAN_LANG", "en")
-    with pytest.raises(ServiceUnavailable, match="no student assistance service .* is it running"):
+    with pytest.raises(ServiceUnavailable, match=r"no student assistance service .* is it running"):
         await client.send([issued(register_student())])
 
 
