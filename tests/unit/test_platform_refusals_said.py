@@ -433,3 +433,33 @@ def test_the_command_line_starts_an_error_or_a_refusal_in_the_reader_s_language(
     assert i18n.prefix("refused", "en") == "refused: "
     monkeypatch.delenv("EDUPLAN_LANG", raising=False)
     assert i18n.prefix("error") == "错误：", "Chinese by default"
+
+
+# A report's reason for a student without aid
+
+
+def test_why_a_student_has_no_aid_is_said_in_either_language() -> None:
+    from services.projection.read_models.assistance.reports import _why_missing  # noqa: PLC0415
+
+    not_assessed = _why_missing({"assessed": False}, "2017-autumn")  # type: ignore[arg-type]
+    assessed = {
+        "assessed": True,
+        "assessed_reason": "no programme in force ...",
+        "assessed_county": "610831",
+        "assessed_stage": "junior",
+        "assessed_grade": 8,
+        "assessed_boarding": False,
+    }
+    uncovered = _why_missing(assessed, "2017-autumn")  # type: ignore[arg-type]
+
+    assert i18n.localized(not_assessed, "zh") == "2017年秋季尚未评定：还没有资助批次包含该生"
+    assert i18n.localized(not_assessed, "en") == (
+        "not assessed for 2017 autumn: no grant run has included the student yet"
+    )
+    assert (
+        i18n.localized(uncovered, "zh") == "2017年秋季没有适用于子洲县初中8年级非寄宿学生的资助项目"
+    )
+    assert i18n.localized(uncovered, "en") == (
+        "no programme in force for 2017 autumn covers Junior secondary grade 8, not boarding, "
+        "in Zizhou County"
+    )
