@@ -2,8 +2,9 @@
 
 Pydantic's own wording is English; each error type people meet is a template of the
 catalogue (context `rejection`, whose msgid is the English text), filled in with the field
-and its limit, so the problem is said in the reader's language. An error type without a
-template keeps pydantic's message (a contract's own validator says its rule that way).
+and its limit, so the problem is said in the reader's language. A contract's own rule is
+raised as a `contracts.rules.RuleBroken`, whose template is a catalogue key too; any other
+error keeps pydantic's message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from contracts.rules import RuleBroken, RuleValue
+from contracts.sentence import Named
 from shared.i18n import Listing, Phrase, listing, named, phrase
 
 _NUMBER = "{field}: a number expected"
@@ -90,6 +93,12 @@ def problem(err: ErrorDetails, whole: str = "command") -> Phrase:
     """One pydantic error as a sentence of the catalogue."""
     where = ".".join(str(part) for part in err["loc"]) or whole
     field = named("field_path", where)
+    broken = (err.get("ctx") or {}).get("error")
+    if isinstance(broken, RuleBroken):
+        rule = phrase(
+            f"rejection.{broken.template}", **{k: _said(v) for k, v in broken.values.items()}
+        )
+        return phrase(f"rejection.{OTHER}", field=field, detail=rule)
     template = TEMPLATES.get(err["type"])
     if template is None:
         detail = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -102,6 +111,15 @@ def problem(err: ErrorDetails, whole: str = "command") -> Phrase:
         elif name != "field":
             values[name] = _limit(context.get(name, ""))
     return phrase(f"rejection.{template}", **values)
+
+
+def _said(value: RuleValue) -> object:
+    """A value of a contract's rule as a sentence carries it: ids named, lists listed."""
+    if isinstance(value, Named):
+        return named(value.context, value.id)
+    if isinstance(value, str | int | float):
+        return value
+    return listing(_said(v) for v in value)
 
 
 def _choices(expected: str) -> object:

@@ -6,17 +6,30 @@ client reads it."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 import pytest
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
+from contracts.assistance.commands import RegisterStudent
 from contracts.envelope import CommandReply, CommandRequest, Rejected
+from contracts.pairing.commands import EstablishPair
 from contracts.sentence import Reason, Sentence
+from contracts.staffing.types import LessonStage
 from contracts.subjects import Sender, command_subject, query_subject
 from contracts.types import Stage
 from services.staffing.assignments import _not_withdrawn, _undone, _withdrawn
@@ -27,6 +40,8 @@ from shared.decider import Rejection
 from shared.eventstore import RecordedEvent
 from shared.i18n.problems import OTHER, TEMPLATES, problems
 from shared.limits import Limits
+from tests.support.builders import register_student
+from tests.support.pairing import establish
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
@@ -462,4 +477,60 @@ def test_why_a_student_has_no_aid_is_said_in_either_language() -> None:
     assert i18n.localized(uncovered, "en") == (
         "no programme in force for 2017 autumn covers Junior secondary grade 8, not boarding, "
         "in Zizhou County"
+    )
+
+
+# A contract's own rules (`contracts.rules.RuleBroken`)
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
+
+
+def rule_templates() -> dict[str, str]:
+    """Every template a contract's validator raises, with where it is."""
+    found: dict[str, str] = {}
+    for path in CONTRACTS.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "RuleBroken":
+                template = node.args[0]
+                where = f"{path.name}:{node.lineno}"
+                assert isinstance(template, ast.Constant), f"not a literal template at {where}"
+                found[template.value] = where
+    return found
+
+
+def test_every_rule_of_the_contracts_has_a_chinese_and_an_english_text() -> None:
+    templates = rule_templates()
+    assert len(templates) > 30, "the scan finds the contracts' rules"
+    for lang in i18n.LANGUAGES:
+        table = i18n.entries(lang)["rejection"]
+        missing = sorted(f"{w}: {t}" for t, w in templates.items() if t not in table)
+        assert missing == [], f"{lang}: no text for {missing}"
+    chinese = i18n.entries("zh")["rejection"]
+    assert all(CHINESE.search(chinese[t]) for t in templates)
+
+
+def test_a_contract_s_own_rule_is_said_in_either_language() -> None:
+    student = register_student().model_dump(mode="json")
+    rejected = invalid(RegisterStudent, {**student, "stage": "junior", "grade": 5})
+    zh, en = said(rejected)
+
+    assert zh == "命令无效：年级：初中只有 1–3 年级"
+    assert en == "Grade: Junior secondary has grades 1-3 only"
+    assert rejected.message == "grade: junior has grades 1-3 only", "as before"
+
+    pair = establish().model_dump(mode="json")
+    same = invalid(EstablishPair, {**pair, "helper_school_id": pair["helped_school_id"]})
+    assert said(same) == (
+        "命令无效：命令：学校不能帮扶自己",
+        "Command: a school cannot help itself",
+    )
+
+
+def test_a_rule_s_stages_are_listed_in_the_reader_s_language() -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(LessonStage).validate_python("undergraduate")
+
+    assert (
+        problems(caught.value).render("zh")
+        == "命令：示范课只在基础教育阶段开设：学前、小学、初中、高中、中职"
     )
