@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from contracts.rules import RuleBroken
-from contracts.sentence import Named
+from contracts.sentence import Named, Sentence
 from contracts.staffing.terms import term_index, term_of
 from contracts.staffing.types import (
     Audience,
@@ -123,6 +123,11 @@ class WithdrawMasterTeacherDispatch(_AssignmentAddress):
     """Take back a dispatch before the teacher arrived (a mistake, or a refused calendar)."""
 
     reason: Text
+    reason_said: Sentence | None = Field(
+        None,
+        description="`reason` as a catalogue sentence, for the reader's language (the "
+        "calendar's refusal when the service takes a change back itself).",
+    )
 
 
 class WithdrawMasterTeacherExtension(_AssignmentAddress):
@@ -130,6 +135,11 @@ class WithdrawMasterTeacherExtension(_AssignmentAddress):
 
     planned_end_term: Term = Field(description="The planned end to restore.")
     reason: Text
+    reason_said: Sentence | None = Field(
+        None,
+        description="`reason` as a catalogue sentence, for the reader's language (the "
+        "calendar's refusal when the service takes a change back itself).",
+    )
 
 
 # A master teacher's own calendar and mentoring (teacher streams)

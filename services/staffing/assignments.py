@@ -36,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 from contracts.assistance.types import PROVINCE
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
 from contracts.registry import COMMAND_MODELS
+from contracts.sentence import Reason, Sentence
 from contracts.staffing import commands as c
 from contracts.staffing.events import MasterTeacherDispatched, MasterTeacherSupportExtended
 from contracts.subjects import Sender
@@ -151,13 +152,19 @@ class AssignmentProcessor(CommandProcessor):
         """Withdraw a lengthening the calendar refused, and answer with the refusal; a
         shortening the calendar missed (only under contention) stays accepted."""
         reason = f"{refusal.code}: {refusal.message}"[:500]
+        said = _flat(refusal.reason)
         event = done.event
         undo: BaseModel
         if isinstance(event, MasterTeacherDispatched):
-            undo = c.WithdrawMasterTeacherDispatch(**_address(event), reason=reason)
+            undo = c.WithdrawMasterTeacherDispatch(
+                **_address(event), reason=reason, reason_said=said
+            )
         elif isinstance(event, MasterTeacherSupportExtended):
             undo = c.WithdrawMasterTeacherExtension(
-                **_address(event), planned_end_term=event.previous_planned_end_term, reason=reason
+                **_address(event),
+                planned_end_term=event.previous_planned_end_term,
+                reason=reason,
+                reason_said=said,
             )
         else:
             log.warning("calendar_lags", code=refusal.code, reason=refusal.message)
@@ -187,7 +194,9 @@ def _undone(stored: list[RecordedEvent], envelope: CommandEnvelope) -> Rejected 
             envelope.command_id
         ):
             code, _, message = str(event.data["reason"]).partition(": ")
-            return _withdrawn(code, message).rejected(envelope.command_id)
+            said = event.data.get("reason_said")
+            cause = spoken(Sentence.model_validate(said)) if said else message
+            return _withdrawn(code, cause).rejected(envelope.command_id)
     return None
 
 
@@ -208,6 +217,17 @@ def _not_withdrawn(code: str, cause: object, failure: object) -> Rejection:
         cause=cause,
         failure=failure,
     )
+
+
+def _flat(reason: Reason | None) -> Sentence | None:
+    """A refusal's sentence as an event keeps it: none if a sentence is within (the event
+    then keeps only its English text)."""
+    if reason is None:
+        return None
+    try:
+        return Sentence.model_validate(reason.model_dump())
+    except ValidationError:
+        return None
 
 
 def _cause(refusal: Rejected) -> object:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -413,6 +414,16 @@ def test_a_repeated_dispatch_that_was_taken_back_gets_the_same_sentence() -> Non
     zh, en = said(undone)
     assert zh == "teacher t already serves mathematics；岗位曾接受该变动，现已撤回"
     assert en == "teacher t already serves mathematics; " + TAKEN_BACK
+
+    cause = overlapping(UUID(int=7), _booking()).reason
+    kept = Sentence.model_validate(cause.model_dump())
+    said_too = replace(withdrawal, data={**withdrawal.data, "reason_said": kept.model_dump()})
+    again = _undone([said_too], envelope.model_copy(update={"command_id": command_id}))
+    assert again is not None
+    zh, en = said(again)
+    assert zh.endswith("；岗位曾接受该变动，现已撤回")
+    assert "数学" in zh, "the event keeps the calendar's sentence: said in Chinese"
+    assert "Mathematics" in en
 
 
 # The client's own errors and the command line's words for them
