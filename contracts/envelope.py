@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.sentence import Sentence
+from contracts.sentence import Reason
 from contracts.types import CountyCode, Department
 
 
@@ -67,6 +67,17 @@ class Accepted(BaseModel):
 
 
 class Rejected(BaseModel):
+    """A command (or a request, or a query) refused; nothing was written.
+
+    Its history, each change readable by the clients before it except where said:
+    - `reason` added (optional): the refusal as a catalogue sentence, `message` its English;
+    - `reason` values may be sentences themselves (`contracts.sentence.Reason`, written as a
+      `Sentence` when none is): the command bus's own refusals (`invalid_request`,
+      `wrong_subject`, `unavailable`, size and depth limits) and `invalid_command`'s field
+      problems are said this way, so a client says them in its language; a client that reads
+      `reason` as a `Sentence` reads every refusal but those with a sentence inside.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     status: Literal["rejected"] = Field("rejected", description="Nothing was written.")
@@ -75,10 +86,11 @@ class Rejected(BaseModel):
     )
     code: str = Field(description="Machine-readable reason, e.g. invalid_command, conflict.")
     message: str = Field(description="Human-readable reason, in English.")
-    reason: Sentence | None = Field(
+    reason: Reason | None = Field(
         None,
         description="The same reason as a catalogue sentence, for the reader's language "
-        "(`message` is its English); none from services older than it or where none is known.",
+        "(`message` is its English); none from services older than it or where none is known. "
+        "Its values may be sentences: each problem of an invalid command, a refusal's cause.",
     )
 
 

@@ -39,3 +39,27 @@ class Sentence(BaseModel):
     values: dict[str, Value] = Field(
         default_factory=dict, description="What fills the placeholders, by name."
     )
+
+
+ReasonPart = Annotated[
+    "str | int | float | Named | Reason",
+    Field(description="A figure or text as it is, a named id, or a sentence said in its place."),
+]
+
+
+class Reason(BaseModel):
+    """A refusal's sentence: a `Sentence` whose values may themselves be sentences (each
+    problem of an invalid command, the cause of a change taken back). Without such a value it
+    is written exactly as a `Sentence`, so a reader that knows only `Sentence` reads it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(
+        description="Catalogue key `rejection.<English template>`, e.g. "
+        "`rejection.no request {request_id}`; a sentence within is keyed the same way."
+    )
+    values: dict[str, ReasonPart | list[ReasonPart]] = Field(
+        default_factory=dict,
+        description="What fills the placeholders, by name; a list is said one after another "
+        "(sentences as clauses).",
+    )

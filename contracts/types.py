@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
+from contracts.rules import RuleBroken, stage_named
+
 CountyCode = Annotated[
     str, Field(pattern=r"^\d{6}$", description="Six-digit administrative code, e.g. 610831.")
 ]
@@ -36,7 +38,7 @@ _TERM = re.compile(r"^(\d{4})-(spring|autumn)$")
 def _check_term(value: str) -> str:
     match = _TERM.match(value)
     if not match or not 2000 <= int(match.group(1)) <= 2100:
-        raise ValueError("a term looks like 2017-autumn or 2018-spring")
+        raise RuleBroken("a term looks like 2017-autumn or 2018-spring")
     return value
 
 
@@ -106,10 +108,19 @@ def check_programme_years(stage: Stage, years: int | None) -> None:
     if years is None:
         return
     if stage not in PROGRAMME_YEARS:
-        raise ValueError(f"programme_years is for university stages only, not {stage.value}")
+        raise RuleBroken(
+            "programme_years is for university stages only, not {stage}",
+            stage=stage_named(stage),
+        )
     _, shortest, longest = PROGRAMME_YEARS[stage]
     if not shortest <= years <= longest:
-        raise ValueError(f"programme_years of {stage.value} is {shortest}-{longest}, not {years}")
+        raise RuleBroken(
+            "programme_years of {stage} is {shortest}-{longest}, not {years}",
+            stage=stage_named(stage),
+            shortest=shortest,
+            longest=longest,
+            years=years,
+        )
 
 
 def last_grade(stage: Stage, programme_years: int | None) -> int:
@@ -121,7 +132,9 @@ def last_grade(stage: Stage, programme_years: int | None) -> int:
 
 def check_grade(stage: Stage, grade: int) -> None:
     if not 1 <= grade <= GRADES[stage]:
-        raise ValueError(f"{stage.value} has grades 1-{GRADES[stage]} only")
+        raise RuleBroken(
+            "{stage} has grades 1-{most} only", stage=stage_named(stage), most=GRADES[stage]
+        )
 
 
 class Contract(BaseModel):

@@ -45,8 +45,12 @@ from contracts.subjects import (
     snake_case,
     within,
 )
+from shared import i18n
 from shared.db import UNAVAILABLE
+from shared.decider import Rejection
 from shared.group_commit import GroupCommit
+from shared.i18n import named
+from shared.i18n.problems import problems
 from shared.jetstream import PermissionRefused, request_or_refused
 from shared.limits import Limits
 from shared.metrics import observe_command_request
@@ -124,21 +128,25 @@ class CommandEndpoint:
         """The reply to one request as it came: a subject (who sends it) and a body."""
         refusal = self.limits.refusal(body)
         if refusal is not None:
-            return _reply([Rejected(command_id=None, code=refusal[0], message=refusal[1])])
+            return _reply([refusal.rejected()])
         try:
             sender, name = sender_of(subject, self.namespace)
+        except ValueError:
+            return _reply([_no_sender(subject, COMMAND_SUBJECT).rejected()])
+        try:
             request = CommandRequest.model_validate_json(body)
-        except (ValueError, ValidationError) as exc:
-            return _reply([Rejected(command_id=None, code="invalid_request", message=str(exc))])
+        except ValidationError as exc:
+            return _reply([_unreadable("invalid_request", exc).rejected()])
         misplaced = [c for c in request.commands if snake_case(c.command_type) != name]
         if misplaced:
             return _reply(
                 [
-                    Rejected(
-                        command_id=c.command_id,
-                        code="wrong_subject",
-                        message=f"{c.command_type} was sent on the subject of {name}",
-                    )
+                    Rejection(
+                        "wrong_subject",
+                        "{command_type} was sent on the subject of {name}",
+                        command_type=c.command_type,
+                        name=name,
+                    ).rejected(c.command_id)
                     for c in request.commands
                 ]
             )
@@ -187,19 +195,10 @@ def add_query_endpoint(
         service_query(service, query.__name__, namespace), queue=service, decoder=_undecoded
     )
     async def on_query(msg: Received) -> bytes:
-        refusal = limits.refusal(msg.body)
-        if refusal is not None:
-            return _refusal(*refusal)
-        try:
-            jurisdiction, actor = asker_of(msg.subject, namespace)
-            asked = query.model_validate_json(msg.body)
-        except (ValueError, ValidationError) as exc:
-            return _refusal("invalid_query", str(exc))
-        county = getattr(asked, "county", None)
-        if isinstance(county, str) and not within(county, jurisdiction):
-            return _refusal(
-                "outside_jurisdiction", f"{actor} acts for {jurisdiction}, not {county}"
-            )
+        read = _read_query(query, msg, limits, namespace)
+        if isinstance(read, Rejection):
+            return _refusal(read)
+        jurisdiction, actor, asked = read
         try:
             answered = await answer(asked)
         except UNAVAILABLE as exc:
@@ -208,18 +207,74 @@ def add_query_endpoint(
         county = getattr(answered, "county", None)
         if isinstance(county, str) and not within(county, jurisdiction):
             return _refusal(
-                "outside_jurisdiction",
-                f"{actor} acts for {jurisdiction}; the answer concerns {county}",
+                Rejection(
+                    "outside_jurisdiction",
+                    "{actor} acts for {jurisdiction}; the answer concerns {county}",
+                    actor=actor,
+                    jurisdiction=named("county", jurisdiction),
+                    county=named("county", county),
+                )
             )
         return answered.model_dump_json().encode()
 
 
+def _read_query(
+    query: type[Q], msg: Received, limits: Limits, namespace: str
+) -> tuple[str, str, Q] | Rejection:
+    """The asker's jurisdiction and name and the query, or why it is refused unanswered."""
+    refusal = limits.refusal(msg.body)
+    if refusal is not None:
+        return refusal
+    try:
+        jurisdiction, actor = asker_of(msg.subject, namespace)
+    except ValueError:
+        return _no_sender(msg.subject, QUERY_SUBJECT, "invalid_query")
+    try:
+        asked = query.model_validate_json(msg.body)
+    except ValidationError as exc:
+        return _unreadable("invalid_query", exc)
+    county = getattr(asked, "county", None)
+    if isinstance(county, str) and not within(county, jurisdiction):
+        return Rejection(
+            "outside_jurisdiction",
+            "{actor} acts for {jurisdiction}, not {county}",
+            actor=actor,
+            jurisdiction=named("county", jurisdiction),
+            county=named("county", county),
+        )
+    return jurisdiction, actor, asked
+
+
+COMMAND_SUBJECT = "commands.<service>.<department>.<jurisdiction>.<actor>.<command>"
+QUERY_SUBJECT = "queries.<service>.<jurisdiction>.<actor>.<query>"
+
+
 def _unavailable(service: str, exc: BaseException) -> Rejected:
-    reason = str(exc) or type(exc).__name__
-    return Rejected(
-        command_id=None,
-        code="unavailable",
-        message=f"the {service} service cannot reach its database ({reason}); nothing was done",
+    return Rejection(
+        "unavailable",
+        "the {service} service cannot reach its database ({reason}); nothing was done",
+        service=named("service", service),
+        reason=str(exc) or type(exc).__name__,
+    ).rejected()
+
+
+def _no_sender(subject: str, shape: str, code: str = "invalid_request") -> Rejection:
+    return Rejection(
+        code,
+        "the subject {subject} does not name its sender ({shape})",
+        subject=subject,
+        shape=shape,
+    )
+
+
+def _unreadable(code: str, exc: ValidationError) -> Rejection:
+    """A request or query that is not what the contracts say, each problem said on its own."""
+    if code == "invalid_query":
+        return Rejection(
+            code, "the query cannot be read: {problems}", problems=problems(exc, "query")
+        )
+    return Rejection(
+        code, "the request cannot be read: {problems}", problems=problems(exc, "request")
     )
 
 
@@ -238,8 +293,8 @@ async def _undecoded(msg: NatsMessage) -> Received:
     return Received(msg.raw_message.subject, msg.body)
 
 
-def _refusal(code: str, message: str) -> bytes:
-    return Rejected(command_id=None, code=code, message=message).model_dump_json().encode()
+def _refusal(refusal: Rejection) -> bytes:
+    return refusal.rejected().model_dump_json().encode()
 
 
 def _reply(results: Sequence[CommandResult]) -> bytes:
@@ -319,12 +374,13 @@ class CommandClient:
         results = CommandReply.model_validate_json(await self._request(subject, body)).results
         for result in results:
             if isinstance(result, Rejected) and result.code == "unavailable":
-                raise ServiceUnavailable(result.message)
+                raise ServiceUnavailable(i18n.refusal(result))
             if isinstance(result, Accepted):
                 self.recorded += len(result.event_ids)
         if len(results) != len(commands):
-            reasons = "; ".join(r.message for r in results if isinstance(r, Rejected))
-            raise ServiceUnavailable(f"the request was refused as a whole: {reasons}")
+            refusals = [i18n.refusal(r) for r in results if isinstance(r, Rejected)]
+            said = i18n.CLAUSE_SEPARATORS[i18n.language()].join(refusals)
+            raise ServiceUnavailable(i18n.text("error.request_refused", reasons=said))
         return results
 
     async def query(self, query: BaseModel, answer: type[R]) -> R:
@@ -338,27 +394,31 @@ class CommandClient:
         except ValidationError:
             refusal = Rejected.model_validate_json(data)
             if refusal.code == "unavailable":
-                raise ServiceUnavailable(refusal.message) from None
-            raise Refused(f"{refusal.message} ({refusal.code})") from None
+                raise ServiceUnavailable(i18n.refusal(refusal)) from None
+            raise Refused(f"{i18n.refusal(refusal)} ({refusal.code})") from None
+
+    def _service(self) -> str:
+        return i18n.label("service", self.service)
 
     async def _request(self, subject: str, body: bytes) -> bytes:
         for attempt in range(self.retries + 1):
             try:
                 return await request_or_refused(self.nc, subject, body, self.timeout)
             except PermissionRefused as exc:
-                raise Refused(
-                    f"the NATS server refused {subject}: this identity may not send as that"
-                    " department, jurisdiction or actor"
-                ) from exc
+                raise Refused(i18n.text("error.subject_refused", subject=subject)) from exc
             except NoRespondersError:
                 if attempt == self.retries:
                     raise ServiceUnavailable(
-                        f"no {self.service} service answers on {subject}; is it running?"
+                        i18n.text("error.no_responders", service=self._service(), subject=subject)
                     ) from None
                 await asyncio.sleep(0.5 * (attempt + 1))
             except NatsTimeout:
                 if attempt == self.retries:
                     raise ServiceUnavailable(
-                        f"the {self.service} service did not answer within {self.timeout:.0f} s"
+                        i18n.text(
+                            "error.no_answer",
+                            service=self._service(),
+                            seconds=format(self.timeout, ".0f"),
+                        )
                     ) from None
         raise AssertionError("unreachable")

@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel
 
-from contracts.sentence import Sentence
-from shared.i18n import plain, sentence
+from contracts.envelope import Rejected
+from contracts.sentence import Reason
+from shared.i18n import plain, reason
 
 S = TypeVar("S")
 
@@ -37,9 +39,15 @@ class Rejection(Exception):
         self.values = values
 
     @property
-    def reason(self) -> Sentence:
+    def reason(self) -> Reason:
         """The refusal as the reply carries it: its catalogue key and values."""
-        return sentence(f"rejection.{self.template}", self.values)
+        return reason(f"rejection.{self.template}", self.values)
+
+    def rejected(self, command_id: UUID | None = None) -> Rejected:
+        """The reply that says this refusal: code, English message and the sentence."""
+        return Rejected(
+            command_id=command_id, code=self.code, message=self.message, reason=self.reason
+        )
 
 
 @dataclass(frozen=True)

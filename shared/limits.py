@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.decider import Rejection
 from shared.settings import Settings, get_settings
 
 _ESCAPED = re.compile(rb"\\.")
@@ -29,15 +30,19 @@ class Limits:
         s = settings or get_settings()
         return cls(s.max_request_bytes, s.max_event_bytes, s.max_nesting)
 
-    def refusal(self, body: bytes) -> tuple[str, str] | None:
-        """Why a request body is refused unread, as (code, message); None if it may be read."""
+    def refusal(self, body: bytes) -> Rejection | None:
+        """Why a request body is refused unread; None if it may be read."""
         if len(body) > self.request_bytes:
-            return (
+            return Rejection(
                 "request_too_large",
-                f"{len(body):,} bytes; a request has at most {self.request_bytes:,}",
+                "{size} bytes; a request has at most {most}",
+                size=format(len(body), ","),
+                most=format(self.request_bytes, ","),
             )
         if depth(body) > self.nesting:
-            return ("too_deeply_nested", f"a request nests at most {self.nesting} levels")
+            return Rejection(
+                "too_deeply_nested", "a request nests at most {most} levels", most=self.nesting
+            )
         return None
 
 

@@ -40,6 +40,7 @@ from shared.eventstore import (
     StreamWrite,
 )
 from shared.i18n import listing, named
+from shared.i18n.problems import problems
 from shared.keystore import KeysTaken, KeyStore, NewKeys
 from shared.limits import Limits
 from shared.personal_data import (
@@ -240,7 +241,7 @@ class CommandProcessor:
         try:
             command = COMMAND_MODELS[envelope.command_type].model_validate(envelope.payload)
         except ValidationError as exc:
-            raise Rejection("invalid_command", "{problems}", problems=_describe(exc)) from None
+            raise Rejection("invalid_command", "{problems}", problems=problems(exc)) from None
         return _Prepared(index, envelope, sender, handler, command, handler.stream_id(command))
 
     async def _decide(
@@ -530,11 +531,3 @@ def _check_jurisdiction(county: str, sender: Sender) -> None:
             jurisdiction=named("county", sender.jurisdiction),
             county=named("county", county),
         )
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        where = ".".join(str(x) for x in err["loc"]) or "command"
-        parts.append(f"{where}: {str(err['msg']).removeprefix('Value error, ')}")
-    return "; ".join(parts)

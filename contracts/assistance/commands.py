@@ -23,6 +23,8 @@ from contracts.assistance.types import (
     SchoolYear,
     UniversityChannel,
 )
+from contracts.rules import RuleBroken, stage_named
+from contracts.sentence import Named
 from contracts.types import (
     GRADES,
     Amount,
@@ -72,9 +74,11 @@ class _Enrolment(Contract):
     def _programme_fits(self) -> Self:
         check_programme_years(self.stage, self.programme_years)
         if self.programme_years and self.grade > self.programme_years:
-            raise ValueError(
-                f"grade {self.grade} is beyond the {last_grade(self.stage, self.programme_years)}"
-                f"-year programme_years of {self.stage.value}"
+            raise RuleBroken(
+                "grade {grade} is beyond the {years}-year programme_years of {stage}",
+                grade=self.grade,
+                years=last_grade(self.stage, self.programme_years),
+                stage=stage_named(self.stage),
             )
         return self
 
@@ -203,7 +207,7 @@ class PayAid(Contract):
     @classmethod
     def _positive(cls, amount: Decimal) -> Decimal:
         if amount <= 0:
-            raise ValueError("a payment is more than 0.00 yuan")
+            raise RuleBroken("a payment is more than 0.00 yuan")
         return amount
 
 
@@ -244,8 +248,12 @@ class ProgrammeDefinition(Contract):
         stages = set(self.amounts) | {s for t in self.county_amounts.values() for s in t}
         for grade in self.grades or []:
             if not any(1 <= grade <= GRADES[s] for s in stages):
-                names = ", ".join(sorted(s.value for s in stages)) or "no stage"
-                raise ValueError(f"grade {grade} exists in none of its stages ({names})")
+                raise RuleBroken(
+                    "grade {grade} exists in none of its stages ({stages})",
+                    grade=grade,
+                    stages=[stage_named(s) for s in sorted(s.value for s in stages)]
+                    or Named(context="ui", id="no stage"),
+                )
         return self
 
 
@@ -262,7 +270,10 @@ class LoadAidCatalogue(Contract):
         ids = [p.programme for p in self.programmes]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
-            raise ValueError(f"programmes listed twice: {', '.join(repeated)}")
+            raise RuleBroken(
+                "programmes listed twice: {programmes}",
+                programmes=[Named(context="programme", id=p) for p in repeated],
+            )
         return self
 
 
@@ -279,9 +290,9 @@ class DispatchUniversityRoster(Contract):
     @model_validator(mode="after")
     def _dates_and_students(self) -> Self:
         if self.report_due_on < self.dispatched_on:
-            raise ValueError("report_due_on is before dispatched_on")
+            raise RuleBroken("report_due_on is before dispatched_on")
         if len(set(self.student_ids)) != len(self.student_ids):
-            raise ValueError("a student is listed twice")
+            raise RuleBroken("a student is listed twice")
         return self
 
 
@@ -321,9 +332,11 @@ class RequestPublicFunds(Contract):
     @model_validator(mode="after")
     def _basis(self) -> Self:
         if self.requested_amount != self.students * self.rate_per_student:
-            raise ValueError(
-                f"requested_amount {self.requested_amount} is not students x rate "
-                f"({self.students} x {self.rate_per_student})"
+            raise RuleBroken(
+                "requested_amount {requested_amount} is not students x rate ({students} x {rate})",
+                requested_amount=str(self.requested_amount),
+                students=self.students,
+                rate=str(self.rate_per_student),
             )
         return self
 

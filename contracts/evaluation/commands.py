@@ -31,13 +31,19 @@ from contracts.evaluation.types import (
     Year,
     check_in_year,
 )
+from contracts.rules import RuleBroken
+from contracts.sentence import Named
 from contracts.types import Amount, Contract, CountyCode, Department
 
 
 def _unique(values: list[str], what: str) -> None:
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
-        raise ValueError(f"{what} repeat: {', '.join(repeated)}")
+        raise RuleBroken(
+            "{what} repeat: {repeated}",
+            what=Named(context="field_path", id=what),
+            repeated=repeated,
+        )
 
 
 # Teaching-research guidance
@@ -60,7 +66,7 @@ class AdoptGuidancePlan(Contract):
     def _consistent(self) -> Self:
         _unique([i.institution for i in self.institutions], "institutions")
         if self.visits_min > self.visits_max:
-            raise ValueError("visits_min exceeds visits_max")
+            raise RuleBroken("visits_min exceeds visits_max")
         return self
 
 
@@ -216,9 +222,9 @@ class AdvanceHighSchoolProject(Contract):
     @model_validator(mode="after")
     def _amount_only_when_funded(self) -> Self:
         if self.milestone is Milestone.PROPOSED:
-            raise ValueError("a project is proposed with ProposeHighSchoolProject")
+            raise RuleBroken("a project is proposed with ProposeHighSchoolProject")
         if (self.funded_amount is None) == (self.milestone is Milestone.FUNDED):
-            raise ValueError("funded_amount is given with the funded milestone, and only then")
+            raise RuleBroken("funded_amount is given with the funded milestone, and only then")
         return self
 
 
@@ -279,7 +285,7 @@ class RecordEvaluationOutcome(Contract):
     @model_validator(mode="after")
     def _title_with_award(self) -> Self:
         if (self.title is None) == (self.outcome is EvaluationOutcome.TITLE_AWARDED):
-            raise ValueError("title is given with title_awarded, and only then")
+            raise RuleBroken("title is given with title_awarded, and only then")
         return self
 
 
@@ -297,5 +303,9 @@ class AdoptCountyPlan(Contract):
     @model_validator(mode="after")
     def _same_county(self) -> Self:
         if self.plan.county.code != self.county:
-            raise ValueError(f"the plan is of county {self.plan.county.code}, not {self.county}")
+            raise RuleBroken(
+                "the plan is of county {plan_county}, not {county}",
+                plan_county=Named(context="county", id=self.plan.county.code),
+                county=Named(context="county", id=self.county),
+            )
         return self

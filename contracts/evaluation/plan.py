@@ -17,6 +17,7 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from contracts.evaluation.types import GuidanceInstitution, Title
+from contracts.rules import RuleBroken
 from contracts.staffing.types import CountyTargets
 from contracts.types import Contract, CountyCode
 
@@ -114,9 +115,9 @@ class PairingPlanTargets(Contract):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.secondments_per_side_min > self.secondments_per_side_max:
-            raise ValueError("secondments_per_side_min is above its max")
+            raise RuleBroken("secondments_per_side_min is above its max")
         if self.shadowing_months_min > self.shadowing_months_max:
-            raise ValueError("shadowing_months_min is above its max")
+            raise RuleBroken("shadowing_months_min is above its max")
         return self
 
 
@@ -149,13 +150,13 @@ class CountyPlan(Contract):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.period.end < self.period.start:
-            raise ValueError("period.end is before period.start")
+            raise RuleBroken("period.end is before period.start")
         ids = [t.id for t in self.tasks]
         if len(set(ids)) != len(ids):
-            raise ValueError("task ids repeat")
+            raise RuleBroken("task ids repeat")
         unknown = sorted({u for t in self.tasks for u in t.units} - set(self.units))
         if unknown:
-            raise ValueError(f"tasks name units missing from `units`: {', '.join(unknown)}")
+            raise RuleBroken("tasks name units missing from `units`: {units}", units=unknown)
         if len({g.id for g in self.goals}) != len(self.goals):
-            raise ValueError("goal ids repeat")
+            raise RuleBroken("goal ids repeat")
         return self

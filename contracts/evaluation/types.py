@@ -9,6 +9,8 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from contracts.rules import RuleBroken
+from contracts.sentence import Named
 from contracts.types import Amount, Contract
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="Calendar year, e.g. 2017.")]
@@ -112,8 +114,11 @@ class SchoolStatistics(Contract):
             "pe_art_teachers",
         ):
             if getattr(self, name) > self.teachers:
-                raise ValueError(
-                    f"{name} ({getattr(self, name)}) exceeds teachers ({self.teachers})"
+                raise RuleBroken(
+                    "{name} ({value}) exceeds teachers ({teachers})",
+                    name=Named(context="field_path", id=name),
+                    value=getattr(self, name),
+                    teachers=self.teachers,
                 )
         return self
 
@@ -126,7 +131,12 @@ class ExpertsPersonal(Contract):
 
 def check_in_year(day: date, year: int, what: str) -> date:
     if day.year != year:
-        raise ValueError(f"{what} {day.isoformat()} is not in {year}")
+        raise RuleBroken(
+            "{what} {day} is not in {year}",
+            what=Named(context="field_path", id=what),
+            day=Named(context="date", id=day.isoformat()),
+            year=str(year),
+        )
     return day
 
 

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from contracts.assistance.types import PaymentChannel, ProgrammeId, Reference, UniversityChannel
 from contracts.files.csv_lines import Line, read_lines
+from contracts.rules import RuleBroken
 from contracts.types import Amount, Contract, RegistryId, Term
 
 PAYMENT_COLUMNS = (
@@ -43,7 +44,7 @@ class PaymentLine(Contract):
     @classmethod
     def _positive(cls, amount: Decimal) -> Decimal:
         if amount <= 0:
-            raise ValueError("a payment is more than 0.00 yuan")
+            raise RuleBroken("a payment is more than 0.00 yuan")
         return amount
 
 

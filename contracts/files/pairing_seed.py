@@ -16,6 +16,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.pairing.commands import EstablishPair
+from contracts.rules import RuleBroken
 from contracts.types import CountyCode
 
 PILOT_SEED = Path(__file__).parent / "examples" / "pilot_pairs.toml"
@@ -47,7 +48,9 @@ class _PairSpec(BaseModel):
     @model_validator(mode="after")
     def _placeholders_say_so(self) -> Self:
         if self.placeholder and PLACEHOLDER_MARK not in self.helper_school_name:
-            raise ValueError(f"a placeholder helper's name must contain {PLACEHOLDER_MARK}")
+            raise RuleBroken(
+                "a placeholder helper's name must contain {mark}", mark=PLACEHOLDER_MARK
+            )
         return self
 
 

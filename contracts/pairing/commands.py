@@ -31,6 +31,7 @@ from contracts.pairing.types import (
     _Period,
     _SchoolAddress,
 )
+from contracts.rules import RuleBroken
 from contracts.types import Contract, CountyCode, Department
 
 
@@ -66,7 +67,7 @@ class EstablishPair(_PairAddress):
     @model_validator(mode="after")
     def _two_schools(self) -> Self:
         if self.helper_school_id == self.helped_school_id:
-            raise ValueError("a school cannot help itself")
+            raise RuleBroken("a school cannot help itself")
         return self
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, model_validator
 
+from contracts.rules import RuleBroken
 from contracts.types import Contract, CountyCode, Stage
 
 SchoolId = Annotated[
@@ -46,7 +47,7 @@ PAIRED_STAGES = (Stage.PRESCHOOL, Stage.PRIMARY, Stage.JUNIOR, Stage.HIGH_SCHOOL
 
 def _paired(stage: Stage) -> Stage:
     if stage not in PAIRED_STAGES:
-        raise ValueError(
+        raise RuleBroken(
             "schools are paired for preschool (kindergarten), primary, junior (middle school) "
             "or high_school"
         )
@@ -155,5 +156,5 @@ class _Period(Contract):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
         if self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
+            raise RuleBroken("end_date is before start_date")
         return self

@@ -12,6 +12,8 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from contracts.rules import RuleBroken
+from contracts.sentence import Named, Sentence
 from contracts.staffing.terms import term_index, term_of
 from contracts.staffing.types import (
     Audience,
@@ -34,7 +36,13 @@ from contracts.types import Contract, CountyCode, Department, Term
 
 def _in_order(first: str, last: str, first_name: str, last_name: str) -> None:
     if term_index(last) < term_index(first):
-        raise ValueError(f"{last_name} {last} is before {first_name} {first}")
+        raise RuleBroken(
+            "{last_name} {last} is before {first_name} {first}",
+            last_name=Named(context="field_path", id=last_name),
+            last=Named(context="term", id=last),
+            first_name=Named(context="field_path", id=first_name),
+            first=Named(context="term", id=first),
+        )
 
 
 # Targets
@@ -115,6 +123,11 @@ class WithdrawMasterTeacherDispatch(_AssignmentAddress):
     """Take back a dispatch before the teacher arrived (a mistake, or a refused calendar)."""
 
     reason: Text
+    reason_said: Sentence | None = Field(
+        None,
+        description="`reason` as a catalogue sentence, for the reader's language (the "
+        "calendar's refusal when the service takes a change back itself).",
+    )
 
 
 class WithdrawMasterTeacherExtension(_AssignmentAddress):
@@ -122,6 +135,11 @@ class WithdrawMasterTeacherExtension(_AssignmentAddress):
 
     planned_end_term: Term = Field(description="The planned end to restore.")
     reason: Text
+    reason_said: Sentence | None = Field(
+        None,
+        description="`reason` as a catalogue sentence, for the reader's language (the "
+        "calendar's refusal when the service takes a change back itself).",
+    )
 
 
 # A master teacher's own calendar and mentoring (teacher streams)
@@ -167,7 +185,7 @@ class LogMentoringSession(Contract):
     @model_validator(mode="after")
     def _distinct(self) -> Self:
         if len(set(self.mentee_ids)) != len(self.mentee_ids):
-            raise ValueError("mentee_ids repeat")
+            raise RuleBroken("mentee_ids repeat")
         return self
 
 
@@ -188,10 +206,15 @@ class RecordCaravanVisit(Contract):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if term_of(self.visited_on) != self.term:
-            raise ValueError(f"{self.visited_on} is in {term_of(self.visited_on)}, not {self.term}")
+            raise RuleBroken(
+                "{visited_on} is in {in_term}, not {term}",
+                visited_on=Named(context="date", id=self.visited_on.isoformat()),
+                in_term=Named(context="term", id=term_of(self.visited_on)),
+                term=Named(context="term", id=self.term),
+            )
         pairs = [(m.stage, m.subject) for m in self.lessons]
         if len(set(pairs)) != len(pairs):
-            raise ValueError("a stage and subject repeat in lessons")
+            raise RuleBroken("a stage and subject repeat in lessons")
         return self
 
 
@@ -209,7 +232,11 @@ class RecordShadowTraining(Contract):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
         if self.ends_on < self.starts_on:
-            raise ValueError(f"ends_on {self.ends_on} is before starts_on {self.starts_on}")
+            raise RuleBroken(
+                "ends_on {ends_on} is before starts_on {starts_on}",
+                ends_on=Named(context="date", id=self.ends_on.isoformat()),
+                starts_on=Named(context="date", id=self.starts_on.isoformat()),
+            )
         return self
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from contracts.sentence import Sentence
 from contracts.staffing.terms import first_day
 from contracts.staffing.types import (
     Audience,
@@ -101,6 +102,11 @@ class MasterTeacherDispatchWithdrawn(_Assignment):
     """The dispatch was taken back before the teacher arrived; it never counted."""
 
     reason: Text
+    reason_said: Sentence | None = Field(
+        None,
+        description="`reason` as a catalogue sentence, for the reader's language (the "
+        "calendar's refusal when the service takes a change back itself).",
+    )
 
 
 class MasterTeacherExtensionWithdrawn(_Assignment):
@@ -108,6 +114,11 @@ class MasterTeacherExtensionWithdrawn(_Assignment):
 
     withdrawn_planned_end_term: Term = Field(description="Planned end that was taken back.")
     reason: Text
+    reason_said: Sentence | None = Field(
+        None,
+        description="`reason` as a catalogue sentence, for the reader's language (the "
+        "calendar's refusal when the service takes a change back itself).",
+    )
 
 
 class TeacherAssignmentRecorded(_Post):

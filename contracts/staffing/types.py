@@ -9,6 +9,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, model_validator
 
+from contracts.rules import RuleBroken, stage_named
+from contracts.sentence import Named
 from contracts.staffing.terms import term_index
 from contracts.types import Contract, Stage, Term
 
@@ -69,7 +71,10 @@ LESSON_STAGES = (Stage.PRESCHOOL, Stage.PRIMARY, Stage.JUNIOR, Stage.HIGH_SCHOOL
 
 def _basic_education(stage: Stage) -> Stage:
     if stage not in LESSON_STAGES:
-        raise ValueError("model lessons are given in basic education: " + ", ".join(LESSON_STAGES))
+        raise RuleBroken(
+            "model lessons are given in basic education: {stages}",
+            stages=[stage_named(s) for s in LESSON_STAGES],
+        )
     return stage
 
 
@@ -123,7 +128,7 @@ class Range(Contract):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
+            raise RuleBroken("min {min} is above max {max}", min=self.min, max=self.max)
         return self
 
 
@@ -171,14 +176,14 @@ class CountyTargets(Contract):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if term_index(self.plan_end_term) < term_index(self.plan_start_term):
-            raise ValueError("plan_end_term is before plan_start_term")
+            raise RuleBroken("plan_end_term is before plan_start_term")
         for name, items in (
             ("subjects", self.subjects),
             ("host school ids", [s.id for s in self.host_schools]),
             ("caravan_seasons", self.caravan_seasons),
         ):
             if len(set(items)) != len(items):
-                raise ValueError(f"{name} repeat")
+                raise RuleBroken("{name} repeat", name=Named(context="field_path", id=name))
         return self
 
     def host_school(self, school: str) -> HostSchoolTarget | None:

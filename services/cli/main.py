@@ -26,6 +26,7 @@ from services.cli import (
     users,
 )
 from services.cli.common import console
+from shared import i18n
 from shared.settings import get_settings
 
 output.flags_as_flags()
@@ -98,7 +99,7 @@ def main() -> None:
     try:
         args = output.take_output_options(sys.argv[1:])
     except typer.BadParameter as exc:
-        console.print(f"error: {exc.format_message()}", style="red", markup=False)
+        console.print(f"{i18n.prefix('error')}{exc.format_message()}", style="red", markup=False)
         sys.exit(2)
     app(args, prog_name="eduplan")
 

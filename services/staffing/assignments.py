@@ -36,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 from contracts.assistance.types import PROVINCE
 from contracts.envelope import Accepted, CommandEnvelope, CommandResult, Rejected
 from contracts.registry import COMMAND_MODELS
+from contracts.sentence import Reason, Sentence
 from contracts.staffing import commands as c
 from contracts.staffing.events import MasterTeacherDispatched, MasterTeacherSupportExtended
 from contracts.subjects import Sender
@@ -47,7 +48,9 @@ from services.staffing.domain.teacher import (
     overlapping,
     teacher_stream,
 )
+from shared.decider import Rejection
 from shared.eventstore import RecordedEvent
+from shared.i18n import spoken
 from shared.processor import CommandProcessor, payload_of
 
 log = structlog.get_logger()
@@ -149,29 +152,29 @@ class AssignmentProcessor(CommandProcessor):
         """Withdraw a lengthening the calendar refused, and answer with the refusal; a
         shortening the calendar missed (only under contention) stays accepted."""
         reason = f"{refusal.code}: {refusal.message}"[:500]
+        said = _flat(refusal.reason)
         event = done.event
         undo: BaseModel
         if isinstance(event, MasterTeacherDispatched):
-            undo = c.WithdrawMasterTeacherDispatch(**_address(event), reason=reason)
+            undo = c.WithdrawMasterTeacherDispatch(
+                **_address(event), reason=reason, reason_said=said
+            )
         elif isinstance(event, MasterTeacherSupportExtended):
             undo = c.WithdrawMasterTeacherExtension(
-                **_address(event), planned_end_term=event.previous_planned_end_term, reason=reason
+                **_address(event),
+                planned_end_term=event.previous_planned_end_term,
+                reason=reason,
+                reason_said=said,
             )
         else:
             log.warning("calendar_lags", code=refusal.code, reason=refusal.message)
             return None
         (withdrawn,) = await super().handle([_caused_by(done.envelope, undo)], sender)
-        outcome = (
-            "it was withdrawn"
-            if isinstance(withdrawn, Accepted)
-            else f"withdrawing it failed: {withdrawn.message}"
-        )
-        return Rejected(
-            command_id=done.envelope.command_id,
-            code=refusal.code,
-            message=f"{refusal.message}; the post had admitted the change, {outcome}",
-            reason=refusal.reason,  # the cause, in the reader's language
-        )
+        if isinstance(withdrawn, Accepted):
+            taken_back = _withdrawn(refusal.code, _cause(refusal))
+        else:
+            taken_back = _not_withdrawn(refusal.code, _cause(refusal), _cause(withdrawn))
+        return taken_back.rejected(done.envelope.command_id)
 
     async def _calendars(self, teacher_ids: Iterable[UUID]) -> dict[UUID, MasterTeacher]:
         ids = list(dict.fromkeys(teacher_ids))
@@ -191,8 +194,45 @@ def _undone(stored: list[RecordedEvent], envelope: CommandEnvelope) -> Rejected 
             envelope.command_id
         ):
             code, _, message = str(event.data["reason"]).partition(": ")
-            return Rejected(command_id=envelope.command_id, code=code, message=message)
+            said = event.data.get("reason_said")
+            cause = spoken(Sentence.model_validate(said)) if said else message
+            return _withdrawn(code, cause).rejected(envelope.command_id)
     return None
+
+
+def _withdrawn(code: str, cause: object) -> Rejection:
+    """The answer to a lengthening the post admitted and the calendar refused: the calendar's
+    reason (a sentence, or the English text a withdrawal event keeps), then what was done."""
+    return Rejection(
+        code, "{cause}; the post had admitted the change, it was withdrawn", cause=cause
+    )
+
+
+def _not_withdrawn(code: str, cause: object, failure: object) -> Rejection:
+    """The answer when withdrawing what the post admitted failed too (it shows in the audit
+    trail and the reports until someone withdraws it)."""
+    return Rejection(
+        code,
+        "{cause}; the post had admitted the change, withdrawing it failed: {failure}",
+        cause=cause,
+        failure=failure,
+    )
+
+
+def _flat(reason: Reason | None) -> Sentence | None:
+    """A refusal's sentence as an event keeps it: none if a sentence is within (the event
+    then keeps only its English text)."""
+    if reason is None:
+        return None
+    try:
+        return Sentence.model_validate(reason.model_dump())
+    except ValidationError:
+        return None
+
+
+def _cause(refusal: Rejected) -> object:
+    """A refusal as a value of another: its sentence, said in the reader's language."""
+    return spoken(refusal.reason) if refusal.reason is not None else refusal.message
 
 
 def _parsed(

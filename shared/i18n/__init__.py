@@ -34,7 +34,7 @@ from typing import Any
 from babel.messages.pofile import read_po
 
 from contracts.envelope import Rejected
-from contracts.sentence import Named, Plain, Sentence, Value
+from contracts.sentence import Named, Plain, Reason, ReasonPart, Sentence, Value
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -170,7 +170,23 @@ class Name:
             return day(str(self.id), lang)
         if self.context == "money":
             return money(self.id)
+        if self.context == "field_path":
+            return field_path(str(self.id), lang)
         return label(self.context, self.id, lang)
+
+
+def field_path(path: str, lang: str | None = None) -> str:
+    """A field within a command as the reader's language names it: `personal.name` is
+    个人信息 › 姓名, `commands.0` 命令 › 第1项; a field the catalogue does not name is shown
+    as its id, the name the command line's option is made from."""
+    lang = lang or language()
+    names = entries(lang).get("field", {})
+    return " › ".join(
+        text("ui.item_number", lang, number=int(part) + 1)
+        if part.isdigit()
+        else names.get(part, part)
+        for part in path.split(".")
+    )
 
 
 @dataclass(frozen=True)
@@ -229,7 +245,13 @@ def sentence(key: str, values: Mapping[str, object] | None = None) -> Sentence:
     return Sentence(key=key, values={k: _value(v) for k, v in (values or {}).items()})
 
 
-def spoken(kept: Sentence) -> Phrase:
+def reason(key: str, values: Mapping[str, object] | None = None) -> Reason:
+    """A refusal as the reply carries it: like `sentence`, but a phrase among the values (or
+    in a listing) travels as a sentence of its own, said in the reader's language too."""
+    return Reason(key=key, values={k: _part_or_parts(v) for k, v in (values or {}).items()})
+
+
+def spoken(kept: Sentence | Reason) -> Phrase:
     """A sentence of the contracts as a phrase to say."""
     return Phrase(kept.key, {k: _said(v) for k, v in kept.values.items()})
 
@@ -240,9 +262,9 @@ def plain(value: object) -> str:
     if isinstance(value, Name):
         return str(value.id)
     if isinstance(value, Listing):
-        return ", ".join(plain(v) for v in value.items)
+        return ("; " if value.clauses else ", ").join(plain(v) for v in value.items)
     if isinstance(value, Phrase):
-        return value.render("en")
+        return text(value.key, "en").format_map({k: plain(v) for k, v in value.values.items()})
     return str(value)
 
 
@@ -253,13 +275,46 @@ def refusal(rejected: Rejected, lang: str | None = None) -> str:
     reason = rejected.reason
     if reason is None:
         return rejected.message
-    context, _, msgid = reason.key.partition(".")
-    if msgid not in entries(lang).get(context, {}):
+    if not all(_known_key(key, lang) for key in _keys(reason)):
         return rejected.message
     try:
         return spoken(reason).render(lang)
     except (KeyError, IndexError, ValueError):  # values that do not fit the template
         return rejected.message
+
+
+def prefix(kind: str, lang: str | None = None) -> str:
+    """What starts a line the CLI writes about a failure, `kind` being `error` or `refused`:
+    错误： or "error: "."""
+    lang = lang or language()
+    return text(f"cli.{kind}", lang) + ("：" if lang == "zh" else ": ")
+
+
+def _keys(kept: Sentence | Reason) -> Iterable[str]:
+    yield kept.key
+    for value in kept.values.values():
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, Reason):
+                yield from _keys(part)
+
+
+def _known_key(key: str, lang: str) -> bool:
+    context, _, msgid = key.partition(".")
+    return msgid in entries(lang).get(context, {})
+
+
+def _part_or_parts(value: object) -> ReasonPart | list[ReasonPart]:
+    if isinstance(value, Listing):
+        return [_part(v) for v in value.items]
+    if isinstance(value, list | tuple):
+        return [_part(v) for v in value]
+    return _part(value)
+
+
+def _part(value: object) -> ReasonPart:
+    if isinstance(value, Phrase):
+        return reason(value.key, value.values)
+    return _plain(value)
 
 
 def _value(value: object) -> Value:
@@ -281,9 +336,12 @@ def _plain(value: object) -> Plain:
     return plain(value)  # text (an enum's value), a decimal, a uuid ...
 
 
-def _said(value: Value) -> object:
+def _said(value: Value | ReasonPart | list[ReasonPart]) -> object:
     if isinstance(value, list):
-        return Listing(tuple(_said(v) for v in value))
+        clauses = bool(value) and all(isinstance(v, Reason) for v in value)
+        return Listing(tuple(_said(v) for v in value), clauses)
+    if isinstance(value, Reason):
+        return spoken(value)
     if isinstance(value, Named):
         return Name(value.context, value.id)
     return value

@@ -65,7 +65,7 @@ def finished_or_rerun(platform: ClusterPlatform, process: Any, *args: str) -> st
     rest, once."""
     out, err = process.communicate(timeout=300)
     assert "Traceback" not in err, err[-3000:]
-    if process.returncode == 2 and "is it running?" in err:
+    if process.returncode == 2 and ("is it running?" in err or "服务是否在运行" in err):
         again = platform.clerk(*args)
         assert again.returncode == 0, again.stderr[-3000:]
         assert "Traceback" not in again.stderr, again.stderr[-3000:]

@@ -144,9 +144,15 @@ async def test_a_malformed_request_is_refused_as_a_whole(
     assert b'"invalid_request"' in reply.data
 
 
-async def test_no_service_means_a_clear_error(client: CommandClient) -> None:
+async def test_no_service_means_a_clear_error(
+    client: CommandClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client.retries = 0
-    with pytest.raises(ServiceUnavailable, match="is it running"):
+    monkeypatch.setenv("EDUPLAN_LANG", "zh")
+    with pytest.raises(ServiceUnavailable, match=r"没有学生资助服务.*应答；服务是否在运行"):
+        await client.send([issued(register_student())])
+    monkeypatch.setenv("EDUPLAN_LANG", "en")
+    with pytest.raises(ServiceUnavailable, match=r"no student assistance service .* is it running"):
         await client.send([issued(register_student())])
 
 

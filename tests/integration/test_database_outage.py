@@ -50,8 +50,13 @@ async def service(
 
 
 async def test_postgres_down_is_answered_at_once_and_work_resumes_after(
-    service: ServiceRuntime, own_postgres: EmbeddedPostgres, client: CommandClient
+    service: ServiceRuntime,
+    own_postgres: EmbeddedPostgres,
+    client: CommandClient,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("EDUPLAN_LANG", "zh")  # the client says the service's refusal
+
     def register() -> list[object]:
         return [new_command(register_student(), department="aid_center")]
 
@@ -60,7 +65,7 @@ async def test_postgres_down_is_answered_at_once_and_work_resumes_after(
 
     own_postgres.stop()
     started = time.monotonic()
-    with pytest.raises(ServiceUnavailable, match="database"):
+    with pytest.raises(ServiceUnavailable, match="学生资助服务无法连接数据库"):
         await client.send(register())  # type: ignore[arg-type]
     assert time.monotonic() - started < 10, "a typed answer, not the 30 s reply timeout"
 

@@ -9,12 +9,14 @@ import re
 import subprocess
 import sys
 from datetime import date
+from uuid import uuid4
 
 import pytest
 
-from contracts.assistance.commands import AnswerPublicFunds
+from contracts.assistance.commands import AnswerPublicFunds, GrantTermAid
 from contracts.assistance.types import FundsDecision
-from contracts.envelope import Rejected
+from contracts.envelope import CommandReply, CommandRequest, Rejected
+from contracts.subjects import command_subject
 from shared import i18n
 from shared.commandbus import CommandClient, new_command
 from shared.service import ServiceRuntime
@@ -65,6 +67,39 @@ async def test_the_platform_s_own_refusals_name_departments_in_the_reader_s_lang
     assert "资助中心" in chinese
     assert "finance" not in chinese
     assert "Aid Center" in i18n.refusal(result, "en")
+
+
+async def test_the_command_bus_s_own_refusals_read_chinese_through_nats(
+    assistance: ServiceRuntime, client: CommandClient
+) -> None:
+    subject = command_subject(
+        "assistance", "RegisterStudent", client.sender("aid_center"), client.namespace
+    )
+    misplaced = new_command(GrantTermAid(student_id=uuid4(), term="2017-autumn"),
+                            department="aid_center")  # fmt: skip
+    body = CommandRequest(commands=[misplaced]).model_dump_json().encode()
+    reply = await client.nc.request(subject, body, timeout=10)
+    (wrong,) = CommandReply.model_validate_json(reply.data).results
+
+    assert isinstance(wrong, Rejected)
+    assert wrong.code == "wrong_subject"
+    assert i18n.refusal(wrong, "zh") == "GrantTermAid 命令发到了 register_student 的主题上"
+    assert i18n.refusal(wrong, "en") == wrong.message
+
+    unreadable = await client.nc.request(subject, b'{"commands": "nope"}', timeout=10)
+    (whole,) = CommandReply.model_validate_json(unreadable.data).results
+    assert isinstance(whole, Rejected)
+    assert i18n.refusal(whole, "zh") == "请求无法读取：命令列表：应为列表"
+
+    command = new_command(register_student(), department="aid_center")
+    payload = {k: v for k, v in command.payload.items() if k != "county"} | {"school": ""}
+    (invalid,) = await client.send([command.model_copy(update={"payload": payload})])
+
+    assert isinstance(invalid, Rejected)
+    assert invalid.code == "invalid_command"
+    assert i18n.refusal(invalid, "zh") == "命令无效：县区：必填；学校：至少 1 个字符"
+    assert i18n.refusal(invalid, "en") == "County: required; School: at least 1 characters"
+    assert invalid.message == "county: required; school: at least 1 characters"
 
 
 def test_a_reply_of_an_older_service_is_said_as_its_message() -> None:

@@ -274,7 +274,11 @@ def withdraw_dispatch(
             teacher_id=command.teacher_id,
             arrived_on=current.arrived_on,
         )
-    return [MasterTeacherDispatchWithdrawn(**_facts(state, current), reason=command.reason)]
+    return [
+        MasterTeacherDispatchWithdrawn(
+            **_facts(state, current), reason=command.reason, reason_said=command.reason_said
+        )
+    ]
 
 
 def withdraw_extension(
@@ -304,6 +308,7 @@ def withdraw_extension(
             **_facts(state, current, planned_end_term=command.planned_end_term),
             withdrawn_planned_end_term=current.planned_end_term,
             reason=command.reason,
+            reason_said=command.reason_said,
         )
     ]
 

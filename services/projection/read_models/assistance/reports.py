@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from contracts.types import Stage
+from shared.i18n import named, phrase
 
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 UNIVERSITY_STAGES = [Stage.UNDERGRADUATE.value, Stage.JUNIOR_COLLEGE.value]
@@ -148,7 +149,9 @@ async def missing_aid(
     rows = await db.fetch(
         f"""
         SELECT s.student_id, p.registry_id, p.name, s.county, s.school, s.stage, s.grade,
-               a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed
+               a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed,
+               a.county AS assessed_county, a.stage AS assessed_stage,
+               a.grade AS assessed_grade, a.boarding AS assessed_boarding
         FROM "{schema}".aid_students s
         LEFT JOIN "{schema}".aid_student_personal p USING (student_id)
         LEFT JOIN "{schema}".aid_assessments a ON a.student_id = s.student_id AND a.term = $1
@@ -166,12 +169,27 @@ async def missing_aid(
         {
             "student_id": str(r["student_id"]),
             **{k: r[k] for k in ("registry_id", "name", "county", "school", "stage", "grade")},
-            "reason": r["assessed_reason"]
-            if r["assessed"]
-            else f"not assessed for {term}: no grant run has included the student yet",
+            "reason": _why_missing(r, term),
         }
         for r in rows
     ]
+
+
+def _why_missing(row: asyncpg.Record, term: str) -> object:
+    """Why a student has no grant, as a phrase said in the reader's language: not assessed
+    yet, or no programme covering them as they were when assessed (the assessment's English
+    text is what the event keeps; the phrase says the same from the assessment's facts)."""
+    if not row["assessed"]:
+        return phrase("ui.aid_not_assessed", term=named("term", term))
+    if not row["assessed_reason"]:
+        return ""
+    return phrase(
+        "ui.no_programme_covers" if row["assessed_boarding"] else "ui.no_programme_covers_day",
+        term=named("term", term),
+        county=named("county", row["assessed_county"]),
+        stage=named("stage", row["assessed_stage"]),
+        grade=row["assessed_grade"],
+    )
 
 
 async def dropout_alerts(
