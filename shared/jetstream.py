@@ -20,6 +20,7 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig, StreamInfo
 from nats.js.errors import NotFoundError
 
 from contracts.subjects import service_events, stream_name
+from shared import i18n
 from shared.servers import redact
 
 log = structlog.get_logger()
@@ -141,11 +142,15 @@ async def connect_nats(
     with contextlib.suppress(Exception):
         await client.close()
     reason = (
-        "it refused the user or password"
+        i18n.text("error.nats_refused_user")
         if refused.is_set()
-        else (last_error[0] if last_error else f"no answer within {wait:.0f} s")
+        else (
+            last_error[0]
+            if last_error
+            else i18n.text("error.nats_no_answer", seconds=f"{wait:.0f}")
+        )
     )
-    raise NatsUnreachable(f"cannot connect to NATS at {redact(url)}: {reason}")
+    raise NatsUnreachable(i18n.text("error.nats_unreachable", url=redact(url), reason=reason))
 
 
 def server_options(url: str, tls: ssl.SSLContext | None = None) -> dict[str, object]:

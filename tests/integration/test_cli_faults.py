@@ -40,7 +40,11 @@ def test_nats_unreachable_is_one_line_and_exit_2_within_ten_seconds() -> None:
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert f"cannot connect to NATS at {url}" in lines[0]
+    assert f"无法连接 NATS（{url}）" in lines[0], "said in Chinese by default"
+
+    in_english = eduplan("aid", "grant", "--term", "2017-autumn", "--county", "610831",
+                         EDUPLAN_NATS_URL=url, EDUPLAN_LANG="en")  # fmt: skip
+    assert f"cannot connect to NATS at {url}" in in_english.stderr
 
 
 def test_reporting_unreachable_is_one_line_and_exit_2() -> None:
