@@ -14,32 +14,29 @@ Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 UNIVERSITY_STAGES = [Stage.UNDERGRADUATE.value, Stage.JUNIOR_COLLEGE.value]
 
 
+_SCHOOL_FIGURES = """
+    SELECT r.county, r.school, r.stage, r.registered, r.eligible,
+           coalesce(t.aided, 0) AS aided,
+           r.eligible - coalesce(t.aided_in_school, 0) AS missing,
+           coalesce(t.amount_granted, 0) AS amount_granted,
+           coalesce(t.amount_paid, 0) AS amount_paid
+    FROM "{schema}".aid_school_roster r
+    LEFT JOIN "{schema}".aid_school_terms t
+           ON (t.term, t.county, t.school, t.stage) = ($1, r.county, r.school, r.stage)
+    WHERE ($2::text IS NULL OR r.county = $2)"""
+"""Per school and stage of a term, from the figures the projection keeps per school (see
+school_figures): a student counts for their county and school of today, wherever granted."""
+
+
 async def coverage(db: Db, schema: str, term: str, county: str | None) -> list[dict[str, Any]]:
     """Per stage: on the roster, eligible (and in school), aided this term, missing, money."""
-    # For one county, only its students' grants are read (by key): summing the whole
-    # province's grants first made a county's report as slow as the province's (0.9 s at
-    # 100k students). A grant counts for the student's county of today, wherever granted.
-    of_students = (
-        f'AND student_id IN (SELECT student_id FROM "{schema}".aid_students WHERE county = $2)'
-        if county is not None
-        else "AND $2::text IS NULL"
-    )
     rows = await db.fetch(
         f"""
-        SELECT s.stage, count(*) AS registered,
-               count(*) FILTER (WHERE s.in_school) AS eligible,
-               count(g.student_id) AS aided,
-               count(*) FILTER (WHERE s.in_school AND g.student_id IS NULL) AS missing,
-               coalesce(sum(g.amount), 0) AS amount_granted,
-               coalesce(sum(g.paid), 0) AS amount_paid
-        FROM "{schema}".aid_students s
-        LEFT JOIN (SELECT student_id, sum(amount) FILTER (WHERE NOT revoked) AS amount,
-                          sum(paid) AS paid
-                   FROM "{schema}".aid_grants WHERE term = $1 {of_students}
-                   GROUP BY student_id) g
-               USING (student_id)
-        WHERE s.on_roster AND ($2::text IS NULL OR s.county = $2)
-        GROUP BY s.stage
+        SELECT stage, sum(registered) AS registered, sum(eligible) AS eligible,
+               sum(aided) AS aided, sum(missing) AS missing,
+               sum(amount_granted) AS amount_granted, sum(amount_paid) AS amount_paid
+        FROM ({_SCHOOL_FIGURES.format(schema=schema)}) f
+        GROUP BY stage
         """,
         term,
         county,
@@ -66,22 +63,8 @@ async def coverage_by_school(
     """A county's aid drilled down to its schools: per school and stage, the same figures as
     `coverage` (the dashboard's drill-down from a stage to its schools)."""
     rows = await db.fetch(
-        f"""
-        SELECT s.county, s.school, s.stage, count(*) AS registered,
-               count(*) FILTER (WHERE s.in_school) AS eligible,
-               count(g.student_id) AS aided,
-               count(*) FILTER (WHERE s.in_school AND g.student_id IS NULL) AS missing,
-               coalesce(sum(g.amount), 0) AS amount_granted,
-               coalesce(sum(g.paid), 0) AS amount_paid
-        FROM "{schema}".aid_students s
-        LEFT JOIN (SELECT student_id, sum(amount) FILTER (WHERE NOT revoked) AS amount,
-                          sum(paid) AS paid
-                   FROM "{schema}".aid_grants WHERE term = $1 GROUP BY student_id) g
-               USING (student_id)
-        WHERE s.on_roster AND ($2::text IS NULL OR s.county = $2)
-          AND ($3::text IS NULL OR s.stage = $3)
-        GROUP BY s.county, s.school, s.stage
-        ORDER BY s.county, s.stage, s.school
+        f"""{_SCHOOL_FIGURES.format(schema=schema)} AND ($3::text IS NULL OR r.stage = $3)
+        ORDER BY r.county, r.stage, r.school
         """,
         term,
         county,
@@ -103,24 +86,12 @@ async def programmes(db: Db, schema: str, term: str, county: str | None) -> list
     granted amount = paid + revoked + outstanding."""
     rows = await db.fetch(
         f"""
-        WITH eligible AS (
-            SELECT a.stage, p.programme, count(*) AS eligible
-            FROM "{schema}".aid_assessments a, unnest(a.entitled) AS p (programme)
-            WHERE a.term = $1 AND ($2::text IS NULL OR a.county = $2)
-            GROUP BY a.stage, p.programme),
-        granted AS (
-            SELECT stage, programme, count(*) AS granted, sum(amount) AS amount_granted,
-                   sum(paid) AS amount_paid,
-                   count(*) FILTER (WHERE revoked) AS revoked,
-                   coalesce(sum(amount) FILTER (WHERE revoked), 0) AS amount_revoked
-            FROM "{schema}".aid_grants
-            WHERE term = $1 AND ($2::text IS NULL OR county = $2)
-            GROUP BY stage, programme)
-        SELECT stage, programme, coalesce(e.eligible, 0) AS eligible,
-               coalesce(g.granted, 0) AS granted, coalesce(g.amount_granted, 0) AS amount_granted,
-               coalesce(g.amount_paid, 0) AS amount_paid, coalesce(g.revoked, 0) AS revoked,
-               coalesce(g.amount_revoked, 0) AS amount_revoked
-        FROM eligible e FULL JOIN granted g USING (stage, programme)
+        SELECT stage, programme, sum(eligible) AS eligible, sum(granted) AS granted,
+               sum(amount_granted) AS amount_granted, sum(amount_paid) AS amount_paid,
+               sum(revoked) AS revoked, sum(amount_revoked) AS amount_revoked
+        FROM "{schema}".aid_programme_terms
+        WHERE term = $1 AND ($2::text IS NULL OR county = $2)
+        GROUP BY stage, programme
         ORDER BY array_position($3::text[], stage), programme
         """,
         term,
@@ -144,20 +115,26 @@ async def programmes(db: Db, schema: str, term: str, county: str | None) -> list
 async def missing_aid(
     db: Db, schema: str, term: str, county: str | None, limit: int = 1000
 ) -> list[dict[str, Any]]:
-    """Eligible students with no grant for the term, and why, oldest registrations first."""
+    """Eligible students with no grant for the term, and why, oldest registrations first.
+
+    The school figures say how many are missing and where, so the students are read by one of
+    two index paths, whichever reads fewer: in registration order until `limit` are found
+    (about limit x eligible / missing rows), or only the schools with someone missing."""
+    figures = await db.fetchrow(
+        f"""SELECT coalesce(sum(eligible), 0) AS eligible, coalesce(sum(missing), 0) AS missing,
+                   coalesce(sum(eligible) FILTER (WHERE missing > 0), 0) AS in_schools
+            FROM ({_SCHOOL_FIGURES.format(schema=schema)}) f""",
+        term,
+        county,
+    )
+    if figures is None or not figures["missing"]:
+        return []
+    in_order = min(figures["eligible"], limit * figures["eligible"] / figures["missing"])
+    students = (_IN_ORDER if in_order <= figures["in_schools"] else _IN_SCHOOLS).format(
+        schema=schema, school_figures=_SCHOOL_FIGURES.format(schema=schema)
+    )
     rows = await db.fetch(
-        f"""
-        SELECT s.student_id, p.registry_id, p.name, s.county, s.school, s.stage, s.grade,
-               a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed
-        FROM "{schema}".aid_students s
-        LEFT JOIN "{schema}".aid_student_personal p USING (student_id)
-        LEFT JOIN "{schema}".aid_assessments a ON a.student_id = s.student_id AND a.term = $1
-        WHERE s.on_roster AND s.in_school AND ($2::text IS NULL OR s.county = $2)
-          AND NOT EXISTS (SELECT 1 FROM "{schema}".aid_grants g
-                          WHERE g.student_id = s.student_id AND g.term = $1)
-        ORDER BY s.registered_at, s.student_id
-        LIMIT $3
-        """,
+        _MISSING.format(schema=schema, students=students),
         term,
         county,
         limit,
@@ -172,6 +149,23 @@ async def missing_aid(
         }
         for r in rows
     ]
+
+
+_IN_ORDER = '"{schema}".aid_students s'
+_IN_SCHOOLS = """(SELECT county, school, stage FROM ({school_figures}) f WHERE missing > 0) f
+        JOIN "{schema}".aid_students s USING (county, school, stage)"""
+_MISSING = """
+        SELECT s.student_id, p.registry_id, p.name, s.county, s.school, s.stage, s.grade,
+               a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed
+        FROM {students}
+        LEFT JOIN "{schema}".aid_student_personal p ON p.student_id = s.student_id
+        LEFT JOIN "{schema}".aid_assessments a ON a.student_id = s.student_id AND a.term = $1
+        WHERE s.on_roster AND s.in_school AND ($2::text IS NULL OR s.county = $2)
+          AND NOT EXISTS (SELECT 1 FROM "{schema}".aid_grants g
+                          WHERE g.student_id = s.student_id AND g.term = $1)
+        ORDER BY s.registered_at, s.student_id
+        LIMIT $3
+        """
 
 
 async def dropout_alerts(
