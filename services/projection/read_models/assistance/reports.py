@@ -117,27 +117,33 @@ async def missing_aid(
 ) -> list[dict[str, Any]]:
     """Eligible students with no grant for the term, and why, oldest registrations first.
 
-    The school figures say how many are missing and where, so the students are read by one of
-    two index paths, whichever reads fewer: in registration order until `limit` are found
-    (about limit x eligible / missing rows), or only the schools with someone missing."""
-    figures = await db.fetchrow(
-        f"""SELECT coalesce(sum(eligible), 0) AS eligible, coalesce(sum(missing), 0) AS missing,
-                   coalesce(sum(eligible) FILTER (WHERE missing > 0), 0) AS in_schools
-            FROM ({_SCHOOL_FIGURES.format(schema=schema)}) f""",
+    The school figures say how many are missing and in which schools, so the students are
+    read by one of two index paths, whichever reads fewer: in registration order until `limit`
+    are found (about limit x eligible / missing rows), or school by school where someone is
+    missing, each in registration order up to `limit`."""
+    schools = await db.fetch(
+        f"SELECT county, school, stage, eligible, missing FROM ({_SCHOOL_FIGURES}) f".format(
+            schema=schema
+        ),
         term,
         county,
     )
-    if figures is None or not figures["missing"]:
+    eligible = sum(r["eligible"] for r in schools)
+    missing = [r for r in schools if r["missing"]]
+    total = sum(r["missing"] for r in missing)
+    if not total:
         return []
-    in_order = min(figures["eligible"], limit * figures["eligible"] / figures["missing"])
-    students = (_IN_ORDER if in_order <= figures["in_schools"] else _IN_SCHOOLS).format(
-        schema=schema, school_figures=_SCHOOL_FIGURES.format(schema=schema)
-    )
+    in_order = min(eligible, limit * eligible / total)
+    listed, schools_missing = _IN_ORDER, []
+    if in_order > sum(r["eligible"] for r in missing):
+        listed = _IN_SCHOOLS
+        schools_missing = [[r[k] for r in missing] for k in ("county", "school", "stage")]
     rows = await db.fetch(
-        _MISSING.format(schema=schema, students=students),
+        _MISSING.format(schema=schema, listed=listed.format(schema=schema)),
         term,
         county,
         limit,
+        *schools_missing,
     )
     return [
         {
@@ -151,20 +157,34 @@ async def missing_aid(
     ]
 
 
-_IN_ORDER = '"{schema}".aid_students s'
-_IN_SCHOOLS = """(SELECT county, school, stage FROM ({school_figures}) f WHERE missing > 0) f
-        JOIN "{schema}".aid_students s USING (county, school, stage)"""
+_WITHOUT_GRANT = """s.on_roster AND s.in_school
+          AND NOT EXISTS (SELECT 1 FROM "{schema}".aid_grants g
+                          WHERE g.student_id = s.student_id AND g.term = $1)"""
+_IN_ORDER = (
+    """SELECT s.* FROM "{schema}".aid_students s
+        WHERE ($2::text IS NULL OR s.county = $2) AND """
+    + _WITHOUT_GRANT
+    + """
+        ORDER BY s.registered_at, s.student_id LIMIT $3"""
+)
+_IN_SCHOOLS = (
+    """SELECT s.* FROM unnest($4::text[], $5::text[], $6::text[]) AS k (county, school, stage)
+        CROSS JOIN LATERAL (
+            SELECT s.* FROM "{schema}".aid_students s
+            WHERE (s.county, s.school, s.stage) = (k.county, k.school, k.stage) AND """
+    + _WITHOUT_GRANT
+    + """
+            ORDER BY s.registered_at, s.student_id LIMIT $3) s
+        WHERE $2::text IS NULL OR s.county = $2
+        ORDER BY s.registered_at, s.student_id LIMIT $3"""
+)
 _MISSING = """
         SELECT s.student_id, p.registry_id, p.name, s.county, s.school, s.stage, s.grade,
                a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed
-        FROM {students}
+        FROM ({listed}) s
         LEFT JOIN "{schema}".aid_student_personal p ON p.student_id = s.student_id
         LEFT JOIN "{schema}".aid_assessments a ON a.student_id = s.student_id AND a.term = $1
-        WHERE s.on_roster AND s.in_school AND ($2::text IS NULL OR s.county = $2)
-          AND NOT EXISTS (SELECT 1 FROM "{schema}".aid_grants g
-                          WHERE g.student_id = s.student_id AND g.term = $1)
         ORDER BY s.registered_at, s.student_id
-        LIMIT $3
         """
 
 

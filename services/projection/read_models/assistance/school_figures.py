@@ -56,7 +56,8 @@ MIGRATION_SQL = (
         ON "{schema}".aid_students (county, registered_at, student_id)
         WHERE on_roster AND in_school;
     CREATE INDEX aid_students_school_waiting_idx
-        ON "{schema}".aid_students (county, school, stage) WHERE on_roster AND in_school;
+        ON "{schema}".aid_students (county, school, stage, registered_at, student_id)
+        WHERE on_roster AND in_school;
     """
     + 'INSERT INTO "{schema}".aid_school_roster '
     + _ROSTER_FIGURES.format(schema="{schema}", sign="", and_students="")
