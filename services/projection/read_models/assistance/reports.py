@@ -182,10 +182,14 @@ _MISSING = """
         SELECT s.student_id, p.registry_id, p.name, s.county, s.school, s.stage, s.grade,
                a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed
         FROM ({listed}) s
-        LEFT JOIN "{schema}".aid_student_personal p ON p.student_id = s.student_id
-        LEFT JOIN "{schema}".aid_assessments a ON a.student_id = s.student_id AND a.term = $1
+        LEFT JOIN LATERAL (SELECT registry_id, name FROM "{schema}".aid_student_personal
+                           WHERE student_id = s.student_id LIMIT 1) p ON true
+        LEFT JOIN LATERAL (SELECT student_id, reason FROM "{schema}".aid_assessments
+                           WHERE student_id = s.student_id AND term = $1 LIMIT 1) a ON true
         ORDER BY s.registered_at, s.student_id
         """
+"""The listed students' names and reasons are looked up row by row (LIMIT keeps the planner
+from hashing the whole personal and assessment tables when it expects no assessments)."""
 
 
 async def dropout_alerts(
