@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from contracts.envelope import EventEnvelope
+from services.projection.read_models.assistance import programme_figures, school_figures
 from shared.migrations import Migration, hidden_from_readers
 from shared.personal_data import Opener, opener_for
 
@@ -76,6 +77,12 @@ MIGRATIONS = (
         """,
     ),
     Migration(3, "names for those who may see them", hidden_from_readers("aid_student_personal")),
+    Migration(
+        4,
+        "figures per school and term; indexes listing students missing aid",
+        school_figures.MIGRATION_SQL,
+    ),
+    Migration(5, "figures per term, county, stage and programme", programme_figures.MIGRATION_SQL),
 )
 
 _STUDENT_COLUMNS = (
@@ -96,6 +103,8 @@ _PG_TYPES = {
     "on_roster": "boolean",
     "in_school": "boolean",
 }
+_GROUPING = frozenset(("county", "school", "stage", "on_roster", "in_school"))
+"""The student columns the school figures are grouped and counted by."""
 GrantKey = tuple[str, str, str]  # (student_id, term, programme)
 
 
@@ -310,7 +319,29 @@ class _Rows:
         p = e.payload
         self.revoked[(p["student_id"], p["term"], p["programme"])] = p["reason"]
 
+    def counted(self) -> tuple[set[str], set[str], set[str]]:
+        """The students whose contribution this batch may change: to the school roster, to
+        the school term figures, and to the programme figures."""
+        moved = {sid for sid, columns in self.patches.items() if _GROUPING & columns.keys()}
+        granted = {g[0] for g in self.grants} | {k[0] for k in (*self.paid, *self.revoked)}
+        assessed = {a[0] for a in self.assessments}
+        return set(self.students) | moved, moved | granted, assessed | granted
+
     async def write(self, conn: asyncpg.Connection, schema: str) -> None:
+        """The detail rows, and the figures kept from them: the contributions of the students
+        written taken away before, added back after. A student registered in this batch had
+        nothing written before (a stream starts with its registration): nothing to take."""
+        at_roster, at_terms, in_programmes = self.counted()
+        new = self.students.keys()
+        await school_figures.take_away(conn, schema, at_roster - new, at_terms - new)
+        if in_programmes - new:
+            await programme_figures.take_away(conn, schema, in_programmes - new)
+        await self._write_rows(conn, schema)
+        await school_figures.add_back(conn, schema, at_roster, at_terms)
+        if in_programmes:
+            await programme_figures.add_back(conn, schema, in_programmes)
+
+    async def _write_rows(self, conn: asyncpg.Connection, schema: str) -> None:
         s = f'"{schema}"'
         if self.students:
             await conn.execute(

@@ -15,32 +15,29 @@ Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 UNIVERSITY_STAGES = [Stage.UNDERGRADUATE.value, Stage.JUNIOR_COLLEGE.value]
 
 
+_SCHOOL_FIGURES = """
+    SELECT r.county, r.school, r.stage, r.registered, r.eligible,
+           coalesce(t.aided, 0) AS aided,
+           r.eligible - coalesce(t.aided_in_school, 0) AS missing,
+           coalesce(t.amount_granted, 0) AS amount_granted,
+           coalesce(t.amount_paid, 0) AS amount_paid
+    FROM "{schema}".aid_school_roster r
+    LEFT JOIN "{schema}".aid_school_terms t
+           ON (t.term, t.county, t.school, t.stage) = ($1, r.county, r.school, r.stage)
+    WHERE ($2::text IS NULL OR r.county = $2)"""
+"""Per school and stage of a term, from the figures the projection keeps per school (see
+school_figures): a student counts for their county and school of today, wherever granted."""
+
+
 async def coverage(db: Db, schema: str, term: str, county: str | None) -> list[dict[str, Any]]:
     """Per stage: on the roster, eligible (and in school), aided this term, missing, money."""
-    # For one county, only its students' grants are read (by key): summing the whole
-    # province's grants first made a county's report as slow as the province's (0.9 s at
-    # 100k students). A grant counts for the student's county of today, wherever granted.
-    of_students = (
-        f'AND student_id IN (SELECT student_id FROM "{schema}".aid_students WHERE county = $2)'
-        if county is not None
-        else "AND $2::text IS NULL"
-    )
     rows = await db.fetch(
         f"""
-        SELECT s.stage, count(*) AS registered,
-               count(*) FILTER (WHERE s.in_school) AS eligible,
-               count(g.student_id) AS aided,
-               count(*) FILTER (WHERE s.in_school AND g.student_id IS NULL) AS missing,
-               coalesce(sum(g.amount), 0) AS amount_granted,
-               coalesce(sum(g.paid), 0) AS amount_paid
-        FROM "{schema}".aid_students s
-        LEFT JOIN (SELECT student_id, sum(amount) FILTER (WHERE NOT revoked) AS amount,
-                          sum(paid) AS paid
-                   FROM "{schema}".aid_grants WHERE term = $1 {of_students}
-                   GROUP BY student_id) g
-               USING (student_id)
-        WHERE s.on_roster AND ($2::text IS NULL OR s.county = $2)
-        GROUP BY s.stage
+        SELECT stage, sum(registered) AS registered, sum(eligible) AS eligible,
+               sum(aided) AS aided, sum(missing) AS missing,
+               sum(amount_granted) AS amount_granted, sum(amount_paid) AS amount_paid
+        FROM ({_SCHOOL_FIGURES.format(schema=schema)}) f
+        GROUP BY stage
         """,
         term,
         county,
@@ -67,22 +64,8 @@ async def coverage_by_school(
     """A county's aid drilled down to its schools: per school and stage, the same figures as
     `coverage` (the dashboard's drill-down from a stage to its schools)."""
     rows = await db.fetch(
-        f"""
-        SELECT s.county, s.school, s.stage, count(*) AS registered,
-               count(*) FILTER (WHERE s.in_school) AS eligible,
-               count(g.student_id) AS aided,
-               count(*) FILTER (WHERE s.in_school AND g.student_id IS NULL) AS missing,
-               coalesce(sum(g.amount), 0) AS amount_granted,
-               coalesce(sum(g.paid), 0) AS amount_paid
-        FROM "{schema}".aid_students s
-        LEFT JOIN (SELECT student_id, sum(amount) FILTER (WHERE NOT revoked) AS amount,
-                          sum(paid) AS paid
-                   FROM "{schema}".aid_grants WHERE term = $1 GROUP BY student_id) g
-               USING (student_id)
-        WHERE s.on_roster AND ($2::text IS NULL OR s.county = $2)
-          AND ($3::text IS NULL OR s.stage = $3)
-        GROUP BY s.county, s.school, s.stage
-        ORDER BY s.county, s.stage, s.school
+        f"""{_SCHOOL_FIGURES.format(schema=schema)} AND ($3::text IS NULL OR r.stage = $3)
+        ORDER BY r.county, r.stage, r.school
         """,
         term,
         county,
@@ -104,24 +87,12 @@ async def programmes(db: Db, schema: str, term: str, county: str | None) -> list
     granted amount = paid + revoked + outstanding."""
     rows = await db.fetch(
         f"""
-        WITH eligible AS (
-            SELECT a.stage, p.programme, count(*) AS eligible
-            FROM "{schema}".aid_assessments a, unnest(a.entitled) AS p (programme)
-            WHERE a.term = $1 AND ($2::text IS NULL OR a.county = $2)
-            GROUP BY a.stage, p.programme),
-        granted AS (
-            SELECT stage, programme, count(*) AS granted, sum(amount) AS amount_granted,
-                   sum(paid) AS amount_paid,
-                   count(*) FILTER (WHERE revoked) AS revoked,
-                   coalesce(sum(amount) FILTER (WHERE revoked), 0) AS amount_revoked
-            FROM "{schema}".aid_grants
-            WHERE term = $1 AND ($2::text IS NULL OR county = $2)
-            GROUP BY stage, programme)
-        SELECT stage, programme, coalesce(e.eligible, 0) AS eligible,
-               coalesce(g.granted, 0) AS granted, coalesce(g.amount_granted, 0) AS amount_granted,
-               coalesce(g.amount_paid, 0) AS amount_paid, coalesce(g.revoked, 0) AS revoked,
-               coalesce(g.amount_revoked, 0) AS amount_revoked
-        FROM eligible e FULL JOIN granted g USING (stage, programme)
+        SELECT stage, programme, sum(eligible) AS eligible, sum(granted) AS granted,
+               sum(amount_granted) AS amount_granted, sum(amount_paid) AS amount_paid,
+               sum(revoked) AS revoked, sum(amount_revoked) AS amount_revoked
+        FROM "{schema}".aid_programme_terms
+        WHERE term = $1 AND ($2::text IS NULL OR county = $2)
+        GROUP BY stage, programme
         ORDER BY array_position($3::text[], stage), programme
         """,
         term,
@@ -145,25 +116,35 @@ async def programmes(db: Db, schema: str, term: str, county: str | None) -> list
 async def missing_aid(
     db: Db, schema: str, term: str, county: str | None, limit: int = 1000
 ) -> list[dict[str, Any]]:
-    """Eligible students with no grant for the term, and why, oldest registrations first."""
+    """Eligible students with no grant for the term, and why, oldest registrations first.
+
+    The school figures say how many are missing and in which schools, so the students are
+    read by one of two index paths, whichever reads fewer: in registration order until `limit`
+    are found (about limit x eligible / missing rows), or school by school where someone is
+    missing, each in registration order up to `limit`."""
+    schools = await db.fetch(
+        f"SELECT county, school, stage, eligible, missing FROM ({_SCHOOL_FIGURES}) f".format(
+            schema=schema
+        ),
+        term,
+        county,
+    )
+    eligible = sum(r["eligible"] for r in schools)
+    missing = [r for r in schools if r["missing"]]
+    total = sum(r["missing"] for r in missing)
+    if not total:
+        return []
+    in_order = min(eligible, limit * eligible / total)
+    listed, schools_missing = _IN_ORDER, []
+    if in_order > sum(r["eligible"] for r in missing):
+        listed = _IN_SCHOOLS
+        schools_missing = [[r[k] for r in missing] for k in ("county", "school", "stage")]
     rows = await db.fetch(
-        f"""
-        SELECT s.student_id, p.registry_id, p.name, s.county, s.school, s.stage, s.grade,
-               a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed,
-               a.county AS assessed_county, a.stage AS assessed_stage,
-               a.grade AS assessed_grade, a.boarding AS assessed_boarding
-        FROM "{schema}".aid_students s
-        LEFT JOIN "{schema}".aid_student_personal p USING (student_id)
-        LEFT JOIN "{schema}".aid_assessments a ON a.student_id = s.student_id AND a.term = $1
-        WHERE s.on_roster AND s.in_school AND ($2::text IS NULL OR s.county = $2)
-          AND NOT EXISTS (SELECT 1 FROM "{schema}".aid_grants g
-                          WHERE g.student_id = s.student_id AND g.term = $1)
-        ORDER BY s.registered_at, s.student_id
-        LIMIT $3
-        """,
+        _MISSING.format(schema=schema, listed=listed.format(schema=schema)),
         term,
         county,
         limit,
+        *schools_missing,
     )
     return [
         {
@@ -190,6 +171,44 @@ def _why_missing(row: asyncpg.Record, term: str) -> object:
         stage=named("stage", row["assessed_stage"]),
         grade=row["assessed_grade"],
     )
+
+
+_WITHOUT_GRANT = """s.on_roster AND s.in_school
+          AND NOT EXISTS (SELECT 1 FROM "{schema}".aid_grants g
+                          WHERE g.student_id = s.student_id AND g.term = $1)"""
+_IN_ORDER = (
+    """SELECT s.* FROM "{schema}".aid_students s
+        WHERE ($2::text IS NULL OR s.county = $2) AND """
+    + _WITHOUT_GRANT
+    + """
+        ORDER BY s.registered_at, s.student_id LIMIT $3"""
+)
+_IN_SCHOOLS = (
+    """SELECT s.* FROM unnest($4::text[], $5::text[], $6::text[]) AS k (county, school, stage)
+        CROSS JOIN LATERAL (
+            SELECT s.* FROM "{schema}".aid_students s
+            WHERE (s.county, s.school, s.stage) = (k.county, k.school, k.stage) AND """
+    + _WITHOUT_GRANT
+    + """
+            ORDER BY s.registered_at, s.student_id LIMIT $3) s
+        WHERE $2::text IS NULL OR s.county = $2
+        ORDER BY s.registered_at, s.student_id LIMIT $3"""
+)
+_MISSING = """
+        SELECT s.student_id, p.registry_id, p.name, s.county, s.school, s.stage, s.grade,
+               a.reason AS assessed_reason, a.student_id IS NOT NULL AS assessed,
+               a.county AS assessed_county, a.stage AS assessed_stage,
+               a.grade AS assessed_grade, a.boarding AS assessed_boarding
+        FROM ({listed}) s
+        LEFT JOIN LATERAL (SELECT registry_id, name FROM "{schema}".aid_student_personal
+                           WHERE student_id = s.student_id LIMIT 1) p ON true
+        LEFT JOIN LATERAL (SELECT student_id, reason, county, stage, grade, boarding
+                           FROM "{schema}".aid_assessments
+                           WHERE student_id = s.student_id AND term = $1 LIMIT 1) a ON true
+        ORDER BY s.registered_at, s.student_id
+        """
+"""The listed students' names and reasons are looked up row by row (LIMIT keeps the planner
+from hashing the whole personal and assessment tables when it expects no assessments)."""
 
 
 async def dropout_alerts(
