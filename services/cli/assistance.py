@@ -23,7 +23,7 @@ from contracts.files.csv_lines import CsvFileError
 from contracts.files.exchange_files import parse_payments, parse_university_report
 from contracts.files.roster import parse_roster
 from contracts.types import CountyCode, RegistryId, Term
-from services.cli import aid, reports
+from services.cli import aid
 from services.cli.common import (
     CountyOption,
     Issuer,
@@ -44,6 +44,7 @@ from services.cli.common import (
     show,
 )
 from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.output import View, labelled
 from shared.commandbus import CommandClient
 
 SERVICE = "assistance"
@@ -78,6 +79,10 @@ def _requested(fields: dict[str, Any]) -> None:
         "--rate",
     )
     fields["requested_amount"] = int(fields.get("students") or 0) * rate
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
 
 
 STUDENT = {"student_id": _student}
@@ -172,7 +177,11 @@ STREAM = Stream(
             "On the roster, eligible, aided and missing students by stage, with money granted "
             "and paid.",
             (TERM, COUNTY),
-            reports.coverage_table,
+            View(
+                "aid_coverage_title",
+                "stage registered eligible aided missing amount_granted amount_paid",
+                total=True,
+            ),
         ),
         Report(
             "aid-programmes",
@@ -180,42 +189,66 @@ STREAM = Stream(
             "Per stage and programme: eligible, granted, paid, revoked, outstanding (they "
             "reconcile).",
             (TERM, COUNTY),
-            reports.programmes_table,
+            View(
+                "programmes_title",
+                "stage programme eligible granted amount_granted amount_paid revoked "
+                "amount_revoked amount_outstanding",
+                total=True,
+            ),
         ),
         Report(
             "missing-aid",
             "/api/students-missing-aid",
             "Eligible students with no aid granted for the term, and why.",
             (TERM, COUNTY, Param("limit", int, "Most students listed (default 1000).")),
-            reports.missing_table,
+            View("missing_title", "registry_id name county school stage grade reason"),
         ),
         Report(
             "dropout-alerts",
             "/api/dropout-alerts",
             "Dropout alerts of compulsory-age students, open or resolved.",
             (COUNTY, Param("status", str, "open (default), resolved or all.")),
-            reports.alerts_table,
+            View(
+                "dropout_title",
+                "registry_id name county school stage grade reason left_on status resolution "
+                "resolved_on",
+            ),
         ),
         Report(
             "roster-revision",
             "/api/roster-revision",
             "What a roster revision changed, student by student.",
             (Param("revision", RevisionId, "Revision name, e.g. 2018.", required=True), COUNTY),
-            lambda r, _: reports.revision_table(r),
+            View(
+                "revision_title",
+                "change registry_id name county fields",
+                rows=lambda r: r["changes"],
+                values=lambda r: (
+                    r | {"counts": ", ".join(f"{v} {k}" for k, v in r["counts"].items())}
+                ),
+            ),
         ),
         Report(
             "university-dispatches",
             "/api/university-dispatches",
             "Rosters sent to universities and the status of their reports (late, missing).",
             (COUNTY, SCHOOL_YEAR),
-            reports.dispatches_table,
+            View(
+                "dispatches_title",
+                "county school_year university students dispatched_on report_due_on status "
+                "first_report_on aid_entries aid_amount",
+            ),
         ),
         Report(
             "funding-requests",
             "/api/funding-requests",
             "Requests for per-student public funds and the city's answers.",
             (COUNTY, SCHOOL_YEAR),
-            reports.funds_table,
+            View(
+                "funds_title",
+                "county request_id school_year students rate_per_student requested_amount "
+                "requested_on addressed_to decision approved_amount answered_on",
+            ),
         ),
     ),
 )
@@ -431,9 +464,30 @@ def pay_file(
 def catalogue_show(term: TermOption, as_json: JsonOption = False) -> None:
     """The programmes in force for a term, with their yearly amounts by stage."""
     check(term, Term, "--term")
-    show(
-        fetch("/api/aid-catalogue", term=term), as_json, lambda r: reports.catalogue_table(r, term)
-    )
+    show(fetch("/api/aid-catalogue", term=term), as_json, lambda r: CATALOGUE(r, {"term": term}))
+
+
+def _by_county(row: dict[str, Any]) -> Any:
+    return row.get("county_amounts", {}).items()
+
+
+def _amounts(by_stage: dict[str, Any]) -> str:
+    return ", ".join(f"{labelled('stage', s)} {a}" for s, a in by_stage.items())
+
+
+CATALOGUE = View(
+    "catalogue_title",
+    "programme name payment yearly_amounts county_amounts in_force_from",
+    {
+        "name": lambda r: labelled("programme", r["programme"]),
+        "yearly_amounts": lambda r: _amounts(r["amounts"]),
+        "county_amounts": lambda r: "; ".join(
+            f"{labelled('county', c)}: {_amounts(t)}"
+            for c, t in r.get("county_amounts", {}).items()
+        ),
+        "in_force_from": lambda r: r["effective_from"],
+    },
+)
 
 
 def catalogue_load(

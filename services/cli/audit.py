@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from contracts.types import CountyCode, Stage, Term
-from services.cli import reports
+from services.cli import output
 from services.cli.common import JsonOption, check, console, err, fetch, progress, show
 from services.cli.contract_cli import Param, with_options
 from shared import reporting_client
@@ -52,7 +52,7 @@ def _table(title: str) -> Any:
         heading = f"{title}: {found['count']}{more} events (times CST)"
         if found["next"]:
             err.print(f"more: add --after {found['next']}", highlight=False)
-        return reports.table(heading, rows, COLUMNS)
+        return output.table(heading, rows, COLUMNS)
 
     return render
 
@@ -157,7 +157,7 @@ def behind(
 def figures(as_json: JsonOption = False) -> None:
     """The dashboard figures whose events can be listed, and their parameters."""
     columns = ["figure", "report", "params", "required", "event_types", "about"]
-    show(fetch("/api/audit/figures"), as_json, lambda r: reports.table("Figures", r, columns))
+    show(fetch("/api/audit/figures"), as_json, lambda r: output.table("Figures", r, columns))
 
 
 def _download(path: str, **params: str | None) -> tuple[bytes, Mapping[str, str]]:

@@ -22,7 +22,7 @@ from contracts.evaluation.plan import CountyPlan, TaskTarget
 from contracts.files.county_plan import PlanFileError, read_plan
 from contracts.pairing.commands import AdoptPairingTargets
 from contracts.staffing.commands import AdoptStaffingTargets
-from services.cli import reports
+from services.cli import output
 from services.cli.common import (
     Issuer,
     JsonOption,
@@ -139,7 +139,7 @@ def list_counties(as_json: JsonOption = False) -> None:
         for r in rows
     ]
     columns = ["county", "name", "name_zh", "period_start", "period_end", "tasks", "revisions"]
-    show(rows if as_json else flat, as_json, lambda _: reports.table("Counties", flat, columns))
+    show(rows if as_json else flat, as_json, lambda _: output.table("Counties", flat, columns))
 
 
 @app.command("show")
@@ -175,8 +175,8 @@ def _plan_tables(body: dict[str, Any]) -> Any:
         f"in force from {plan['effective_from']}, judged on {body['judged_on']}"
     )
     return Group(
-        reports.table(f"Goals: {title}", plan["goals"], ["id", "zh", "due", "title"]),
-        reports.table("Tasks", tasks, ["task", "task_zh", "target", "baseline", "units"]),
+        output.table(f"Goals: {title}", plan["goals"], ["id", "zh", "due", "title"]),
+        output.table("Tasks", tasks, ["task", "task_zh", "target", "baseline", "units"]),
     )
 
 
@@ -205,8 +205,8 @@ def _progress_tables(body: dict[str, Any]) -> Any:
             {"county": c["county"], "name": c["name"], **c["statuses"]} for c in body["counties"]
         ]
         return Group(
-            reports.table(f"Counties × tasks, judged on {day}", rows, ["county", "name", *ids]),
-            reports.table(
+            output.table(f"Counties × tasks, judged on {day}", rows, ["county", "name", *ids]),
+            output.table(
                 "Province: counties per task and status",
                 body["province"],
                 ["task_id", "done", "on_track", "behind", "not_started", "no_target"],
@@ -214,10 +214,10 @@ def _progress_tables(body: dict[str, Any]) -> Any:
             ),
         )
     return Group(
-        reports.table(
+        output.table(
             f"Goals, judged on {day}", body["goals"], ["id", "zh", "due", "status", "actual"]
         ),
-        reports.table(
+        output.table(
             f"Tasks, judged on {day} ({body['judged_on_rule'].replace('_', ' ')})",
             body["tasks"],
             ["task_id", "task_zh", "target", "baseline", "actual", "status", "detail"],

@@ -10,7 +10,7 @@ command twice records it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +19,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import typer
 from pydantic import BaseModel
 from rich.console import Group
-from rich.table import Table
 
 from contracts.evaluation import commands as c
 from contracts.evaluation.queries import GetThresholdsInForce, ThresholdsInForce
@@ -51,6 +50,7 @@ from services.cli.common import (
     show,
 )
 from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream, with_options
+from services.cli.output import Row, View, labelled
 from shared.commandbus import CommandClient
 
 SERVICE = "evaluation"
@@ -99,12 +99,41 @@ def _visit(model: type[BaseModel], name: str, done: str, on: str) -> Verb:
     )
 
 
-_VISIT_COLUMNS = ["county", "institution", "name", "planned", "held", "visits_min", "visits_max"]
-_VISIT_COLUMNS += ["last_held_on", "status"]
-_PROJECT_COLUMNS = ["county", "school", "name", "funding_source", "amount", "funded_amount"]
-_PROJECT_COLUMNS += ["milestone", "milestone_on", "project_id"]
-_EVALUATION_COLUMNS = ["county", "year", "body", "body_kind", "scope", "evaluated_on", "score"]
-_EVALUATION_COLUMNS += ["outcome", "title", "decided_on"]
+_PROJECT_COLUMNS = "county school name funding_source amount funded_amount milestone milestone_on"
+_PROJECT_COLUMNS += " project_id"
+_EVALUATION_COLUMNS = "county year body body_kind scope evaluated_on score outcome title decided_on"
+VISITS = View(
+    "visits_title",
+    "county institution name planned held visits_min visits_max last_held_on status",
+)
+MISSING_VISITS = View("missing_visits_title", "county institution name planned")
+THRESHOLDS = View("thresholds_title", "stage id applies_from composite_max quality_max")
+
+
+def _checks(row: Row) -> str:
+    checks = row["checks"] or []
+    return ", ".join(f"{k['rate']} {k['value']} ≥ {k['minimum']} {_MET[k['met']]}" for k in checks)
+
+
+_MET = {True: "✓", False: "✗", None: ""}
+BALANCE = View(
+    "balance_title",
+    "indicator county_value coefficient quality_max passed trend",
+    {
+        "trend": lambda i: " → ".join(f"{t['year']}: {t['coefficient']}" for t in i["trend"]),
+        "passed": lambda i: _MET[i["passed"]],
+    },
+    rows=lambda s: s["indicators"],
+    values=lambda s: (
+        s
+        | {
+            "stage": labelled("stage", s["stage"]),
+            "basic": _MET[s["basic_balance_met"]],
+            "quality": _MET[s["quality_balance_met"]] or "-",
+            "trend": " → ".join(f"{t['year']}: {t['composite']}" for t in s["composite_trend"]),
+        }
+    ),
+)
 
 
 STREAM = Stream(
@@ -214,59 +243,53 @@ STREAM = Stream(
             "/api/evaluation/census",
             "Schools of the census and whether their statistics are in.",
             (YEAR, COUNTY, STAGE),
-            lambda r, a: table(
-                f"Census {a['year']}",
-                r,
-                ["county", "stage", "school", "name", "revision", "status"],
-            ),
+            View("census_title", "county stage school name revision status"),
         ),
         Report(
             "balance report",
             "/api/evaluation/balance",
             "Coefficient table per indicator and stage, pass/fail, and the trend across years.",
             (YEAR, COUNTY, STAGE),
-            lambda r, _: Group(*map(_balance_table, r)) if r else "no assessment",
+            lambda r, _: Group(*map(BALANCE, r)) if r else "-",
         ),
         Report(
             "dhdu report",
             "/api/evaluation/dual-high-dual-universal",
             "Latest rates and verdict per county.",
             (YEAR, COUNTY),
-            lambda r, a: _universal_table(r, a),  # noqa: PLW0108 - defined below
+            View(
+                "dhdu_title",
+                "county figures_revision thresholds_id checks met assessment_current",
+                {"checks": _checks},
+            ),
         ),
         Report(
             "projects report",
             "/api/evaluation/high-school-projects",
             "Projects at their latest milestone.",
             (COUNTY,),
-            lambda r, _: table("High-school projects", r, _PROJECT_COLUMNS),
+            View("projects_title", _PROJECT_COLUMNS),
         ),
         Report(
             "activities report",
             "/api/evaluation/quality-activities",
             "Activities of the year by kind.",
             (YEAR, COUNTY),
-            lambda r, a: table(
-                f"Quality-improvement activities, {a['year']}",
-                r,
-                ["county", "kind", "activities", "participants", "expert_visits"],
-            ),
+            View("activities_title", "county kind activities participants expert_visits"),
         ),
         Report(
             "evaluations report",
             "/api/evaluation/evaluations",
             "Evaluations and third-party reports with their outcomes.",
             (COUNTY, ANY_YEAR),
-            lambda r, _: table("Evaluations", r, _EVALUATION_COLUMNS),
+            View("evaluations_title", _EVALUATION_COLUMNS),
         ),
         Report(
             "titles",
             "/api/evaluation/titles",
             "Titles awarded to counties.",
             (COUNTY, ANY_YEAR),
-            lambda r, _: table(
-                "Titles awarded", r, ["county", "title", "year", "body", "decided_on", "decided_by"]
-            ),
+            View("titles_title", "county title year body decided_on decided_by"),
         ),
     ),
 )
@@ -289,9 +312,8 @@ def visits_report(
     check(county, CountyCode, "--county")
     path = "institutions-without-visits" if missing else "research-visits"
     rows = fetch(f"/api/evaluation/{path}", year=str(year), county=county)
-    columns = _VISIT_COLUMNS[:4] if missing else _VISIT_COLUMNS
-    title = f"{'Institutions without visits' if missing else 'Research visits'}, {year}"
-    show(rows, as_json, lambda r: table(title, r, columns))
+    view = MISSING_VISITS if missing else VISITS
+    show(rows, as_json, lambda r: view(r, {"year": year, "county": county}))
 
 
 def send(command: BaseModel, department: str, as_json: bool, done: str) -> None:
@@ -395,42 +417,6 @@ census_app.command(
 )
 
 
-def _universal_table(rows: list[dict[str, Any]], asked: Mapping[str, Any]) -> Table:
-    shown = [
-        r
-        | {
-            "checks": ", ".join(
-                f"{k['rate']} {k['value']} ≥ {k['minimum']}: {'yes' if k['met'] else 'NO'}"
-                for k in r["checks"] or []
-            )
-        }
-        for r in rows
-    ]
-    columns = ["county", "figures_revision", "thresholds_id", "checks", "met", "assessment_current"]
-    return table(f"Double-high double-universal, {asked['year']}", shown, columns)
-
-
-def _balance_table(s: dict[str, Any]) -> Table:
-    quality = {True: "met", False: "not met", None: "not assessed"}[s["quality_balance_met"]]
-    composite = " → ".join(f"{t['year']}: {t['composite']}" for t in s["composite_trend"])
-    title = (
-        f"{s['county']} {s['stage']} {s['year']} (assessment {s['assessment']}, "
-        f"{s['thresholds_id']}): composite {s['composite']} ≤ {s['composite_max']}: "
-        f"basic balance {'met' if s['basic_balance_met'] else 'not met'}; quality balance "
-        f"{quality}; trend {composite}"
-    )
-    rows = [
-        i
-        | {
-            "trend": " → ".join(f"{t['year']}: {t['coefficient']}" for t in i["trend"]),
-            "passed": {True: "yes", False: "NO", None: ""}[i["passed"]],
-        }
-        for i in s["indicators"]
-    ]
-    columns = ["indicator", "county_value", "coefficient", "quality_max", "passed", "trend"]
-    return table(title, rows, columns)
-
-
 @balance_app.command("thresholds")
 def show_thresholds(year: YearOption, as_json: JsonOption = False) -> None:
     """The thresholds the service applies to assessments of a year."""
@@ -444,7 +430,7 @@ def show_thresholds(year: YearOption, as_json: JsonOption = False) -> None:
             "id": b.id,
             "applies_from": b.applies_from,
             "composite_max": b.composite_max,
-            "quality coefficient_max": b.quality.coefficient_max if b.quality else None,
+            "quality_max": b.quality.coefficient_max if b.quality else None,
         }
         for b in answer.balance
     ]
@@ -455,18 +441,4 @@ def show_thresholds(year: YearOption, as_json: JsonOption = False) -> None:
             | {"composite_max": f"≥ {minimum}%"}
             for rate, minimum in universal.minimum_rates.items()
         ]
-    columns = ["stage", "id", "applies_from", "composite_max", "quality coefficient_max"]
-    show(
-        answer.model_dump(mode="json"),
-        as_json,
-        lambda _: table(f"Thresholds in force for {year}", rows, columns),
-    )
-
-
-def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
-    shown = Table(title=title)
-    for column in columns:
-        shown.add_column(column.replace("_", " "))
-    for row in rows:
-        shown.add_row(*("" if row.get(k) is None else str(row[k]) for k in columns))
-    return shown
+    show(answer.model_dump(mode="json"), as_json, lambda _: THRESHOLDS(rows, {"year": year}))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from services.cli import reports
+from services.cli import output
 from services.cli.common import JsonOption, console, err, fetch, progress, show
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ def _status_table(rows: list[dict[str, Any]]) -> Any:
         for r in rows
     ]
     columns = ["projection", "state", "sources", "lag", "parked", "dead_letters", "rebuild"]
-    return reports.table("Read models", flat, columns)
+    return output.table("Read models", flat, columns)
 
 
 def _rebuild_cell(rebuild: dict[str, Any] | None) -> str:
@@ -107,7 +107,7 @@ def dead_letters(
     show(
         found,
         as_json,
-        lambda f: reports.table(f"{f['count']} dead letters", f["dead_letters"], columns),
+        lambda f: output.table(f"{f['count']} dead letters", f["dead_letters"], columns),
     )
 
 

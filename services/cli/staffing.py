@@ -15,7 +15,6 @@ from uuid import UUID
 
 import typer
 from pydantic import BaseModel
-from rich.table import Table
 
 from contracts.envelope import Accepted, CommandEnvelope
 from contracts.files.dispatch_sheet import SheetError, SheetLine, read_sheet
@@ -38,6 +37,8 @@ from services.cli.common import (
     show,
 )
 from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.output import Row, View, labelled, lang
+from shared import i18n
 from shared.commandbus import CommandClient
 
 SERVICE = "staffing"
@@ -51,6 +52,28 @@ def _lesson(item: str) -> dict[str, Any]:
     if not (stage and subject and count.isdigit()):
         raise typer.BadParameter(f"{item!r} is not STAGE:SUBJECT:COUNT", param_hint="--lessons")
     return {"stage": stage, "subject": subject, "lessons": int(count)}
+
+
+def _range(low: int | None, high: int | None) -> str:
+    return "-" if low is None else f"{low}-{high}"
+
+
+def _of(done: str, target: str) -> Callable[[Row], str]:
+    return lambda r: f"{r[done]} / {'-' if r[target] is None else r[target]}"
+
+
+def _season(season: str) -> Callable[[Row], str]:
+    return lambda r: f"{labelled('status', r[season])} ({r[season + '_visits']})"
+
+
+def _school(post: Row) -> str:
+    school = post["host_school_name"] or post["host_school"]
+    return school or i18n.text("ui.all_host_schools", lang())
+
+
+def _lacking(year: Row) -> str:
+    posts = year["lacking_at_end"]
+    return ", ".join(f"{labelled('subject', x['subject'])} ({x['host_school']})" for x in posts)
 
 
 STREAM = Stream(
@@ -154,32 +177,56 @@ STREAM = Stream(
             "/api/staffing/coverage",
             "Master teachers per subject and host school in a term, against 1-2.",
             (TERM, COUNTY),
-            lambda rows, asked: _coverage_table(rows, asked["term"], asked["county"]),
+            View(
+                "coverage_title",
+                "host_school subject teachers arrived target status",
+                {"host_school": _school, "target": lambda r: _range(r["min"], r["max"])},
+                alarm=lambda r: r["status"] == "missing",
+            ),
         ),
         Report(
             "report dispatch-plan",
             "/api/staffing/dispatch-plan",
             "New master teachers per school year against 4-13, and subjects still lacking.",
             (COUNTY,),
-            lambda plan, _: _plan_table(plan),
+            View(
+                "dispatch_plan_title",
+                "year dispatched target status lacking_at_end",
+                {"target": lambda r: _range(r["min"], r["max"]), "lacking_at_end": _lacking},
+                rows=lambda plan: plan["years"],
+                values=lambda plan: plan["baseline"],
+                alarm=lambda r: r["status"] == "below",
+            ),
         ),
         Report(
             "report training",
             "/api/staffing/training",
             "Caravan visits per season held or missing, orders placed/fulfilled/outstanding.",
             (COUNTY,),
-            lambda rows, _: _table(rows, "Training calendar", _TRAINING),
+            View(
+                "training_title",
+                "year autumn_caravan spring_caravan model_lessons orders_placed "
+                "orders_fulfilled orders_outstanding shadow_trainings",
+                {"autumn_caravan": _season("autumn"), "spring_caravan": _season("spring")},
+            ),
         ),
         Report(
             "report supply",
             "/api/staffing/supply",
             "Special posts against quota and new teachers against targets, per school year.",
             (COUNTY,),
-            lambda rows, _: _table(rows, "Teacher supply", _SUPPLY),
+            View(
+                "supply_title",
+                "year special_posts normal_graduates tuition_free",
+                {
+                    "special_posts": _of("special_posts_filled", "special_post_quota"),
+                    "normal_graduates": _of("normal_graduates_placed", "normal_graduates_target"),
+                    "tuition_free": _of("tuition_free_recruited", "tuition_free_target"),
+                },
+            ),
         ),
     ),
 )
-
 app = typer.Typer(
     help="Teacher staffing: master teachers, training, teacher supply.", no_args_is_help=True
 )
@@ -248,97 +295,12 @@ def show_teacher(teacher: TeacherOption, as_json: JsonOption = False) -> None:
     """A master teacher's assignments and mentoring, as the service holds them now."""
     query = GetTeacherCalendar(teacher_id=check(teacher, UUID, "--teacher"))
     calendar = run(SERVICE, lambda client: client.query(query, TeacherCalendar))
-    show(calendar.model_dump(mode="json"), as_json, _calendar_table)
+    show(calendar.model_dump(mode="json"), as_json, CALENDAR)
 
 
-def _calendar_table(calendar: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"Master teacher {calendar['teacher_id']}: {calendar['mentees']} mentees, "
-        f"{calendar['sessions']} sessions, {calendar['mentoring_hours']} hours"
-    )
-    for column in ("county", "host school", "subject", "from", "to"):
-        table.add_column(column)
-    for a in calendar["assignments"]:
-        table.add_row(a["county"], a["host_school"], a["subject"], a["start_term"], a["end_term"])
-    return table
-
-
-def _coverage_table(rows: list[dict[str, Any]], term: str, county: str | None) -> Table:
-    where = f"county {county}" if county else "province"
-    table = Table(title=f"Master teachers per subject, {term}, {where}")
-    for column in ("host school", "subject", "teachers", "arrived", "target", "status"):
-        table.add_column(column, justify="right" if column in ("teachers", "arrived") else "left")
-    for r in rows:
-        target = "-" if r["min"] is None else f"{r['min']}-{r['max']}"
-        style = "bold red" if r["status"] == "missing" else None
-        table.add_row(
-            r["host_school_name"] or r["host_school"] or "all",
-            r["subject"],
-            str(r["teachers"]),
-            str(r["arrived"]),
-            target,
-            r["status"],
-            style=style,
-        )
-    return table
-
-
-def _plan_table(plan: dict[str, Any]) -> Table:
-    baseline = plan["baseline"]
-    table = Table(
-        title=f"Master teachers dispatched per school year; {baseline['in_place']} in place at "
-        f"the start (expected {baseline['expected']})"
-    )
-    for column in ("year", "dispatched", "target", "status", "lacking at year end"):
-        table.add_column(column)
-    for y in plan["years"]:
-        lacking = ", ".join(f"{x['subject']} ({x['host_school']})" for x in y["lacking_at_end"])
-        table.add_row(
-            str(y["year"]),
-            str(y["dispatched"]),
-            f"{y['min']}-{y['max']}",
-            y["status"],
-            lacking or "-",
-            style="bold red" if y["status"] == "below" else None,
-        )
-    return table
-
-
-_TRAINING: Sequence[tuple[str, Callable[[dict[str, Any]], str]]] = (
-    ("year", lambda r: str(r["year"])),
-    ("autumn caravan", lambda r: f"{r['autumn']} ({r['autumn_visits']})"),
-    ("spring caravan", lambda r: f"{r['spring']} ({r['spring_visits']})"),
-    ("model lessons", lambda r: str(r["model_lessons"])),
-    ("orders placed", lambda r: str(r["orders_placed"])),
-    ("fulfilled", lambda r: str(r["orders_fulfilled"])),
-    ("outstanding", lambda r: str(r["orders_outstanding"])),
-    ("shadow trainings", lambda r: str(r["shadow_trainings"])),
+CALENDAR = View(
+    "calendar_title",
+    "county host_school subject start_term end_term",
+    rows=lambda calendar: calendar["assignments"],
+    values=lambda calendar: calendar,
 )
-_SUPPLY: Sequence[tuple[str, Callable[[dict[str, Any]], str]]] = (
-    ("year", lambda r: str(r["year"])),
-    (
-        "special posts filled / quota",
-        lambda r: f"{r['special_posts_filled']} / {r['special_post_quota']}",
-    ),
-    (
-        "normal graduates / target",
-        lambda r: f"{r['normal_graduates_placed']} / {r['normal_graduates_target']}",
-    ),
-    (
-        "tuition-free / target",
-        lambda r: f"{r['tuition_free_recruited']} / {r['tuition_free_target'] or '-'}",
-    ),
-)
-
-
-def _table(
-    rows: list[dict[str, Any]],
-    title: str,
-    columns: Sequence[tuple[str, Callable[[dict[str, Any]], str]]],
-) -> Table:
-    table = Table(title=title)
-    for name, _ in columns:
-        table.add_column(name)
-    for r in rows:
-        table.add_row(*(cell(r) for _, cell in columns))
-    return table

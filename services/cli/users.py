@@ -18,7 +18,7 @@ import asyncpg
 import typer
 from pydantic import ValidationError
 
-from services.cli import reports
+from services.cli import output
 from services.cli.common import JsonOption, console, err
 from shared.accounts import credentials, users
 from shared.accounts.access_log import access_log as log_of_reads
@@ -119,7 +119,7 @@ def list_users(as_json: JsonOption = False) -> None:
         console.print_json(json.dumps(found, ensure_ascii=False))
         return
     columns = ["name", "roles", "counties", "disabled", "active_tokens", "created_at"]
-    console.print(reports.table("Users", found, columns))
+    console.print(output.table("Users", found, columns))
 
 
 @app.command("disable")
@@ -172,7 +172,7 @@ def tokens(name: Name, as_json: JsonOption = False) -> None:
         console.print_json(json.dumps(found, ensure_ascii=False))
         return
     columns = ["token_id", "label", "state", "created_at", "expires_at", "revoked_at"]
-    console.print(reports.table(f"Tokens of {name}", found, columns))
+    console.print(output.table(f"Tokens of {name}", found, columns))
 
 
 @app.command("revoke-token")
@@ -214,7 +214,7 @@ def access_log(
         return
     rows = [{**r, "params": json.dumps(r["params"], ensure_ascii=False)} for r in found["reads"]]
     columns = ["read_at", "user", "via", "route", "params", "rows"]
-    console.print(reports.table(f"{found['count']} reads of personal data", rows, columns))
+    console.print(output.table(f"{found['count']} reads of personal data", rows, columns))
 
 
 def _token_row(t: credentials.Token) -> dict[str, Any]:
