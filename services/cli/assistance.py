@@ -8,7 +8,6 @@ whole county, and university rosters are batches written here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,7 +42,7 @@ from services.cli.common import (
     send_command,
     show,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import ForEach, Param, Report, Stream, Verb, add_stream
 from services.cli.output import View, labelled
 from shared.commandbus import CommandClient
 
@@ -86,6 +85,19 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 STUDENT = {"student_id": _student}
+
+
+def _each(
+    name: str, each: aid.EachStudent, doc: str, doing: str, headline: str, **more: Any
+) -> ForEach:
+    """A command of the contracts sent to every student of a county (fetched once)."""
+    county = Param("county", CountyCode, "County code, e.g. 610831.", required=True)
+    students = lambda client, asked: aid.registered_students(client, asked["county"])  # noqa: E731
+    return ForEach(
+        each.model, name, doc, "student_id", (county,), students, each.send, doing, headline, **more
+    )
+
+
 STREAM = Stream(
     SERVICE,
     department="aid_center",
@@ -119,9 +131,6 @@ STREAM = Stream(
         c.RegisterStudent,
         c.ReviseStudent,
         c.RemoveFromRoster,
-        c.PromoteStudent,
-        c.GrantTermAid,
-        c.PayTermAid,
         c.PayAid,
         c.LoadAidCatalogue,
         c.DispatchUniversityRoster,
@@ -167,6 +176,39 @@ STREAM = Stream(
             c.AnswerPublicFunds,
             "funds answer",
             "answer to {request_id} recorded",
+            department="finance",
+        ),
+    ),
+    batches=(
+        _each(
+            "roster promote",
+            aid.PROMOTE,
+            """Yearly promotion: every student of the county moves up a grade for the school
+            year. Students in the last grade of a stage are listed to be graduated instead; a
+            rerun promotes nobody twice.""",
+            "promoting {county}",
+            "{promoted} promoted, {already_promoted} already promoted, {final_grade} in a final "
+            "grade (graduate them), {not_active} off the roster or out of school, "
+            "{rejected} rejected",
+        ),
+        _each(
+            "aid grant",
+            aid.GRANT,
+            "Grant every eligible student of the county their stage's aid for the term, once.",
+            "granting {term}",
+            "{students_granted} students granted ({grants} grants), {students_unchanged} already "
+            "had their aid, {not_eligible} not eligible (off the roster or out of school), "
+            "{rejected} rejected",
+        ),
+        _each(
+            "aid pay",
+            aid.PAY,
+            """Pay, in full, every outstanding grant of the county for the term (one
+            disbursement). Rerunning with the same reference pays nothing more.""",
+            "paying {term}",
+            "{payments} payments to {students_paid} students, {nothing_outstanding} with nothing "
+            "outstanding, {rejected} rejected",
+            defaults={"channel": PaymentChannel.ONE_CARD_ACCOUNT.value},
             department="finance",
         ),
     ),
@@ -260,9 +302,6 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     roster, aid_app = groups["roster"], groups["aid"]
     roster.command("import")(import_roster)
     roster.command("revise")(revise)
-    roster.command("promote")(promote)
-    aid_app.command("grant")(grant)
-    aid_app.command("pay")(pay)
     aid_app.command("pay-file")(pay_file)
     groups["catalogue"].command("show")(catalogue_show)
     groups["catalogue"].command("load")(catalogue_load)
@@ -270,21 +309,12 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     groups["university"].command("report")(university_report)
     # The first release's verbs, kept for scripts that use them.
     app.command("import-roster", help="Same as `eduplan roster import`.")(import_roster)
+    (grant,) = [c.callback for c in aid_app.registered_commands if c.callback and c.name == "grant"]
     app.command("grant-aid", help="Same as `eduplan aid grant`.")(grant)
 
 
 def _read(path: Path, parse: Any) -> list[Any]:
     return read_file(lambda: list(parse(path.read_bytes())), CsvFileError, where=f"{path}: ")
-
-
-def _in(county: str) -> Callable[[CommandClient], Awaitable[int]]:
-    """How many students a county-wide batch goes through (its progress bar's length)."""
-    check(county, CountyCode, "--county")
-    return lambda client: _count(aid.registered_students(client, county))
-
-
-async def _count(ids: Awaitable[list[str]]) -> int:
-    return len(await ids)
 
 
 def import_roster(
@@ -348,92 +378,6 @@ def revise(
         as_json,
         "{registered} registered, {revised} revised, {restored} back on the roster, "
         "{unchanged} unchanged, {removed} taken off the roster, {rejected} rejected",
-        not no_wait,
-    )
-
-
-def promote(
-    county: CountyOption,
-    school_year: SchoolYearOption,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Yearly promotion: every student of the county moves up a grade for the school year.
-
-    Students in the last grade of a stage are listed to be graduated instead; a rerun promotes
-    nobody twice.
-    """
-    students = _in(county)
-    check(school_year, SchoolYear, "--school-year")
-    batch(
-        SERVICE,
-        f"promoting {county}",
-        students,
-        lambda cl, bar: aid.promote(cl, county, school_year, Issuer(department), bar),
-        as_json,
-        "{promoted} promoted, {already_promoted} already promoted, {final_grade} in a final "
-        "grade (graduate them), {not_active} off the roster or out of school, {rejected} rejected",
-        not no_wait,
-    )
-
-
-def grant(
-    term: TermOption,
-    county: CountyOption,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Grant every eligible student of the county their stage's aid for the term, once."""
-    check(term, Term, "--term")
-    students = _in(county)
-
-    async def work(client: CommandClient, bar: Progressed) -> Outcome:
-        ids = await aid.registered_students(client, county)
-        return await aid.grant_aid(client, ids, term, Issuer(department), bar)
-
-    batch(
-        SERVICE,
-        f"granting {term}",
-        students,
-        work,
-        as_json,
-        "{students_granted} students granted ({grants} grants), "
-        "{students_unchanged} already had their aid, {not_eligible} not eligible "
-        "(off the roster or out of school), {rejected} rejected",
-        not no_wait,
-    )
-
-
-def pay(
-    term: TermOption,
-    county: CountyOption,
-    paid_on: DateOption,
-    reference: Annotated[str, typer.Option(help="Disbursement reference (bank batch number).")],
-    channel: Annotated[PaymentChannel, typer.Option(help="How the money reaches families.")] = (
-        PaymentChannel.ONE_CARD_ACCOUNT
-    ),
-    department: str = FINANCE,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Pay, in full, every outstanding grant of the county for the term (one disbursement).
-
-    Rerunning with the same reference pays nothing more.
-    """
-    check(term, Term, "--term")
-    students = _in(county)
-    day = check(paid_on, date, "--paid-on")
-    issuer = Issuer(department)
-    batch(
-        SERVICE,
-        f"paying {term}",
-        students,
-        lambda cl, bar: aid.pay_term(cl, county, term, day, channel, reference, issuer, bar),
-        as_json,
-        "{payments} payments to {students_paid} students, {nothing_outstanding} with nothing "
-        "outstanding, {rejected} rejected",
         not no_wait,
     )
 

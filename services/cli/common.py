@@ -72,10 +72,6 @@ class Issuer:
     department: str
     correlation_id: UUID = field(default_factory=uuid4)
 
-    @classmethod
-    def of(cls, department: str) -> Issuer:
-        return cls(department)
-
     def command(self, payload: BaseModel, command_id: UUID | None = None) -> CommandEnvelope:
         return new_command(
             payload,
@@ -248,7 +244,7 @@ def send_command(
     service: str, payload: BaseModel, department: str, as_json: bool, done: str, **keep: Any
 ) -> Accepted:
     """`send_one` for a payload issued for `department`."""
-    return send_one(service, Issuer.of(department).command(payload), as_json, done, **keep)
+    return send_one(service, Issuer(department).command(payload), as_json, done, **keep)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -299,19 +295,17 @@ def progress(description: str, total: int) -> tuple[Progress, Progressed]:
 def batch(
     service: str,
     description: str,
-    total: int | Callable[[CommandClient], Awaitable[int]],
+    total: int,
     work: Callable[[CommandClient, Progressed], Awaitable[Outcome]],
     as_json: bool,
     headline: str,
     wait: bool = True,
 ) -> None:
-    """Run a batch with a progress bar of `total` steps (a number, or asked of the service
-    first), then print its outcome; any rejection makes the exit status 1."""
+    """Run a batch with a progress bar of `total` steps, then print its outcome; any
+    rejection makes the exit status 1."""
 
     async def with_bar(client: CommandClient) -> Outcome:
-        bar, advance = progress(
-            description, total if isinstance(total, int) else await total(client)
-        )
+        bar, advance = progress(description, total)
         with bar:
             return await work(client, advance)
 

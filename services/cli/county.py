@@ -103,7 +103,7 @@ def adopt(
     """Adopt or revise a county's plan and every work stream's targets from a plan file."""
     day = check(effective_from, date, "--effective-from")
     plan = read_file(lambda: read_plan(plan_file), PlanFileError)
-    issuer = Issuer.of(department)
+    issuer = Issuer(department)
     outcome = Outcome()
     for service, commands in adoption_commands(plan, day).items():
 

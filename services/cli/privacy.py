@@ -182,7 +182,7 @@ def erase(
             requested_by=requested_by,
         )
         service, issuer = "pairing", department or "basic_ed_1"
-    envelope = Issuer.of(issuer).command(command)
+    envelope = Issuer(issuer).command(command)
     send_one(service, envelope, as_json, "erased: the data key is destroyed")
 
 
