@@ -36,6 +36,8 @@ from services.cli.common import (
     console,
     department_option,
     err,
+    fail,
+    failing,
     fetch,
     read_file,
     run,
@@ -65,8 +67,7 @@ def _student(registry_id: str) -> UUID:
     check(registry_id, RegistryId, "--student")
     found = run(SERVICE, lambda client: aid.resolve(client, [registry_id.upper()]))
     if registry_id.upper() not in found:
-        err.print(f"[red]error:[/red] no registered student {registry_id}")
-        raise typer.Exit(2)
+        fail(f"no registered student {registry_id}")
     return found[registry_id.upper()]
 
 
@@ -443,11 +444,8 @@ def catalogue_load(
     """Record a catalogue file as in force from a term: changed and new programmes are set,
     programmes left out are withdrawn. Grants already made keep their amounts."""
     check(effective_from, Term, "--effective-from")
-    try:
+    with failing(CatalogueError):
         programmes = read_catalogue_file(file)
-    except CatalogueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
     payload = c.LoadAidCatalogue(effective_from=effective_from, programmes=programmes)
     send_command(SERVICE, payload, department, as_json, f"catalogue recorded from {effective_from}")
 

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from contracts.types import CountyCode, Stage, Term
 from services.cli import output
-from services.cli.common import JsonOption, check, console, err, fetch, progress, show
+from services.cli.common import JsonOption, check, console, err, fail, fetch, progress, show
 from services.cli.contract_cli import Param, with_options
 from shared import reporting_client
 from shared.moments import CHINA
@@ -167,5 +167,4 @@ def _download(path: str, **params: str | None) -> tuple[bytes, Mapping[str, str]
         with server.open(path, "GET", params, timeout=300) as r:
             return r.read(), {k.lower(): v for k, v in r.headers.items()}
     except reporting_client.ReportUnavailable as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)

@@ -7,9 +7,10 @@ import getpass
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 import typer
@@ -47,6 +48,22 @@ Progressed = Callable[[int], None]
 def said(result: Rejected) -> str:
     """A service's refusal in the reader's language (`--lang`), else its English message."""
     return i18n.refusal(result)
+
+
+def fail(message: object, code: int = 2, label: str = "error") -> NoReturn:
+    """Say what went wrong on one line of stderr and stop: exit status 2 is a usage error or
+    a service that cannot be reached, 1 a refusal."""
+    err.print(f"{label}: {message}", style="red", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def failing(*errors: type[Exception], where: str = "", after: str = "") -> Iterator[None]:
+    """The `errors` raised inside are failures (exit status 2), said with `where` before."""
+    try:
+        yield
+    except errors as exc:
+        fail(f"{where}{exc}{after}")
 
 
 def department_option(default: str) -> Any:
@@ -207,11 +224,9 @@ def run(service: str, work: Callable[[CommandClient], Awaitable[T]], wait: bool 
     try:
         done = asyncio.run(main())
     except (ServiceUnavailable, NatsUnreachable) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(exc)
     except Refused as exc:
-        err.print(f"[red]refused:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(exc, 1, "refused")
     if wait and any(recorded):
         wait_for_reports([service], settings.report_wait)
     return done
@@ -260,8 +275,7 @@ def build_command(model: type[M], options: Mapping[str, str] | None = None, /, *
             f"{_option(e['loc'], options or {})}: {str(e['msg']).removeprefix('Value error, ')}"
             for e in exc.errors(include_url=False)
         )
-        err.print(f"[red]error:[/red] {problems}; nothing was sent", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"{problems}; nothing was sent")
 
 
 def _option(loc: tuple[int | str, ...], options: Mapping[str, str]) -> str:
@@ -273,11 +287,8 @@ def _option(loc: tuple[int | str, ...], options: Mapping[str, str]) -> str:
 
 def read_file(read: Callable[[], T], *errors: type[Exception], where: str = "") -> T:
     """What a file holds; a file that cannot be read as a whole is a usage error (exit 2)."""
-    try:
+    with failing(*errors, where=where, after="; nothing was sent"):
         return read()
-    except errors as exc:
-        err.print(f"[red]error:[/red] {where}{exc}; nothing was sent", highlight=False)
-        raise typer.Exit(2) from None
 
 
 def progress(description: str, total: int) -> tuple[Progress, Progressed]:
@@ -331,8 +342,7 @@ def fetch(path: str, method: str = "GET", **params: str | None) -> Any:
         server = reporting_client.ReportingServer.from_settings(get_settings())
         body, freshness = reporting_client.fetch_report(server, path, method, params)
     except reporting_client.ReportUnavailable as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)
     if freshness:
         _say(reporting_client.freshness_note(freshness), "dim")
     return body

@@ -19,7 +19,7 @@ import typer
 from pydantic import ValidationError
 
 from services.cli import output
-from services.cli.common import JsonOption, console, err
+from services.cli.common import JsonOption, console, fail, failing
 from shared.accounts import credentials, users
 from shared.accounts.access_log import access_log as log_of_reads
 from shared.accounts.passwords import generate_password
@@ -59,8 +59,7 @@ def run(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except users.AccountError as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)
 
 
 def new_password(generate: bool) -> tuple[str, bool]:
@@ -74,11 +73,8 @@ def new_password(generate: bool) -> tuple[str, bool]:
 
 def checked(name: str, roles: list[str], counties: list[str]) -> None:
     """A bad account is refused before a password is asked for."""
-    try:
+    with failing(ValueError):
         check_account(name, roles, counties)
-    except ValueError as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 @app.command("add")
