@@ -10,7 +10,7 @@ command twice records it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,7 +28,6 @@ from contracts.files.statistics_census import (
     COLUMNS,
     REGISTER_COLUMNS,
     CensusFileError,
-    CensusLine,
     read_census,
 )
 from contracts.types import CountyCode
@@ -339,13 +338,9 @@ def adopt_plan(
 
 
 def _census(
-    columns: tuple[str, ...],
-    command: Callable[[dict[str, Any], CensusLine], BaseModel],
-    doing: str,
-    headline: str,
-    extra: Sequence[Param] = (),
+    model: type[BaseModel], columns: tuple[str, ...], doing: str, headline: str, *extra: Param
 ) -> Any:
-    """A command sending one command per school of a census file; bad lines are rejected,
+    """A command sending `model` for each school of a census file; bad lines are rejected,
     and the census is checked before any line is read."""
 
     @with_options(extra, "given")
@@ -360,12 +355,20 @@ def _census(
     ) -> None:
         check(county, CountyCode, "--county")
         check(year, Year, "--year")
-        census = {"county": county, "year": year, "stage": stage}
+        census = {"county": county, "year": year, "stage": stage} | given
         if "reason" in given and not given["reason"].strip():
             raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
         lines = read_file(lambda: read_census(file, columns), CensusFileError, where=f"{file}: ")
         outcome, good = good_lines(lines, lambda _: None)
-        commands = [Issuer(department).command(command(census | given, ln)) for ln in good]
+        school = ("school", "name", "statistics")
+        commands = [
+            Issuer(department).command(
+                model.model_validate(
+                    census | {k: getattr(ln, k) for k in school if k in model.model_fields}
+                )
+            )
+            for ln in good
+        ]
 
         async def work(client: CommandClient, bar: Progressed) -> Outcome:
             results = await send_in_batches(client, commands, bar, 100)
@@ -378,43 +381,36 @@ def _census(
     return send_census
 
 
-census_app.command(
-    "register", help="Register the schools of a file (columns school, name) for the year's census."
-)(
-    _census(
+for verb, help_, model, columns, doing, headline, extra in (
+    (
+        "register",
+        "Register the schools of a file (columns school, name) for the year's census.",
+        c.RegisterCensusSchool,
         REGISTER_COLUMNS,
-        lambda census, ln: c.RegisterCensusSchool(**census, school=ln.school, name=ln.name),
         "registering",
         "{changed} registered, {unchanged} already registered, {rejected} rejected",
-    )
-)
-census_app.command(
-    "submit",
-    help="Submit each school's statistics of a census file; a school's figures go in once.",
-)(
-    _census(
+        (),
+    ),
+    (
+        "submit",
+        "Submit each school's statistics of a census file; a school's figures go in once.",
+        c.SubmitSchoolStatistics,
         COLUMNS,
-        lambda census, ln: c.SubmitSchoolStatistics.model_validate(
-            census | {"school": ln.school, "statistics": ln.statistics}
-        ),
         "submitting",
         "{changed} submitted, {unchanged} unchanged, {rejected} rejected",
-    )
-)
-census_app.command(
-    "correct",
-    help="Correct schools' statistics; each correction is a new revision, the old one is kept.",
-)(
-    _census(
+        (),
+    ),
+    (
+        "correct",
+        "Correct schools' statistics; each correction is a new revision, the old one is kept.",
+        c.CorrectSchoolStatistics,
         COLUMNS,
-        lambda census, ln: c.CorrectSchoolStatistics.model_validate(
-            census | {"school": ln.school, "statistics": ln.statistics}
-        ),
         "correcting",
         "{changed} corrected, {unchanged} unchanged, {rejected} rejected",
         (Param("reason", str, "Why the figures are corrected.", required=True),),
-    )
-)
+    ),
+):
+    census_app.command(verb, help=help_)(_census(model, columns, doing, headline, *extra))
 
 
 @balance_app.command("thresholds")
