@@ -50,10 +50,11 @@ def said(result: Rejected) -> str:
     return i18n.refusal(result)
 
 
-def fail(message: object, code: int = 2, label: str = "error") -> NoReturn:
+def fail(message: object, code: int = 2, label: str | None = "error") -> NoReturn:
     """Say what went wrong on one line of stderr and stop: exit status 2 is a usage error or
     a service that cannot be reached, 1 a refusal."""
-    err.print(f"{label}: {message}", style="red", markup=False, highlight=False)
+    said = f"{label}: {message}" if label else str(message)
+    err.print(said, style="red", markup=False, highlight=False)
     raise typer.Exit(code)
 
 

@@ -96,6 +96,10 @@ def _decimal(raw: Any) -> Decimal | None:
 
 
 def numeric(rows: Sequence[Row], column: str) -> bool:
+    """A column of figures (an id, a code or a year is not one, though it may be digits)."""
+    not_figures = ("id", "applies_from")
+    if column in (*VALUE_CONTEXTS, *not_figures) or column.endswith(("_id", "year")):
+        return False
     values = [r.get(column) for r in rows if r.get(column) is not None]
     return bool(values) and all(
         not isinstance(v, bool) and (isinstance(v, int | float) or _decimal(v) is not None)
