@@ -38,6 +38,8 @@ VALUE_CONTEXTS = {
     "host_school": "school",
 }
 """Columns whose values are ids the catalogue names (an unknown id shows as it is)."""
+VERDICTS = ("passed", "met", "meets_target", "value")
+"""Yes-or-no columns that say whether a target is met (达标), not just yes or no."""
 MONEY_WORDS = ("amount", "rate_per_student")
 
 
@@ -70,8 +72,10 @@ def value(column: str, raw: Any) -> str:  # noqa: PLR0911 - one return per kind 
         return ""
     if isinstance(raw, list):
         return ", ".join(value(column, item) for item in raw)
-    if isinstance(raw, bool):
+    if isinstance(raw, bool) and column in VERDICTS:
         return i18n.label("status", "pass" if raw else "fail", lang())
+    if isinstance(raw, bool):
+        return i18n.label("answer", "yes" if raw else "no", lang())
     if column.endswith("year") or column == "applies_from":
         return str(raw)  # a year, not a figure: no thousands separator
     if is_money(column) and _decimal(raw) is not None:
