@@ -16,7 +16,7 @@ from rich.table import Table
 
 from contracts.types import CountyCode, Stage, Term
 from services.cli import output
-from services.cli.common import JsonOption, check, console, err, fail, fetch, progress, show
+from services.cli.common import JsonOption, console, err, fail, fetch, progress, show
 from services.cli.contract_cli import Param, with_options
 from shared import reporting_client
 from shared.moments import CHINA
@@ -107,16 +107,20 @@ def export_csv(output: Path, filters: Mapping[str, str | None], page_size: int) 
                 return written
 
 
+FIGURE = (
+    Param("term", Term, "Term, e.g. 2017-autumn."),
+    Param("county", CountyCode, "County code of the events, e.g. 610831."),
+    Param("stage", Stage, "Education stage, e.g. primary."),
+    Param("school_year", int, "School year, e.g. 2017."),
+    Param("year", int, "Calendar year, e.g. 2017."),
+)
+
+
 @app.command("behind")
+@with_options(FIGURE, "params")
 def behind(
     figure: Annotated[str, typer.Argument(help="Figure, e.g. aid-coverage (see `figures`).")],
-    term: Annotated[str | None, typer.Option(help="Term, e.g. 2017-autumn.")] = None,
-    county: Annotated[
-        str | None, typer.Option(help="County code of the events, e.g. 610831.")
-    ] = None,
-    stage: Annotated[str | None, typer.Option(help="Education stage, e.g. primary.")] = None,
-    school_year: Annotated[int | None, typer.Option(help="School year, e.g. 2017.")] = None,
-    year: Annotated[int | None, typer.Option(help="Calendar year, e.g. 2017.")] = None,
+    params: Filters,
     param: Annotated[
         list[str] | None, typer.Option(help="Another parameter of the figure: NAME=VALUE.")
     ] = None,
@@ -128,16 +132,6 @@ def behind(
     as_json: JsonOption = False,
 ) -> None:
     """The events behind a figure of the dashboard, e.g. the grants an `aided` count counts."""
-    check(term, Term, "--term")
-    check(stage, Stage, "--stage")
-    check(county, CountyCode, "--county")
-    params: dict[str, str | None] = {
-        "county": county,
-        "term": term,
-        "stage": stage,
-        "school_year": str(school_year) if school_year is not None else None,
-        "year": str(year) if year is not None else None,
-    }
     for item in param or []:
         name, sep, value = item.partition("=")
         if not sep:
