@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from services.cli.common import console, fail, failing
+from services.cli.common import console, fail, failing, show
+from services.cli.output import View, labelled
 from shared.identities import IdentityError, Register
 from shared.jetstream import NatsUnreachable
 from shared.migrations import MigrationsPending
@@ -148,12 +148,15 @@ def disable_identity(
 @identity_app.command("list")
 def list_identities(conf: ConfOption = PEOPLE_CONF) -> None:
     """Everyone who may send commands, with departments and jurisdiction."""
-    table = Table("user", "departments", "jurisdiction", "state")
-    for p in sorted(_open(conf).people, key=lambda p: p.user):
-        table.add_row(
-            p.user, ", ".join(p.departments), p.jurisdiction, "disabled" if p.disabled else "active"
-        )
-    console.print(table)
+    people = sorted(_open(conf).people, key=lambda p: p.user)
+    show([vars(p) for p in people], False, IDENTITIES)
+
+
+IDENTITIES = View(
+    "identities_title",
+    "user departments jurisdiction state",
+    {"state": lambda p: labelled("status", "disabled" if p["disabled"] else "active")},
+)
 
 
 def _open(conf: Path) -> Register:

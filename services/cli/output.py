@@ -36,6 +36,9 @@ VALUE_CONTEXTS = {
     "helped_school": "school",
     "helper_school": "school",
     "host_school": "school",
+    "jurisdiction": "county",
+    "department": "unit",
+    "departments": "unit",
 }
 """Columns whose values are ids the catalogue names (an unknown id shows as it is)."""
 VERDICTS = ("passed", "met", "meets_target", "value")
