@@ -44,7 +44,15 @@ from services.cli.common import (
     send_command,
     show,
 )
-from services.cli.contract_cli import ForEach, Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import (
+    FileBatch,
+    ForEach,
+    Param,
+    Report,
+    Stream,
+    Verb,
+    add_stream,
+)
 from services.cli.output import View, labelled
 from shared.commandbus import CommandClient
 
@@ -213,6 +221,20 @@ STREAM = Stream(
             department="finance",
         ),
     ),
+    files=(
+        FileBatch(
+            "aid pay-file",
+            """Record a bank's list of payments (student_registry_id, term, programme, amount,
+            paid_on, channel, reference); a payment above what is outstanding is refused.""",
+            "CSV file.",
+            lambda path: list(parse_payments(path.read_bytes())),
+            (CsvFileError,),
+            aid.pay_file,
+            "recording payments",
+            "{paid} payments recorded, {rejected} rejected",
+            department="finance",
+        ),
+    ),
     reports=(
         Report(
             "aid-coverage",
@@ -303,7 +325,6 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     roster, aid_app = groups["roster"], groups["aid"]
     roster.command("import")(import_roster)
     roster.command("revise")(revise)
-    aid_app.command("pay-file")(pay_file)
     groups["catalogue"].command("show")(catalogue_show)
     groups["catalogue"].command("load")(catalogue_load)
     groups["university"].command("dispatch")(dispatch)
@@ -379,26 +400,6 @@ def revise(
         as_json,
         "{registered} registered, {revised} revised, {restored} back on the roster, "
         "{unchanged} unchanged, {removed} taken off the roster, {rejected} rejected",
-        not no_wait,
-    )
-
-
-def pay_file(
-    payments: FileArgument,
-    department: str = FINANCE,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Record a bank's list of payments (student_registry_id, term, programme, amount,
-    paid_on, channel, reference); a payment above what is outstanding is refused."""
-    lines, issuer = _read(payments, parse_payments), Issuer(department)
-    batch(
-        SERVICE,
-        "recording payments",
-        len(lines),
-        lambda cl, bar: aid.pay_file(cl, lines, issuer, bar),
-        as_json,
-        "{paid} payments recorded, {rejected} rejected",
         not no_wait,
     )
 

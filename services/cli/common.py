@@ -60,11 +60,13 @@ def fail(message: object, code: int = 2, label: str | None = "error") -> NoRetur
 
 @contextmanager
 def failing(*errors: type[Exception], where: str = "", after: str = "") -> Iterator[None]:
-    """The `errors` raised inside are failures (exit status 2), said with `where` before."""
+    """The `errors` raised inside are failures (exit status 2), said with `where` before
+    (unless they say it already)."""
     try:
         yield
     except errors as exc:
-        fail(f"{where}{exc}{after}")
+        said = str(exc)
+        fail(f"{'' if said.startswith(where) else where}{said}{after}")
 
 
 def department_option(default: str) -> Any:

@@ -18,6 +18,7 @@ import typing
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -30,10 +31,12 @@ from services.cli.common import (
     Issuer,
     Outcome,
     Progressed,
+    batch,
     build_command,
     check,
     fetch,
     progress,
+    read_file,
     report_outcome,
     run,
     send_command,
@@ -113,6 +116,24 @@ class ForEach:
 
 
 @dataclass(frozen=True)
+class FileBatch:
+    """A command that sends what a file holds as one batch: `read` the file (its `errors`
+    refuse it as a whole, exit status 2), then `send` it with a progress bar of `steps`."""
+
+    name: str
+    doc: str
+    file_help: str
+    read: Callable[[Path], Any]
+    errors: tuple[type[Exception], ...]
+    send: Callable[[CommandClient, Any, Issuer, Progressed], Awaitable[Outcome]]
+    doing: str
+    headline: str
+    steps: Callable[[Any], int] = len
+    default: Path | None = None  # the file read when none is given
+    department: str | None = None
+
+
+@dataclass(frozen=True)
 class Stream:
     """A service's commands on the command line: every command of its contracts, by default
     under the model's name; `verbs` rename or explain some; `skip` are written by hand."""
@@ -127,6 +148,7 @@ class Stream:
     skip: Collection[type[BaseModel]] = ()
     reports: Sequence[Report] = ()
     batches: Sequence[ForEach] = ()
+    files: Sequence[FileBatch] = ()
 
 
 def add_stream(
@@ -150,6 +172,8 @@ def add_stream(
         _place(reports_to or app, groups, report.name, _report(report))
     for each in stream.batches:
         _place(app, groups, each.name, _for_each(stream, each))
+    for file in stream.files:
+        _place(app, groups, file.name, _file_batch(stream, file))
     return groups
 
 
@@ -225,9 +249,12 @@ def _params(
             required = leaf.required and leaf.path not in (*verb.new_ids, *verb.optional)
             kind, default = (str, inspect.Parameter.empty) if required else (str | None, None)
         params.append(_parameter(leaf.param, kind, typer.Option(leaf.option, help=help_), default))
-    department = verb.department or stream.department
-    help_ = f"Issuing department (default {department})."
-    return [*params, _parameter("department", str, typer.Option(help=help_), department), _JSON]
+    return [*params, _department(verb.department or stream.department), _JSON]
+
+
+def _department(default: str) -> inspect.Parameter:
+    help_ = f"Issuing department (default {default})."
+    return _parameter("department", str, typer.Option(help=help_), default)
 
 
 def _fields(leaves: Sequence[_Leaf], given: Mapping[str, Any], verb: Verb) -> dict[str, Any]:
@@ -278,9 +305,7 @@ def _for_each(stream: Stream, spec: ForEach) -> Callable[..., None]:
     verb = Verb(spec.model, department=spec.department)
     leaves = [lf for lf in _leaves(spec.model, stream.options) if lf.path != spec.each]
     over = [_option(p) for p in spec.over]
-    no_wait = typer.Option("--no-wait", help="Do not wait for the reports to include the changes.")
-    params = _params(stream, leaves, verb, spec.defaults)
-    params += [*over, _parameter("no_wait", bool, no_wait, False)]
+    params = [*_params(stream, leaves, verb, spec.defaults), *over, _NO_WAIT]
     options = {lf.path: lf.option for lf in leaves}
 
     def command(**given: Any) -> None:
@@ -298,6 +323,22 @@ def _for_each(stream: Stream, spec: ForEach) -> Callable[..., None]:
         outcome = run(stream.service, work, wait=not given["no_wait"])
         report_outcome(outcome, given["as_json"], spec.headline)
 
+    return _made(command, spec.doc, spec.name, params)
+
+
+def _file_batch(stream: Stream, spec: FileBatch) -> Callable[..., None]:
+    argument = typer.Argument(exists=True, dir_okay=False, help=spec.file_help)
+    file = _parameter("file", Path, argument, spec.default or inspect.Parameter.empty)
+
+    def command(file: Path, department: str, as_json: bool, no_wait: bool) -> None:
+        held = read_file(lambda: spec.read(file), *spec.errors, where=f"{file}: ")
+        issuer = Issuer(department)
+        send = spec.send
+        steps = spec.steps(held)
+        work = lambda client, bar: send(client, held, issuer, bar)  # noqa: E731
+        batch(stream.service, spec.doing, steps, work, as_json, spec.headline, not no_wait)
+
+    params = [file, _department(spec.department or stream.department), _JSON, _NO_WAIT]
     return _made(command, spec.doc, spec.name, params)
 
 
@@ -352,6 +393,12 @@ def _parameter(name: str, kind: Any, option: Any, default: Any) -> inspect.Param
 
 
 _JSON = _parameter("as_json", bool, typer.Option("--json", help="Print JSON."), False)
+_NO_WAIT = _parameter(
+    "no_wait",
+    bool,
+    typer.Option("--no-wait", help="Do not wait for the reports to include the changes."),
+    False,
+)
 
 
 def _option(p: Param) -> inspect.Parameter:

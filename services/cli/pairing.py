@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
@@ -21,16 +20,11 @@ from contracts.pairing import commands as c
 from contracts.types import CountyCode
 from services.cli.common import (
     Issuer,
-    JsonOption,
-    NoWaitOption,
     Outcome,
     Progressed,
-    batch,
-    department_option,
-    read_file,
     send_in_batches,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import FileBatch, Param, Report, Stream, Verb, add_stream
 from services.cli.output import Row, View, labelled, lang
 from shared import i18n
 from shared.commandbus import CommandClient
@@ -84,6 +78,30 @@ PAIRS = View(
     },
     alarm=lambda r: bool(r["secondments"]["sides_below_minimum"]),
 )
+
+
+async def send_seed(
+    client: CommandClient,
+    loaded: Seed,
+    issuer: Issuer,
+    advance: Progressed,
+    targets: c.AdoptPairingTargets | None = None,
+) -> Outcome:
+    """Adopt `targets` (by default: the seed's pairs are the county's target) and the pairs."""
+    outcome = Outcome()
+    targets = targets or c.AdoptPairingTargets(county=loaded.county, active_pairs=len(loaded.pairs))
+    (adopted,) = await client.send([issuer.command(targets)])
+    outcome.tally(f"targets of {loaded.county}", adopted, "targets_adopted", "targets_unchanged")
+    advance(1)
+    commands = [issuer.command(p) for p in loaded.pairs]
+    for pair, result in zip(
+        loaded.pairs, await send_in_batches(client, commands, advance), strict=True
+    ):
+        where = f"{pair.helped_school_id}:{pair.stage.value}"
+        outcome.tally(where, result, "established", "unchanged")
+    return outcome
+
+
 STREAM = Stream(
     SERVICE,
     department="basic_ed_1",
@@ -137,6 +155,24 @@ STREAM = Stream(
             "policy_regulations",
         ),
     ),
+    files=(
+        FileBatch(
+            "seed",
+            """Adopt the county's targets and establish the seed's pairs; a rerun changes
+            nothing.
+
+            Without a file, the pilot's 7 pairs (contracts/files/examples/pilot_pairs.toml).""",
+            "Seed file (TOML) of pairs.",
+            load_seed,
+            (SeedError,),
+            send_seed,
+            "establishing pairs",
+            "{established} pairs established, {unchanged} already established, {rejected} "
+            "rejected; targets: {targets_adopted} adopted, {targets_unchanged} unchanged",
+            lambda seed: len(seed.pairs) + 1,
+            PILOT_SEED,
+        ),
+    ),
     reports=(
         Report(
             "report pairs",
@@ -187,51 +223,3 @@ app = typer.Typer(
     help="School pairing: pairs, secondments, shadowing, shared resources.", no_args_is_help=True
 )
 add_stream(app, STREAM)
-
-
-@app.command()
-def seed(
-    file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Seed file (TOML) of pairs.")
-    ] = PILOT_SEED,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Adopt the county's targets and establish the seed's pairs; a rerun changes nothing.
-
-    Without a file, the pilot's 7 pairs (contracts/files/examples/pilot_pairs.toml).
-    """
-    loaded, issuer = read_file(lambda: load_seed(file), SeedError), Issuer(department)
-    batch(
-        SERVICE,
-        "establishing pairs",
-        len(loaded.pairs) + 1,
-        lambda client, bar: send_seed(client, loaded, issuer, bar),
-        as_json,
-        "{established} pairs established, {unchanged} already established, {rejected} rejected; "
-        "targets: {targets_adopted} adopted, {targets_unchanged} unchanged",
-        not no_wait,
-    )
-
-
-async def send_seed(
-    client: CommandClient,
-    loaded: Seed,
-    issuer: Issuer,
-    advance: Progressed,
-    targets: c.AdoptPairingTargets | None = None,
-) -> Outcome:
-    """Adopt `targets` (by default: the seed's pairs are the county's target) and the pairs."""
-    outcome = Outcome()
-    targets = targets or c.AdoptPairingTargets(county=loaded.county, active_pairs=len(loaded.pairs))
-    (adopted,) = await client.send([issuer.command(targets)])
-    outcome.tally(f"targets of {loaded.county}", adopted, "targets_adopted", "targets_unchanged")
-    advance(1)
-    commands = [issuer.command(p) for p in loaded.pairs]
-    for pair, result in zip(
-        loaded.pairs, await send_in_batches(client, commands, advance), strict=True
-    ):
-        where = f"{pair.helped_school_id}:{pair.stage.value}"
-        outcome.tally(where, result, "established", "unchanged")
-    return outcome

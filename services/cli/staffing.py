@@ -9,7 +9,6 @@ orders, graduates) are UUIDs the caller keeps; a new one is made when left out, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -24,19 +23,15 @@ from contracts.types import CountyCode, Term
 from services.cli.common import (
     Issuer,
     JsonOption,
-    NoWaitOption,
     Outcome,
     Progressed,
-    batch,
     check,
-    department_option,
     good_lines,
-    read_file,
     run,
     send_in_batches,
     show,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import FileBatch, Param, Report, Stream, Verb, add_stream
 from services.cli.output import Row, View, labelled, lang
 from shared import i18n
 from shared.commandbus import CommandClient
@@ -74,6 +69,33 @@ def _school(post: Row) -> str:
 def _lacking(year: Row) -> str:
     posts = year["lacking_at_end"]
     return ", ".join(f"{labelled('subject', x['subject'])} ({x['host_school']})" for x in posts)
+
+
+async def import_dispatch_sheet(
+    client: CommandClient, lines: Sequence[SheetLine], issuer: Issuer, advance: Progressed
+) -> Outcome:
+    outcome, good = good_lines(lines, advance)
+    results = await send_in_batches(
+        client, _commands(issuer, [ln.dispatch for ln in good]), advance
+    )
+    outcome.tally_all((f"line {ln.line}" for ln in good), results, "dispatched", "unchanged")
+    arriving = []
+    for ln, result in zip(good, results, strict=True):
+        arrival = ln.arrival()
+        if arrival is None:
+            continue
+        if isinstance(result, Accepted):
+            arriving.append((ln, arrival))
+        else:
+            advance(1)
+    arrivals = await send_in_batches(client, _commands(issuer, [a for _, a in arriving]), advance)
+    wheres = (f"line {ln.line}" for ln, _ in arriving)
+    outcome.tally_all(wheres, arrivals, "arrived", "arrival_unchanged")
+    return outcome
+
+
+def _commands(issuer: Issuer, payloads: Sequence[BaseModel | None]) -> list[CommandEnvelope]:
+    return [issuer.command(p) for p in payloads if p is not None]
 
 
 STREAM = Stream(
@@ -171,6 +193,26 @@ STREAM = Stream(
             ("graduate_id",),
         ),
     ),
+    files=(
+        FileBatch(
+            "master-teacher import",
+            """Dispatch every teacher of a sheet, and record the arrivals it gives; reruns
+            change nothing.
+
+            Columns: county, host_school, subject, teacher_id, name, home_school, start_term,
+            planned_end_term, arrived_on (may be empty). Bad lines are reported with their
+            number and reason and the good lines go ahead; exit status 1 when any line was
+            refused.""",
+            "Dispatch CSV file.",
+            read_sheet,
+            (SheetError, UnicodeDecodeError),
+            import_dispatch_sheet,
+            "dispatching",
+            "{dispatched} dispatched, {unchanged} already dispatched, {arrived} arrivals "
+            "recorded, {rejected} rejected",
+            lambda lines: len(lines) + sum(ln.arrived_on is not None for ln in lines),
+        ),
+    ),
     reports=(
         Report(
             "report coverage",
@@ -233,61 +275,6 @@ app = typer.Typer(
 groups = add_stream(app, STREAM)
 teacher_app = groups["master-teacher"]
 TeacherOption = Annotated[str, typer.Option("--teacher", help="The master teacher's id (UUID).")]
-Department = department_option(STREAM.department)
-
-
-@teacher_app.command("import")
-def import_sheet(
-    sheet: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dispatch CSV file.")],
-    department: str = Department,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Dispatch every teacher of a sheet, and record the arrivals it gives; reruns change nothing.
-
-    Columns: county, host_school, subject, teacher_id, name, home_school, start_term,
-    planned_end_term, arrived_on (may be empty). Bad lines are reported with their number and
-    reason and the good lines go ahead; exit status 1 when any line was refused.
-    """
-    lines = read_file(lambda: read_sheet(sheet), SheetError, UnicodeDecodeError, where=f"{sheet}: ")
-    issuer = Issuer(department)
-    batch(
-        SERVICE,
-        "dispatching",
-        len(lines) + sum(ln.arrived_on is not None for ln in lines),
-        lambda client, bar: import_dispatch_sheet(client, lines, issuer, bar),
-        as_json,
-        "{dispatched} dispatched, {unchanged} already dispatched, {arrived} arrivals recorded, "
-        "{rejected} rejected",
-        not no_wait,
-    )
-
-
-async def import_dispatch_sheet(
-    client: CommandClient, lines: Sequence[SheetLine], issuer: Issuer, advance: Progressed
-) -> Outcome:
-    outcome, good = good_lines(lines, advance)
-    results = await send_in_batches(
-        client, _commands(issuer, [ln.dispatch for ln in good]), advance
-    )
-    outcome.tally_all((f"line {ln.line}" for ln in good), results, "dispatched", "unchanged")
-    arriving = []
-    for ln, result in zip(good, results, strict=True):
-        arrival = ln.arrival()
-        if arrival is None:
-            continue
-        if isinstance(result, Accepted):
-            arriving.append((ln, arrival))
-        else:
-            advance(1)
-    arrivals = await send_in_batches(client, _commands(issuer, [a for _, a in arriving]), advance)
-    wheres = (f"line {ln.line}" for ln, _ in arriving)
-    outcome.tally_all(wheres, arrivals, "arrived", "arrival_unchanged")
-    return outcome
-
-
-def _commands(issuer: Issuer, payloads: Sequence[BaseModel | None]) -> list[CommandEnvelope]:
-    return [issuer.command(p) for p in payloads if p is not None]
 
 
 @teacher_app.command("show")
