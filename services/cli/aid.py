@@ -6,7 +6,8 @@ and can be run again without doubling anything (the domain decides what is alrea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -28,8 +29,7 @@ from contracts.assistance.queries import (
     ResolveStudents,
     StudentIdPage,
 )
-from contracts.assistance.types import PaymentChannel
-from contracts.envelope import Accepted, CommandResult
+from contracts.envelope import Accepted
 from contracts.files.csv_lines import Line
 from contracts.files.exchange_files import PaymentLine
 from contracts.files.roster import RosterLine
@@ -127,16 +127,53 @@ async def revise_roster(
     return outcome
 
 
-async def promote(
-    client: CommandClient, county: str, school_year: int, issuer: Issuer, progress: Progressed
-) -> Outcome:
-    ids = await registered_students(client, county)
-    commands = [PromoteStudent(student_id=UUID(s), school_year=school_year) for s in ids]
-    results = await send_in_batches(client, [issuer.command(c) for c in commands], progress)
-    outcome = Outcome()
-    expected = {"final_grade": "final_grade", **NOT_ACTIVE}
-    outcome.tally_all(_students(ids), results, "promoted", "already_promoted", expected)
-    return outcome
+@dataclass(frozen=True)
+class EachStudent:
+    """A command sent to each student of a list (its `student_id` filled in), and how the
+    answers are counted: accepted as `changed` or `unchanged`, rejections `expected` under
+    their names, and `also` a count of what the accepted answers did."""
+
+    model: type[BaseModel]
+    changed: str
+    unchanged: str
+    expected: Mapping[str, str] = field(default_factory=dict)
+    also: tuple[str, Callable[[Accepted], int]] | None = None
+
+    async def send(
+        self,
+        client: CommandClient,
+        student_ids: Sequence[str],
+        fields: Mapping[str, Any],
+        issuer: Issuer,
+        progress: Progressed,
+    ) -> Outcome:
+        commands = [issuer.command(self.model(student_id=UUID(s), **fields)) for s in student_ids]
+        results = await send_in_batches(client, commands, progress)
+        outcome = Outcome()
+        wheres = (f"student {s}" for s in student_ids)
+        outcome.tally_all(wheres, results, self.changed, self.unchanged, self.expected)
+        if self.also:
+            name, count = self.also
+            outcome.counts[name] += sum(count(r) for r in results if isinstance(r, Accepted))
+        return outcome
+
+
+GRANT = EachStudent(
+    GrantTermAid,
+    "students_granted",
+    "students_unchanged",
+    {"not_eligible": "not_eligible"},
+    ("grants", lambda r: r.event_types.count("AidGranted")),
+)
+PAY = EachStudent(
+    PayTermAid,
+    "students_paid",
+    "nothing_outstanding",
+    also=("payments", lambda r: len(r.event_ids)),
+)
+PROMOTE = EachStudent(
+    PromoteStudent, "promoted", "already_promoted", {"final_grade": "final_grade", **NOT_ACTIVE}
+)
 
 
 async def grant_aid(
@@ -146,40 +183,8 @@ async def grant_aid(
     issuer: Issuer,
     progress: Progressed,
 ) -> Outcome:
-    commands = [issuer.command(GrantTermAid(student_id=UUID(s), term=term)) for s in student_ids]
-    results = await send_in_batches(client, commands, progress)
-    outcome = Outcome()
-    expected = {"not_eligible": "not_eligible"}
-    outcome.tally_all(
-        _students(student_ids), results, "students_granted", "students_unchanged", expected
-    )
-    outcome.counts["grants"] += sum(_accepted(results, lambda r: r.event_types.count("AidGranted")))
-    return outcome
-
-
-async def pay_term(
-    client: CommandClient,
-    county: str,
-    term: str,
-    paid_on: date,
-    channel: PaymentChannel,
-    reference: str,
-    issuer: Issuer,
-    progress: Progressed,
-) -> Outcome:
-    ids = await registered_students(client, county)
-    payment: dict[str, Any] = {
-        "term": term,
-        "paid_on": paid_on,
-        "channel": channel,
-        "reference": reference,
-    }
-    commands = [issuer.command(PayTermAid(student_id=UUID(s), **payment)) for s in ids]
-    results = await send_in_batches(client, commands, progress)
-    outcome = Outcome()
-    outcome.tally_all(_students(ids), results, "students_paid", "nothing_outstanding")
-    outcome.counts["payments"] += sum(_accepted(results, lambda r: len(r.event_ids)))
-    return outcome
+    """Grant each student their stage's aid for the term, once."""
+    return await GRANT.send(client, student_ids, {"term": term}, issuer, progress)
 
 
 async def pay_file(
@@ -247,10 +252,6 @@ def _value(line: Line[M]) -> M:
 
 def _students(ids: Iterable[str]) -> list[str]:
     return [f"student {s}" for s in ids]
-
-
-def _accepted(results: Iterable[CommandResult], count: Callable[[Accepted], int]) -> list[int]:
-    return [count(r) for r in results if isinstance(r, Accepted)]
 
 
 def _revision_change(event_types: list[str]) -> str:

@@ -8,7 +8,6 @@ whole county, and university rosters are batches written here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +22,7 @@ from contracts.files.csv_lines import CsvFileError
 from contracts.files.exchange_files import parse_payments, parse_university_report
 from contracts.files.roster import parse_roster
 from contracts.types import CountyCode, RegistryId, Term
-from services.cli import aid, reports
+from services.cli import aid
 from services.cli.common import (
     CountyOption,
     Issuer,
@@ -37,13 +36,24 @@ from services.cli.common import (
     console,
     department_option,
     err,
+    fail,
+    failing,
     fetch,
     read_file,
     run,
     send_command,
     show,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import (
+    FileBatch,
+    ForEach,
+    Param,
+    Report,
+    Stream,
+    Verb,
+    add_stream,
+)
+from services.cli.output import View, labelled
 from shared.commandbus import CommandClient
 
 SERVICE = "assistance"
@@ -65,8 +75,7 @@ def _student(registry_id: str) -> UUID:
     check(registry_id, RegistryId, "--student")
     found = run(SERVICE, lambda client: aid.resolve(client, [registry_id.upper()]))
     if registry_id.upper() not in found:
-        err.print(f"[red]error:[/red] no registered student {registry_id}")
-        raise typer.Exit(2)
+        fail(f"no registered student {registry_id}")
     return found[registry_id.upper()]
 
 
@@ -80,7 +89,24 @@ def _requested(fields: dict[str, Any]) -> None:
     fields["requested_amount"] = int(fields.get("students") or 0) * rate
 
 
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
 STUDENT = {"student_id": _student}
+
+
+def _each(
+    name: str, each: aid.EachStudent, doc: str, doing: str, headline: str, **more: Any
+) -> ForEach:
+    """A command of the contracts sent to every student of a county (fetched once)."""
+    county = Param("county", CountyCode, "County code, e.g. 610831.", required=True)
+    students = lambda client, asked: aid.registered_students(client, asked["county"])  # noqa: E731
+    return ForEach(
+        each.model, name, doc, "student_id", (county,), students, each.send, doing, headline, **more
+    )
+
+
 STREAM = Stream(
     SERVICE,
     department="aid_center",
@@ -114,9 +140,6 @@ STREAM = Stream(
         c.RegisterStudent,
         c.ReviseStudent,
         c.RemoveFromRoster,
-        c.PromoteStudent,
-        c.GrantTermAid,
-        c.PayTermAid,
         c.PayAid,
         c.LoadAidCatalogue,
         c.DispatchUniversityRoster,
@@ -165,6 +188,53 @@ STREAM = Stream(
             department="finance",
         ),
     ),
+    batches=(
+        _each(
+            "roster promote",
+            aid.PROMOTE,
+            """Yearly promotion: every student of the county moves up a grade for the school
+            year. Students in the last grade of a stage are listed to be graduated instead; a
+            rerun promotes nobody twice.""",
+            "promoting {county}",
+            "{promoted} promoted, {already_promoted} already promoted, {final_grade} in a final "
+            "grade (graduate them), {not_active} off the roster or out of school, "
+            "{rejected} rejected",
+        ),
+        _each(
+            "aid grant",
+            aid.GRANT,
+            "Grant every eligible student of the county their stage's aid for the term, once.",
+            "granting {term}",
+            "{students_granted} students granted ({grants} grants), {students_unchanged} already "
+            "had their aid, {not_eligible} not eligible (off the roster or out of school), "
+            "{rejected} rejected",
+        ),
+        _each(
+            "aid pay",
+            aid.PAY,
+            """Pay, in full, every outstanding grant of the county for the term (one
+            disbursement). Rerunning with the same reference pays nothing more.""",
+            "paying {term}",
+            "{payments} payments to {students_paid} students, {nothing_outstanding} with nothing "
+            "outstanding, {rejected} rejected",
+            defaults={"channel": PaymentChannel.ONE_CARD_ACCOUNT.value},
+            department="finance",
+        ),
+    ),
+    files=(
+        FileBatch(
+            "aid pay-file",
+            """Record a bank's list of payments (student_registry_id, term, programme, amount,
+            paid_on, channel, reference); a payment above what is outstanding is refused.""",
+            "CSV file.",
+            lambda path: list(parse_payments(path.read_bytes())),
+            (CsvFileError,),
+            aid.pay_file,
+            "recording payments",
+            "{paid} payments recorded, {rejected} rejected",
+            department="finance",
+        ),
+    ),
     reports=(
         Report(
             "aid-coverage",
@@ -172,7 +242,11 @@ STREAM = Stream(
             "On the roster, eligible, aided and missing students by stage, with money granted "
             "and paid.",
             (TERM, COUNTY),
-            reports.coverage_table,
+            View(
+                "aid_coverage_title",
+                "stage registered eligible aided missing amount_granted amount_paid",
+                total=True,
+            ),
         ),
         Report(
             "aid-programmes",
@@ -180,42 +254,66 @@ STREAM = Stream(
             "Per stage and programme: eligible, granted, paid, revoked, outstanding (they "
             "reconcile).",
             (TERM, COUNTY),
-            reports.programmes_table,
+            View(
+                "programmes_title",
+                "stage programme eligible granted amount_granted amount_paid revoked "
+                "amount_revoked amount_outstanding",
+                total=True,
+            ),
         ),
         Report(
             "missing-aid",
             "/api/students-missing-aid",
             "Eligible students with no aid granted for the term, and why.",
             (TERM, COUNTY, Param("limit", int, "Most students listed (default 1000).")),
-            reports.missing_table,
+            View("missing_title", "registry_id name county school stage grade reason"),
         ),
         Report(
             "dropout-alerts",
             "/api/dropout-alerts",
             "Dropout alerts of compulsory-age students, open or resolved.",
             (COUNTY, Param("status", str, "open (default), resolved or all.")),
-            reports.alerts_table,
+            View(
+                "dropout_title",
+                "registry_id name county school stage grade reason left_on status resolution "
+                "resolved_on",
+            ),
         ),
         Report(
             "roster-revision",
             "/api/roster-revision",
             "What a roster revision changed, student by student.",
             (Param("revision", RevisionId, "Revision name, e.g. 2018.", required=True), COUNTY),
-            lambda r, _: reports.revision_table(r),
+            View(
+                "revision_title",
+                "change registry_id name county fields",
+                rows=lambda r: r["changes"],
+                values=lambda r: (
+                    r | {"counts": ", ".join(f"{v} {k}" for k, v in r["counts"].items())}
+                ),
+            ),
         ),
         Report(
             "university-dispatches",
             "/api/university-dispatches",
             "Rosters sent to universities and the status of their reports (late, missing).",
             (COUNTY, SCHOOL_YEAR),
-            reports.dispatches_table,
+            View(
+                "dispatches_title",
+                "county school_year university students dispatched_on report_due_on status "
+                "first_report_on aid_entries aid_amount",
+            ),
         ),
         Report(
             "funding-requests",
             "/api/funding-requests",
             "Requests for per-student public funds and the city's answers.",
             (COUNTY, SCHOOL_YEAR),
-            reports.funds_table,
+            View(
+                "funds_title",
+                "county request_id school_year students rate_per_student requested_amount "
+                "requested_on addressed_to decision approved_amount answered_on",
+            ),
         ),
     ),
 )
@@ -227,31 +325,18 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     roster, aid_app = groups["roster"], groups["aid"]
     roster.command("import")(import_roster)
     roster.command("revise")(revise)
-    roster.command("promote")(promote)
-    aid_app.command("grant")(grant)
-    aid_app.command("pay")(pay)
-    aid_app.command("pay-file")(pay_file)
     groups["catalogue"].command("show")(catalogue_show)
     groups["catalogue"].command("load")(catalogue_load)
     groups["university"].command("dispatch")(dispatch)
     groups["university"].command("report")(university_report)
     # The first release's verbs, kept for scripts that use them.
     app.command("import-roster", help="Same as `eduplan roster import`.")(import_roster)
+    (grant,) = [c.callback for c in aid_app.registered_commands if c.callback and c.name == "grant"]
     app.command("grant-aid", help="Same as `eduplan aid grant`.")(grant)
 
 
 def _read(path: Path, parse: Any) -> list[Any]:
     return read_file(lambda: list(parse(path.read_bytes())), CsvFileError, where=f"{path}: ")
-
-
-def _in(county: str) -> Callable[[CommandClient], Awaitable[int]]:
-    """How many students a county-wide batch goes through (its progress bar's length)."""
-    check(county, CountyCode, "--county")
-    return lambda client: _count(aid.registered_students(client, county))
-
-
-async def _count(ids: Awaitable[list[str]]) -> int:
-    return len(await ids)
 
 
 def import_roster(
@@ -319,121 +404,36 @@ def revise(
     )
 
 
-def promote(
-    county: CountyOption,
-    school_year: SchoolYearOption,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Yearly promotion: every student of the county moves up a grade for the school year.
-
-    Students in the last grade of a stage are listed to be graduated instead; a rerun promotes
-    nobody twice.
-    """
-    students = _in(county)
-    check(school_year, SchoolYear, "--school-year")
-    batch(
-        SERVICE,
-        f"promoting {county}",
-        students,
-        lambda cl, bar: aid.promote(cl, county, school_year, Issuer(department), bar),
-        as_json,
-        "{promoted} promoted, {already_promoted} already promoted, {final_grade} in a final "
-        "grade (graduate them), {not_active} off the roster or out of school, {rejected} rejected",
-        not no_wait,
-    )
-
-
-def grant(
-    term: TermOption,
-    county: CountyOption,
-    department: str = AID_CENTER,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Grant every eligible student of the county their stage's aid for the term, once."""
-    check(term, Term, "--term")
-    students = _in(county)
-
-    async def work(client: CommandClient, bar: Progressed) -> Outcome:
-        ids = await aid.registered_students(client, county)
-        return await aid.grant_aid(client, ids, term, Issuer(department), bar)
-
-    batch(
-        SERVICE,
-        f"granting {term}",
-        students,
-        work,
-        as_json,
-        "{students_granted} students granted ({grants} grants), "
-        "{students_unchanged} already had their aid, {not_eligible} not eligible "
-        "(off the roster or out of school), {rejected} rejected",
-        not no_wait,
-    )
-
-
-def pay(
-    term: TermOption,
-    county: CountyOption,
-    paid_on: DateOption,
-    reference: Annotated[str, typer.Option(help="Disbursement reference (bank batch number).")],
-    channel: Annotated[PaymentChannel, typer.Option(help="How the money reaches families.")] = (
-        PaymentChannel.ONE_CARD_ACCOUNT
-    ),
-    department: str = FINANCE,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Pay, in full, every outstanding grant of the county for the term (one disbursement).
-
-    Rerunning with the same reference pays nothing more.
-    """
-    check(term, Term, "--term")
-    students = _in(county)
-    day = check(paid_on, date, "--paid-on")
-    issuer = Issuer(department)
-    batch(
-        SERVICE,
-        f"paying {term}",
-        students,
-        lambda cl, bar: aid.pay_term(cl, county, term, day, channel, reference, issuer, bar),
-        as_json,
-        "{payments} payments to {students_paid} students, {nothing_outstanding} with nothing "
-        "outstanding, {rejected} rejected",
-        not no_wait,
-    )
-
-
-def pay_file(
-    payments: FileArgument,
-    department: str = FINANCE,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Record a bank's list of payments (student_registry_id, term, programme, amount,
-    paid_on, channel, reference); a payment above what is outstanding is refused."""
-    lines, issuer = _read(payments, parse_payments), Issuer(department)
-    batch(
-        SERVICE,
-        "recording payments",
-        len(lines),
-        lambda cl, bar: aid.pay_file(cl, lines, issuer, bar),
-        as_json,
-        "{paid} payments recorded, {rejected} rejected",
-        not no_wait,
-    )
-
-
 # Catalogue ---------------------------------------------------------------------------
 
 
 def catalogue_show(term: TermOption, as_json: JsonOption = False) -> None:
     """The programmes in force for a term, with their yearly amounts by stage."""
     check(term, Term, "--term")
-    show(
-        fetch("/api/aid-catalogue", term=term), as_json, lambda r: reports.catalogue_table(r, term)
-    )
+    show(fetch("/api/aid-catalogue", term=term), as_json, lambda r: CATALOGUE(r, {"term": term}))
+
+
+def _by_county(row: dict[str, Any]) -> Any:
+    return row.get("county_amounts", {}).items()
+
+
+def _amounts(by_stage: dict[str, Any]) -> str:
+    return ", ".join(f"{labelled('stage', s)} {a}" for s, a in by_stage.items())
+
+
+CATALOGUE = View(
+    "catalogue_title",
+    "programme name payment yearly_amounts county_amounts in_force_from",
+    {
+        "name": lambda r: labelled("programme", r["programme"]),
+        "yearly_amounts": lambda r: _amounts(r["amounts"]),
+        "county_amounts": lambda r: "; ".join(
+            f"{labelled('county', c)}: {_amounts(t)}"
+            for c, t in r.get("county_amounts", {}).items()
+        ),
+        "in_force_from": lambda r: r["effective_from"],
+    },
+)
 
 
 def catalogue_load(
@@ -445,11 +445,8 @@ def catalogue_load(
     """Record a catalogue file as in force from a term: changed and new programmes are set,
     programmes left out are withdrawn. Grants already made keep their amounts."""
     check(effective_from, Term, "--effective-from")
-    try:
+    with failing(CatalogueError):
         programmes = read_catalogue_file(file)
-    except CatalogueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
     payload = c.LoadAidCatalogue(effective_from=effective_from, programmes=programmes)
     send_command(SERVICE, payload, department, as_json, f"catalogue recorded from {effective_from}")
 

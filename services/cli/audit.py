@@ -6,7 +6,7 @@ unless an offset is given. Everything is answered by the projection service's re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,16 +15,15 @@ import typer
 from rich.table import Table
 
 from contracts.types import CountyCode, Stage, Term
-from services.cli import reports
-from services.cli.common import JsonOption, check, console, err, fetch, progress, show
+from services.cli.common import JsonOption, console, err, fail, fetch, progress, show
 from services.cli.contract_cli import Param, with_options
+from services.cli.output import View
 from shared import reporting_client
 from shared.moments import CHINA
 from shared.settings import get_settings
 
 app = typer.Typer(help="The audit trail: who recorded what, when.", no_args_is_help=True)
 
-COLUMNS = ["recorded_at", "actor", "department", "county", "event_type", "stream_id", "version"]
 
 FILTERS = (
     Param("actor", str, "Who issued the command."),
@@ -45,14 +44,22 @@ Limit = Annotated[int, typer.Option(min=1, max=10_000, help="Events per page.")]
 After = Annotated[str | None, typer.Option(help="Cursor: the `next` of the previous page.")]
 
 
-def _table(title: str) -> Any:
+def _events(title: str, **values: str) -> Callable[[dict[str, Any]], Table]:
+    """A page of events, its times in China Standard Time; the cursor of the next page said."""
+    view = View(
+        title,
+        "recorded_at actor department county event_type stream_id version",
+        {"recorded_at": lambda e: _local(e["recorded_at"])},
+        rows=lambda found: found["events"],
+        values=lambda found: (
+            values | {"count": f"{found['count']}{'+' if found.get('count_capped') else ''}"}
+        ),
+    )
+
     def render(found: dict[str, Any]) -> Table:
-        rows = [{**e, "recorded_at": _local(e["recorded_at"])} for e in found["events"]]
-        more = "+" if found.get("count_capped") else ""
-        heading = f"{title}: {found['count']}{more} events (times CST)"
         if found["next"]:
             err.print(f"more: add --after {found['next']}", highlight=False)
-        return reports.table(heading, rows, COLUMNS)
+        return view(found)
 
     return render
 
@@ -68,7 +75,7 @@ def search(
 ) -> None:
     """Events of every service, oldest first, a page at a time."""
     found = fetch("/api/audit/events", "GET", **filters, limit=str(limit), after=after)
-    show(found, as_json, _table("Audit trail"))
+    show(found, as_json, _events("audit_title"))
 
 
 @app.command("export")
@@ -107,16 +114,20 @@ def export_csv(output: Path, filters: Mapping[str, str | None], page_size: int) 
                 return written
 
 
+FIGURE = (
+    Param("term", Term, "Term, e.g. 2017-autumn."),
+    Param("county", CountyCode, "County code of the events, e.g. 610831."),
+    Param("stage", Stage, "Education stage, e.g. primary."),
+    Param("school_year", int, "School year, e.g. 2017."),
+    Param("year", int, "Calendar year, e.g. 2017."),
+)
+
+
 @app.command("behind")
+@with_options(FIGURE, "params")
 def behind(
     figure: Annotated[str, typer.Argument(help="Figure, e.g. aid-coverage (see `figures`).")],
-    term: Annotated[str | None, typer.Option(help="Term, e.g. 2017-autumn.")] = None,
-    county: Annotated[
-        str | None, typer.Option(help="County code of the events, e.g. 610831.")
-    ] = None,
-    stage: Annotated[str | None, typer.Option(help="Education stage, e.g. primary.")] = None,
-    school_year: Annotated[int | None, typer.Option(help="School year, e.g. 2017.")] = None,
-    year: Annotated[int | None, typer.Option(help="Calendar year, e.g. 2017.")] = None,
+    params: Filters,
     param: Annotated[
         list[str] | None, typer.Option(help="Another parameter of the figure: NAME=VALUE.")
     ] = None,
@@ -128,16 +139,6 @@ def behind(
     as_json: JsonOption = False,
 ) -> None:
     """The events behind a figure of the dashboard, e.g. the grants an `aided` count counts."""
-    check(term, Term, "--term")
-    check(stage, Stage, "--stage")
-    check(county, CountyCode, "--county")
-    params: dict[str, str | None] = {
-        "county": county,
-        "term": term,
-        "stage": stage,
-        "school_year": str(school_year) if school_year is not None else None,
-        "year": str(year) if year is not None else None,
-    }
     for item in param or []:
         name, sep, value = item.partition("=")
         if not sep:
@@ -150,14 +151,16 @@ def behind(
         search = {k: v for k, v in found["search"].items() if k not in ("limit", "after")}
         written = export_csv(csv_file, search, 10_000)
         err.print(f"{written} events written to {csv_file}", highlight=False)
-    show(found, as_json, _table(f"Events behind {figure}"))
+    show(found, as_json, _events("behind_title", figure=figure))
 
 
 @app.command("figures")
 def figures(as_json: JsonOption = False) -> None:
     """The dashboard figures whose events can be listed, and their parameters."""
-    columns = ["figure", "report", "params", "required", "event_types", "about"]
-    show(fetch("/api/audit/figures"), as_json, lambda r: reports.table("Figures", r, columns))
+    show(fetch("/api/audit/figures"), as_json, FIGURES)
+
+
+FIGURES = View("figures_title", "figure report params required event_types about")
 
 
 def _download(path: str, **params: str | None) -> tuple[bytes, Mapping[str, str]]:
@@ -167,5 +170,4 @@ def _download(path: str, **params: str | None) -> tuple[bytes, Mapping[str, str]
         with server.open(path, "GET", params, timeout=300) as r:
             return r.read(), {k.lower(): v for k, v in r.headers.items()}
     except reporting_client.ReportUnavailable as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)

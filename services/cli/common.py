@@ -7,9 +7,10 @@ import getpass
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 import typer
@@ -49,6 +50,25 @@ def said(result: Rejected) -> str:
     return i18n.refusal(result)
 
 
+def fail(message: object, code: int = 2, label: str | None = "error") -> NoReturn:
+    """Say what went wrong on one line of stderr and stop: exit status 2 is a usage error or
+    a service that cannot be reached, 1 a refusal."""
+    said = f"{label}: {message}" if label else str(message)
+    err.print(said, style="red", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def failing(*errors: type[Exception], where: str = "", after: str = "") -> Iterator[None]:
+    """The `errors` raised inside are failures (exit status 2), said with `where` before
+    (unless they say it already)."""
+    try:
+        yield
+    except errors as exc:
+        said = str(exc)
+        fail(f"{'' if said.startswith(where) else where}{said}{after}")
+
+
 def department_option(default: str) -> Any:
     return typer.Option(default, help=f"Issuing department (default {default}).")
 
@@ -71,10 +91,6 @@ class Issuer:
 
     department: str
     correlation_id: UUID = field(default_factory=uuid4)
-
-    @classmethod
-    def of(cls, department: str) -> Issuer:
-        return cls(department)
 
     def command(self, payload: BaseModel, command_id: UUID | None = None) -> CommandEnvelope:
         return new_command(
@@ -211,11 +227,9 @@ def run(service: str, work: Callable[[CommandClient], Awaitable[T]], wait: bool 
     try:
         done = asyncio.run(main())
     except (ServiceUnavailable, NatsUnreachable) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(exc)
     except Refused as exc:
-        err.print(f"[red]refused:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(exc, 1, "refused")
     if wait and any(recorded):
         wait_for_reports([service], settings.report_wait)
     return done
@@ -248,7 +262,7 @@ def send_command(
     service: str, payload: BaseModel, department: str, as_json: bool, done: str, **keep: Any
 ) -> Accepted:
     """`send_one` for a payload issued for `department`."""
-    return send_one(service, Issuer.of(department).command(payload), as_json, done, **keep)
+    return send_one(service, Issuer(department).command(payload), as_json, done, **keep)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -264,8 +278,7 @@ def build_command(model: type[M], options: Mapping[str, str] | None = None, /, *
             f"{_option(e['loc'], options or {})}: {str(e['msg']).removeprefix('Value error, ')}"
             for e in exc.errors(include_url=False)
         )
-        err.print(f"[red]error:[/red] {problems}; nothing was sent", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"{problems}; nothing was sent")
 
 
 def _option(loc: tuple[int | str, ...], options: Mapping[str, str]) -> str:
@@ -277,11 +290,8 @@ def _option(loc: tuple[int | str, ...], options: Mapping[str, str]) -> str:
 
 def read_file(read: Callable[[], T], *errors: type[Exception], where: str = "") -> T:
     """What a file holds; a file that cannot be read as a whole is a usage error (exit 2)."""
-    try:
+    with failing(*errors, where=where, after="; nothing was sent"):
         return read()
-    except errors as exc:
-        err.print(f"[red]error:[/red] {where}{exc}; nothing was sent", highlight=False)
-        raise typer.Exit(2) from None
 
 
 def progress(description: str, total: int) -> tuple[Progress, Progressed]:
@@ -299,19 +309,17 @@ def progress(description: str, total: int) -> tuple[Progress, Progressed]:
 def batch(
     service: str,
     description: str,
-    total: int | Callable[[CommandClient], Awaitable[int]],
+    total: int,
     work: Callable[[CommandClient, Progressed], Awaitable[Outcome]],
     as_json: bool,
     headline: str,
     wait: bool = True,
 ) -> None:
-    """Run a batch with a progress bar of `total` steps (a number, or asked of the service
-    first), then print its outcome; any rejection makes the exit status 1."""
+    """Run a batch with a progress bar of `total` steps, then print its outcome; any
+    rejection makes the exit status 1."""
 
     async def with_bar(client: CommandClient) -> Outcome:
-        bar, advance = progress(
-            description, total if isinstance(total, int) else await total(client)
-        )
+        bar, advance = progress(description, total)
         with bar:
             return await work(client, advance)
 
@@ -337,8 +345,7 @@ def fetch(path: str, method: str = "GET", **params: str | None) -> Any:
         server = reporting_client.ReportingServer.from_settings(get_settings())
         body, freshness = reporting_client.fetch_report(server, path, method, params)
     except reporting_client.ReportUnavailable as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)
     if freshness:
         _say(reporting_client.freshness_note(freshness), "dim")
     return body

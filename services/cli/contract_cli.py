@@ -15,9 +15,10 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -26,7 +27,22 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from contracts.registry import commands_of
-from services.cli.common import build_command, check, fetch, send_command, show
+from services.cli.common import (
+    Issuer,
+    Outcome,
+    Progressed,
+    batch,
+    build_command,
+    check,
+    fetch,
+    progress,
+    read_file,
+    report_outcome,
+    run,
+    send_command,
+    show,
+)
+from shared.commandbus import CommandClient
 
 Convert = Callable[[str], Any]
 Table = Callable[[Any, Mapping[str, Any]], Any]
@@ -74,6 +90,49 @@ class Report:
     table: Table
 
 
+Items = Callable[[CommandClient, Mapping[str, Any]], Awaitable[list[str]]]
+SendEach = Callable[
+    [CommandClient, list[str], dict[str, Any], Issuer, Progressed], Awaitable[Outcome]
+]
+
+
+@dataclass(frozen=True)
+class ForEach:
+    """A contract command sent once for each of many (every student of a county): an option
+    per field of the model but `each`, which is filled in per item, and the options `over`
+    that choose the items; `items` finds them (once), `send` sends and counts the commands."""
+
+    model: type[BaseModel]
+    name: str
+    doc: str
+    each: str
+    over: Sequence[Param]
+    items: Items
+    send: SendEach
+    doing: str  # the progress bar's, formatted with the options' values
+    headline: str  # the outcome's, formatted with its counts
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # field -> default option value
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class FileBatch:
+    """A command that sends what a file holds as one batch: `read` the file (its `errors`
+    refuse it as a whole, exit status 2), then `send` it with a progress bar of `steps`."""
+
+    name: str
+    doc: str
+    file_help: str
+    read: Callable[[Path], Any]
+    errors: tuple[type[Exception], ...]
+    send: Callable[[CommandClient, Any, Issuer, Progressed], Awaitable[Outcome]]
+    doing: str
+    headline: str
+    steps: Callable[[Any], int] = len
+    default: Path | None = None  # the file read when none is given
+    department: str | None = None
+
+
 @dataclass(frozen=True)
 class Stream:
     """A service's commands on the command line: every command of its contracts, by default
@@ -88,6 +147,8 @@ class Stream:
     verbs: Sequence[Verb] = ()
     skip: Collection[type[BaseModel]] = ()
     reports: Sequence[Report] = ()
+    batches: Sequence[ForEach] = ()
+    files: Sequence[FileBatch] = ()
 
 
 def add_stream(
@@ -101,13 +162,18 @@ def add_stream(
     for name, group in groups.items():
         app.add_typer(group, name=name)
     named = {v.model: v for v in stream.verbs}
+    skip = {*stream.skip, *(b.model for b in stream.batches)}
     for spec in commands_of(stream.service):
-        if spec.model in stream.skip:
+        if spec.model in skip:
             continue
         verb = named.get(spec.model, Verb(spec.model))
         _place(app, groups, verb.name or _kebab(spec.model.__name__), _command(stream, verb))
     for report in stream.reports:
         _place(reports_to or app, groups, report.name, _report(report))
+    for each in stream.batches:
+        _place(app, groups, each.name, _for_each(stream, each))
+    for file in stream.files:
+        _place(app, groups, file.name, _file_batch(stream, file))
     return groups
 
 
@@ -162,8 +228,10 @@ def _holds_model(annotation: Any) -> bool:
     return any(_holds_model(a) for a in typing.get_args(annotation))
 
 
-def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
-    leaves = [lf for lf in _leaves(verb.model, stream.options) if lf.path not in verb.hidden]
+def _params(
+    stream: Stream, leaves: Sequence[_Leaf], verb: Verb, defaults: Mapping[str, Any]
+) -> list[inspect.Parameter]:
+    """One option per leaf, its help the field's description (and its values, for an enum)."""
     params = []
     for leaf in leaves:
         described = stream.helps.get(leaf.path) or (leaf.info.description or "").strip()
@@ -175,39 +243,103 @@ def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
             default: Any = bool(leaf.info.default) if not leaf.required else False
         elif _is_list(leaf.info.annotation):
             kind, default = (list[str], inspect.Parameter.empty if leaf.required else None)
+        elif leaf.path in defaults:
+            kind, default = str, str(defaults[leaf.path])
         else:
             required = leaf.required and leaf.path not in (*verb.new_ids, *verb.optional)
             kind, default = (str, inspect.Parameter.empty) if required else (str | None, None)
         params.append(_parameter(leaf.param, kind, typer.Option(leaf.option, help=help_), default))
-    department = verb.department or stream.department
-    help_ = f"Issuing department (default {department})."
-    params += [_parameter("department", str, typer.Option(help=help_), department), _JSON]
+    return [*params, _department(verb.department or stream.department), _JSON]
+
+
+def _department(default: str) -> inspect.Parameter:
+    help_ = f"Issuing department (default {default})."
+    return _parameter("department", str, typer.Option(help=help_), default)
+
+
+def _fields(leaves: Sequence[_Leaf], given: Mapping[str, Any], verb: Verb) -> dict[str, Any]:
+    """The model's fields from the options given (nested parts rebuilt, values converted)."""
+    fields: dict[str, Any] = {}
+    for leaf in leaves:
+        value = given[leaf.param]
+        if value is None or (value == [] and not leaf.required):
+            continue
+        _put(fields, leaf.path, _converted(value, leaf, verb.convert.get(leaf.path)))
+    return fields
+
+
+def _command(stream: Stream, verb: Verb) -> Callable[..., None]:
+    leaves = [lf for lf in _leaves(verb.model, stream.options) if lf.path not in verb.hidden]
+    options = {lf.path: lf.option for lf in leaves}
 
     def command(**given: Any) -> None:
-        fields: dict[str, Any] = {}
         made: dict[str, UUID] = {}
-        for leaf in leaves:
-            value = given[leaf.param]
-            if leaf.path in verb.new_ids and value is None:
-                value = made[leaf.path.rpartition(".")[2]] = uuid4()
-            elif leaf.path in verb.new_ids:
-                value = made[leaf.path.rpartition(".")[2]] = check(value, UUID, leaf.option)
-            if value is None or (value == [] and not leaf.required):
-                continue
-            value = _converted(value, leaf, verb.convert.get(leaf.path))
-            _put(fields, leaf.path, value)
+        for leaf in (lf for lf in leaves if lf.path in verb.new_ids):
+            value = check(given[leaf.param], UUID, leaf.option) or uuid4()
+            given[leaf.param] = made[leaf.path.rpartition(".")[2]] = value
+        fields = _fields(leaves, given, verb)
         if verb.fill:
             verb.fill(fields)
-        payload = build_command(verb.model, {lf.path: lf.option for lf in leaves}, **fields)
+        payload = build_command(verb.model, options, **fields)
         said = {lf.path.rpartition(".")[2]: given[lf.param] for lf in leaves}
         flat = fields | {k: v for k, v in said.items() if v is not None} | made
         done = verb.done.format_map(_Blank(flat))
         send_command(stream.service, payload, given["department"], given["as_json"], done, **made)
 
-    command.__doc__ = inspect.cleandoc(verb.model.__doc__ or verb.model.__name__)
+    return _made(
+        command, verb.model.__doc__ or "", verb.model.__name__, _params(stream, leaves, verb, {})
+    )
+
+
+def _made(
+    command: Callable[..., None], doc: str, name: str, params: list[inspect.Parameter]
+) -> Callable[..., None]:
+    """`command` as Typer sees a function of these keyword parameters."""
+    command.__doc__ = inspect.cleandoc(doc)
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__name__ = _kebab(verb.model.__name__).replace("-", "_")
+    command.__name__ = _kebab(name).replace("-", "_").replace(" ", "_")
     return command
+
+
+def _for_each(stream: Stream, spec: ForEach) -> Callable[..., None]:
+    verb = Verb(spec.model, department=spec.department)
+    leaves = [lf for lf in _leaves(spec.model, stream.options) if lf.path != spec.each]
+    over = [_option(p) for p in spec.over]
+    params = [*_params(stream, leaves, verb, spec.defaults), *over, _NO_WAIT]
+    options = {lf.path: lf.option for lf in leaves}
+
+    def command(**given: Any) -> None:
+        asked = {p.name: check(given[p.name], p.kind, p.option_name) for p in spec.over}
+        fields = _fields(leaves, given, verb) | {spec.each: uuid4()}  # checked for every item
+        fields = build_command(spec.model, options, **fields).model_dump(exclude={spec.each})
+        issuer = Issuer(given["department"])
+
+        async def work(client: CommandClient) -> Outcome:
+            items = await spec.items(client, asked)
+            bar, advance = progress(spec.doing.format_map(_Blank(given)), len(items))
+            with bar:
+                return await spec.send(client, items, fields, issuer, advance)
+
+        outcome = run(stream.service, work, wait=not given["no_wait"])
+        report_outcome(outcome, given["as_json"], spec.headline)
+
+    return _made(command, spec.doc, spec.name, params)
+
+
+def _file_batch(stream: Stream, spec: FileBatch) -> Callable[..., None]:
+    argument = typer.Argument(exists=True, dir_okay=False, help=spec.file_help)
+    file = _parameter("file", Path, argument, spec.default or inspect.Parameter.empty)
+
+    def command(file: Path, department: str, as_json: bool, no_wait: bool) -> None:
+        held = read_file(lambda: spec.read(file), *spec.errors, where=f"{file}: ")
+        issuer = Issuer(department)
+        send = spec.send
+        steps = spec.steps(held)
+        work = lambda client, bar: send(client, held, issuer, bar)  # noqa: E731
+        batch(stream.service, spec.doing, steps, work, as_json, spec.headline, not no_wait)
+
+    params = [file, _department(spec.department or stream.department), _JSON, _NO_WAIT]
+    return _made(command, spec.doc, spec.name, params)
 
 
 def _choices(annotation: Any) -> str:
@@ -261,19 +393,22 @@ def _parameter(name: str, kind: Any, option: Any, default: Any) -> inspect.Param
 
 
 _JSON = _parameter("as_json", bool, typer.Option("--json", help="Print JSON."), False)
+_NO_WAIT = _parameter(
+    "no_wait",
+    bool,
+    typer.Option("--no-wait", help="Do not wait for the reports to include the changes."),
+    False,
+)
+
+
+def _option(p: Param) -> inspect.Parameter:
+    if p.flag:
+        return _parameter(p.name, bool, typer.Option(p.option_name, help=p.help), False)
+    kind, default = (str, inspect.Parameter.empty) if p.required else (str | None, None)
+    return _parameter(p.name, kind, typer.Option(p.option_name, help=p.help), default)
 
 
 def _report(report: Report) -> Callable[..., None]:
-    params = []
-    for p in report.params:
-        if p.flag:
-            kind: Any = bool
-            default: Any = False
-        else:
-            kind, default = (str, inspect.Parameter.empty) if p.required else (str | None, None)
-        params.append(_parameter(p.name, kind, typer.Option(p.option_name, help=p.help), default))
-    params.append(_JSON)
-
     def command(**given: Any) -> None:
         asked: dict[str, Any] = {}
         for p in report.params:
@@ -286,10 +421,7 @@ def _report(report: Report) -> Callable[..., None]:
         body = fetch(report.path, **asked)
         show(body, given["as_json"], lambda b: report.table(b, asked))
 
-    command.__doc__ = report.doc
-    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__name__ = report.name.replace(" ", "_").replace("-", "_")
-    return command
+    return _made(command, report.doc, report.name, [*map(_option, report.params), _JSON])
 
 
 def with_options(params: Sequence[Param], into: str) -> Callable[[Callable[..., None]], Any]:
@@ -298,15 +430,7 @@ def with_options(params: Sequence[Param], into: str) -> Callable[[Callable[..., 
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
         hints = typing.get_type_hints(fn, include_extras=True)
-        made = [
-            _parameter(
-                p.name,
-                str if p.required else str | None,
-                typer.Option(p.option_name, help=p.help),
-                inspect.Parameter.empty if p.required else None,
-            )
-            for p in params
-        ]
+        made = [_option(p) for p in params]
         kept = []
         for p in inspect.signature(fn).parameters.values():
             q = p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[p.name])
@@ -318,9 +442,7 @@ def with_options(params: Sequence[Param], into: str) -> Callable[[Callable[..., 
                 check(asked[p.name], p.kind, p.option_name)
             fn(**given, **{into: asked})
 
-        command.__doc__, command.__name__ = fn.__doc__, fn.__name__
-        command.__signature__ = inspect.Signature(kept)  # type: ignore[attr-defined]
-        return command
+        return _made(command, fn.__doc__ or "", fn.__name__, kept)
 
     return wrap
 

@@ -16,13 +16,14 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
+from rich.console import Group
 
 from contracts.evaluation.commands import AdoptCountyPlan, AdoptGuidancePlan
 from contracts.evaluation.plan import CountyPlan, TaskTarget
 from contracts.files.county_plan import PlanFileError, read_plan
 from contracts.pairing.commands import AdoptPairingTargets
 from contracts.staffing.commands import AdoptStaffingTargets
-from services.cli import reports
+from services.cli import output
 from services.cli.common import (
     Issuer,
     JsonOption,
@@ -30,13 +31,14 @@ from services.cli.common import (
     OptionalCountyOption,
     Outcome,
     check,
-    err,
+    fail,
     fetch,
     read_file,
     report_outcome,
     run,
     show,
 )
+from services.cli.output import View, labelled, title
 
 app = typer.Typer(
     help="Counties as data: adopt a county's plan and targets, list them, show one, its progress.",
@@ -103,7 +105,7 @@ def adopt(
     """Adopt or revise a county's plan and every work stream's targets from a plan file."""
     day = check(effective_from, date, "--effective-from")
     plan = read_file(lambda: read_plan(plan_file), PlanFileError)
-    issuer = Issuer.of(department)
+    issuer = Issuer(department)
     outcome = Outcome()
     for service, commands in adoption_commands(plan, day).items():
 
@@ -126,20 +128,57 @@ def adopt(
     )
 
 
+COUNTIES = View(
+    "counties_title",
+    "county name name_zh period_start period_end tasks revisions",
+    {"revisions": lambda r: len(r["revisions"])},
+)
+PLAN_GOALS = View(
+    "plan_goals_title",
+    "id zh due title",
+    rows=lambda body: body["plan"]["goals"],
+    values=lambda body: {
+        **body["plan"]["county"],
+        "revision": body["plan"]["revision"],
+        "effective_from": body["plan"]["effective_from"],
+        "on": body["judged_on"],
+    },
+)
+PLAN_TASKS = View(
+    "plan_tasks_title",
+    "task task_zh target baseline units",
+    {
+        "task": lambda t: t["id"],
+        "task_zh": lambda t: t["zh"],
+        "target": lambda t: TaskTarget.model_validate(t["target"]).describe(),
+        "baseline": lambda t: t["baseline"] and f"{t['baseline']['value']} {t['baseline']['of']}",
+    },
+    rows=lambda body: body["plan"]["tasks"],
+)
+GOALS = View(
+    "goals_title",
+    "id zh due status actual",
+    rows=lambda body: body["goals"],
+    values=lambda body: {"on": body["judged_on"]},
+)
+TASKS = View(
+    "tasks_title",
+    "task_id task_zh target baseline actual status detail",
+    rows=lambda body: body["tasks"],
+    values=lambda body: {"on": body["judged_on"], "rule": labelled("rule", body["judged_on_rule"])},
+)
+PROVINCE = View(
+    "province_tasks_title",
+    "task_id done on_track behind not_started no_target",
+    rows=lambda body: body["province"],
+    total=True,
+)
+
+
 @app.command("list")
 def list_counties(as_json: JsonOption = False) -> None:
     """Every county with a plan: names, period, tasks and revisions."""
-    rows = fetch("/api/county-plans")
-    flat = [
-        {
-            **r,
-            "revisions": len(r["revisions"]),
-            "in_force_from": r["revisions"][-1]["effective_from"] if r["revisions"] else "",
-        }
-        for r in rows
-    ]
-    columns = ["county", "name", "name_zh", "period_start", "period_end", "tasks", "revisions"]
-    show(rows if as_json else flat, as_json, lambda _: reports.table("Counties", flat, columns))
+    show(fetch("/api/county-plans"), as_json, COUNTIES)
 
 
 @app.command("show")
@@ -151,33 +190,8 @@ def show_county(
     """The county's plan in force on a day: goals, tasks with targets, baselines and units."""
     body = fetch("/api/county", county=county, judged_on=judged_on)
     if body["plan"] is None:
-        err.print(body["message"], highlight=False)
-        raise typer.Exit(1)
-    show(body, as_json, _plan_tables)
-
-
-def _plan_tables(body: dict[str, Any]) -> Any:
-    from rich.console import Group  # noqa: PLC0415 - only for tables
-
-    plan = body["plan"]
-    tasks = [
-        {
-            "task": t["id"],
-            "task_zh": t["zh"],
-            "target": TaskTarget.model_validate(t["target"]).describe(),
-            "baseline": f"{t['baseline']['value']} {t['baseline']['of']}" if t["baseline"] else "",
-            "units": ", ".join(t["units"]),
-        }
-        for t in plan["tasks"]
-    ]
-    title = (
-        f"{plan['county']['name']} ({plan['county']['code']}), revision {plan['revision']} "
-        f"in force from {plan['effective_from']}, judged on {body['judged_on']}"
-    )
-    return Group(
-        reports.table(f"Goals: {title}", plan["goals"], ["id", "zh", "due", "title"]),
-        reports.table("Tasks", tasks, ["task", "task_zh", "target", "baseline", "units"]),
-    )
+        fail(body["message"], 1, None)
+    show(body, as_json, lambda b: Group(PLAN_GOALS(b), PLAN_TASKS(b)))
 
 
 @app.command("progress")
@@ -190,39 +204,17 @@ def progress_report(
     county compared task by task."""
     body = fetch("/api/plan-progress", county=county, judged_on=judged_on)
     if body.get("message"):
-        err.print(body["message"], highlight=False)
-        raise typer.Exit(1)
+        fail(body["message"], 1, None)
     show(body, as_json, _progress_tables)
 
 
-def _progress_tables(body: dict[str, Any]) -> Any:
-    from rich.console import Group  # noqa: PLC0415 - only for tables
-
-    day = body["judged_on"]
-    if body["county"] is None:
-        ids = sorted({r["task_id"] for r in body["tasks"]}, key=_task_order)
-        rows = [
-            {"county": c["county"], "name": c["name"], **c["statuses"]} for c in body["counties"]
-        ]
-        return Group(
-            reports.table(f"Counties × tasks, judged on {day}", rows, ["county", "name", *ids]),
-            reports.table(
-                "Province: counties per task and status",
-                body["province"],
-                ["task_id", "done", "on_track", "behind", "not_started", "no_target"],
-                total=True,
-            ),
-        )
-    return Group(
-        reports.table(
-            f"Goals, judged on {day}", body["goals"], ["id", "zh", "due", "status", "actual"]
-        ),
-        reports.table(
-            f"Tasks, judged on {day} ({body['judged_on_rule'].replace('_', ' ')})",
-            body["tasks"],
-            ["task_id", "task_zh", "target", "baseline", "actual", "status", "detail"],
-        ),
-    )
+def _progress_tables(body: dict[str, Any]) -> Group:
+    if body["county"] is not None:
+        return Group(GOALS(body), TASKS(body))
+    ids = sorted({r["task_id"] for r in body["tasks"]}, key=_task_order)
+    rows = [{"county": c["county"], "name": c["name"], **c["statuses"]} for c in body["counties"]]
+    heading = title("counties_tasks_title", on=body["judged_on"])
+    return Group(output.table(heading, rows, ["county", "name", *ids]), PROVINCE(body))
 
 
 def _task_order(task_id: str) -> tuple[int, int, str]:

@@ -123,7 +123,7 @@ async def send(client: CommandClient, issuer: Issuer, commands: list[BaseModel])
 
 
 async def seed_assistance(client: CommandClient, county: str, log: Log) -> None:
-    aid_center, finance = Issuer.of("aid_center"), Issuer.of("finance")
+    aid_center, finance = Issuer("aid_center"), Issuer("finance")
     rows = sample_rows(county, school_year=YEAR)
     roster = list(parse_roster(to_csv(rows).encode()))
     with bar("registering the sample roster", len(roster)) as advance:
@@ -142,18 +142,10 @@ async def seed_assistance(client: CommandClient, county: str, log: Log) -> None:
     with bar(f"granting {TERM}", len(students)) as advance:
         log.add("grants", await aid.grant_aid(client, students, TERM, aid_center, advance))
     registered = await aid.registered_students(client, county)
+    payment = {"term": TERM, "paid_on": date(YEAR, 10, 20), "reference": f"DEMO-{county}-{TERM}"}
+    payment["channel"] = PaymentChannel.ONE_CARD_ACCOUNT
     with bar(f"paying {TERM}", len(registered)) as advance:
-        paid = await aid.pay_term(
-            client,
-            county,
-            TERM,
-            date(YEAR, 10, 20),
-            PaymentChannel.ONE_CARD_ACCOUNT,
-            f"DEMO-{county}-{TERM}",
-            finance,
-            advance,
-        )
-        log.add("payments", paid)
+        log.add("payments", await aid.PAY.send(client, registered, payment, finance, advance))
     universities: dict[str, list[str]] = {}
     for r in rows:
         if r["stage"] in UNIVERSITY_STAGES:
@@ -188,7 +180,7 @@ async def seed_assistance(client: CommandClient, county: str, log: Log) -> None:
 
 
 async def seed_pairing(client: CommandClient, county: str, log: Log) -> None:
-    issuer = Issuer.of("basic_ed_1")
+    issuer = Issuer("basic_ed_1")
     pilot = load_seed()
     pairs = tuple(p.model_copy(update={"county": county}) for p in pilot.pairs)
     (targets,) = adoption_commands(pilot_plan(county))["pairing"]
@@ -273,7 +265,7 @@ def dispatch_sheet(county: str) -> str:
 
 
 async def seed_staffing(client: CommandClient, county: str, log: Log) -> None:
-    issuer = Issuer.of("teacher_division")
+    issuer = Issuer("teacher_division")
     adopted = await send(client, issuer, adoption_commands(pilot_plan(county))["staffing"])
     log.add("targets", adopted)
     if adopted.rejected:
@@ -344,12 +336,12 @@ CENSUS = {
 
 
 async def seed_evaluation(client: CommandClient, county: str, log: Log) -> None:
-    office = Issuer.of("office")
+    office = Issuer("office")
     log.add(
         "county plan",
         await send(client, office, adoption_commands(pilot_plan(county))["evaluation"]),
     )
-    institute = Issuer.of("education_science_institute")
+    institute = Issuer("education_science_institute")
     try:
         plan: list[BaseModel] = [guidance_plan(county, YEAR)]
     except SeedError as exc:
@@ -370,7 +362,7 @@ async def seed_evaluation(client: CommandClient, county: str, log: Log) -> None:
             }
         )
         log.add("guidance", await send(client, institute, [*plan, visit]))
-    office = Issuer.of("supervision_office")
+    office = Issuer("supervision_office")
     fields = list(SchoolStatistics.model_fields)
     for stage, schools in CENSUS.items():
         where: dict[str, Any] = {"county": county, "year": YEAR, "stage": stage}

@@ -10,7 +10,7 @@ command twice records it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +19,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import typer
 from pydantic import BaseModel
 from rich.console import Group
-from rich.table import Table
 
 from contracts.evaluation import commands as c
 from contracts.evaluation.queries import GetThresholdsInForce, ThresholdsInForce
@@ -29,7 +28,6 @@ from contracts.files.statistics_census import (
     COLUMNS,
     REGISTER_COLUMNS,
     CensusFileError,
-    CensusLine,
     read_census,
 )
 from contracts.types import CountyCode
@@ -51,6 +49,7 @@ from services.cli.common import (
     show,
 )
 from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream, with_options
+from services.cli.output import Row, View, labelled
 from shared.commandbus import CommandClient
 
 SERVICE = "evaluation"
@@ -99,12 +98,41 @@ def _visit(model: type[BaseModel], name: str, done: str, on: str) -> Verb:
     )
 
 
-_VISIT_COLUMNS = ["county", "institution", "name", "planned", "held", "visits_min", "visits_max"]
-_VISIT_COLUMNS += ["last_held_on", "status"]
-_PROJECT_COLUMNS = ["county", "school", "name", "funding_source", "amount", "funded_amount"]
-_PROJECT_COLUMNS += ["milestone", "milestone_on", "project_id"]
-_EVALUATION_COLUMNS = ["county", "year", "body", "body_kind", "scope", "evaluated_on", "score"]
-_EVALUATION_COLUMNS += ["outcome", "title", "decided_on"]
+_PROJECT_COLUMNS = "county school name funding_source amount funded_amount milestone milestone_on"
+_PROJECT_COLUMNS += " project_id"
+_EVALUATION_COLUMNS = "county year body body_kind scope evaluated_on score outcome title decided_on"
+VISITS = View(
+    "visits_title",
+    "county institution name planned held visits_min visits_max last_held_on status",
+)
+MISSING_VISITS = View("missing_visits_title", "county institution name planned")
+THRESHOLDS = View("thresholds_title", "stage id applies_from composite_max quality_max")
+
+
+def _checks(row: Row) -> str:
+    checks = row["checks"] or []
+    return ", ".join(f"{k['rate']} {k['value']} ≥ {k['minimum']} {_MET[k['met']]}" for k in checks)
+
+
+_MET = {True: "✓", False: "✗", None: ""}
+BALANCE = View(
+    "balance_title",
+    "indicator county_value coefficient quality_max passed trend",
+    {
+        "trend": lambda i: " → ".join(f"{t['year']}: {t['coefficient']}" for t in i["trend"]),
+        "passed": lambda i: _MET[i["passed"]],
+    },
+    rows=lambda s: s["indicators"],
+    values=lambda s: (
+        s
+        | {
+            "stage": labelled("stage", s["stage"]),
+            "basic": _MET[s["basic_balance_met"]],
+            "quality": _MET[s["quality_balance_met"]] or "-",
+            "trend": " → ".join(f"{t['year']}: {t['composite']}" for t in s["composite_trend"]),
+        }
+    ),
+)
 
 
 STREAM = Stream(
@@ -214,59 +242,53 @@ STREAM = Stream(
             "/api/evaluation/census",
             "Schools of the census and whether their statistics are in.",
             (YEAR, COUNTY, STAGE),
-            lambda r, a: table(
-                f"Census {a['year']}",
-                r,
-                ["county", "stage", "school", "name", "revision", "status"],
-            ),
+            View("census_title", "county stage school name revision status"),
         ),
         Report(
             "balance report",
             "/api/evaluation/balance",
             "Coefficient table per indicator and stage, pass/fail, and the trend across years.",
             (YEAR, COUNTY, STAGE),
-            lambda r, _: Group(*map(_balance_table, r)) if r else "no assessment",
+            lambda r, _: Group(*map(BALANCE, r)) if r else "-",
         ),
         Report(
             "dhdu report",
             "/api/evaluation/dual-high-dual-universal",
             "Latest rates and verdict per county.",
             (YEAR, COUNTY),
-            lambda r, a: _universal_table(r, a),  # noqa: PLW0108 - defined below
+            View(
+                "dhdu_title",
+                "county figures_revision thresholds_id checks met assessment_current",
+                {"checks": _checks},
+            ),
         ),
         Report(
             "projects report",
             "/api/evaluation/high-school-projects",
             "Projects at their latest milestone.",
             (COUNTY,),
-            lambda r, _: table("High-school projects", r, _PROJECT_COLUMNS),
+            View("projects_title", _PROJECT_COLUMNS),
         ),
         Report(
             "activities report",
             "/api/evaluation/quality-activities",
             "Activities of the year by kind.",
             (YEAR, COUNTY),
-            lambda r, a: table(
-                f"Quality-improvement activities, {a['year']}",
-                r,
-                ["county", "kind", "activities", "participants", "expert_visits"],
-            ),
+            View("activities_title", "county kind activities participants expert_visits"),
         ),
         Report(
             "evaluations report",
             "/api/evaluation/evaluations",
             "Evaluations and third-party reports with their outcomes.",
             (COUNTY, ANY_YEAR),
-            lambda r, _: table("Evaluations", r, _EVALUATION_COLUMNS),
+            View("evaluations_title", _EVALUATION_COLUMNS),
         ),
         Report(
             "titles",
             "/api/evaluation/titles",
             "Titles awarded to counties.",
             (COUNTY, ANY_YEAR),
-            lambda r, _: table(
-                "Titles awarded", r, ["county", "title", "year", "body", "decided_on", "decided_by"]
-            ),
+            View("titles_title", "county title year body decided_on decided_by"),
         ),
     ),
 )
@@ -289,9 +311,8 @@ def visits_report(
     check(county, CountyCode, "--county")
     path = "institutions-without-visits" if missing else "research-visits"
     rows = fetch(f"/api/evaluation/{path}", year=str(year), county=county)
-    columns = _VISIT_COLUMNS[:4] if missing else _VISIT_COLUMNS
-    title = f"{'Institutions without visits' if missing else 'Research visits'}, {year}"
-    show(rows, as_json, lambda r: table(title, r, columns))
+    view = MISSING_VISITS if missing else VISITS
+    show(rows, as_json, lambda r: view(r, {"year": year, "county": county}))
 
 
 def send(command: BaseModel, department: str, as_json: bool, done: str) -> None:
@@ -317,13 +338,9 @@ def adopt_plan(
 
 
 def _census(
-    columns: tuple[str, ...],
-    command: Callable[[dict[str, Any], CensusLine], BaseModel],
-    doing: str,
-    headline: str,
-    extra: Sequence[Param] = (),
+    model: type[BaseModel], columns: tuple[str, ...], doing: str, headline: str, *extra: Param
 ) -> Any:
-    """A command sending one command per school of a census file; bad lines are rejected,
+    """A command sending `model` for each school of a census file; bad lines are rejected,
     and the census is checked before any line is read."""
 
     @with_options(extra, "given")
@@ -338,12 +355,20 @@ def _census(
     ) -> None:
         check(county, CountyCode, "--county")
         check(year, Year, "--year")
-        census = {"county": county, "year": year, "stage": stage}
+        census = {"county": county, "year": year, "stage": stage} | given
         if "reason" in given and not given["reason"].strip():
             raise typer.BadParameter("say why the figures are corrected", param_hint="--reason")
         lines = read_file(lambda: read_census(file, columns), CensusFileError, where=f"{file}: ")
         outcome, good = good_lines(lines, lambda _: None)
-        commands = [Issuer(department).command(command(census | given, ln)) for ln in good]
+        school = ("school", "name", "statistics")
+        commands = [
+            Issuer(department).command(
+                model.model_validate(
+                    census | {k: getattr(ln, k) for k in school if k in model.model_fields}
+                )
+            )
+            for ln in good
+        ]
 
         async def work(client: CommandClient, bar: Progressed) -> Outcome:
             results = await send_in_batches(client, commands, bar, 100)
@@ -356,79 +381,36 @@ def _census(
     return send_census
 
 
-census_app.command(
-    "register", help="Register the schools of a file (columns school, name) for the year's census."
-)(
-    _census(
+for verb, help_, model, columns, doing, headline, extra in (
+    (
+        "register",
+        "Register the schools of a file (columns school, name) for the year's census.",
+        c.RegisterCensusSchool,
         REGISTER_COLUMNS,
-        lambda census, ln: c.RegisterCensusSchool(**census, school=ln.school, name=ln.name),
         "registering",
         "{changed} registered, {unchanged} already registered, {rejected} rejected",
-    )
-)
-census_app.command(
-    "submit",
-    help="Submit each school's statistics of a census file; a school's figures go in once.",
-)(
-    _census(
+        (),
+    ),
+    (
+        "submit",
+        "Submit each school's statistics of a census file; a school's figures go in once.",
+        c.SubmitSchoolStatistics,
         COLUMNS,
-        lambda census, ln: c.SubmitSchoolStatistics.model_validate(
-            census | {"school": ln.school, "statistics": ln.statistics}
-        ),
         "submitting",
         "{changed} submitted, {unchanged} unchanged, {rejected} rejected",
-    )
-)
-census_app.command(
-    "correct",
-    help="Correct schools' statistics; each correction is a new revision, the old one is kept.",
-)(
-    _census(
+        (),
+    ),
+    (
+        "correct",
+        "Correct schools' statistics; each correction is a new revision, the old one is kept.",
+        c.CorrectSchoolStatistics,
         COLUMNS,
-        lambda census, ln: c.CorrectSchoolStatistics.model_validate(
-            census | {"school": ln.school, "statistics": ln.statistics}
-        ),
         "correcting",
         "{changed} corrected, {unchanged} unchanged, {rejected} rejected",
         (Param("reason", str, "Why the figures are corrected.", required=True),),
-    )
-)
-
-
-def _universal_table(rows: list[dict[str, Any]], asked: Mapping[str, Any]) -> Table:
-    shown = [
-        r
-        | {
-            "checks": ", ".join(
-                f"{k['rate']} {k['value']} ≥ {k['minimum']}: {'yes' if k['met'] else 'NO'}"
-                for k in r["checks"] or []
-            )
-        }
-        for r in rows
-    ]
-    columns = ["county", "figures_revision", "thresholds_id", "checks", "met", "assessment_current"]
-    return table(f"Double-high double-universal, {asked['year']}", shown, columns)
-
-
-def _balance_table(s: dict[str, Any]) -> Table:
-    quality = {True: "met", False: "not met", None: "not assessed"}[s["quality_balance_met"]]
-    composite = " → ".join(f"{t['year']}: {t['composite']}" for t in s["composite_trend"])
-    title = (
-        f"{s['county']} {s['stage']} {s['year']} (assessment {s['assessment']}, "
-        f"{s['thresholds_id']}): composite {s['composite']} ≤ {s['composite_max']}: "
-        f"basic balance {'met' if s['basic_balance_met'] else 'not met'}; quality balance "
-        f"{quality}; trend {composite}"
-    )
-    rows = [
-        i
-        | {
-            "trend": " → ".join(f"{t['year']}: {t['coefficient']}" for t in i["trend"]),
-            "passed": {True: "yes", False: "NO", None: ""}[i["passed"]],
-        }
-        for i in s["indicators"]
-    ]
-    columns = ["indicator", "county_value", "coefficient", "quality_max", "passed", "trend"]
-    return table(title, rows, columns)
+    ),
+):
+    census_app.command(verb, help=help_)(_census(model, columns, doing, headline, *extra))
 
 
 @balance_app.command("thresholds")
@@ -444,7 +426,7 @@ def show_thresholds(year: YearOption, as_json: JsonOption = False) -> None:
             "id": b.id,
             "applies_from": b.applies_from,
             "composite_max": b.composite_max,
-            "quality coefficient_max": b.quality.coefficient_max if b.quality else None,
+            "quality_max": b.quality.coefficient_max if b.quality else None,
         }
         for b in answer.balance
     ]
@@ -455,18 +437,4 @@ def show_thresholds(year: YearOption, as_json: JsonOption = False) -> None:
             | {"composite_max": f"≥ {minimum}%"}
             for rate, minimum in universal.minimum_rates.items()
         ]
-    columns = ["stage", "id", "applies_from", "composite_max", "quality coefficient_max"]
-    show(
-        answer.model_dump(mode="json"),
-        as_json,
-        lambda _: table(f"Thresholds in force for {year}", rows, columns),
-    )
-
-
-def table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
-    shown = Table(title=title)
-    for column in columns:
-        shown.add_column(column.replace("_", " "))
-    for row in rows:
-        shown.add_row(*("" if row.get(k) is None else str(row[k]) for k in columns))
-    return shown
+    show(answer.model_dump(mode="json"), as_json, lambda _: THRESHOLDS(rows, {"year": year}))

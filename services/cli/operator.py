@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from services.cli.common import console, err
+from services.cli.common import console, fail, failing, show
+from services.cli.output import View, labelled
 from shared.identities import IdentityError, Register
 from shared.jetstream import NatsUnreachable
 from shared.migrations import MigrationsPending
@@ -74,8 +74,7 @@ def provision(
             if unknown
             else "--streams-only and --schemas-only leave nothing to do"
         )
-        err.print(f"[red]error:[/red] {why}", highlight=False)
-        raise typer.Exit(2)
+        fail(why)
 
     async def main() -> None:
         if not schemas_only:
@@ -86,11 +85,8 @@ def provision(
             schemas = await provision_schemas(dsn, services, partition_events=partition_events)
             console.print(f"schemas: {', '.join(schemas)}", highlight=False)
 
-    try:
+    with failing(NatsUnreachable, MigrationsPending, OSError):
         asyncio.run(main())
-    except (NatsUnreachable, MigrationsPending, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 @identity_app.command("add")
@@ -110,11 +106,8 @@ def add_identity(
     """Register a person; prints the password once unless it was given on stdin."""
     given = _read_password() if password_stdin else None
     register = _open(conf)
-    try:
+    with failing(IdentityError, ValueError):
         password = register.add(user, department, jurisdiction, given)
-    except (IdentityError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
     register.save()
     console.print(
         f"{user} may send commands as {', '.join(sorted(set(department)))} for {jurisdiction}"
@@ -133,11 +126,8 @@ def set_password(
     """Give a person a new password (generated and shown once unless given on stdin)."""
     given = _read_password() if password_stdin else None
     register = _open(conf)
-    try:
+    with failing(IdentityError):
         password = register.set_password(user, given)
-    except IdentityError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
     register.save()
     if given is None:
         console.print(f"password (shown once): {password}", highlight=False)
@@ -149,11 +139,8 @@ def disable_identity(
 ) -> None:
     """Take a person's identity away (kept in people.json, gone from people.conf)."""
     register = _open(conf)
-    try:
+    with failing(IdentityError):
         register.disable(user)
-    except IdentityError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
     register.save()
     console.print(f"{user} disabled; reload the NATS server to apply it")
 
@@ -161,24 +148,25 @@ def disable_identity(
 @identity_app.command("list")
 def list_identities(conf: ConfOption = PEOPLE_CONF) -> None:
     """Everyone who may send commands, with departments and jurisdiction."""
-    table = Table("user", "departments", "jurisdiction", "state")
-    for p in sorted(_open(conf).people, key=lambda p: p.user):
-        table.add_row(
-            p.user, ", ".join(p.departments), p.jurisdiction, "disabled" if p.disabled else "active"
-        )
-    console.print(table)
+    people = sorted(_open(conf).people, key=lambda p: p.user)
+    show([vars(p) for p in people], False, IDENTITIES)
+
+
+IDENTITIES = View(
+    "identities_title",
+    "user departments jurisdiction state",
+    {"state": lambda p: labelled("status", "disabled" if p["disabled"] else "active")},
+)
 
 
 def _open(conf: Path) -> Register:
     if not conf.parent.is_dir():
-        err.print(f"[red]error:[/red] no folder {conf.parent} (give --conf)", highlight=False)
-        raise typer.Exit(2)
+        fail(f"no folder {conf.parent} (give --conf)")
     return Register.open(conf)
 
 
 def _read_password() -> str:
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
     if len(password) < 12:
-        err.print("[red]error:[/red] a password has at least 12 characters", highlight=False)
-        raise typer.Exit(2)
+        fail("a password has at least 12 characters")
     return password

@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -35,8 +35,14 @@ VALUE_CONTEXTS = {
     "school": "school",
     "helped_school": "school",
     "helper_school": "school",
+    "host_school": "school",
+    "jurisdiction": "county",
+    "department": "unit",
+    "departments": "unit",
 }
 """Columns whose values are ids the catalogue names (an unknown id shows as it is)."""
+VERDICTS = ("passed", "met", "meets_target", "value")
+"""Yes-or-no columns that say whether a target is met (达标), not just yes or no."""
 MONEY_WORDS = ("amount", "rate_per_student")
 
 
@@ -69,15 +75,19 @@ def value(column: str, raw: Any) -> str:  # noqa: PLR0911 - one return per kind 
         return ""
     if isinstance(raw, list):
         return ", ".join(value(column, item) for item in raw)
-    if isinstance(raw, bool):
+    if isinstance(raw, bool) and column in VERDICTS:
         return i18n.label("status", "pass" if raw else "fail", lang())
+    if isinstance(raw, bool):
+        return i18n.label("answer", "yes" if raw else "no", lang())
+    if column.endswith("year") or column == "applies_from":
+        return str(raw)  # a year, not a figure: no thousands separator
     if is_money(column) and _decimal(raw) is not None:
         return i18n.money(raw)
     if isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer()):
         return i18n.number(int(raw))
     if column.endswith("_on") and isinstance(raw, str) and len(raw) >= 10 and raw[4] == "-":
         return i18n.day(raw, lang())
-    if column == "term" and isinstance(raw, str):
+    if (column == "term" or column.endswith("_term")) and isinstance(raw, str):
         return i18n.term(raw, lang())
     context = VALUE_CONTEXTS.get(column)
     if context:
@@ -92,7 +102,11 @@ def _decimal(raw: Any) -> Decimal | None:
         return None
 
 
-def numeric(rows: Sequence[dict[str, Any]], column: str) -> bool:
+def numeric(rows: Sequence[Row], column: str) -> bool:
+    """A column of figures (an id, a code or a year is not one, though it may be digits)."""
+    not_figures = ("id", "applies_from")
+    if column in (*VALUE_CONTEXTS, *not_figures) or column.endswith(("_id", "year")):
+        return False
     values = [r.get(column) for r in rows if r.get(column) is not None]
     return bool(values) and all(
         not isinstance(v, bool) and (isinstance(v, int | float) or _decimal(v) is not None)
@@ -101,10 +115,15 @@ def numeric(rows: Sequence[dict[str, Any]], column: str) -> bool:
 
 
 def table(
-    title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], total: bool = False
+    title: str,
+    rows: Sequence[Row],
+    columns: Sequence[str],
+    total: bool = False,
+    alarms: Sequence[bool] = (),
 ) -> Table:
     """Rows as a table with human headers; numbers right-aligned and never wrapped or cut
-    (text columns fold instead); with `total`, a sum row of the numeric columns."""
+    (text columns fold instead); with `total`, a sum row of the numeric columns; rows whose
+    `alarms` are set in red."""
     shown = Table(title=title)
     numbers = {c for c in columns if numeric(rows, c)}
     cells = [[value(c, r.get(c)) for c in columns] for r in rows]
@@ -130,8 +149,57 @@ def table(
         else:
             shown.add_column(header(c), overflow="fold")
     for n, row in enumerate(cells):
-        shown.add_row(*row, style="bold" if total and rows and n == len(rows) else None)
+        alarm = n < len(alarms) and alarms[n]
+        shown.add_row(*row, style="bold red" if alarm else "bold" if n == len(rows) else None)
     return shown
+
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class View:
+    """A report as a table, declared rather than written: the catalogue's title `cli.<title>`
+    filled with what was asked (a term, `where`: the county or the province) and `values` of
+    the answer; the answer's `rows`; its `columns` (space-separated names the catalogue labels,
+    context `field`), each a row's value of that name or what `cells` makes of the row. Rows
+    that `alarm` are red; with `total`, a sum row."""
+
+    title: str
+    columns: str
+    cells: Mapping[str, Callable[[Row], Any]] = field(default_factory=dict)
+    rows: Callable[[Any], Sequence[Row]] = lambda body: body
+    values: Callable[[Any], Mapping[str, Any]] = lambda body: {}
+    alarm: Callable[[Row], bool] | None = None
+    total: bool = False
+
+    def __call__(self, body: Any, asked: Mapping[str, Any] | None = None) -> Table:
+        asked = {k: v for k, v in (asked or {}).items() if v is not None}
+        names = self.columns.split()
+        rows = [
+            {n: self.cells[n](r) if n in self.cells else r.get(n) for n in names}
+            for r in self.rows(body)
+        ]
+        alarms = [bool(self.alarm and self.alarm(r)) for r in self.rows(body)]
+        heading = title(self.title, **(asked | dict(self.values(body))))
+        return table(heading, rows, names, self.total, alarms)
+
+
+def title(key: str, **values: Any) -> str:
+    """The catalogue's sentence `cli.<key>`, a term and dates said in the language, `where`
+    the county asked or the province."""
+    county = values.get("county")
+    where = i18n.label("county", county, lang()) if county else i18n.text("cli.province", lang())
+    if "term" in values:
+        values["term"] = i18n.term(str(values["term"]), lang())
+    if "on" in values:
+        values["on"] = i18n.day(str(values["on"]), lang())
+    return i18n.text(f"cli.{key}", lang(), **{"where": where, **values})
+
+
+def labelled(context: str, raw: Any) -> str:
+    """An id named by the catalogue in the current language (a cell made of several)."""
+    return i18n.label(context, raw, lang())
 
 
 def as_csv(shown: Table) -> str:

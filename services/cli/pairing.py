@@ -9,28 +9,24 @@ UUIDs (`--id`), made up when left out: give the same one to record once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from rich.table import Table
 
 from contracts.files.pairing_seed import PILOT_SEED, Seed, SeedError, load_seed
 from contracts.pairing import commands as c
 from contracts.types import CountyCode
 from services.cli.common import (
     Issuer,
-    JsonOption,
-    NoWaitOption,
     Outcome,
     Progressed,
-    batch,
-    department_option,
-    read_file,
     send_in_batches,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import FileBatch, Param, Report, Stream, Verb, add_stream
+from services.cli.output import Row, View, labelled, lang
+from shared import i18n
 from shared.commandbus import CommandClient
 
 SERVICE = "pairing"
@@ -50,6 +46,60 @@ STAGES = {"stage": _stage, "for_stage": _stage}
 def _verb(model: type[Any], name: str, done: str, department: str | None = None) -> Verb:
     ids = tuple(i for i in IDS if i in model.model_fields)
     return Verb(model, name, done, ids, STAGES, department)
+
+
+def _managers(side: str) -> Callable[[Row], str]:
+    def cell(pair: Row) -> str:
+        seconded = pair["secondments"]
+        target = seconded["target"] or {"min": "?", "max": "?"}
+        return f"{seconded[side]['on_day']} / {target['min']}-{target['max']}"
+
+    return cell
+
+
+PAIRS = View(
+    "pairs_title",
+    "helped_school stage helper_school status managers_to_helped managers_to_helper shadowing "
+    "model_lessons exchange_visits teacher_pairings resources milestones assessments",
+    {
+        "helped_school": lambda r: r["helped_school"]["name"],
+        "helper_school": lambda r: r["helper_school"]["name"],
+        "managers_to_helped": _managers("helper_to_helped"),
+        "managers_to_helper": _managers("helped_to_helper"),
+        "shadowing": lambda r: f"{r['shadowing']['periods']} ({r['shadowing']['outside_target']})",
+        "model_lessons": lambda r: "{model_lessons} ({weak_subject_model_lessons})".format_map(
+            r["lessons"]
+        ),
+        "exchange_visits": lambda r: r["lessons"]["exchange_visits"],
+        "teacher_pairings": lambda r: r["teacher_pairings"]["plans"],
+        "resources": lambda r: sum(r["resources"].values()),
+        "milestones": lambda r: f"{len(r['milestones'])} / 4",
+        "assessments": lambda r: ", ".join(a["level"] for a in r["assessments"]) or "-",
+    },
+    alarm=lambda r: bool(r["secondments"]["sides_below_minimum"]),
+)
+
+
+async def send_seed(
+    client: CommandClient,
+    loaded: Seed,
+    issuer: Issuer,
+    advance: Progressed,
+    targets: c.AdoptPairingTargets | None = None,
+) -> Outcome:
+    """Adopt `targets` (by default: the seed's pairs are the county's target) and the pairs."""
+    outcome = Outcome()
+    targets = targets or c.AdoptPairingTargets(county=loaded.county, active_pairs=len(loaded.pairs))
+    (adopted,) = await client.send([issuer.command(targets)])
+    outcome.tally(f"targets of {loaded.county}", adopted, "targets_adopted", "targets_unchanged")
+    advance(1)
+    commands = [issuer.command(p) for p in loaded.pairs]
+    for pair, result in zip(
+        loaded.pairs, await send_in_batches(client, commands, advance), strict=True
+    ):
+        where = f"{pair.helped_school_id}:{pair.stage.value}"
+        outcome.tally(where, result, "established", "unchanged")
+    return outcome
 
 
 STREAM = Stream(
@@ -105,6 +155,24 @@ STREAM = Stream(
             "policy_regulations",
         ),
     ),
+    files=(
+        FileBatch(
+            "seed",
+            """Adopt the county's targets and establish the seed's pairs; a rerun changes
+            nothing.
+
+            Without a file, the pilot's 7 pairs (contracts/files/examples/pilot_pairs.toml).""",
+            "Seed file (TOML) of pairs.",
+            load_seed,
+            (SeedError,),
+            send_seed,
+            "establishing pairs",
+            "{established} pairs established, {unchanged} already established, {rejected} "
+            "rejected; targets: {targets_adopted} adopted, {targets_unchanged} unchanged",
+            lambda seed: len(seed.pairs) + 1,
+            PILOT_SEED,
+        ),
+    ),
     reports=(
         Report(
             "report pairs",
@@ -112,21 +180,41 @@ STREAM = Stream(
             "Every pair: status, managers seconded per side on the day against 1-3, shadowing, "
             "lessons, resources, milestones. Pairs with a side below the minimum are in red.",
             (COUNTY, ON),
-            lambda rows, _: pairs_table(rows),
+            PAIRS,
         ),
         Report(
             "report county",
             "/api/pairing/county",
             "Pairs active against the plan's target, and what they did; the province if no county.",
             (COUNTY, ON),
-            lambda summary, _: county_table(summary),
+            View(
+                "pairing_county_title",
+                "measure value",
+                rows=lambda summary: [
+                    {"measure": labelled("field", k), "value": "-" if v is None else v}
+                    for k, v in summary.items()
+                    if k not in ("county", "on")
+                ],
+                values=lambda summary: {"on": summary["on"]},
+            ),
         ),
         Report(
             "report shadowing",
             "/api/pairing/shadowing",
             "Shadowing periods with the teacher; periods outside the target months are flagged.",
             (COUNTY, Param("outside_target_only", bool, "Only the flagged periods.", flag=True)),
-            lambda rows, _: shadowing_table(rows),
+            View(
+                "shadowing_title",
+                "teacher helped_school host_school subject period months reason",
+                {
+                    "teacher": lambda r: r["teacher_name"] or i18n.text("cli.erased", lang()),
+                    "helped_school": lambda r: r["helped_school_id"],
+                    "host_school": lambda r: r["host_school_id"],
+                    "period": lambda r: f"{r['start_date']}..{r['end_date']}",
+                    "reason": lambda r: r["exception_reason"],
+                },
+                alarm=lambda r: r["flagged"],
+            ),
         ),
     ),
 )
@@ -135,123 +223,3 @@ app = typer.Typer(
     help="School pairing: pairs, secondments, shadowing, shared resources.", no_args_is_help=True
 )
 add_stream(app, STREAM)
-
-
-@app.command()
-def seed(
-    file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Seed file (TOML) of pairs.")
-    ] = PILOT_SEED,
-    department: str = department_option("basic_ed_1"),
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Adopt the county's targets and establish the seed's pairs; a rerun changes nothing.
-
-    Without a file, the pilot's 7 pairs (contracts/files/examples/pilot_pairs.toml).
-    """
-    loaded, issuer = read_file(lambda: load_seed(file), SeedError), Issuer(department)
-    batch(
-        SERVICE,
-        "establishing pairs",
-        len(loaded.pairs) + 1,
-        lambda client, bar: send_seed(client, loaded, issuer, bar),
-        as_json,
-        "{established} pairs established, {unchanged} already established, {rejected} rejected; "
-        "targets: {targets_adopted} adopted, {targets_unchanged} unchanged",
-        not no_wait,
-    )
-
-
-async def send_seed(
-    client: CommandClient,
-    loaded: Seed,
-    issuer: Issuer,
-    advance: Progressed,
-    targets: c.AdoptPairingTargets | None = None,
-) -> Outcome:
-    """Adopt `targets` (by default: the seed's pairs are the county's target) and the pairs."""
-    outcome = Outcome()
-    targets = targets or c.AdoptPairingTargets(county=loaded.county, active_pairs=len(loaded.pairs))
-    (adopted,) = await client.send([issuer.command(targets)])
-    outcome.tally(f"targets of {loaded.county}", adopted, "targets_adopted", "targets_unchanged")
-    advance(1)
-    commands = [issuer.command(p) for p in loaded.pairs]
-    for pair, result in zip(
-        loaded.pairs, await send_in_batches(client, commands, advance), strict=True
-    ):
-        where = f"{pair.helped_school_id}:{pair.stage.value}"
-        outcome.tally(where, result, "established", "unchanged")
-    return outcome
-
-
-def pairs_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="School pairs")
-    for column in (
-        "helped school",
-        "stage",
-        "helper school",
-        "status",
-        "managers →helped",
-        "managers →helper",
-        "shadowing (flagged)",
-        "model lessons (weak)",
-        "visits",
-        "plans",
-        "resources",
-        "milestones",
-        "assessments",
-    ):
-        table.add_column(column)
-    for r in rows:
-        s = r["secondments"]
-        target = s["target"] or {"min": "?", "max": "?"}
-        sides = [
-            f"{s[side]['on_day']} of {target['min']}-{target['max']}"
-            for side in ("helper_to_helped", "helped_to_helper")
-        ]
-        table.add_row(
-            r["helped_school"]["name"],
-            r["stage"],
-            r["helper_school"]["name"],
-            r["status"],
-            *sides,
-            f"{r['shadowing']['periods']} ({r['shadowing']['outside_target']})",
-            f"{r['lessons']['model_lessons']} ({r['lessons']['weak_subject_model_lessons']})",
-            str(r["lessons"]["exchange_visits"]),
-            str(r["teacher_pairings"]["plans"]),
-            str(sum(r["resources"].values())),
-            f"{len(r['milestones'])} of 4",
-            ", ".join(a["level"] for a in r["assessments"]) or "-",
-            style="bold red" if s["sides_below_minimum"] else None,
-        )
-    return table
-
-
-def county_table(summary: dict[str, Any]) -> Table:
-    where = f"county {summary['county']}" if summary["county"] else "province"
-    table = Table(title=f"School pairing, {where}, on {summary['on']}")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for key, value in summary.items():
-        if key not in ("county", "on"):
-            table.add_row(key.replace("_", " "), "-" if value is None else str(value))
-    return table
-
-
-def shadowing_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="Shadowing at helper schools")
-    for column in ("teacher", "helped school", "host", "subject", "period", "months", "reason"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            r["teacher_name"] or "(shredded)",
-            r["helped_school_id"],
-            r["host_school_id"],
-            r["subject"],
-            f"{r['start_date']}..{r['end_date']}",
-            r["months"],
-            r["exception_reason"] or "",
-            style="bold red" if r["flagged"] else None,
-        )
-    return table

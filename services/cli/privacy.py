@@ -19,12 +19,15 @@ import asyncio
 import csv
 import io
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import asyncpg
 import typer
+from pydantic import BaseModel
 
 from contracts.assistance.commands import EraseStudentPersonalData
 from contracts.assistance.queries import ExportStudentData, StudentDataExport
@@ -38,14 +41,17 @@ from services.cli.common import (
     build_command,
     check,
     console,
-    err,
+    fail,
+    failing,
     run,
     send_one,
 )
+from services.cli.contract_cli import Param, with_options
 from shared.keystore import KeyStore, MasterKeyMissing, MasterKeys
 from shared.personal_data import master_keys
 from shared.service import DEFAULT_DATABASE
 from shared.settings import get_settings
+from shared.spreadsheet import neutralise
 
 app = typer.Typer(
     help="Personal data: erase a person's (their key is destroyed), export it, rotate the "
@@ -62,42 +68,74 @@ class Format(StrEnum):
     CSV = "csv"
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """What `privacy erase --<option> ID` sends: `model` with the id as `id_field` (and the
+    `fixed` values), to `service`, issued by `department` unless another is given."""
+
+    option: str
+    help: str
+    model: type[BaseModel]
+    id_field: str
+    service: str
+    department: str
+    fixed: Mapping[str, str] = field(default_factory=dict)
+
+
+def _staff(option: str, help_: str, subject: str) -> Erasure:
+    staffing = ("staffing", "teacher_division", {"subject": subject})
+    return Erasure(option, help_ + "; --county.", EraseStaffPersonalData, "subject_id", *staffing)
+
+
+ERASURES = (
+    Erasure(
+        "student",
+        "A student's registry number.",
+        EraseStudentPersonalData,
+        "student_registry_id",
+        "assistance",
+        "aid_center",
+    ),
+    Erasure(
+        "pairing_record",
+        "A pairing record naming people (secondment, shadowing, teacher pairing, model "
+        "lesson); with --county and --school.",
+        ErasePairingPersonalData,
+        "record_id",
+        "pairing",
+        "basic_ed_1",
+    ),
+    _staff("teacher", "A master teacher's id", "teacher"),
+    _staff("staff_person", "A mentee's, trainee's or graduate's id", "person"),
+    _staff("training_order", "A training order (its trainers)", "record"),
+    Erasure(
+        "research_visit",
+        "A research visit (its experts); --county, --year.",
+        EraseResearchVisitExperts,
+        "visit_id",
+        "evaluation",
+        "education_science_institute",
+    ),
+    Erasure(
+        "quality_activity",
+        "A quality activity (its experts); --county.",
+        EraseQualityActivityExperts,
+        "activity_id",
+        "evaluation",
+        "basic_ed_2",
+    ),
+)
+WHOM = [Param(e.option, str, e.help) for e in ERASURES]
+
+
 @app.command()
+@with_options(WHOM, "whom")
 def erase(
     reason: Annotated[str, typer.Option(help="Why: the request's number, the law's article.")],
     requested_by: Annotated[
         str, typer.Option("--requested-by", help="Department that received the request.")
     ],
-    student: Annotated[
-        str | None, typer.Option("--student", help="A student's registry number.")
-    ] = None,
-    pairing_record: Annotated[
-        str | None,
-        typer.Option(
-            "--pairing-record",
-            help="A pairing record naming people (secondment, shadowing, teacher pairing, "
-            "model lesson); with --county and --school.",
-        ),
-    ] = None,
-    teacher: Annotated[
-        str | None, typer.Option("--teacher", help="A master teacher's id; with --county.")
-    ] = None,
-    staff_person: Annotated[
-        str | None,
-        typer.Option("--staff-person", help="A mentee's, trainee's or graduate's id; --county."),
-    ] = None,
-    training_order: Annotated[
-        str | None,
-        typer.Option("--training-order", help="A training order (its trainers); --county."),
-    ] = None,
-    research_visit: Annotated[
-        str | None,
-        typer.Option("--research-visit", help="A research visit (its experts); --county, --year."),
-    ] = None,
-    quality_activity: Annotated[
-        str | None,
-        typer.Option("--quality-activity", help="A quality activity (its experts); --county."),
-    ] = None,
+    whom: dict[str, str | None],
     county: Annotated[
         str | None, typer.Option(help="County of the record or person erased.")
     ] = None,
@@ -118,72 +156,18 @@ def erase(
     """Erase a person's personal data everywhere (their data key is destroyed); figures and
     the audit trail stay. Waits until the reports have deleted the personal rows."""
     check(requested_by, Department, "--requested-by")
-    staff = {"teacher": teacher, "person": staff_person, "record": training_order}
-    experts = (research_visit, quality_activity)
-    given = [x for x in (student, pairing_record, *staff.values(), *experts) if x is not None]
+    given = [e for e in ERASURES if whom[e.option] is not None]
     if len(given) != 1:
-        raise typer.BadParameter(
-            "give one of --student, --pairing-record, --teacher, --staff-person, "
-            "--training-order, --research-visit, --quality-activity"
-        )
-    if research_visit is not None:
-        command: Any = build_command(
-            EraseResearchVisitExperts,
-            {"visit_id": "--research-visit", "requested_by": "--requested-by"},
-            county=county,
-            year=year,
-            visit_id=research_visit,
-            reason=reason,
-            requested_by=requested_by,
-        )
-        service, issuer = "evaluation", department or "education_science_institute"
-    elif quality_activity is not None:
-        command = build_command(
-            EraseQualityActivityExperts,
-            {"activity_id": "--quality-activity", "requested_by": "--requested-by"},
-            county=county,
-            activity_id=quality_activity,
-            reason=reason,
-            requested_by=requested_by,
-        )
-        service, issuer = "evaluation", department or "basic_ed_2"
-    elif student is not None:
-        command = build_command(
-            EraseStudentPersonalData,
-            {"student_registry_id": "--student", "requested_by": "--requested-by"},
-            student_registry_id=student,
-            reason=reason,
-            requested_by=requested_by,
-        )
-        service, issuer = "assistance", department or "aid_center"
-    elif pairing_record is None:
-        subject = next(k for k, v in staff.items() if v is not None)
-        command = build_command(
-            EraseStaffPersonalData,
-            {
-                "subject_id": "--"
-                + {"teacher": "teacher", "person": "staff-person"}.get(subject, "training-order")
-            },
-            county=county,
-            subject=subject,
-            subject_id=staff[subject],
-            reason=reason,
-            requested_by=requested_by,
-        )
-        service, issuer = "staffing", department or "teacher_division"
-    else:
-        command = build_command(
-            ErasePairingPersonalData,
-            {"record_id": "--pairing-record", "helped_school_id": "--school"},
-            record_id=pairing_record,
-            county=county,
-            helped_school_id=school,
-            reason=reason,
-            requested_by=requested_by,
-        )
-        service, issuer = "pairing", department or "basic_ed_1"
-    envelope = Issuer.of(issuer).command(command)
-    send_one(service, envelope, as_json, "erased: the data key is destroyed")
+        raise typer.BadParameter("give one of " + ", ".join(p.option_name for p in WHOM))
+    (e,) = given
+    context: dict[str, Any] = {"county": county, "year": year, "helped_school_id": school}
+    fields = {k: v for k, v in context.items() if k in e.model.model_fields and v is not None}
+    fields |= {e.id_field: whom[e.option], "reason": reason, "requested_by": requested_by}
+    named = {e.id_field: "--" + e.option.replace("_", "-"), "helped_school_id": "--school"}
+    named["requested_by"] = "--requested-by"
+    command = build_command(e.model, named, **fields, **e.fixed)
+    envelope = Issuer(department or e.department).command(command)
+    send_one(e.service, envelope, as_json, "erased: the data key is destroyed")
 
 
 @app.command("export")
@@ -206,8 +190,7 @@ def export(
 
     found = run("assistance", ask, wait=False)
     if found.student_id is None:
-        err.print(f"[red]error:[/red] no registered student {registry_id}", highlight=False)
-        raise typer.Exit(1)
+        fail(f"no registered student {registry_id}", 1)
     text = _json(found) if output_format is Format.JSON else _csv(found)
     if output is None:
         console.out(text, highlight=False)
@@ -229,13 +212,8 @@ def _csv(found: StudentDataExport) -> str:
     for e in found.events:
         payload = json.dumps(e.payload, ensure_ascii=False, sort_keys=True)
         row = [e.version, e.event_type, e.recorded_at.isoformat(), e.actor, e.department]
-        writer.writerow([_safe(str(v)) for v in (*row, payload)])
+        writer.writerow([neutralise(str(v)) for v in (*row, payload)])
     return out.getvalue()
-
-
-def _safe(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula is quoted as text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 @app.command("new-master-key")
@@ -264,11 +242,8 @@ def rotate_master_key(
     """Re-wrap every data key with the current master key (the first of EDUPLAN_MASTER_KEY
     or its file); the older keys stay needed until this has run. No event is rewritten."""
     settings = get_settings()
-    try:
+    with failing(ValueError):
         master = master_keys(settings)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
 
     async def main() -> int:
         conn = await asyncpg.connect(database_url or settings.database_url or DEFAULT_DATABASE)
@@ -282,9 +257,6 @@ def rotate_master_key(
         finally:
             await conn.close()
 
-    try:
+    with failing(MasterKeyMissing, asyncpg.PostgresError, OSError):
         done = asyncio.run(main())
-    except (MasterKeyMissing, asyncpg.PostgresError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
     console.print(f"{done} data keys re-wrapped with master key {master.current}", highlight=False)

@@ -3,41 +3,44 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
-from services.cli import reports
 from services.cli.common import JsonOption, console, err, fetch, progress, show
+from services.cli.output import View, labelled
 
 app = typer.Typer(
     help="Operate the read models: status, rebuild, dead letters.", no_args_is_help=True
 )
 
 
-def _status_table(rows: list[dict[str, Any]]) -> Any:
-    flat = [
-        {
-            "projection": r["projection"],
-            "state": r["state"] + (f": {r['error']}" if r["error"] else ""),
-            "sources": ", ".join(
-                f"{s}: {v['checkpoint']}/{v['stream_last']}" for s, v in r["sources"].items()
-            ),
-            "lag": sum(v["lag"] for v in r["sources"].values()),
-            "parked": r["parked"],
-            "dead_letters": r["dead_letters"],
-            "rebuild": _rebuild_cell(r["rebuild"]),
-        }
-        for r in rows
-    ]
-    columns = ["projection", "state", "sources", "lag", "parked", "dead_letters", "rebuild"]
-    return reports.table("Read models", flat, columns)
-
-
-def _rebuild_cell(rebuild: dict[str, Any] | None) -> str:
-    if not rebuild:
+def _state(state: Mapping[str, Any] | None) -> str:
+    if not state:
         return ""
-    return f"{rebuild['state']}: {rebuild['error']}" if rebuild["error"] else str(rebuild["state"])
+    said = labelled("status", state["state"])
+    return f"{said}: {state['error']}" if state["error"] else said
+
+
+STATUS = View(
+    "read_models_title",
+    "projection state sources lag parked dead_letters rebuild",
+    {
+        "state": _state,
+        "sources": lambda r: ", ".join(
+            f"{s}: {v['checkpoint']}/{v['stream_last']}" for s, v in r["sources"].items()
+        ),
+        "lag": lambda r: sum(v["lag"] for v in r["sources"].values()),
+        "rebuild": lambda r: _state(r["rebuild"]),
+    },
+)
+DEAD_LETTERS = View(
+    "dead_letters_title",
+    "projection event_type stream_id version attempts failed_at error",
+    rows=lambda found: found["dead_letters"],
+    values=lambda found: found,
+)
 
 
 @app.command("status")
@@ -45,7 +48,7 @@ def status(as_json: JsonOption = False) -> None:
     """How far each read model has read its streams, whether it can make progress (and why
     not), parked events and dead letters. Exit status 1 if one cannot make progress."""
     rows = fetch("/admin/projections")
-    show(rows, as_json, _status_table)
+    show(rows, as_json, STATUS)
     if any(r["stalled"] for r in rows):
         raise typer.Exit(1)
 
@@ -103,12 +106,7 @@ def dead_letters(
 ) -> None:
     """Events a read model could not apply, with the error."""
     found = fetch("/api/dead-letters", projection=projection)
-    columns = ["projection", "event_type", "stream_id", "version", "attempts", "failed_at", "error"]
-    show(
-        found,
-        as_json,
-        lambda f: reports.table(f"{f['count']} dead letters", f["dead_letters"], columns),
-    )
+    show(found, as_json, DEAD_LETTERS)
 
 
 @app.command("retry-dead-letters")

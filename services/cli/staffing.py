@@ -9,13 +9,11 @@ orders, graduates) are UUIDs the caller keeps; a new one is made when left out, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 import typer
 from pydantic import BaseModel
-from rich.table import Table
 
 from contracts.envelope import Accepted, CommandEnvelope
 from contracts.files.dispatch_sheet import SheetError, SheetLine, read_sheet
@@ -25,19 +23,17 @@ from contracts.types import CountyCode, Term
 from services.cli.common import (
     Issuer,
     JsonOption,
-    NoWaitOption,
     Outcome,
     Progressed,
-    batch,
     check,
-    department_option,
     good_lines,
-    read_file,
     run,
     send_in_batches,
     show,
 )
-from services.cli.contract_cli import Param, Report, Stream, Verb, add_stream
+from services.cli.contract_cli import FileBatch, Param, Report, Stream, Verb, add_stream
+from services.cli.output import Row, View, labelled, lang
+from shared import i18n
 from shared.commandbus import CommandClient
 
 SERVICE = "staffing"
@@ -51,6 +47,55 @@ def _lesson(item: str) -> dict[str, Any]:
     if not (stage and subject and count.isdigit()):
         raise typer.BadParameter(f"{item!r} is not STAGE:SUBJECT:COUNT", param_hint="--lessons")
     return {"stage": stage, "subject": subject, "lessons": int(count)}
+
+
+def _range(low: int | None, high: int | None) -> str:
+    return "-" if low is None else f"{low}-{high}"
+
+
+def _of(done: str, target: str) -> Callable[[Row], str]:
+    return lambda r: f"{r[done]} / {'-' if r[target] is None else r[target]}"
+
+
+def _season(season: str) -> Callable[[Row], str]:
+    return lambda r: f"{labelled('status', r[season])} ({r[season + '_visits']})"
+
+
+def _school(post: Row) -> str:
+    school = post["host_school_name"] or post["host_school"]
+    return school or i18n.text("ui.all_host_schools", lang())
+
+
+def _lacking(year: Row) -> str:
+    posts = year["lacking_at_end"]
+    return ", ".join(f"{labelled('subject', x['subject'])} ({x['host_school']})" for x in posts)
+
+
+async def import_dispatch_sheet(
+    client: CommandClient, lines: Sequence[SheetLine], issuer: Issuer, advance: Progressed
+) -> Outcome:
+    outcome, good = good_lines(lines, advance)
+    results = await send_in_batches(
+        client, _commands(issuer, [ln.dispatch for ln in good]), advance
+    )
+    outcome.tally_all((f"line {ln.line}" for ln in good), results, "dispatched", "unchanged")
+    arriving = []
+    for ln, result in zip(good, results, strict=True):
+        arrival = ln.arrival()
+        if arrival is None:
+            continue
+        if isinstance(result, Accepted):
+            arriving.append((ln, arrival))
+        else:
+            advance(1)
+    arrivals = await send_in_batches(client, _commands(issuer, [a for _, a in arriving]), advance)
+    wheres = (f"line {ln.line}" for ln, _ in arriving)
+    outcome.tally_all(wheres, arrivals, "arrived", "arrival_unchanged")
+    return outcome
+
+
+def _commands(issuer: Issuer, payloads: Sequence[BaseModel | None]) -> list[CommandEnvelope]:
+    return [issuer.command(p) for p in payloads if p is not None]
 
 
 STREAM = Stream(
@@ -148,99 +193,88 @@ STREAM = Stream(
             ("graduate_id",),
         ),
     ),
+    files=(
+        FileBatch(
+            "master-teacher import",
+            """Dispatch every teacher of a sheet, and record the arrivals it gives; reruns
+            change nothing.
+
+            Columns: county, host_school, subject, teacher_id, name, home_school, start_term,
+            planned_end_term, arrived_on (may be empty). Bad lines are reported with their
+            number and reason and the good lines go ahead; exit status 1 when any line was
+            refused.""",
+            "Dispatch CSV file.",
+            read_sheet,
+            (SheetError, UnicodeDecodeError),
+            import_dispatch_sheet,
+            "dispatching",
+            "{dispatched} dispatched, {unchanged} already dispatched, {arrived} arrivals "
+            "recorded, {rejected} rejected",
+            lambda lines: len(lines) + sum(ln.arrived_on is not None for ln in lines),
+        ),
+    ),
     reports=(
         Report(
             "report coverage",
             "/api/staffing/coverage",
             "Master teachers per subject and host school in a term, against 1-2.",
             (TERM, COUNTY),
-            lambda rows, asked: _coverage_table(rows, asked["term"], asked["county"]),
+            View(
+                "coverage_title",
+                "host_school subject teachers arrived target status",
+                {"host_school": _school, "target": lambda r: _range(r["min"], r["max"])},
+                alarm=lambda r: r["status"] == "missing",
+            ),
         ),
         Report(
             "report dispatch-plan",
             "/api/staffing/dispatch-plan",
             "New master teachers per school year against 4-13, and subjects still lacking.",
             (COUNTY,),
-            lambda plan, _: _plan_table(plan),
+            View(
+                "dispatch_plan_title",
+                "year dispatched target status lacking_at_end",
+                {"target": lambda r: _range(r["min"], r["max"]), "lacking_at_end": _lacking},
+                rows=lambda plan: plan["years"],
+                values=lambda plan: plan["baseline"],
+                alarm=lambda r: r["status"] == "below",
+            ),
         ),
         Report(
             "report training",
             "/api/staffing/training",
             "Caravan visits per season held or missing, orders placed/fulfilled/outstanding.",
             (COUNTY,),
-            lambda rows, _: _table(rows, "Training calendar", _TRAINING),
+            View(
+                "training_title",
+                "year autumn_caravan spring_caravan model_lessons orders_placed "
+                "orders_fulfilled orders_outstanding shadow_trainings",
+                {"autumn_caravan": _season("autumn"), "spring_caravan": _season("spring")},
+            ),
         ),
         Report(
             "report supply",
             "/api/staffing/supply",
             "Special posts against quota and new teachers against targets, per school year.",
             (COUNTY,),
-            lambda rows, _: _table(rows, "Teacher supply", _SUPPLY),
+            View(
+                "supply_title",
+                "year special_posts normal_graduates tuition_free",
+                {
+                    "special_posts": _of("special_posts_filled", "special_post_quota"),
+                    "normal_graduates": _of("normal_graduates_placed", "normal_graduates_target"),
+                    "tuition_free": _of("tuition_free_recruited", "tuition_free_target"),
+                },
+            ),
         ),
     ),
 )
-
 app = typer.Typer(
     help="Teacher staffing: master teachers, training, teacher supply.", no_args_is_help=True
 )
 groups = add_stream(app, STREAM)
 teacher_app = groups["master-teacher"]
 TeacherOption = Annotated[str, typer.Option("--teacher", help="The master teacher's id (UUID).")]
-Department = department_option(STREAM.department)
-
-
-@teacher_app.command("import")
-def import_sheet(
-    sheet: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dispatch CSV file.")],
-    department: str = Department,
-    as_json: JsonOption = False,
-    no_wait: NoWaitOption = False,
-) -> None:
-    """Dispatch every teacher of a sheet, and record the arrivals it gives; reruns change nothing.
-
-    Columns: county, host_school, subject, teacher_id, name, home_school, start_term,
-    planned_end_term, arrived_on (may be empty). Bad lines are reported with their number and
-    reason and the good lines go ahead; exit status 1 when any line was refused.
-    """
-    lines = read_file(lambda: read_sheet(sheet), SheetError, UnicodeDecodeError, where=f"{sheet}: ")
-    issuer = Issuer(department)
-    batch(
-        SERVICE,
-        "dispatching",
-        len(lines) + sum(ln.arrived_on is not None for ln in lines),
-        lambda client, bar: import_dispatch_sheet(client, lines, issuer, bar),
-        as_json,
-        "{dispatched} dispatched, {unchanged} already dispatched, {arrived} arrivals recorded, "
-        "{rejected} rejected",
-        not no_wait,
-    )
-
-
-async def import_dispatch_sheet(
-    client: CommandClient, lines: Sequence[SheetLine], issuer: Issuer, advance: Progressed
-) -> Outcome:
-    outcome, good = good_lines(lines, advance)
-    results = await send_in_batches(
-        client, _commands(issuer, [ln.dispatch for ln in good]), advance
-    )
-    outcome.tally_all((f"line {ln.line}" for ln in good), results, "dispatched", "unchanged")
-    arriving = []
-    for ln, result in zip(good, results, strict=True):
-        arrival = ln.arrival()
-        if arrival is None:
-            continue
-        if isinstance(result, Accepted):
-            arriving.append((ln, arrival))
-        else:
-            advance(1)
-    arrivals = await send_in_batches(client, _commands(issuer, [a for _, a in arriving]), advance)
-    wheres = (f"line {ln.line}" for ln, _ in arriving)
-    outcome.tally_all(wheres, arrivals, "arrived", "arrival_unchanged")
-    return outcome
-
-
-def _commands(issuer: Issuer, payloads: Sequence[BaseModel | None]) -> list[CommandEnvelope]:
-    return [issuer.command(p) for p in payloads if p is not None]
 
 
 @teacher_app.command("show")
@@ -248,97 +282,12 @@ def show_teacher(teacher: TeacherOption, as_json: JsonOption = False) -> None:
     """A master teacher's assignments and mentoring, as the service holds them now."""
     query = GetTeacherCalendar(teacher_id=check(teacher, UUID, "--teacher"))
     calendar = run(SERVICE, lambda client: client.query(query, TeacherCalendar))
-    show(calendar.model_dump(mode="json"), as_json, _calendar_table)
+    show(calendar.model_dump(mode="json"), as_json, CALENDAR)
 
 
-def _calendar_table(calendar: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"Master teacher {calendar['teacher_id']}: {calendar['mentees']} mentees, "
-        f"{calendar['sessions']} sessions, {calendar['mentoring_hours']} hours"
-    )
-    for column in ("county", "host school", "subject", "from", "to"):
-        table.add_column(column)
-    for a in calendar["assignments"]:
-        table.add_row(a["county"], a["host_school"], a["subject"], a["start_term"], a["end_term"])
-    return table
-
-
-def _coverage_table(rows: list[dict[str, Any]], term: str, county: str | None) -> Table:
-    where = f"county {county}" if county else "province"
-    table = Table(title=f"Master teachers per subject, {term}, {where}")
-    for column in ("host school", "subject", "teachers", "arrived", "target", "status"):
-        table.add_column(column, justify="right" if column in ("teachers", "arrived") else "left")
-    for r in rows:
-        target = "-" if r["min"] is None else f"{r['min']}-{r['max']}"
-        style = "bold red" if r["status"] == "missing" else None
-        table.add_row(
-            r["host_school_name"] or r["host_school"] or "all",
-            r["subject"],
-            str(r["teachers"]),
-            str(r["arrived"]),
-            target,
-            r["status"],
-            style=style,
-        )
-    return table
-
-
-def _plan_table(plan: dict[str, Any]) -> Table:
-    baseline = plan["baseline"]
-    table = Table(
-        title=f"Master teachers dispatched per school year; {baseline['in_place']} in place at "
-        f"the start (expected {baseline['expected']})"
-    )
-    for column in ("year", "dispatched", "target", "status", "lacking at year end"):
-        table.add_column(column)
-    for y in plan["years"]:
-        lacking = ", ".join(f"{x['subject']} ({x['host_school']})" for x in y["lacking_at_end"])
-        table.add_row(
-            str(y["year"]),
-            str(y["dispatched"]),
-            f"{y['min']}-{y['max']}",
-            y["status"],
-            lacking or "-",
-            style="bold red" if y["status"] == "below" else None,
-        )
-    return table
-
-
-_TRAINING: Sequence[tuple[str, Callable[[dict[str, Any]], str]]] = (
-    ("year", lambda r: str(r["year"])),
-    ("autumn caravan", lambda r: f"{r['autumn']} ({r['autumn_visits']})"),
-    ("spring caravan", lambda r: f"{r['spring']} ({r['spring_visits']})"),
-    ("model lessons", lambda r: str(r["model_lessons"])),
-    ("orders placed", lambda r: str(r["orders_placed"])),
-    ("fulfilled", lambda r: str(r["orders_fulfilled"])),
-    ("outstanding", lambda r: str(r["orders_outstanding"])),
-    ("shadow trainings", lambda r: str(r["shadow_trainings"])),
+CALENDAR = View(
+    "calendar_title",
+    "county host_school subject start_term end_term",
+    rows=lambda calendar: calendar["assignments"],
+    values=lambda calendar: calendar,
 )
-_SUPPLY: Sequence[tuple[str, Callable[[dict[str, Any]], str]]] = (
-    ("year", lambda r: str(r["year"])),
-    (
-        "special posts filled / quota",
-        lambda r: f"{r['special_posts_filled']} / {r['special_post_quota']}",
-    ),
-    (
-        "normal graduates / target",
-        lambda r: f"{r['normal_graduates_placed']} / {r['normal_graduates_target']}",
-    ),
-    (
-        "tuition-free / target",
-        lambda r: f"{r['tuition_free_recruited']} / {r['tuition_free_target'] or '-'}",
-    ),
-)
-
-
-def _table(
-    rows: list[dict[str, Any]],
-    title: str,
-    columns: Sequence[tuple[str, Callable[[dict[str, Any]], str]]],
-) -> Table:
-    table = Table(title=title)
-    for name, _ in columns:
-        table.add_column(name)
-    for r in rows:
-        table.add_row(*(cell(r) for _, cell in columns))
-    return table

@@ -18,8 +18,8 @@ import asyncpg
 import typer
 from pydantic import ValidationError
 
-from services.cli import reports
-from services.cli.common import JsonOption, console, err
+from services.cli.common import JsonOption, console, fail, failing, show
+from services.cli.output import View
 from shared.accounts import credentials, users
 from shared.accounts.access_log import access_log as log_of_reads
 from shared.accounts.passwords import generate_password
@@ -59,8 +59,7 @@ def run(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except users.AccountError as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)
 
 
 def new_password(generate: bool) -> tuple[str, bool]:
@@ -74,11 +73,8 @@ def new_password(generate: bool) -> tuple[str, bool]:
 
 def checked(name: str, roles: list[str], counties: list[str]) -> None:
     """A bad account is refused before a password is asked for."""
-    try:
+    with failing(ValueError):
         check_account(name, roles, counties)
-    except ValueError as exc:
-        err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 @app.command("add")
@@ -114,12 +110,7 @@ def password(name: Name, generate: Generate = False) -> None:
 @app.command("list")
 def list_users(as_json: JsonOption = False) -> None:
     """Every user with roles, counties, state and active tokens."""
-    found = [u.as_dict() for u in run(users.users)]
-    if as_json:
-        console.print_json(json.dumps(found, ensure_ascii=False))
-        return
-    columns = ["name", "roles", "counties", "disabled", "active_tokens", "created_at"]
-    console.print(reports.table("Users", found, columns))
+    show([u.as_dict() for u in run(users.users)], as_json, USERS)
 
 
 @app.command("disable")
@@ -168,11 +159,7 @@ def token(
 def tokens(name: Name, as_json: JsonOption = False) -> None:
     """A user's tokens: id, label, state, expiry (never the secrets)."""
     found = [_token_row(t) for t in run(lambda conn: credentials.tokens_of(conn, name))]
-    if as_json:
-        console.print_json(json.dumps(found, ensure_ascii=False))
-        return
-    columns = ["token_id", "label", "state", "created_at", "expires_at", "revoked_at"]
-    console.print(reports.table(f"Tokens of {name}", found, columns))
+    show(found, as_json, lambda rows: TOKENS(rows, {"name": name}))
 
 
 @app.command("revoke-token")
@@ -208,13 +195,18 @@ def access_log(
         except ValidationError as exc:
             raise users.AccountError(str(exc.errors()[0]["msg"])) from None
 
-    found = run(read)
-    if as_json:
-        console.print_json(json.dumps(found, ensure_ascii=False))
-        return
-    rows = [{**r, "params": json.dumps(r["params"], ensure_ascii=False)} for r in found["reads"]]
-    columns = ["read_at", "user", "via", "route", "params", "rows"]
-    console.print(reports.table(f"{found['count']} reads of personal data", rows, columns))
+    show(run(read), as_json, READS)
+
+
+USERS = View("users_title", "name roles counties disabled active_tokens created_at")
+TOKENS = View("tokens_title", "token_id label state created_at expires_at revoked_at")
+READS = View(
+    "reads_title",
+    "read_at user via route params rows",
+    {"params": lambda r: json.dumps(r["params"], ensure_ascii=False)},
+    rows=lambda found: found["reads"],
+    values=lambda found: found,
+)
 
 
 def _token_row(t: credentials.Token) -> dict[str, Any]:

@@ -104,7 +104,7 @@ async def test_the_pilot_is_seeded_worked_and_reported_through_the_cli(system: S
     ]
     table = ok(system, "report", "pairs", "--county", "610831", "--on", "2017-10-01")
     assert "子洲中学" in table
-    assert "3 of 1-3" in table
+    assert "3 / 1-3" in table
 
 
 def replaced(args: list[str], option: str, value: str) -> list[str]:

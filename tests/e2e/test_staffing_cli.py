@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from contracts.files.county_plan import PILOT_PLAN, read_plan
+from shared import i18n
 from shared.testing import Sandbox, wait_for
 from tests.e2e.conftest import running
 from tests.support.staffing import COUNTY, SUBJECTS, dispatch_sheet, pilot_teachers
@@ -115,8 +116,13 @@ async def test_the_pilots_master_teachers_go_in_by_sheet_and_the_report_shows_co
         (2, 1, 2, "on_target")
     }
     table = system.eduplan("report", "coverage", "--term", "2017-autumn", "--county", COUNTY)
-    assert "geography" in table.stdout
-    assert "missing" in table.stdout
+    assert i18n.label("subject", "geography", "zh") in table.stdout
+    assert i18n.label("status", "missing", "zh") in table.stdout
+    english = system.eduplan(
+        "report", "coverage", "--term", "2017-autumn", "--county", COUNTY, "--lang", "en"
+    )
+    assert "Geography" in english.stdout
+    assert "missing" in english.stdout
 
     plan = json.loads(
         system.eduplan("report", "dispatch-plan", "--county", COUNTY, "--json").stdout

@@ -71,26 +71,14 @@ async def test_a_term_grant_over_the_pilots_5014_students_reconciles_and_reruns_
     assert (first.counts["students_granted"], first.counts["grants"]) == (5014, grants)
     assert (again.counts["students_unchanged"], again.counts["grants"]) == (5014, 0)
 
-    paid = await aid.pay_term(
-        client,
-        "610831",
-        "2017-autumn",
-        date(2017, 11, 20),
-        PaymentChannel.ONE_CARD_ACCOUNT,
-        "YL-2017-11",
-        ISSUER,
-        nothing,
-    )
-    repaid = await aid.pay_term(
-        client,
-        "610831",
-        "2017-autumn",
-        date(2017, 11, 20),
-        PaymentChannel.ONE_CARD_ACCOUNT,
-        "YL-2017-11",
-        ISSUER,
-        nothing,
-    )
+    payment = {
+        "term": "2017-autumn",
+        "paid_on": date(2017, 11, 20),
+        "channel": PaymentChannel.ONE_CARD_ACCOUNT,
+        "reference": "YL-2017-11",
+    }
+    paid = await aid.PAY.send(client, ids, payment, ISSUER, nothing)
+    repaid = await aid.PAY.send(client, ids, payment, ISSUER, nothing)
     assert (paid.counts["payments"], repaid.counts["payments"]) == (grants, 0)
 
     await project(pool, nc, sandbox)
@@ -123,8 +111,9 @@ async def test_the_yearly_promotion_moves_every_student_up_once(
     await register(client, rows)
     final = sum(1 for r in rows if int(r["grade"]) == _last_grade(r["stage"]))
 
-    promoted = await aid.promote(client, "610831", 2018, ISSUER, nothing)
-    rerun = await aid.promote(client, "610831", 2018, ISSUER, nothing)
+    ids = await aid.registered_students(client, "610831")
+    promoted = await aid.PROMOTE.send(client, ids, {"school_year": 2018}, ISSUER, nothing)
+    rerun = await aid.PROMOTE.send(client, ids, {"school_year": 2018}, ISSUER, nothing)
 
     assert promoted.rejected == []
     assert (promoted.counts["promoted"], promoted.counts["final_grade"]) == (
