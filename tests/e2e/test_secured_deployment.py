@@ -252,7 +252,7 @@ async def test_a_wrong_password_is_one_clear_line(deployment: Deployment) -> Non
     started_at = time.monotonic()
     result = eduplan(env, "aid", "grant", "--term", TERM, "--county", "610831")
     assert result.returncode == 2
-    assert "refused the user or password" in result.stderr
+    assert "服务器拒绝了该用户名或密码" in result.stderr, "said in Chinese by default"
     assert "Traceback" not in result.stderr
     assert time.monotonic() - started_at < 10
 

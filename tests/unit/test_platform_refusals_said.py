@@ -77,7 +77,7 @@ class Address(BaseModel):
 
 
 PROBLEMS = [
-    ("missing", int, {}, "value：必填", "value: required"),
+    ("missing", int, {}, "数值：必填", ": required"),
     ("extra_forbidden", int, {"value": 1, "colour": 2}, "colour：没有这个字段", "no such field"),
     ("string_type", str, {"value": 1}, "应为文本", "text expected"),
     (
